@@ -1,0 +1,169 @@
+"""The command line: `python -m analysis build ...` and `python -m analysis export ...`."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+__all__ = ["main"]
+
+EXPORT_WHAT = ("timeline", "mentions", "documents", "clusters", "concordance", "ranking", "crosstab")
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD; got {value!r}") from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m analysis",
+        description="Build a corpus of diplomatic texts into tidy tables, or export a table of a build as CSV.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    b = sub.add_parser("build", help="build INPUT files, folders or .zip archives into DIR")
+    b.add_argument("inputs", nargs="+", metavar="INPUT", help="a file, a folder (read recursively) or a .zip")
+    b.add_argument("--out", required=True, metavar="DIR", help="the build folder (replaced whole if it exists)")
+    b.add_argument("--themes", metavar="FILE", help="your own themes dictionary (TOML) instead of data/themes.toml")
+    b.add_argument("--organisations", "--organizations", metavar="FILE",
+                   help="your own organisations dictionary (TOML) instead of data/organisations.toml")
+    b.add_argument("--month-first", action="store_true",
+                   help="read ambiguous numeric dates such as 03/04/2024 month first (default: day first)")
+    b.add_argument("--clusters", type=int, metavar="N", help="number of topic clusters (default: chosen automatically)")
+    b.add_argument("--workers", type=int, metavar="N", help="processes for per-document work (default: up to 2)")
+    b.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+
+    e = sub.add_parser("export", help="export a table of the build in DIR as formula-safe CSV")
+    e.add_argument("build", metavar="DIR", help="a build folder made by `build`")
+    e.add_argument("--what", required=True, choices=EXPORT_WHAT)
+    e.add_argument("--out", required=True, metavar="FILE.csv", help="the CSV file to write ('-' for stdout)")
+    e.add_argument("--kind", choices=("theme", "organisation", "cluster"), default="theme",
+                   help="for timeline, ranking and concordance: what to count (default: theme)")
+    e.add_argument("--key", action="append", default=[], metavar="KEY",
+                   help="theme or organisation key(s) to include in a timeline or concordance (repeatable)")
+    e.add_argument("--granularity", default="month", choices=("day", "week", "month", "quarter", "year"))
+    e.add_argument("--by", choices=("source", "language"), help="split a timeline by source or language")
+    e.add_argument("--start", type=_date, metavar="YYYY-MM-DD")
+    e.add_argument("--end", type=_date, metavar="YYYY-MM-DD")
+    e.add_argument("--org", action="append", default=[], metavar="KEY", help="keep documents mentioning this organisation")
+    e.add_argument("--org-mode", choices=("any", "all"), default="any")
+    e.add_argument("--theme", action="append", default=[], metavar="KEY", help="keep documents mentioning this theme")
+    e.add_argument("--source", action="append", default=[], metavar="SOURCE")
+    e.add_argument("--language", action="append", default=[], metavar="CODE")
+    e.add_argument("--include-duplicates", action="store_true")
+    e.add_argument("--exclude-inferred", action="store_true", help="leave out documents whose date was inferred")
+    return parser
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+def _build(args) -> int:
+    from .lexicon import LexiconError
+    from .pipeline import NoDocumentsError, run_build
+    from .store import BuildError
+
+    progress = None
+    bar = None
+    if not args.quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(total=100, unit="%", desc="Reading input files", file=sys.stderr, leave=False,
+                   bar_format="{desc:<42} {bar} {percentage:3.0f}% [{elapsed}]")
+
+        def progress(message: str, fraction: float) -> None:
+            bar.set_description_str(message)
+            bar.n = int(round(100 * min(max(fraction, 0.0), 1.0)))
+            bar.refresh()
+
+    try:
+        result = run_build(args.inputs, args.out, themes=args.themes, organisations=args.organisations,
+                           dayfirst=not args.month_first, n_clusters=args.clusters, workers=args.workers,
+                           progress=progress)
+    except FileNotFoundError as exc:
+        return _fail(str(exc), 2)
+    except (LexiconError, BuildError) as exc:
+        return _fail(str(exc), 2)
+    except NoDocumentsError as exc:
+        return _fail(str(exc), 1)
+    finally:
+        if bar is not None:
+            bar.close()
+    if not args.quiet:
+        totals = result.report["totals"]
+        counts = result.manifest["counts"]
+        print(
+            f"Built {counts['documents']} documents ({counts['dated']} dated), {counts['mentions']} mentions, "
+            f"{counts['clusters']} topic clusters into {result.path}\n"
+            f"Files: {totals['files']} ({totals['parsed']} parsed, {totals['skipped']} skipped, "
+            f"{totals['failed']} failed); see {Path(result.path) / 'ingest_report.json'}",
+            file=sys.stderr,
+        )
+        for entry in result.report["files"]:
+            if entry["status"] != "parsed":
+                print(f"  {entry['status']}: {entry['path']}: {entry['reason']}", file=sys.stderr)
+    return 0
+
+
+def _export(args) -> int:
+    from . import timeline as tl
+    from .export import to_csv_bytes
+    from .store import BuildError, read_build
+
+    try:
+        build = read_build(args.build)
+    except BuildError as exc:
+        return _fail(str(exc), 2)
+    filters = tl.Filters(start=args.start, end=args.end, organisations=tuple(args.org), org_mode=args.org_mode,
+                         themes=tuple(args.theme), sources=tuple(args.source), languages=tuple(args.language),
+                         include_duplicates=args.include_duplicates, include_inferred=not args.exclude_inferred)
+    docs, mentions = build.documents, build.mentions
+    if args.kind == "cluster":
+        mentions = tl.cluster_mentions(docs, build.clusters)
+    keys = args.key or None
+    try:
+        if args.what == "timeline":
+            table = tl.timeline(docs, mentions, kind=args.kind, keys=keys, granularity=args.granularity,
+                                filters=filters, by=args.by)
+        elif args.what == "ranking":
+            table = tl.ranking(docs, mentions, kind=args.kind, filters=filters)
+        elif args.what == "crosstab":
+            table = tl.crosstab(docs, mentions, filters=filters)
+        elif args.what == "concordance":
+            table = tl.concordance(docs, mentions, kind=args.kind, key=keys[0] if keys else None, filters=filters)
+        elif args.what == "documents":
+            table = tl.filter_documents(docs, mentions, filters).drop(columns=["x", "y"], errors="ignore")
+        elif args.what == "mentions":
+            kept = tl.filter_documents(docs, mentions, filters)["doc_id"]
+            table = mentions[mentions["doc_id"].isin(kept)]
+            if keys:
+                table = table[table["key"].isin(keys)]
+        else:
+            table = build.clusters
+    except ValueError as exc:
+        return _fail(str(exc), 2)
+    data = to_csv_bytes(table)
+    if args.out == "-":
+        sys.stdout.buffer.write(data)
+    else:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_bytes(data)
+        print(f"Wrote {len(table)} rows to {args.out}", file=sys.stderr)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = _parser().parse_args(argv)
+    return _build(args) if args.command == "build" else _export(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

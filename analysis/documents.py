@@ -1,0 +1,106 @@
+"""Records -> the documents table: split dumps into posts, date every post, give stable ids, mark duplicates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Iterable
+
+import pandas as pd
+
+from .dates import date_from_path, find_text_date, infer_sequence, resolve_date
+from .language import detect_language
+from .records import DateHit, Record
+from .segment import split_posts
+
+__all__ = ["DOCUMENT_COLUMNS", "build_documents", "document_rows"]
+
+DOCUMENT_COLUMNS = [
+    "doc_id", "source", "seq", "title", "date", "date_precision", "date_method", "language", "text",
+    "n_words", "duplicate_of", "cluster_id", "url", "format", "date_surface",
+]
+
+_WORD = re.compile(r"\w+")
+_SPACE = re.compile(r"\s+")
+_TITLE_MAX = 200
+
+
+def _doc_id(source: str, seq: int, text: str) -> str:
+    digest = hashlib.sha256(f"{source}\x00{seq}\x00{text}".encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()[:16]
+
+
+def _title(text: str) -> str | None:
+    for line in text.splitlines():
+        line = _SPACE.sub(" ", line).strip()
+        if len(line) >= 3:
+            return line if len(line) <= _TITLE_MAX else line[: _TITLE_MAX - 1].rstrip() + "…"
+    return None
+
+
+def _header_only(hit: DateHit | None) -> DateHit | None:
+    # In a dump, a date merely mentioned in a post's body says nothing about when the post was written.
+    return hit if hit is not None and hit.role == "header" else None
+
+
+def document_rows(record: Record, *, dayfirst: bool = True, today: dt.date | None = None) -> list[dict]:
+    """One record -> rows of the documents table (several when the record is a dump of posts).
+
+    Every row has the columns of DOCUMENT_COLUMNS except ``duplicate_of`` and ``cluster_id``, which need
+    the whole corpus.
+    """
+    posts = split_posts(record.text) if record.segmentable else [record.text.strip()]
+    posts = [p for p in posts if p.strip()]
+    path_hit = date_from_path(record.extra.get("path", record.source))
+    if len(posts) > 1:
+        text_hits = infer_sequence(
+            [_header_only(find_text_date(p, dayfirst=dayfirst, today=today)) for p in posts], today=today
+        )
+    else:
+        text_hits = [find_text_date(p, dayfirst=dayfirst, today=today) for p in posts]
+    rows = []
+    for i, (post, text_hit) in enumerate(zip(posts, text_hits, strict=True)):
+        seq = record.seq + i if not record.segmentable else i
+        hit = resolve_date(metadata=record.date, text_hit=text_hit, path_hit=path_hit)
+        date = hit.as_date() if hit is not None else None
+        rows.append(
+            {
+                "doc_id": _doc_id(record.source, seq, post),
+                "source": record.source,
+                "seq": seq,
+                "title": record.title if record.title and len(posts) == 1 else _title(post),
+                "date": date,
+                "date_precision": hit.precision if date else None,
+                "date_method": hit.method if date else None,
+                "language": detect_language(post),
+                "text": post,
+                "n_words": len(_WORD.findall(post)),
+                "url": record.url,
+                "format": record.format,
+                "date_surface": (hit.surface or None) if date else None,
+            }
+        )
+    return rows
+
+
+def build_documents(rows: Iterable[dict]) -> pd.DataFrame:
+    """Rows from :func:`document_rows` -> the documents table, with ``duplicate_of`` and ``cluster_id``.
+
+    ``duplicate_of`` is the ``doc_id`` of the first earlier document whose text is the same (ignoring case
+    and runs of whitespace); ``cluster_id`` starts at -1 (the topic model fills it).
+    """
+    docs = pd.DataFrame(list(rows), columns=[c for c in DOCUMENT_COLUMNS if c not in ("duplicate_of", "cluster_id")])
+    if docs.empty:
+        docs = pd.DataFrame({c: pd.Series(dtype=object) for c in DOCUMENT_COLUMNS})
+    docs["date"] = pd.to_datetime(docs["date"])
+    docs["seq"] = docs["seq"].astype("int64")
+    docs["n_words"] = docs["n_words"].astype("int64")
+    norm = docs["text"].map(lambda t: _SPACE.sub(" ", t).strip().casefold())
+    first = docs.groupby(norm, sort=False)["doc_id"].transform("first")
+    docs["duplicate_of"] = first.where(first != docs["doc_id"], None).astype(object)
+    docs["duplicate_of"] = docs["duplicate_of"].where(docs["duplicate_of"].notna(), None)
+    docs["cluster_id"] = -1
+    for col in ("title", "date_precision", "date_method", "language", "url", "date_surface"):
+        docs[col] = docs[col].astype(object).where(docs[col].notna(), None)
+    return docs[DOCUMENT_COLUMNS].reset_index(drop=True)

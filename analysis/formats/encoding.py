@@ -1,0 +1,206 @@
+"""Turning the bytes of an input file into text: BOMs, UTF-8, legacy code pages, binary sniffing."""
+
+from __future__ import annotations
+
+import codecs
+import unicodedata
+
+__all__ = ["decode_bytes", "looks_binary", "normalise_newlines"]
+
+_SAMPLE = 8192
+_SCORE_SAMPLE = 65536
+
+# Signatures of common binary formats that a text sniffer could otherwise let through.
+_MAGIC = (
+    b"%PDF",
+    b"PK\x03\x04",
+    b"PK\x05\x06",
+    b"\x89PNG",
+    b"GIF87a",
+    b"GIF89a",
+    b"\xff\xd8\xff",
+    b"\x1f\x8b",
+    b"BZh",
+    b"\xfd7zXZ\x00",
+    b"7z\xbc\xaf\x27\x1c",
+    b"Rar!\x1a\x07",
+    b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",  # OLE2: .doc, .xls, .msg
+    b"\x7fELF",
+    b"MZ",
+    b"OggS",
+    b"ID3",
+    b"RIFF",
+    b"SQLite format 3\x00",
+    b"PAR1",
+)
+_TEXT_CONTROLS = {0x09, 0x0A, 0x0C, 0x0D, 0x1B}
+
+# Legacy code pages tried against charset-normalizer's guess: it misreads short Cyrillic texts.
+_FALLBACK_CANDIDATES = ("cp1251", "koi8_r", "cp1252")
+
+
+def normalise_newlines(text: str) -> str:
+    """Text with ``\\r\\n`` and lone ``\\r`` turned into ``\\n`` and a leading BOM character removed."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+def _bom_encoding(data: bytes) -> tuple[str, int] | None:
+    # UTF-32 LE's BOM starts with UTF-16 LE's, so it is checked first.
+    if data.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig", len(codecs.BOM_UTF8)
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "utf-32", 0
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16", 0
+    return None
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """``utf-16-le``/``utf-16-be`` when NUL bytes sit at every other position, as in BOM-less UTF-16."""
+    sample = data[:_SAMPLE]
+    pairs = len(sample) // 2
+    if pairs < 2:
+        return None
+    even = sample[0 : 2 * pairs : 2].count(0)
+    odd = sample[1 : 2 * pairs : 2].count(0)
+    if odd >= 0.4 * pairs and even <= 0.05 * pairs:
+        return "utf-16-le"
+    if even >= 0.4 * pairs and odd <= 0.05 * pairs:
+        return "utf-16-be"
+    return None
+
+
+def looks_binary(data: bytes) -> bool:
+    """Whether ``data`` looks like a binary file rather than text.
+
+    Arguments:
+        data: the file's bytes (only the first 8 KiB are looked at).
+
+    Returns:
+        True for known binary signatures (PDF, ZIP, images, …), NUL bytes outside UTF-16/32 text, or a
+        high proportion of control characters.
+    """
+    if not data:
+        return False
+    if _bom_encoding(data) is not None:
+        return False
+    sample = data[:_SAMPLE]
+    if sample.startswith(_MAGIC):
+        return True
+    if b"\x00" in sample:
+        return _utf16_without_bom(data) is None
+    controls = sum(1 for byte in sample if byte < 0x20 and byte not in _TEXT_CONTROLS)
+    return controls > 0.05 * len(sample)
+
+
+def _script(char: str) -> str:
+    name = unicodedata.name(char, "")
+    return name.split(" ", 1)[0] if name else "?"
+
+
+def _plausibility(text: str) -> float:
+    """Share of non-space characters that sit in well-formed words or are ordinary punctuation/digits.
+
+    A well-formed word uses one script and one of the casings lower / Capitalised / UPPER; a Latin word
+    made mostly of accented letters, halfwidth katakana, replacement and control characters count as
+    mojibake. Used to choose between code pages that all decode without error.
+    """
+    text = text[:_SCORE_SAMPLE]
+    total = 0
+    good = 0
+    word: list[str] = []
+
+    def flush() -> int:
+        if not word:
+            return 0
+        scripts = {_script(c) for c in word}
+        if len(scripts) != 1:
+            return 0
+        script = scripts.pop()
+        if script == "HALFWIDTH":
+            return 0
+        if script == "LATIN" and len(word) >= 3 and sum(1 for c in word if ord(c) > 0x7F) * 2 > len(word):
+            return 0
+        tail = word[1:]
+        cased = (
+            all(not c.isupper() for c in word)
+            or all(not c.islower() for c in word)
+            or all(not c.isupper() for c in tail)
+        )
+        return len(word) if cased else 0
+
+    for char in text:
+        if char.isalpha():
+            word.append(char)
+            total += 1
+            continue
+        good += flush()
+        word = []
+        if char.isspace():
+            continue
+        total += 1
+        category = unicodedata.category(char)
+        if (char != "\ufffd" and category[0] in "NP") or char in "$%&+<=>@^`|~§°№«»€":
+            good += 1
+    good += flush()
+    return good / total if total else 0.0
+
+
+def decode_bytes(data: bytes) -> tuple[str, str]:
+    """Decode a file's bytes to text, guessing the encoding.
+
+    Order: a byte-order mark (UTF-8, UTF-16, UTF-32), BOM-less UTF-16, strict UTF-8, then the best of
+    charset-normalizer's guess and the legacy code pages cp1251, koi8-r and cp1252, scored by how
+    plausible the decoded words look. Never raises: cp1252/latin-1 decode any bytes.
+
+    Arguments:
+        data: the raw bytes.
+
+    Returns:
+        ``(text, encoding)``: the text with newlines normalised to ``\\n`` and without a leading BOM, and
+        the encoding's name (``utf-8``, ``utf-8-sig``, ``utf-16``, ``cp1251``, …).
+    """
+    if not data:
+        return "", "utf-8"
+    bom = _bom_encoding(data)
+    if bom is not None:
+        encoding, skip = bom
+        codec = "utf-8" if encoding == "utf-8-sig" else encoding
+        return normalise_newlines(data[skip:].decode(codec, errors="replace")), encoding
+    utf16 = _utf16_without_bom(data)
+    if utf16 is not None:
+        return normalise_newlines(data.decode(utf16, errors="replace")), utf16
+    try:
+        return normalise_newlines(data.decode("utf-8")), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    return _guess_legacy(data)
+
+
+def _guess_legacy(data: bytes) -> tuple[str, str]:
+    candidates: list[tuple[str, str]] = []
+    try:
+        import charset_normalizer
+
+        best = charset_normalizer.from_bytes(data[: 4 * _SCORE_SAMPLE]).best()
+        if best is not None and best.encoding:
+            candidates.append((best.encoding, data.decode(best.encoding, errors="replace")))
+    except Exception:  # a guesser failure must not make a file unreadable
+        pass
+    for encoding in _FALLBACK_CANDIDATES:
+        try:
+            candidates.append((encoding, data.decode(encoding)))
+        except UnicodeDecodeError:
+            continue
+    if not candidates:
+        return normalise_newlines(data.decode("latin-1")), "latin-1"
+    scored = [(_plausibility(text), index) for index, (_, text) in enumerate(candidates)]
+    top = max(score for score, _ in scored)
+    # charset-normalizer's guess (index 0) wins ties: it also knows multi-byte encodings.
+    chosen = next(index for score, index in scored if score >= top - 0.02)
+    encoding, text = candidates[chosen]
+    return normalise_newlines(text), encoding.replace("_", "-")

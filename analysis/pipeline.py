@@ -1,0 +1,244 @@
+"""The whole build as one function: inputs -> documents, mentions, clusters -> a build folder."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import resource
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+from . import __version__
+from .documents import build_documents, document_rows
+from .ingest import read_inputs
+from .lexicon import Lexicon, load_lexicon
+from .mentions import find_mentions
+from .store import Build, write_build
+from .topics import TopicModel
+
+__all__ = ["NoDocumentsError", "run_build"]
+
+Progress = Callable[[str, float], None]
+
+# Below this many records the process pool costs more than it saves.
+_PARALLEL_MIN_RECORDS = 400
+_PACKAGES = ("pandas", "pyarrow", "scikit-learn", "numpy", "dateparser", "trafilatura", "htmldate",
+             "charset-normalizer", "pyahocorasick")
+
+
+class NoDocumentsError(RuntimeError):
+    """Nothing usable was found in the inputs."""
+
+
+def _peak_rss_mb() -> float:
+    # ru_maxrss is in kilobytes on Linux; children count too since stages may use a process pool.
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024
+
+
+def _workers(requested: int | None) -> int:
+    if requested is not None:
+        return max(1, requested)
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def _rows_for_chunk(records, dayfirst, today):
+    rows = []
+    for record in records:
+        rows.extend(document_rows(record, dayfirst=dayfirst, today=today))
+    return rows
+
+
+def _chunks(seq: Sequence, n: int) -> list[Sequence]:
+    size = max(1, -(-len(seq) // n))
+    return [seq[i : i + size] for i in range(0, len(seq), size)]
+
+
+def _document_stage(records, *, dayfirst, today, workers, progress: Progress | None) -> pd.DataFrame:
+    if workers == 1 or len(records) < _PARALLEL_MIN_RECORDS:
+        rows = []
+        for i, record in enumerate(records):
+            rows.extend(document_rows(record, dayfirst=dayfirst, today=today))
+            if progress and i % 200 == 0:
+                progress("Splitting and dating documents", i / max(1, len(records)))
+        return build_documents(rows)
+    pieces = _chunks(records, workers * 8)
+    rows = []
+    with ProcessPoolExecutor(workers) as pool:
+        fn = partial(_rows_for_chunk, dayfirst=dayfirst, today=today)
+        for i, chunk_rows in enumerate(pool.map(fn, pieces)):
+            rows.extend(chunk_rows)
+            if progress:
+                progress("Splitting and dating documents", (i + 1) / len(pieces))
+    return build_documents(rows)
+
+
+def _mention_stage(documents, lexicon: Lexicon, *, workers, progress: Progress | None) -> pd.DataFrame:
+    frame = documents[["doc_id", "text"]]
+    if workers == 1 or len(frame) < _PARALLEL_MIN_RECORDS:
+        return find_mentions(frame, lexicon)
+    pieces = [frame.iloc[i : i + 500] for i in range(0, len(frame), 500)]
+    out = []
+    with ProcessPoolExecutor(workers) as pool:
+        for i, part in enumerate(pool.map(find_mentions, pieces, [lexicon] * len(pieces))):
+            out.append(part)
+            if progress:
+                progress("Finding theme and organisation mentions", (i + 1) / len(pieces))
+    return pd.concat(out, ignore_index=True)
+
+
+def _versions() -> dict:
+    out = {"analysis": __version__, "python": platform.python_version()}
+    for name in _PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def _report(files, documents: pd.DataFrame, options: dict) -> dict:
+    per_source = documents.groupby("source").size().to_dict() if len(documents) else {}
+    entries = []
+    for fr in files:
+        entry = fr.to_dict()
+        if fr.status == "parsed" and fr.path in per_source:
+            entry["documents"] = int(per_source[fr.path])
+        entries.append(entry)
+    totals = {"files": len(entries)}
+    for status in ("parsed", "skipped", "failed"):
+        totals[status] = sum(e["status"] == status for e in entries)
+    totals["documents"] = len(documents)
+    return {"files": entries, "totals": totals, "options": options}
+
+
+def run_build(
+    inputs: Sequence[str | Path],
+    out: str | Path,
+    *,
+    themes: str | Path | None = None,
+    organisations: str | Path | None = None,
+    dayfirst: bool = True,
+    n_clusters: int | None = None,
+    workers: int | None = None,
+    today: dt.date | None = None,
+    progress: Progress | None = None,
+    quiet: bool = True,
+) -> Build:
+    """Build ``inputs`` into the folder ``out`` (written atomically) and return the build.
+
+    Arguments:
+        inputs: files, folders (read recursively) and .zip archives.
+        out: the build folder; an earlier build there is replaced whole.
+        themes, organisations: a user's own dictionaries (TOML) instead of the bundled ones.
+        dayfirst: how to read ambiguous numeric dates such as 03/04/2024 (day first by default).
+        n_clusters: the number of topic clusters; None chooses it by silhouette.
+        workers: processes for the per-document stages (default: up to 2).
+        today: the latest date a document may have (default: today).
+        progress: called with (stage message, fraction done) as the build goes.
+        quiet: unused here; the command line decides whether to draw a progress bar.
+
+    Returns:
+        The :class:`~analysis.store.Build` that was written; ``manifest["timings"]`` holds seconds and peak
+        memory per stage.
+
+    Raises:
+        FileNotFoundError: an input does not exist.
+        NoDocumentsError: no input gave a document.
+        analysis.lexicon.LexiconError: a dictionary file is malformed.
+    """
+    del quiet
+    today = today or dt.date.today()
+    n_workers = _workers(workers)
+    timings: dict[str, dict] = {}
+
+    def stage(name: str, start: float, n: int | None = None) -> None:
+        timings[name] = {"seconds": round(time.perf_counter() - start, 3), "peak_rss_mb": round(_peak_rss_mb(), 1)}
+        if n is not None:
+            timings[name]["items"] = n
+
+    lexicon = load_lexicon(themes, organisations)  # fail fast on a malformed dictionary
+
+    t = time.perf_counter()
+    if progress:
+        progress("Reading input files", 0.0)
+    ingested = read_inputs(inputs, dayfirst=dayfirst)
+    stage("ingest", t, len(ingested.files))
+    input_bytes = sum(int(f.details.get("bytes", 0) or 0) for f in ingested.files)
+    timings["ingest"]["bytes"] = input_bytes
+
+    t = time.perf_counter()
+    documents = _document_stage(ingested.records, dayfirst=dayfirst, today=today, workers=n_workers,
+                                progress=progress)
+    stage("documents", t, len(documents))
+    options = {"dayfirst": dayfirst, "date_order": "day-first" if dayfirst else "month-first",
+               "n_clusters": n_clusters, "themes": str(themes) if themes else None,
+               "organisations": str(organisations) if organisations else None, "today": today.isoformat()}
+    report = _report(ingested.files, documents, options)
+    if documents.empty:
+        reasons = "; ".join(f"{f.path}: {f.status} ({f.reason})" for f in ingested.files[:10]) or "no files found"
+        raise NoDocumentsError(
+            f"No documents could be built from {', '.join(map(str, inputs))}: {reasons}. "
+            "Pass plain text, HTML, CSV/TSV/JSON Lines or Telegram result.json files, or a folder or .zip of them."
+        )
+
+    t = time.perf_counter()
+    if progress:
+        progress("Finding theme and organisation mentions", 0.0)
+    mentions = _mention_stage(documents, lexicon, workers=n_workers, progress=progress)
+    stage("mentions", t, len(mentions))
+
+    t = time.perf_counter()
+    if progress:
+        progress("Clustering topics", 0.0)
+    model = TopicModel(n_clusters=n_clusters).fit(documents)
+    documents["cluster_id"] = model.labels_.astype("int64")
+    documents["x"] = model.coords_[:, 0].astype(float)
+    documents["y"] = model.coords_[:, 1].astype(float)
+    stage("topics", t, int(model.n_clusters_))
+
+    input_hashes = sorted(
+        ({"path": f.path, "sha256": f.details.get("sha256"), "status": f.status} for f in ingested.files),
+        key=lambda e: e["path"],
+    )
+    versions = _versions()
+    hashed = {"inputs": input_hashes, "options": {k: v for k, v in options.items() if k != "today"},
+              "lexicon": lexicon.fingerprint(), "analysis": versions["analysis"]}
+    build_hash = hashlib.sha256(json.dumps(hashed, sort_keys=True).encode()).hexdigest()[:16]
+    manifest = {
+        "tool": "diplomatic-themes",
+        "build_hash": build_hash,
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "versions": versions,
+        "options": options,
+        "inputs": [str(p) for p in inputs],
+        "input_files": input_hashes,
+        "lexicon_fingerprint": lexicon.fingerprint(),
+        "counts": {
+            "documents": len(documents),
+            "dated": int(documents["date"].notna().sum()),
+            "mentions": len(mentions),
+            "clusters": int(model.n_clusters_),
+        },
+        "topics": {"n_clusters": int(model.n_clusters_), "silhouette": model.silhouette_},
+        "timings": timings,
+    }
+    t = time.perf_counter()
+    if progress:
+        progress("Writing the build", 0.0)
+    path = write_build(out, documents=documents, mentions=mentions, clusters=model.clusters_,
+                       entities=lexicon.entities(), report=report, manifest=manifest)
+    stage("write", t)
+    if progress:
+        progress("Done", 1.0)
+    return Build(path, documents, mentions, model.clusters_, lexicon.entities(), report, manifest)
