@@ -75,7 +75,7 @@ def _build(args) -> int:
     if not args.quiet:
         from tqdm import tqdm
 
-        bar = tqdm(total=100, unit="%", desc="Reading input files", file=sys.stderr, leave=False,
+        bar = tqdm(total=100, unit="%", desc="Reading input files", file=sys.stderr, leave=False, disable=None,
                    bar_format="{desc:<42} {bar} {percentage:3.0f}% [{elapsed}]")
 
         def progress(message: str, fraction: float) -> None:

@@ -12,7 +12,7 @@ import pandas as pd
 from .dates import date_from_path, find_text_date, infer_sequence, resolve_date
 from .language import detect_language
 from .records import DateHit, Record
-from .segment import split_posts
+from .segment import Post, split_posts_detailed
 
 __all__ = ["DOCUMENT_COLUMNS", "build_documents", "document_rows"]
 
@@ -44,19 +44,28 @@ def _header_only(hit: DateHit | None) -> DateHit | None:
     return hit if hit is not None and hit.role == "header" else None
 
 
+def _post_date(post: Post, dayfirst: bool, today: dt.date | None) -> DateHit | None:
+    # A post header such as "Channel, [12.05.24 14:33]" dates the post better than anything in its text.
+    # (Offsets of a header date point into the header line, which is not part of the post's text.)
+    if post.header:
+        hit = find_text_date(post.header, dayfirst=dayfirst, today=today, body=False)
+        if hit is not None and hit.year is not None:
+            return hit
+    return _header_only(find_text_date(post.text, dayfirst=dayfirst, today=today))
+
+
 def document_rows(record: Record, *, dayfirst: bool = True, today: dt.date | None = None) -> list[dict]:
     """One record -> rows of the documents table (several when the record is a dump of posts).
 
     Every row has the columns of DOCUMENT_COLUMNS except ``duplicate_of`` and ``cluster_id``, which need
     the whole corpus.
     """
-    posts = split_posts(record.text) if record.segmentable else [record.text.strip()]
-    posts = [p for p in posts if p.strip()]
+    detailed = split_posts_detailed(record.text) if record.segmentable else [Post(record.text.strip(), None)]
+    detailed = [p for p in detailed if p.text.strip()]
+    posts = [p.text for p in detailed]
     path_hit = date_from_path(record.extra.get("path", record.source))
     if len(posts) > 1:
-        text_hits = infer_sequence(
-            [_header_only(find_text_date(p, dayfirst=dayfirst, today=today)) for p in posts], today=today
-        )
+        text_hits = infer_sequence([_post_date(p, dayfirst, today) for p in detailed], today=today)
     else:
         text_hits = [find_text_date(p, dayfirst=dayfirst, today=today) for p in posts]
     rows = []

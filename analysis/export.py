@@ -76,8 +76,8 @@ def to_csv_bytes(df: pd.DataFrame) -> bytes:
         df: any DataFrame; it is not modified.
 
     Returns:
-        UTF-8 bytes with a byte-order mark (so Excel detects the encoding), header row, no index, ``\\n``
-        line ends. Text cells that start with ``= + - @``, a tab or a carriage return are prefixed with a
+        UTF-8 bytes with a byte-order mark (so Excel detects the encoding), header row, no index, CRLF
+        line ends (RFC 4180; a cell holding a line break is quoted). Text cells that start with ``= + - @``, a tab or a carriage return are prefixed with a
         single quote (OWASP's advice against CSV injection); columns of numeric or boolean dtype are
         written as they are, so ``-3.5`` stays a number. Lists (``top_terms``) are written ``"a; b; c"``;
         datetimes as ISO dates (``2024-05-16``, or a full ISO timestamp when there is a time of day);
@@ -89,16 +89,14 @@ def to_csv_bytes(df: pd.DataFrame) -> bytes:
             "Wrap the data in pandas.DataFrame(...) first."
         )
     buffer = io.StringIO()
-    _prepare(df).to_csv(buffer, index=False, lineterminator="\n")
+    _prepare(df).to_csv(buffer, index=False, lineterminator="\r\n")
     return buffer.getvalue().encode("utf-8-sig")
 
 
 def _slug(text: str) -> str:
     text = unicodedata.normalize("NFKC", str(text)).lower()
-    text = re.sub(r"[^\w.-]+", "_", text)  # \w keeps letters of any script (ШОС) and digits
-    text = re.sub(r"_{2,}", "_", text)
-    text = re.sub(r"\.{2,}", ".", text)
-    return text.strip("_.-")
+    text = re.sub(r"[^\w-]+", "_", text)  # \w keeps letters of any script (ШОС) and digits
+    return re.sub(r"_{2,}", "_", text).strip("_-")
 
 
 def csv_filename(what: str, filters_desc: str = "") -> str:
@@ -109,11 +107,11 @@ def csv_filename(what: str, filters_desc: str = "") -> str:
         filters_desc: a short description of the filters, e.g. ``Filters.describe()``.
 
     Returns:
-        Lower-case name made of letters, digits, ``-``, ``_`` and ``.``; any other run of characters
-        (spaces, commas, dashes between dates, slashes) becomes ``_``. At most 120 characters including
+        Lower-case name made of letters (of any script), digits, ``-`` and ``_``; any other run of
+        characters (spaces, commas, dots, dashes between dates, slashes) becomes ``_``. At most 120 characters including
         ``.csv``; ``export.csv`` when nothing is left.
     """
     what = re.sub(r"\.csv$", "", str(what), flags=re.IGNORECASE)
     stem = "_".join(part for part in (_slug(what), _slug(filters_desc)) if part) or "export"
-    stem = stem[: _MAX_FILENAME - len(".csv")].rstrip("_.-") or "export"
+    stem = stem[: _MAX_FILENAME - len(".csv")].rstrip("_-") or "export"
     return stem + ".csv"

@@ -53,6 +53,7 @@ _CHROME_TABLE: tuple[tuple[str, int], ...] = (
 )
 _CHROME_LINES = tuple(re.compile(pattern, flags) for pattern, flags in _CHROME_TABLE)
 
+_MAX_CHROME_CHARS = 240
 _BLANK_RUN = re.compile(r"\n(?:[ \t\u00a0]*\n){2,}")
 
 
@@ -68,7 +69,14 @@ def _norm_line(line: str) -> str:
     return _SPACES.sub(" ", _ZERO_WIDTH.sub("", line)).strip()
 
 
+def _bare(line: str) -> str:
+    """A normalised line without Markdown emphasis around it ("**Mr President,**")."""
+    return line.strip("*_ ")
+
+
 def _is_chrome(line: str) -> bool:
+    if len(line) > _MAX_CHROME_CHARS:  # paragraphs are never chrome; this keeps long texts fast
+        return False
     norm = _norm_line(line)
     if not norm:
         return False
@@ -108,7 +116,10 @@ _TIME = re.compile(r"\d{1,2}:\d{2}")
 _DIGITS = re.compile(r"\d")
 # Speaker labels and list headings that repeat inside one document.
 _LABELS = re.compile(
-    r"(?:question|answer|q|a|reply|comment|interviewer|moderator|host|вопрос|ответ|note|update)\b.{0,3}",
+    r"(?:question|answer|q|a|reply|comment|interviewer|moderator|host|вопрос|ответ|note|update)\b.{0,3}"
+    # forms of address that open the paragraphs of a speech
+    r"|(?:mr\.?|madam|madame|mister|monsieur|señor|господин|госпожа|уважаемый)\s+\w+(?:[- ]\w+)?\W{0,2}"
+    r"|(?:excellenc(?:y|ies)|ladies and gentlemen|dear (?:colleagues|friends)|colleagues|friends)\W{0,2}",
     re.IGNORECASE,
 )
 _SENTENCE_END = (".", "!", "?", ":", ";", "…", ",")
@@ -116,11 +127,13 @@ _MIN_REPEATS = 3
 _MIN_SHAPE_REPEATS = 2
 _MAX_HEADER_CHARS = 60
 _MIN_MEAN_POST_CHARS = 40
+_MAX_PREAMBLE_LINE = 300  # a longer line before the first header is prose: the text is no dump
+_MAX_PREAMBLE_CHARS = 600
 
 
 def _header_kinds(lines: list[str]) -> list[tuple[str, list[int]]]:
     """Candidate header kinds, each with the indices of its lines, strongest kind first."""
-    norms = [_norm_line(line) for line in lines]
+    norms = [_norm_line(line) if len(line) <= _MAX_CHROME_CHARS else "" for line in lines]  # long: no header
     kinds: list[tuple[str, list[int]]] = []
     for pattern in _HEADER_SHAPES:
         idx = [i for i, n in enumerate(norms) if n and len(n) <= 200 and pattern.fullmatch(n)]
@@ -140,11 +153,22 @@ def _header_kinds(lines: list[str]) -> list[tuple[str, list[int]]]:
         if len(idx) >= _MIN_REPEATS and len({norms[i] for i in idx}) > 1:
             kinds.append((f"digits:{shape}", idx))
 
-    repeated = {n: idx for n, idx in same.items() if len(idx) >= _MIN_REPEATS and _plausible_title(n)}
-    if len(repeated) == 1:  # two or more labels taking turns are a transcript, not a dump
-        (line, idx), = repeated.items()
-        kinds.append((f"same:{line}", idx))
+    recurring = {n: idx for n, idx in same.items() if len(idx) >= _MIN_REPEATS and _short_label(_bare(n))}
+    if len(recurring) == 1:  # two or more short lines taking turns are a transcript, not a dump
+        ((line, idx),) = recurring.items()
+        if _plausible_title(_bare(line)):
+            kinds.append((f"same:{line}", idx))
     return kinds
+
+
+def _short_label(line: str) -> bool:
+    """A short line that is not a sentence: a header, a speaker label ("Question:"), a heading."""
+    return (
+        len(line) <= _MAX_HEADER_CHARS
+        and not line.endswith((".", "!", "?", ";", "…", ","))
+        and not line.startswith("#")
+        and any(ch.isalpha() for ch in line)
+    )
 
 
 def _plausible_title(line: str) -> bool:
@@ -181,6 +205,16 @@ def _is_dump(lines: list[str], idx: list[int], kind: str) -> bool:
         return False
     if kind.startswith("shape:"):
         return True
+    # Before the first header stands channel chrome (title, counters, description), not prose.
+    preamble = [line for line in lines[: idx[0]] if line.strip()]
+    if any(len(line) > _MAX_PREAMBLE_LINE for line in preamble) or sum(map(len, preamble)) > max(
+        _MAX_PREAMBLE_CHARS, total / len(pieces)
+    ):
+        return False
+    # A post starts right below its header; a refrain or a closing line stands apart, followed by a blank.
+    followed = sum(1 for i in idx if i + 1 < len(lines) and _norm_line(lines[i + 1]))
+    if followed < 0.75 * len(idx):
+        return False
     # Identical or digit-shaped lines must also be spread over the text, not bunched in one corner.
     after_first = sum(len(lines[j]) + 1 for j in range(idx[0], len(lines)))
     span = sum(len(lines[j]) + 1 for j in range(idx[0], idx[-1]))

@@ -34,6 +34,7 @@ _MAGIC = (
     b"PAR1",
 )
 _TEXT_CONTROLS = {0x09, 0x0A, 0x0C, 0x0D, 0x1B}
+_CONTROL_BYTES = bytes(byte for byte in range(0x20) if byte not in _TEXT_CONTROLS)
 
 # Legacy code pages tried against charset-normalizer's guess: it misreads short Cyrillic texts.
 _FALLBACK_CANDIDATES = ("cp1251", "koi8_r", "cp1252")
@@ -60,17 +61,26 @@ def _bom_encoding(data: bytes) -> tuple[str, int] | None:
 
 
 def _utf16_without_bom(data: bytes) -> str | None:
-    """``utf-16-le``/``utf-16-be`` when NUL bytes sit at every other position, as in BOM-less UTF-16."""
-    sample = data[:_SAMPLE]
-    pairs = len(sample) // 2
-    if pairs < 2:
+    """``utf-16-le``/``utf-16-be`` for BOM-less UTF-16 of an alphabetic script.
+
+    In such text every other byte is the high byte of a code point from one or two blocks (``00`` for
+    Latin, ``04`` for Cyrillic), so one parity of bytes takes very few distinct values, some of them
+    control bytes, while the other parity varies.
+    """
+    sample = data[: _SAMPLE - _SAMPLE % 2]
+    if len(sample) < 4 or len(data) % 2 or len(sample.translate(None, _CONTROL_BYTES)) == len(sample):
         return None
-    even = sample[0 : 2 * pairs : 2].count(0)
-    odd = sample[1 : 2 * pairs : 2].count(0)
-    if odd >= 0.4 * pairs and even <= 0.05 * pairs:
-        return "utf-16-le"
-    if even >= 0.4 * pairs and odd <= 0.05 * pairs:
-        return "utf-16-be"
+    for encoding, high, low in (
+        ("utf-16-le", sample[1::2], sample[0::2]),
+        ("utf-16-be", sample[0::2], sample[1::2]),
+    ):
+        distinct = set(high)
+        if len(distinct) <= 4 and min(distinct) < 0x20 and len(set(low)) > len(distinct):
+            try:
+                data.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            return encoding
     return None
 
 
@@ -93,13 +103,18 @@ def looks_binary(data: bytes) -> bool:
         return True
     if b"\x00" in sample:
         return _utf16_without_bom(data) is None
-    controls = sum(1 for byte in sample if byte < 0x20 and byte not in _TEXT_CONTROLS)
+    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
     return controls > 0.05 * len(sample)
+
+
+_CJK_SCRIPTS = {"CJK", "HIRAGANA", "KATAKANA", "HANGUL", "KATAKANA-HIRAGANA"}
 
 
 def _script(char: str) -> str:
     name = unicodedata.name(char, "")
-    return name.split(" ", 1)[0] if name else "?"
+    script = name.split(" ", 1)[0] if name else "?"
+    # Japanese mixes kanji and kana inside one "word" (no spaces): treat them as one script.
+    return "CJK" if script in _CJK_SCRIPTS else script
 
 
 def _plausibility(text: str) -> float:

@@ -1,0 +1,677 @@
+"""Finding dates in metadata, text and paths, and resolving them into one date per document."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import functools
+import math
+import re
+from collections.abc import Sequence
+
+from analysis.records import DateHit
+
+__all__ = ["date_from_path", "find_text_date", "infer_sequence", "parse_date_value", "resolve_date"]
+
+_MIN_YEAR = 1900
+_PRECISION_RANK = {"year": 0, "month": 1, "day": 2}
+
+# ---------------------------------------------------------------------------------------------------------
+# Month names
+# ---------------------------------------------------------------------------------------------------------
+
+_EN_MONTHS = {
+    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
+    "august": 8, "september": 9, "october": 10, "november": 11, "december": 12,
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9,
+    "oct": 10, "nov": 11, "dec": 12,
+}  # fmt: skip
+_RU_MONTHS = {
+    # nominative, genitive ("15 мая") and prepositional ("в мае 2024")
+    "январь": 1, "января": 1, "январе": 1, "февраль": 2, "февраля": 2, "феврале": 2,
+    "март": 3, "марта": 3, "марте": 3, "апрель": 4, "апреля": 4, "апреле": 4,
+    "май": 5, "мая": 5, "мае": 5, "июнь": 6, "июня": 6, "июне": 6,
+    "июль": 7, "июля": 7, "июле": 7, "август": 8, "августа": 8, "августе": 8,
+    "сентябрь": 9, "сентября": 9, "сентябре": 9, "октябрь": 10, "октября": 10, "октябре": 10,
+    "ноябрь": 11, "ноября": 11, "ноябре": 11, "декабрь": 12, "декабря": 12, "декабре": 12,
+    # abbreviations ("янв.", "сент.")
+    "янв": 1, "фев": 2, "февр": 2, "мар": 3, "апр": 4, "июн": 6, "июл": 7, "авг": 8,
+    "сен": 9, "сент": 9, "окт": 10, "ноя": 11, "нояб": 11, "дек": 12,
+}  # fmt: skip
+
+
+def _month_variants() -> dict[str, int]:
+    # English month names are capitalised in running text; lower-case "may"/"march" are verbs.
+    out: dict[str, int] = {}
+    for name, num in _EN_MONTHS.items():
+        out[name.capitalize()] = num
+        out[name.upper()] = num
+    for name, num in _RU_MONTHS.items():
+        out[name] = num
+        out[name.capitalize()] = num
+        out[name.upper()] = num
+    return out
+
+
+_MONTHS = _month_variants()
+_MON = "(?:" + "|".join(sorted(map(re.escape, _MONTHS), key=len, reverse=True)) + r")(?!\w)\.?"
+_DAY = r"[0-3]?\d(?:st|nd|rd|th|-?го|-?е)?"
+_DASH = r"\s*[-–—]\s*"
+_RANGE = rf"(?:{_DASH}[0-3]?\d(?:st|nd|rd|th)?)?"
+# A four-digit year, possibly glued to a time of day ("17 March 201712:11").
+_YEAR4 = r"(?:1[89]|2\d)\d\d"
+_YEAR = _YEAR4 + r"(?:(?=\d{1,2}:\d\d)|(?!\d))"
+_TS_AHEAD = r"(?=,?\s+\d{1,2}:\d\d)"
+_GLUED_TIME = re.compile(r"\d{1,2}:\d\d")
+
+# One alternation scanned once over a text; the group names tell which form matched.
+_DATE_RE = re.compile(
+    "|".join(
+        (
+            # 15 June 2018, 27-29 May 2025, 15th of June, 2018, 15 июня 2018 г.
+            rf"(?<![\w.,/-])(?P<dmy_d>{_DAY}){_RANGE}\s+(?:of\s+)?(?P<dmy_m>{_MON}),?\s+(?P<dmy_y>{_YEAR})",
+            # May 16, 2024; May 27-29, 2025; Sept. 3 2019
+            rf"(?<!\w)(?P<mdy_m>{_MON})\s+(?P<mdy_d>{_DAY}){_RANGE}(?!\d),?\s+(?P<mdy_y>{_YEAR})",
+            # November 2024, в мае 2024
+            rf"(?<!\w)(?P<my_m>{_MON}),?\s+(?P<my_y>{_YEAR})",
+            # May 21, October 26 (no year)
+            rf"(?<!\w)(?P<md_m>{_MON})\s+(?P<md_d>{_DAY}){_RANGE}(?![\d:])",
+            # 26 October, 15 июня (no year)
+            rf"(?<![\w.,/-])(?P<dm_d>{_DAY}){_RANGE}\s+(?:of\s+)?(?P<dm_m>{_MON})",
+            # 2024-05-16, 2024/05/16, 2021-10-03T12:00:00Z
+            rf"(?<![\w.,/-])(?P<iso_y>{_YEAR4})(?P<iso_s>[-/.])(?P<iso_m>[01]?\d)(?P=iso_s)"
+            rf"(?P<iso_d>[0-3]?\d)(?![\d.]\d|\d)",
+            # 16.05.2024, 05/16/2024, 16-05-2024 (day-first unless told otherwise)
+            rf"(?<![\w.,/-])(?P<num_a>[0-3]?\d)(?P<num_s>[./-])(?P<num_b>[0-3]?\d)(?P=num_s)"
+            rf"(?P<num_y>{_YEAR})(?![.,/-]\d)",
+            # 12.05.24 14:33 (two-digit year: only right before a time of day, as in chat headers)
+            rf"(?<![\w.,/-])(?P<ts_a>[0-3]?\d)(?P<ts_s>[./])(?P<ts_b>[0-3]?\d)(?P=ts_s)(?P<ts_y>\d\d){_TS_AHEAD}",
+        )
+    )
+)
+
+# ---------------------------------------------------------------------------------------------------------
+# Matches -> candidate dates
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _today(today: dt.date | None) -> dt.date:
+    if today is None:
+        return dt.date.today()
+    if isinstance(today, dt.datetime):
+        return today.date()
+    if isinstance(today, dt.date):
+        return today
+    raise TypeError(
+        f"The 'today' parameter must be a datetime.date or None; got {type(today).__name__} "
+        f"{today!r} instead. Pass e.g. datetime.date(2025, 1, 31)."
+    )
+
+
+def _valid(year: int | None, month: int | None, day: int | None, today: dt.date) -> bool:
+    """A real calendar date (Feb 29 allowed when the year is unknown) not before 1900 nor after today."""
+    if month is not None and not 1 <= month <= 12:
+        return False
+    if day is not None:
+        if month is None:
+            return False
+        last = calendar.monthrange(year if year is not None else 2000, month)[1]
+        if not 1 <= day <= last:
+            return False
+    if year is None:
+        return True
+    if year < _MIN_YEAR:
+        return False
+    return dt.date(year, month or 1, day or 1) <= today
+
+
+def _int(s: str) -> int:
+    return int(re.match(r"\d+", s).group())
+
+
+def _from_match(m: re.Match, dayfirst: bool, today: dt.date) -> tuple[int | None, int | None, int | None, str] | None:
+    """(year, month, day, precision) of a `_DATE_RE` match, or None when it is not a valid date."""
+    g = m.groupdict()
+    if g["dmy_d"] is not None:
+        y, mo, d = _int(g["dmy_y"]), _MONTHS[g["dmy_m"].rstrip(".")], _int(g["dmy_d"])
+    elif g["mdy_m"] is not None:
+        y, mo, d = _int(g["mdy_y"]), _MONTHS[g["mdy_m"].rstrip(".")], _int(g["mdy_d"])
+    elif g["my_m"] is not None:
+        y, mo, d = _int(g["my_y"]), _MONTHS[g["my_m"].rstrip(".")], None
+    elif g["md_m"] is not None:
+        y, mo, d = None, _MONTHS[g["md_m"].rstrip(".")], _int(g["md_d"])
+    elif g["dm_d"] is not None:
+        y, mo, d = None, _MONTHS[g["dm_m"].rstrip(".")], _int(g["dm_d"])
+    elif g["iso_y"] is not None:
+        y, mo, d = int(g["iso_y"]), int(g["iso_m"]), int(g["iso_d"])
+    else:
+        if g["num_a"] is not None:
+            a, b, y = int(g["num_a"]), int(g["num_b"]), _int(g["num_y"])
+        else:
+            a, b, y = int(g["ts_a"]), int(g["ts_b"]), 2000 + int(g["ts_y"])
+            if y > today.year:
+                y -= 100
+        d, mo = (a, b) if dayfirst else (b, a)
+        if mo > 12 >= d:  # only one reading is a date: 05/16/2024 is May 16 even day-first
+            d, mo = mo, d
+    if not _valid(y, mo, d, today):
+        return None
+    return y, mo, d, ("day" if d is not None else "month")
+
+
+def _hit(m: re.Match, parsed, method: str, role: str, offset: int = 0) -> DateHit:
+    y, mo, d, precision = parsed
+    return DateHit(y, mo, d, precision, method, offset + m.start(), offset + m.end(), m.group(), role)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Dates in text
+# ---------------------------------------------------------------------------------------------------------
+
+_HEAD_CHARS = 400  # header lines must start within this many characters
+_HEAD_LINES = 6  # ... and be among this many first non-empty lines
+_HEAD_SCAN = 600  # ... and are read up to this many characters into the text
+_STANDALONE_CHARS = 1000  # a line that is only a date ("Saturday, June 22, 2024") may stand this far in
+_STANDALONE_LINES = 10
+_STANDALONE_MAX = 60  # ... and is at most this long
+_LABEL_CHARS = 2000  # "Date: ..." lines and datelines ("MOSCOW, October 26. /TASS/.") this far in
+_MAX_LINE = 1000  # header lines are read up to this many characters
+_HEAD_LINE_MAX = 200  # a full date in a later head line counts when the line is this short (not prose)
+
+_LABEL = re.compile(
+    r"[\W_]{0,3}(?:date|dated|published|posted|updated|issued|release date|дата|опубликовано|"
+    r"обновлено)\b\s*:?",
+    re.IGNORECASE,
+)
+_DATELINE = re.compile(r"[\W_]{0,3}[A-ZА-ЯЁ][A-ZА-ЯЁ'’.\- ]{1,40}(?:\s*\([^)\n]{1,40}\))?,\s*")
+_HASHTAG_LINE = re.compile(r"(?:#\w+\s*)+")
+_OPENING = re.compile(r"[\W_]*(?:(?:on|в|от)\s+)?", re.IGNORECASE)  # "🇷🇺🇰🇿 On " before the date
+_CLOSING = re.compile(r"\s*(?:[)\]]\.?|[:;!?])?\s*")  # no "." alone: "… of July 8, 2013." ends a sentence
+_PAREN_TAIL = re.compile(r"[^()\n]{0,40}\)[\s.,:;!?]*")  # "…, Astana)" after a date in a closing parenthesis
+_WEEKDAYS = re.compile(
+    r"(?i:monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|tues|wed|thu|thurs|fri|sat|"
+    r"sun|понедельник|вторник|среда|четверг|пятница|суббота|воскресенье)\b"
+)
+_TIME_OF_DAY = re.compile(r"\d{1,2}:\d\d(?::\d\d)?(?:\s?[AaPp]\.?[Mm]\.?)?|\b(?:г|года?|год)\b\.?")
+_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+def _lines(text: str, limit: int) -> list[tuple[int, str]]:
+    """(offset, line) of the non-empty lines starting within the first `limit` characters."""
+    out = []
+    pos = 0
+    n = len(text)
+    while pos < min(n, limit):
+        end = text.find("\n", pos)
+        if end < 0:
+            end = n
+        line = text[pos : min(end, pos + _MAX_LINE)]
+        if line.strip():
+            out.append((pos, line))
+        pos = end + 1
+    return out
+
+
+def _standalone(line: str, m: re.Match) -> bool:
+    """True when the line is essentially only this date ("📍 Astana, May 21", "Friday, 15 June 2018 11:40")."""
+    rest = line[: m.start()] + " " + line[m.end() :]
+    rest = _TIME_OF_DAY.sub(" ", _WEEKDAYS.sub(" ", rest))
+    words = _WORD.findall(rest)
+    return len(words) <= 2 and all(w[0].isupper() for w in words)  # a place name, not "held in"
+
+
+def _title_position(line: str, m: re.Match, parsed) -> bool:
+    """True for a date that opens the first line ("On May 20, …", "April 2 marks …") or closes it
+    ("…, Moscow, March 17, 2017", "… (Astana, May 21, 2024)", "… (3 July 2024, Astana)")."""
+    before, after = line[: m.start()], line[m.end() :]
+    if _OPENING.fullmatch(before):
+        return True
+    if parsed[2] is None:  # "November 2024" mid-title is no dateline
+        return False
+    if _CLOSING.fullmatch(after):
+        return True
+    return before.rfind("(") > before.rfind(")") and bool(_PAREN_TAIL.fullmatch(after))
+
+
+def _line_matches(line: str, in_head_until: int, short: bool, labelled, dateline):
+    """Date matches in the parts of a header line worth reading, without reading a long line whole."""
+    seen: set[tuple[int, int]] = set()
+    windows = []
+    if short:
+        windows.append((0, len(line)))
+    elif in_head_until > 0:
+        windows.append((0, in_head_until))
+    if labelled:
+        windows.append((labelled.end(), labelled.end() + 80))
+    if dateline:
+        windows.append((dateline.end(), dateline.end() + 40))
+    for pos, endpos in windows:
+        for m in _DATE_RE.finditer(line, pos, endpos):
+            if m.span() not in seen:
+                seen.add(m.span())
+                yield m
+
+
+def _header_candidates(text: str, dayfirst: bool, today: dt.date):
+    """Yield (tier, position, hit) for dates that date the document; lower tier is stronger."""
+    lines = _lines(text, _LABEL_CHARS)
+    first = next((i for i, (_, line) in enumerate(lines) if not _HASHTAG_LINE.fullmatch(line.strip())), None)
+    for i, (off, line) in enumerate(lines):
+        in_head = i < _HEAD_LINES and off < _HEAD_CHARS
+        short = len(line.strip()) <= _STANDALONE_MAX and i < _STANDALONE_LINES and off < _STANDALONE_CHARS
+        labelled = _LABEL.match(line)
+        dateline = _DATELINE.match(line)
+        if not (in_head or short or labelled or dateline):
+            continue
+        in_head_until = max(0, _HEAD_SCAN - off) if in_head else 0
+        for m in _line_matches(line, in_head_until, short, labelled, dateline):
+            parsed = _from_match(m, dayfirst, today)
+            if parsed is None:
+                continue
+            full = parsed[0] is not None and parsed[3] == "day"
+            strong = (
+                (labelled and labelled.end() <= m.start() <= labelled.end() + 20)  # "Date: …"
+                or (dateline and m.start() == dateline.end() and parsed[2] is not None)  # "MOSCOW, Oct 26."
+                or (short and _standalone(line, m))  # "Saturday, June 22, 2024"
+            )
+            if strong:
+                tier = 0
+            elif i == first and m.end() <= off + in_head_until and _title_position(line, m, parsed):
+                tier = 1
+            elif in_head and full and m.end() <= off + in_head_until and len(line) <= _HEAD_LINE_MAX:
+                tier = 2
+            else:
+                continue
+            yield tier, off + m.start(), _hit(m, parsed, "text", "header", off)
+
+
+_YEAR_TRIGGER = re.compile(r"(?:1[89]|2\d)\d\d")
+_WINDOW = 40  # a full date ends with its year and is shorter than this before it
+
+
+def _body_date(text: str, dayfirst: bool, today: dt.date) -> DateHit | None:
+    # Every full date holds a four-digit year: find those cheaply, then read the date around each.
+    for y in _YEAR_TRIGGER.finditer(text):
+        ys, ye = y.span()
+        if (ys and text[ys - 1].isdigit()) or (ye < len(text) and text[ye].isdigit() and
+                                               not _GLUED_TIME.match(text, ye)):  # fmt: skip
+            continue
+        for m in _DATE_RE.finditer(text, max(0, ys - _WINDOW), ye + 8):
+            if not m.start() <= ys < m.end():
+                continue
+            if m.group("md_m") or m.group("dm_d") or m.group("my_m"):
+                break
+            parsed = _from_match(m, dayfirst, today)
+            if parsed is not None and parsed[0] is not None and parsed[3] == "day":
+                return _hit(m, parsed, "text", "body")
+            break
+    return None
+
+
+def find_text_date(
+    text: str, *, dayfirst: bool = True, today: dt.date | None = None, body: bool = True
+) -> DateHit | None:
+    """Find the date that dates a document in its text.
+
+    Header dates are preferred: a labelled line ("Date: June 22, 2024"), a dateline ("MOSCOW,
+    October 26. /TASS/."), a line that is only a date ("Saturday, June 22, 2024", "📍 Astana, May 21"),
+    a date in the first line (a title ending "(Astana, May 21, 2024)", opening words "On May 20, …"),
+    then a full date in the first few lines. Only the head of the text is searched for these. A
+    header date may lack its year ("May 21": ``year=None``); the caller decides what to do with it.
+
+    Arguments:
+        text: the document's text.
+        dayfirst: read ambiguous numeric dates (03/04/2024) as day/month.
+        today: dates after this day are ignored (default: today).
+        body: when no header date is found, fall back to the first full date (day, month and year)
+            anywhere in the text, with ``role="body"``. Pass False for posts of a dump, whose body
+            dates are events they report, not their own date.
+
+    Returns:
+        A `DateHit` with ``method="text"``, ``role`` ``"header"`` or ``"body"`` and ``start``/``end``/
+        ``surface`` locating the date in `text`; None when no date is found.
+    """
+    if not isinstance(text, str) or not text:
+        return None
+    today = _today(today)
+    best = min(_header_candidates(text, dayfirst, today), key=lambda c: c[:2], default=None)
+    if best is not None:
+        return best[2]
+    return _body_date(text, dayfirst, today) if body else None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Dates in metadata
+# ---------------------------------------------------------------------------------------------------------
+
+_ISO_VALUE = re.compile(
+    r"(?P<y>\d{4})(?:-(?P<m>\d{1,2})(?:-(?P<d>\d{1,2}))?)?"
+    r"(?:[T ]\d{1,2}:\d\d(?::\d\d(?:[.,]\d+)?)?\s*(?:Z|[+-]\d\d:?\d\d|UTC|GMT)?)?"
+)
+_MONTH_YEAR_NUM = re.compile(r"(?P<m>\d{1,2})[./-](?P<y>\d{4})")
+_DATEPARSER_MAX = 64
+_DATEPARSER_LANGUAGES = ["en", "ru", "fr", "es", "de", "pt", "it", "uk", "ar", "zh"]
+_dateparser = None
+_PARSERS: dict[bool, object] = {}  # DateDataParser per dayfirst: building one takes milliseconds
+
+
+def _metadata_hit(y: int, mo: int | None, d: int | None, today: dt.date, surface: str = "") -> DateHit | None:
+    if not _valid(y, mo, d, today):
+        return None
+    precision = "day" if d is not None else "month" if mo is not None else "year"
+    return DateHit(y, mo, d, precision, "metadata", surface=surface)
+
+
+def _from_number(value: float, today: dt.date) -> DateHit | None:
+    if not math.isfinite(value):
+        return None
+    if value == int(value) and _MIN_YEAR <= value <= today.year:
+        return _metadata_hit(int(value), None, None, today)
+    seconds = value
+    for scale in (1e3, 1e3, 1e3):  # milliseconds, microseconds, nanoseconds since the epoch
+        if abs(seconds) < 1e11:
+            break
+        seconds /= scale
+    try:
+        when = dt.datetime(1970, 1, 1) + dt.timedelta(seconds=seconds)
+    except (OverflowError, ValueError):
+        return None
+    return _metadata_hit(when.year, when.month, when.day, today)
+
+
+@functools.lru_cache(maxsize=4096)  # table columns repeat their values; a call costs ~2 ms
+def _from_dateparser(value: str, dayfirst: bool, today: dt.date) -> DateHit | None:
+    global _dateparser
+    if _dateparser is None:
+        try:
+            import dateparser.date
+        except ImportError:  # pragma: no cover - dateparser is a requirement
+            return None
+        _dateparser = dateparser.date
+    settings = {
+        "DATE_ORDER": "DMY" if dayfirst else "MDY",
+        "PREFER_DAY_OF_MONTH": "first",
+        "REQUIRE_PARTS": ["year"],
+        "PARSERS": ["custom-formats", "absolute-time"],
+        "RETURN_AS_TIMEZONE_AWARE": False,
+    }
+    try:
+        parser = _PARSERS.get(dayfirst)
+        if parser is None:
+            parser = _PARSERS[dayfirst] = _dateparser.DateDataParser(
+                languages=_DATEPARSER_LANGUAGES, settings=settings
+            )
+        data = parser.get_date_data(value)
+    except Exception:  # dateparser raises assorted errors on odd input; a bad value is just no date
+        return None
+    if data is None or data.date_obj is None:
+        return None
+    when = data.date_obj
+    period = data.period or "day"
+    if period not in _PRECISION_RANK:  # "time", "week": the day is known
+        period = "day"
+    return _metadata_hit(
+        when.year,
+        when.month if period != "year" else None,
+        when.day if period == "day" else None,
+        today,
+        value,
+    )
+
+
+def _from_string(value: str, dayfirst: bool, today: dt.date) -> DateHit | None:
+    s = " ".join(value.split())
+    if not s:
+        return None
+    m = _ISO_VALUE.fullmatch(s)
+    if m:
+        y = int(m["y"])
+        mo = int(m["m"]) if m["m"] else None
+        d = int(m["d"]) if m["d"] else None
+        return _metadata_hit(y, mo, d, today, value)
+    if re.fullmatch(r"[+-]?\d+(?:\.\d+)?", s):
+        return _from_number(float(s), today)
+    m = _MONTH_YEAR_NUM.fullmatch(s)
+    if m:
+        return _metadata_hit(int(m["y"]), int(m["m"]), None, today, value)
+    for m in _DATE_RE.finditer(s):
+        parsed = _from_match(m, dayfirst, today)
+        if parsed is not None and parsed[0] is not None:
+            y, mo, d, _ = parsed
+            return _metadata_hit(y, mo, d, today, value)
+    if len(s) <= _DATEPARSER_MAX and re.search(r"\d", s):
+        return _from_dateparser(s, dayfirst, today)
+    return None
+
+
+def parse_date_value(value, *, dayfirst: bool = True, today: dt.date | None = None) -> DateHit | None:
+    """Read a date from a metadata value (a table cell, a JSON field, an HTML meta tag).
+
+    Arguments:
+        value: a string in any common form ("2021-10-03T12:00:00Z", "2024-05", "16.05.2024",
+            "05/16/2024", "May 16, 2024", "16 мая 2024"), a Unix time (seconds or milliseconds), a
+            year as a number, a ``datetime``/``date``/pandas ``Timestamp`` or ``numpy.datetime64``.
+            None, NaN, NaT and empty strings give None.
+        dayfirst: read ambiguous numeric dates (03/04/2024) as day/month.
+        today: dates after this day are rejected (default: today).
+
+    Returns:
+        A `DateHit` with ``method="metadata"`` and the precision the value gave ("2024-05" → month,
+        "2024" → year), or None when the value holds no valid date between 1900 and today.
+    """
+    today = _today(today)
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if isinstance(value, str):
+        try:
+            return _from_string(value, dayfirst, today)
+        except (ValueError, OverflowError):
+            return None
+    if isinstance(value, dt.datetime):
+        if value != value:  # pandas NaT
+            return None
+        return _metadata_hit(value.year, value.month, value.day, today)
+    if isinstance(value, dt.date):
+        return _metadata_hit(value.year, value.month, value.day, today)
+    if isinstance(value, int | float):
+        return _from_number(float(value), today)
+    type_name = type(value).__name__
+    if type_name == "datetime64" or type_name == "NaTType":
+        try:
+            import pandas as pd
+
+            ts = pd.Timestamp(value)
+        except (ValueError, OverflowError):
+            return None
+        return None if ts is pd.NaT else _metadata_hit(ts.year, ts.month, ts.day, today)
+    if hasattr(value, "__index__") or hasattr(value, "__float__"):  # numpy numbers
+        try:
+            return _from_number(float(value), today)
+        except (TypeError, ValueError, OverflowError):
+            return None
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Dates in paths
+# ---------------------------------------------------------------------------------------------------------
+
+_PATH_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    # 2024/05/16/…, 2024-05-16_note.txt, 2024_05_16
+    (re.compile(r"(?<!\d)(?P<y>\d{4})[/_.-](?P<m>\d{1,2})[/_.-](?P<d>\d{1,2})(?!\d)"), "ymd"),
+    # 16.05.2024_note.txt, 16-05-2024
+    (re.compile(r"(?<!\d)(?P<a>\d{1,2})[_.-](?P<b>\d{1,2})[_.-](?P<y>\d{4})(?!\d)"), "dmy"),
+    # 20240516_note.txt
+    (re.compile(r"(?<!\d)(?P<y>(?:19|20)\d\d)(?P<m>0[1-9]|1[0-2])(?P<d>0[1-9]|[12]\d|3[01])(?!\d)"), "ymd"),
+    # 2024/05/…, 2024-05_report
+    (re.compile(r"(?<!\d)(?P<y>\d{4})[/_.-](?P<m>\d{1,2})(?![\d])"), "ym"),
+    # report_2019.txt, Session 25 - 1970/USA_25_1970.txt
+    (re.compile(r"(?<!\d)(?P<y>\d{4})(?!\d)"), "y"),
+)
+
+
+def date_from_path(path: str, *, dayfirst: bool = True, today: dt.date | None = None) -> DateHit | None:
+    """Read a date from a file's path: its folders and file name.
+
+    Arguments:
+        path: a relative or absolute path ("txt/Session 25 - 1970/USA_25_1970.txt", "2024/05/16/x.txt",
+            "2024-05-16_note.txt", "report_2019.txt"); ``\\`` separators are accepted.
+        dayfirst: read ambiguous "03-04-2024" as day-month.
+        today: dates after this day are rejected (default: today).
+
+    Returns:
+        A `DateHit` with ``method="path"`` and ``surface`` the part of the path that gave it: the most
+        precise date, and among those the innermost (nearest the file name); None when there is none.
+    """
+    if not isinstance(path, str) or not path:
+        return None
+    today = _today(today)
+    s = path.replace("\\", "/")
+    dot = s.rfind(".")
+    if dot > s.rfind("/") and len(s) - dot <= 6:  # drop the extension (".txt", ".json")
+        s = s[:dot]
+    best: tuple[int, int, DateHit] | None = None
+    for pattern, form in _PATH_PATTERNS:
+        for m in pattern.finditer(s):
+            g = m.groupdict()
+            if form == "ymd":
+                y, mo, d = int(g["y"]), int(g["m"]), int(g["d"])
+            elif form == "dmy":
+                a, b, y = int(g["a"]), int(g["b"]), int(g["y"])
+                d, mo = (a, b) if dayfirst else (b, a)
+                if mo > 12 >= d:
+                    d, mo = mo, d
+            elif form == "ym":
+                y, mo, d = int(g["y"]), int(g["m"]), None
+            else:
+                y, mo, d = int(g["y"]), None, None
+            if not _valid(y, mo, d, today):
+                continue
+            precision = "day" if d is not None else "month" if mo is not None else "year"
+            key = (_PRECISION_RANK[precision], m.end())
+            if best is None or key > best[:2]:
+                best = (*key, DateHit(y, mo, d, precision, "path", surface=m.group()))
+    return best[2] if best else None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Resolution
+# ---------------------------------------------------------------------------------------------------------
+
+
+def resolve_date(
+    *, metadata: DateHit | None = None, text_hit: DateHit | None = None, path_hit: DateHit | None = None
+) -> DateHit | None:
+    """Choose a document's date among the dates found for it.
+
+    Precedence: metadata → a header date in the text (with a known year) → the path → a body date in
+    the text. A header date whose year disagrees with the path's year loses to the path. Dates without
+    a year never win.
+
+    Arguments:
+        metadata: from `parse_date_value`.
+        text_hit: from `find_text_date`.
+        path_hit: from `date_from_path`.
+
+    Returns:
+        The winning `DateHit` unchanged, or None.
+    """
+    if metadata is not None and metadata.year is not None:
+        return metadata
+    text_ok = text_hit is not None and text_hit.year is not None
+    path_ok = path_hit is not None and path_hit.year is not None
+    if text_ok and text_hit.role == "header" and not (path_ok and path_hit.year != text_hit.year):
+        return text_hit
+    if path_ok:
+        return path_hit
+    if text_ok:
+        return text_hit
+    return None
+
+
+_SLACK = dt.timedelta(days=30)
+
+
+def _complete(hit: DateHit, prev: dt.date | None, nxt: dt.date | None, today: dt.date) -> DateHit | None:
+    """Give a year-less hit the year that fits its neighbours (see `infer_sequence`)."""
+    month, day = hit.month, hit.day
+    if month is None:
+        return None
+    if prev is not None:
+        years = range(prev.year - 1, prev.year + 10)
+        year = next((y for y in years if _valid(y, month, day, dt.date.max) and
+                     dt.date(y, month, day or 1) >= prev - _SLACK), None)  # fmt: skip
+    elif nxt is not None:
+        years = range(nxt.year, nxt.year - 10, -1)
+        year = next((y for y in years if _valid(y, month, day, dt.date.max) and
+                     dt.date(y, month, day or 1) <= nxt), None)  # fmt: skip
+    else:
+        return None
+    if year is None or not _valid(year, month, day, today):
+        return None
+    precision = "day" if day is not None else "month"
+    return DateHit(year, month, day, precision, "inferred", hit.start, hit.end, hit.surface, hit.role)
+
+
+def _gap(before: DateHit, after: DateHit) -> DateHit | None:
+    """The date shared by two neighbours at the finest precision both have, or None."""
+    a, b = before, after
+    rank = min(_PRECISION_RANK[a.precision], _PRECISION_RANK[b.precision])
+    if a.year != b.year:
+        return None
+    if rank >= 2 and (a.month, a.day) == (b.month, b.day):
+        return DateHit(a.year, a.month, a.day, "day", "inferred")
+    if rank >= 1 and a.month == b.month:
+        return DateHit(a.year, a.month, None, "month", "inferred")
+    return DateHit(a.year, None, None, "year", "inferred")
+
+
+def infer_sequence(hits: Sequence[DateHit | None], *, today: dt.date | None = None) -> list[DateHit | None]:
+    """Complete the dates of the posts of one dump, in order, from their dated neighbours.
+
+    Posts of a dump run forward in time. (1) A year-less date gets the smallest year that puts it no
+    earlier than the previous dated post (30 days of slack: a post may report a slightly earlier
+    event); with no previous dated post, the largest year that puts it no later than the next one.
+    (2) An undated post between two dated posts gets their common day, else their common month (first
+    of the month, ``month`` precision), else their common year; else it stays undated. Posts with a
+    dated neighbour on one side only stay undated. Completed dates have ``method="inferred"``.
+
+    Arguments:
+        hits: one entry per post, in order: the post's own `DateHit` or None. Body dates
+            (``role="body"``) and dates after `today` are treated as None: a post is dated by its header.
+        today: no date after this day is produced (default: today).
+
+    Returns:
+        A new list of the same length.
+    """
+    today = _today(today)
+    own: list[DateHit | None] = []
+    for h in hits:
+        if h is not None and not isinstance(h, DateHit):
+            raise TypeError(
+                f"The 'hits' parameter must hold DateHit or None items; got {type(h).__name__} instead. "
+                "Pass the results of find_text_date() for each post."
+            )
+        keep = h is not None and h.role != "body" and _valid(h.year, h.month, h.day, today)
+        own.append(h if keep else None)
+
+    out = list(own)
+    for i, h in enumerate(own):
+        if h is None or h.year is not None:
+            continue
+        prev = next((out[j].as_date() for j in range(i - 1, -1, -1)
+                     if out[j] is not None and out[j].year is not None), None)  # fmt: skip
+        nxt = next((own[j].as_date() for j in range(i + 1, len(own))
+                    if own[j] is not None and own[j].year is not None), None)  # fmt: skip
+        out[i] = _complete(h, prev, nxt, today)
+
+    dated = [i for i, h in enumerate(out) if h is not None]
+    filled = list(out)
+    for left, right in zip(dated, dated[1:], strict=False):
+        if right - left > 1:
+            common = _gap(out[left], out[right])
+            for j in range(left + 1, right):
+                filled[j] = common
+    return filled

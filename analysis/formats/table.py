@@ -1,0 +1,266 @@
+"""Reader for tables of documents: CSV, TSV, JSON Lines and JSON arrays, one record per row."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+
+from analysis.records import Record
+
+from . import FormatError, NoTextError, metadata_date
+from .encoding import decode_bytes
+
+__all__ = ["COLUMN_NAMES", "find_columns", "read_table"]
+
+# Usual names of each role's column, best first (case-insensitive). "body" beats "summary".
+COLUMN_NAMES: dict[str, tuple[str, ...]] = {
+    "text": (
+        "text",
+        "body",
+        "content",
+        "full_text",
+        "fulltext",
+        "message",
+        "article",
+        "summary",
+        "description",
+    ),
+    "date": (
+        "date",
+        "datetime",
+        "published",
+        "published_at",
+        "pub_date",
+        "pubdate",
+        "timestamp",
+        "time",
+        "created_at",
+    ),
+    "title": ("title", "headline", "subject", "name"),
+    "url": ("url", "link", "href", "permalink"),
+}
+_JSON_CONTAINER_KEYS = ("data", "items", "records", "rows", "documents", "articles", "posts", "results")
+_MAX_NOTES = 20
+
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+
+def find_columns(columns: list[str]) -> dict[str, str]:
+    """Map each role (``text``, ``date``, ``title``, ``url``) to the first usual column name present.
+
+    Arguments:
+        columns: the table's column names, in order.
+
+    Returns:
+        ``{role: column}`` for the roles found (the column as spelled in the table).
+    """
+    by_key: dict[str, str] = {}
+    for column in columns:
+        if isinstance(column, str):
+            by_key.setdefault(column.strip().lower(), column)
+    found: dict[str, str] = {}
+    for role, names in COLUMN_NAMES.items():
+        for name in names:
+            if name in by_key and by_key[name] not in found.values():
+                found[role] = by_key[name]
+                break
+    return found
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):  # e.g. Telegram-style lists of text fragments
+        return "".join(_cell(item.get("text")) if isinstance(item, dict) else _cell(item) for item in value)
+    return str(value)
+
+
+def _note(details: dict, message: str) -> None:
+    notes = details.setdefault("notes", [])
+    if len(notes) < _MAX_NOTES:
+        notes.append(message)
+    elif len(notes) == _MAX_NOTES:
+        notes.append("… more problems not listed")
+
+
+def _delimiter(text: str, kind: str) -> str:
+    if kind in ("tsv", "tab"):
+        return "\t"
+    # The header line tells the delimiter more reliably than csv.Sniffer, which is confused by long
+    # quoted bodies with newlines.
+    header = text.split("\n", 1)[0]
+    counts = {delimiter: header.count(delimiter) for delimiter in (",", ";", "\t", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _rows_from_csv(text: str, kind: str) -> tuple[list[str], list[tuple[int, dict]]]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text, kind))
+    try:
+        header = next(reader)
+    except StopIteration:
+        return [], []
+    except csv.Error as error:
+        raise FormatError(f"the CSV header cannot be read ({error}); check the file's quoting.") from error
+    header = [name.strip() for name in header]
+    rows: list[tuple[int, dict]] = []
+    try:
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue  # blank line
+            rows.append((reader.line_num, dict(zip(header, row, strict=False))))
+    except csv.Error as error:
+        raise FormatError(
+            f"the CSV breaks near line {reader.line_num} ({error}); check for an unclosed quote."
+        ) from error
+    return header, rows
+
+
+def _union_columns(rows: list[tuple[int, object]]) -> list[str]:
+    columns: dict[str, None] = {}
+    for _, row in rows:
+        if isinstance(row, dict):
+            for key in row:
+                columns.setdefault(str(key), None)
+    return list(columns)
+
+
+def _rows_from_jsonl(text: str, details: dict) -> tuple[list[str], list[tuple[int, object]]]:
+    rows: list[tuple[int, object]] = []
+    broken: list[int] = []
+    first_error = ""
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            rows.append((number, json.loads(line)))
+        except (ValueError, RecursionError) as error:
+            broken.append(number)
+            first_error = first_error or f"line {number}: {error}"
+            _note(details, f"broken JSON on line {number}")
+    if broken and not rows:
+        raise FormatError(
+            f"every line is broken JSON ({len(broken)} lines; first error on {first_error}); "
+            "JSON Lines needs one JSON object per line."
+        )
+    details["broken_lines"] = broken[:100]
+    details["lines_broken"] = len(broken)
+    return _union_columns(rows), rows
+
+
+def _rows_from_json(text: str, details: dict) -> tuple[list[str], list[tuple[int, object]]] | dict:
+    try:
+        obj = json.loads(text)
+    except (ValueError, RecursionError) as error:
+        raise FormatError(f"broken JSON ({error}); fix the file or export it again.") from error
+    if isinstance(obj, dict):
+        if isinstance(obj.get("messages"), list) or isinstance(obj.get("chats"), dict):
+            return obj  # a Telegram export
+        for key in _JSON_CONTAINER_KEYS:
+            if isinstance(obj.get(key), list):
+                obj = obj[key]
+                break
+        else:
+            obj = [obj]
+    if not isinstance(obj, list):
+        raise FormatError(
+            f"the JSON holds a {type(obj).__name__}, not documents; expected an array of objects, "
+            '{"data": [...]} or a Telegram export with "messages".'
+        )
+    rows = list(enumerate(obj, start=1))
+    return _union_columns(rows), rows
+
+
+def read_table(
+    data: bytes, source: str, *, kind: str = "csv", dayfirst: bool = True, details: dict | None = None
+) -> list[Record]:
+    """Read a table of documents, one record per row with text.
+
+    The text, date, title and URL columns are found by their usual names (see ``COLUMN_NAMES``). A JSON
+    file holding a Telegram export (a dict with ``messages``) is handed to the Telegram reader.
+
+    Arguments:
+        data: the file's bytes.
+        source: ``Record.source`` for every row.
+        kind: ``csv``, ``tsv``, ``jsonl`` (or ``ndjson``) or ``json``.
+        dayfirst: whether ambiguous numeric dates in the date column are day-first.
+        details: a dict that receives ``encoding``, ``columns_used``, ``rows``, ``rows_skipped`` and
+            ``notes`` (the problems met, such as ``broken JSON on line 3``).
+
+    Returns:
+        One ``Record(format="table")`` per row with non-empty text; ``seq`` is the row's position.
+
+    Raises:
+        FormatError: broken JSON, every JSON line broken, or no text column.
+        NoTextError: a table without rows, or whose rows all have empty text.
+    """
+    details = {} if details is None else details
+    text, encoding = decode_bytes(data)
+    details["encoding"] = encoding
+    kind = kind.lower().lstrip(".")
+    if kind in ("jsonl", "ndjson"):
+        columns, rows = _rows_from_jsonl(text, details)
+    elif kind == "json":
+        parsed = _rows_from_json(text, details)
+        if isinstance(parsed, dict):
+            from .telegram import read_telegram_export
+
+            details["_format"] = "telegram"
+            return read_telegram_export(parsed, source, dayfirst=dayfirst, details=details)
+        columns, rows = parsed
+    elif kind in ("csv", "tsv", "tab"):
+        columns, rows = _rows_from_csv(text, kind)
+    else:
+        raise ValueError(
+            f"The 'kind' parameter must be one of ['csv', 'tsv', 'jsonl', 'json']; got {kind!r}."
+        )
+
+    broken = details.pop("lines_broken", 0)
+    if not rows and not broken:
+        raise NoTextError("the table has no rows")
+    used = find_columns(columns)
+    if "text" not in used:
+        shown = ", ".join(columns[:30]) + (", …" if len(columns) > 30 else "") if columns else "(none)"
+        raise FormatError(
+            f"no text column found: expected one of {', '.join(COLUMN_NAMES['text'])}; the table has "
+            f"columns: {shown}. Rename the text column to 'text'."
+        )
+    details["columns_used"] = used
+    records: list[Record] = []
+    skipped = broken
+    for seq, (line, row) in enumerate(rows):
+        if not isinstance(row, dict):
+            skipped += 1
+            _note(details, f"row {line} is not an object")
+            continue
+        body = _cell(row.get(used["text"])).replace("\r\n", "\n").replace("\r", "\n").strip()
+        if not body:
+            skipped += 1
+            continue
+        title = _cell(row.get(used["title"])).strip() if "title" in used else ""
+        url = _cell(row.get(used["url"])).strip() if "url" in used else ""
+        date = metadata_date(row.get(used["date"]), dayfirst=dayfirst) if "date" in used else None
+        records.append(
+            Record(
+                source=source,
+                text=body,
+                format="table",
+                seq=seq,
+                title=title or None,
+                url=url or None,
+                date=date,
+                segmentable=False,
+                extra={"row": line},
+            )
+        )
+    details["rows"] = len(rows) + broken
+    details["rows_skipped"] = skipped
+    if not details.get("broken_lines"):
+        details.pop("broken_lines", None)
+    if not records:
+        raise NoTextError(f"all {details['rows']} rows have empty text in column '{used['text']}'")
+    return records

@@ -1,0 +1,332 @@
+"""Topic clusters of documents: TF-IDF, KMeans on an SVD-reduced space, c-TF-IDF labels and a 2-D map."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from sklearn.cluster import KMeans
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer, TfidfTransformer
+from sklearn.metrics import silhouette_score
+from sklearn.preprocessing import normalize
+
+__all__ = ["BOILERPLATE_WORDS", "RUSSIAN_STOP_WORDS", "STOP_WORDS", "TOKEN_PATTERN", "TopicModel"]
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Common Russian function words (pronouns, prepositions, conjunctions, particles, auxiliaries).
+RUSSIAN_STOP_WORDS = _words(
+    """
+    а авось ага без более больше будем будет будете будешь буду будут будучи будь бы был была были было быть
+    в вам вами вас ваш ваша ваше ваши вдруг ведь во вот впрочем все всё всего всех всю вся всё вы где да даже
+    для до его ее её ей ему если есть еще ещё же за зато здесь и из или им ими их к как какая какие каким
+    какой каких когда кого кое кой который которая которое которые которых котором которой ком кто куда ли
+    либо лишь меж между меня мне мной много может можно мой моя мое моё мои мы на над надо наш наша наше наши
+    не него нее неё ней нельзя нем нём нет ни нибудь никогда ним ними них ничего но ну о об однако он она
+    они оно от очень по под после потом потому почти при про раз разве с сам сама сами само свое своё свои
+    свой своя себе себя сейчас со совсем так также такая такие такой там те тебе тебя тем теперь то тогда
+    того тоже той только том тот ту ты у уже хоть хотя чего чей чем через что чтоб чтобы чуть эта эти этим
+    этих это этого этой этом этот эту я является являются бывает именно кроме около пока поэтому причем
+    притом сквозь среди ради вокруг вне вместо внутри сверх напротив вслед всегда иногда нужно будто словно
+    точно якобы итак также тоже еще уж вон пусть пускай даже лишь вообще свою своей своих своим своими
+    """
+)
+# Words that channel pages, reposts and media captions add to nearly every post.
+BOILERPLATE_WORDS = _words(
+    """
+    read full forwarded forward telegram view views media subscribers subscriber subscribe photo photos
+    video videos channel join link links click post posts reply replies pinned message messages share
+    comments comment http https www com ru org html
+    читать полностью подписаться подписчики подписчиков подпишитесь канал канала фото видео переслано
+    пересланное источник смотреть ссылка ссылке
+    """
+)
+STOP_WORDS = frozenset(ENGLISH_STOP_WORDS) | RUSSIAN_STOP_WORDS | BOILERPLATE_WORDS
+# Words of two or more letters of any script; digits, underscores and tokens mixing letters and digits
+# ("2024", "covid19") are dropped.
+TOKEN_PATTERN = r"(?u)\b[^\W\d_]{2,}\b"
+
+_SMALL_CORPUS = 20  # below this many documents, keep terms that occur in a single document
+_MIN_TERMS = 2  # a document with fewer distinct terms (after stop words) is in no cluster
+_SILHOUETTE_SAMPLE = 2000
+_N_INIT = 3
+_MAX_DIMENSIONS = 100
+_CLUSTER_COLUMNS = ("cluster_id", "label", "top_terms", "size")
+
+
+def _check_int(name: str, value, low: int, *, allow_none: bool = False) -> None:
+    if value is None and allow_none:
+        return
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low:
+        expected = f"an integer >= {low}" + (" or None" if allow_none else "")
+        raise ValueError(f"The {name!r} parameter of TopicModel must be {expected}; got {value!r} instead.")
+
+
+def _empty_clusters() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "cluster_id": pd.Series([], dtype="int64"),
+            "label": pd.Series([], dtype="str"),
+            "top_terms": pd.Series([], dtype=object),
+            "size": pd.Series([], dtype="int64"),
+        }
+    )
+
+
+def _c_tf_idf(counts: sparse.csr_matrix, labels: np.ndarray, n_clusters: int) -> np.ndarray:
+    """Class-based TF-IDF (BERTopic): the term frequency within each cluster's concatenated documents,
+    L1-normalised, times ``log(1 + A / f_t)`` with A the average number of words per cluster and f_t the
+    term's frequency over all clusters. Returns a dense (n_clusters, n_terms) array."""
+    membership = sparse.csr_matrix(
+        (np.ones(len(labels)), (labels, np.arange(len(labels)))), shape=(n_clusters, counts.shape[0])
+    )
+    per_cluster = np.asarray((membership @ counts).todense(), dtype=np.float64)
+    words_per_cluster = per_cluster.sum(axis=1)
+    term_totals = per_cluster.sum(axis=0)
+    average = words_per_cluster.mean()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        idf = np.where(term_totals > 0, np.log1p(average / np.maximum(term_totals, 1e-12)), 0.0)
+        tf = per_cluster / np.maximum(words_per_cluster, 1e-12)[:, None]
+    return tf * idf[None, :]
+
+
+def _flip_signs(vectors: np.ndarray) -> np.ndarray:
+    """Make the largest-magnitude entry of each column positive, so results do not flip between runs."""
+    largest = np.argmax(np.abs(vectors), axis=0)
+    signs = np.sign(vectors[largest, np.arange(vectors.shape[1])])
+    signs[signs == 0] = 1.0
+    return vectors * signs
+
+
+def _truncated_svd(X: sparse.csr_matrix, n_components: int, random_state: int, n_iter: int = 4) -> np.ndarray:
+    """Document coordinates ``U * S`` of a randomized truncated SVD of a sparse matrix (Halko et al.).
+
+    Like sklearn's ``TruncatedSVD(algorithm="randomized")``, but the small SVD at the end is done as the
+    eigendecomposition of a (k x k) Gram matrix instead of LAPACK's SVD of a (k x n_terms) matrix, which
+    is the slowest step on wide vocabularies."""
+    rng = np.random.RandomState(random_state)
+    size = min(n_components + 10, min(X.shape))
+    Q = X @ rng.standard_normal((X.shape[1], size)).astype(X.dtype)
+    for _ in range(n_iter):  # power iterations, re-orthonormalised, sharpen the spectrum
+        Q, _ = np.linalg.qr(Q)
+        Q = X @ (X.T @ Q)
+    Q, _ = np.linalg.qr(Q)
+    projected = np.asarray(X.T @ Q)  # (n_terms, size): X ≈ Q @ projected.T
+    eigenvalues, vectors = np.linalg.eigh(projected.T @ projected)
+    order = np.argsort(eigenvalues)[::-1][:n_components]
+    singular = np.sqrt(np.clip(eigenvalues[order], 0.0, None))
+    vectors = _flip_signs(vectors[:, order])
+    return (Q @ vectors) * singular
+
+
+class TopicModel:
+    """Groups documents into topic clusters and labels each cluster by its most distinctive terms.
+
+    TF-IDF (sublinear) over the texts with English and Russian stop words and channel boilerplate removed,
+    reduced by TruncatedSVD to at most 100 dimensions and L2-normalised, clustered by KMeans with a fixed
+    seed. Without ``n_clusters`` the number of clusters is the one in ``k_range`` with the best silhouette
+    (on a fixed sample of at most 2,000 documents). Labels come from class-based TF-IDF (BERTopic's
+    c-TF-IDF), so they name what sets a cluster apart rather than what is merely frequent.
+
+    Arguments:
+        n_clusters: the number of clusters, or None to choose it within ``k_range``.
+        k_range: (smallest, largest) number of clusters to try; capped at the number of documents minus 1.
+        random_state: seed for the SVD, KMeans and the silhouette sample.
+        max_features: the largest vocabulary kept (most frequent terms).
+        n_terms: number of ``top_terms`` per cluster.
+        min_df: a term must occur in at least this many documents (1 for corpora under 20 documents).
+
+    Attributes (after ``fit``):
+        labels_: cluster id per document row (int, -1 for an empty or too-short text).
+        clusters_: DataFrame ``cluster_id``, ``label`` (top 3 terms joined by " · "), ``top_terms`` (list of
+            str, best first), ``size``; ids ordered by size, 0 = largest.
+        coords_: (n_docs, 2) float array of document-map coordinates (NaN for documents in no cluster).
+        n_clusters_: the number of clusters found.
+        silhouette_: silhouette of the chosen clustering, or None when it is undefined (fewer than 2
+            clusters).
+        terms_: the vocabulary (array of str).
+    """
+
+    def __init__(
+        self,
+        n_clusters: int | None = None,
+        *,
+        k_range: tuple[int, int] = (2, 12),
+        random_state: int = 0,
+        max_features: int = 50_000,
+        n_terms: int = 10,
+        min_df: int = 2,
+    ) -> None:
+        self.n_clusters = n_clusters
+        self.k_range = k_range
+        self.random_state = random_state
+        self.max_features = max_features
+        self.n_terms = n_terms
+        self.min_df = min_df
+
+    def _validate(self) -> None:
+        _check_int("n_clusters", self.n_clusters, 1, allow_none=True)
+        _check_int("max_features", self.max_features, 1)
+        _check_int("n_terms", self.n_terms, 1)
+        _check_int("min_df", self.min_df, 1)
+        _check_int("random_state", self.random_state, 0)
+        k_range = self.k_range
+        if (
+            not isinstance(k_range, (tuple, list))
+            or len(k_range) != 2
+            or not all(isinstance(k, numbers.Integral) and not isinstance(k, bool) for k in k_range)
+            or not 2 <= k_range[0] <= k_range[1]
+        ):
+            raise ValueError(
+                "The 'k_range' parameter of TopicModel must be a pair of integers (low, high) with "
+                f"2 <= low <= high; got {k_range!r} instead."
+            )
+
+    def _set_empty(self, n_docs: int) -> TopicModel:
+        self.labels_ = np.full(n_docs, -1, dtype=np.int64)
+        self.clusters_ = _empty_clusters()
+        self.coords_ = np.full((n_docs, 2), np.nan)
+        self.n_clusters_ = 0
+        self.silhouette_ = None
+        return self
+
+    def fit(self, documents: pd.DataFrame) -> TopicModel:
+        """Cluster the documents.
+
+        Arguments:
+            documents: a DataFrame with ``doc_id``, ``text`` and ``language`` columns (one row per
+                document; rows keep their order in ``labels_`` and ``coords_``).
+
+        Returns:
+            self, with ``labels_``, ``clusters_``, ``coords_``, ``n_clusters_``, ``silhouette_`` set.
+        """
+        self._validate()
+        if not isinstance(documents, pd.DataFrame):
+            raise TypeError(
+                f"TopicModel.fit expects the documents DataFrame; got {type(documents).__name__} instead."
+            )
+        missing = [c for c in ("doc_id", "text", "language") if c not in documents.columns]
+        if missing:
+            raise ValueError(
+                f"TopicModel.fit needs the columns ['doc_id', 'text', 'language']; {missing} are missing. "
+                "Pass the documents table built by analysis.documents.build_documents."
+            )
+        n_docs = len(documents)
+        self.terms_ = np.array([], dtype=object)
+        if n_docs == 0:
+            return self._set_empty(0)
+        texts = [t if isinstance(t, str) else "" for t in documents["text"].tolist()]
+
+        small = n_docs < _SMALL_CORPUS
+        vectorizer = CountVectorizer(
+            lowercase=True,
+            token_pattern=TOKEN_PATTERN,
+            stop_words=sorted(STOP_WORDS),
+            min_df=1 if small else self.min_df,
+            max_df=1.0 if small else 0.95,
+            max_features=self.max_features,
+            dtype=np.float32,
+        )
+        try:
+            counts = vectorizer.fit_transform(texts).tocsr()
+        except ValueError:  # empty vocabulary: only stop words, numbers or nothing at all
+            return self._set_empty(n_docs)
+        self.terms_ = vectorizer.get_feature_names_out()
+        tfidf = TfidfTransformer(sublinear_tf=True).fit_transform(counts).tocsr()
+
+        valid = np.flatnonzero(np.diff(counts.indptr) >= _MIN_TERMS)
+        n_valid = len(valid)
+        self._set_empty(n_docs)
+        if n_valid == 0:
+            return self
+        X = tfidf[valid]
+
+        # Reduced, L2-normalised space for KMeans, the silhouette and the map.
+        n_dims = min(_MAX_DIMENSIONS, n_valid - 1, X.shape[1] - 1)
+        if n_dims >= 2:
+            reduced = normalize(_truncated_svd(X, n_dims, self.random_state))
+        else:
+            reduced = normalize(X.toarray())
+
+        local = self._cluster(reduced, n_valid)
+        n_clusters = int(local.max()) + 1
+        # Ids by size, largest first; equal sizes keep KMeans' (seeded, hence stable) order.
+        sizes = np.bincount(local, minlength=n_clusters)
+        order = np.lexsort((np.arange(n_clusters), -sizes))
+        remap = np.empty(n_clusters, dtype=np.int64)
+        remap[order] = np.arange(n_clusters)
+        local = remap[local]
+        self.labels_[valid] = local
+        self.n_clusters_ = n_clusters
+        if n_clusters >= 2:
+            self.silhouette_ = self._silhouette(reduced, local)
+
+        scores = _c_tf_idf(counts[valid], local, n_clusters)
+        rows = []
+        for cluster in range(n_clusters):
+            ranked = np.argsort(-scores[cluster], kind="stable")
+            ranked = ranked[scores[cluster][ranked] > 0][: self.n_terms]
+            terms = [str(t) for t in self.terms_[ranked]]
+            rows.append(
+                (cluster, " · ".join(terms[:3]) or f"Cluster {cluster}", terms, int(sizes[order][cluster]))
+            )
+        self.clusters_ = pd.DataFrame(rows, columns=list(_CLUSTER_COLUMNS)).astype(
+            {"cluster_id": "int64", "size": "int64", "label": "str"}
+        )
+        self.coords_[valid] = self._map(reduced)
+        return self
+
+    def _cluster(self, reduced: np.ndarray, n_valid: int) -> np.ndarray:
+        """KMeans labels (0..k-1) of the reduced rows, k fixed or chosen by silhouette."""
+        if n_valid == 1:
+            return np.zeros(1, dtype=np.int64)
+        if self.n_clusters is not None:
+            candidates = [min(self.n_clusters, n_valid)]
+        else:
+            high = min(self.k_range[1], n_valid - 1)
+            candidates = list(range(self.k_range[0], high + 1)) or [1]
+        best_labels, best_score = None, -np.inf
+        for k in candidates:
+            if k == 1:
+                labels = np.zeros(n_valid, dtype=np.int64)
+            else:
+                model = KMeans(n_clusters=k, n_init=_N_INIT, random_state=self.random_state)
+                labels = model.fit_predict(reduced).astype(np.int64)
+            if len(candidates) == 1:
+                return labels
+            score = self._silhouette(reduced, labels)
+            score = -np.inf if score is None else score
+            if best_labels is None or score > best_score:
+                best_labels, best_score = labels, score
+        return best_labels
+
+    def _silhouette(self, reduced: np.ndarray, labels: np.ndarray) -> float | None:
+        n = len(labels)
+        if n > _SILHOUETTE_SAMPLE:
+            rng = np.random.RandomState(self.random_state)
+            sample = np.sort(rng.choice(n, _SILHOUETTE_SAMPLE, replace=False))
+            reduced, labels = reduced[sample], labels[sample]
+        n_labels = len(np.unique(labels))
+        if not 2 <= n_labels <= len(labels) - 1:
+            return None
+        return float(silhouette_score(reduced, labels, metric="euclidean"))
+
+    def _map(self, reduced: np.ndarray) -> np.ndarray:
+        """2-D coordinates: the first two principal components (centred SVD) of the reduced space.
+
+        Centring matters: the rows are L2-normalised, so an uncentred first component would be almost
+        the same for every document."""
+        coords = np.zeros((reduced.shape[0], 2))
+        if reduced.shape[0] < 2:
+            return coords
+        centred = reduced - reduced.mean(axis=0)
+        n = min(2, centred.shape[1])
+        eigenvalues, vectors = np.linalg.eigh(centred.T @ centred)
+        vectors = _flip_signs(vectors[:, ::-1][:, :n])
+        coords[:, :n] = centred @ vectors
+        return coords

@@ -1,0 +1,582 @@
+"""Tidy tables from analysis.timeline -> Plotly figures; pure functions that never mutate their input."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Mapping, Sequence
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+__all__ = [
+    "KINDS",
+    "MEASURE_LABELS",
+    "TARGET_FIELDS",
+    "cluster_timeline_figure",
+    "color_map",
+    "comention_figure",
+    "crosstab_figure",
+    "document_map_figure",
+    "heatmap_figure",
+    "measure_column",
+    "ranking_figure",
+    "small_multiples_figure",
+    "timeline_figure",
+]
+
+TEMPLATE = "plotly_white"
+KINDS = ("theme", "organisation", "cluster")
+
+# measure name -> (column in the timeline table, title phrase, unit for the axis and the title)
+MEASURE_LABELS: dict[str, tuple[str, str, str]] = {
+    "mentions": ("mentions", "Mentions of each {kind}", "mentions"),
+    "documents": ("documents_mentioning", "Documents mentioning each {kind}", "documents"),
+    "share": ("share_pct", "Share of documents mentioning each {kind}", "%"),
+    "per_10k": ("per_10k_words", "Mentions of each {kind} per 10,000 words", "per 10,000 words"),
+}
+
+# Every selectable point carries customdata in this layout, so a selection maps back to what lies
+# behind it (see dashboard.filters.selection_targets). Empty strings mark fields that do not apply.
+TARGET_FIELDS = ("kind", "key", "start", "end", "doc_id", "col_kind", "col_key")
+
+# Calm qualitative palettes, one per kind, so a theme and an organisation rarely share a colour.
+_PALETTES: dict[str, tuple[str, ...]] = {
+    "theme": (
+        "#4C78A8", "#F58518", "#54A24B", "#B279A2", "#E45756", "#72B7B2",
+        "#9D755D", "#EECA3B", "#FF9DA6", "#BAB0AC",
+    ),
+    "organisation": (
+        "#1F77B4", "#D62728", "#2CA02C", "#9467BD", "#FF7F0E", "#17BECF", "#8C564B", "#E377C2",
+        "#BCBD22", "#7F7F7F", "#393B79", "#AD494A", "#637939", "#7B4173", "#8C6D31", "#3182BD",
+        "#E6550D", "#31A354", "#756BB1", "#636363",
+    ),
+    "cluster": (
+        "#66C5CC", "#F6CF71", "#F89C74", "#DCB0F2", "#87C55F", "#9EB9F3", "#FE88B1", "#C9DB74",
+        "#8BE0A4", "#B497E7",
+    ),
+}
+_NO_CLUSTER_COLOR = "#C8C8C8"
+_GRANULARITY_WORD = {"day": "day", "week": "week", "month": "month", "quarter": "quarter", "year": "year"}
+_TICKFORMAT = {"day": "%d %b %Y", "week": "%d %b %Y", "month": "%b %Y", "quarter": "%b %Y", "year": "%Y"}
+
+
+def _esc(value) -> str:
+    """Text safe to hand to Plotly, which renders a subset of HTML in hover labels, legends and titles."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    return html.escape(str(value), quote=True)
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise ValueError(f"The 'kind' parameter must be one of {list(KINDS)}; got {kind!r} instead.")
+
+
+def measure_column(measure: str) -> str:
+    """The timeline-table column behind a measure name ("share" -> "share_pct")."""
+    if measure not in MEASURE_LABELS:
+        raise ValueError(
+            f"The 'measure' parameter must be one of {list(MEASURE_LABELS)}; got {measure!r} instead."
+        )
+    return MEASURE_LABELS[measure][0]
+
+
+def _check_columns(df: pd.DataFrame, columns: Iterable[str], what: str) -> None:
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(
+            f"The {what} table must have the columns {missing}; got columns {list(df.columns)} instead. "
+            "Pass the table made by analysis.timeline for this chart."
+        )
+
+
+def color_map(keys: Iterable[str], kind: str = "theme") -> dict[str, str]:
+    """One colour per key, the same in every chart.
+
+    Arguments:
+        keys: every key of this kind (all themes or all organisations in the lexicon, not only those on
+            screen), so that a key keeps its colour whatever is filtered out.
+        kind: "theme", "organisation" or "cluster"; each kind has its own calm palette.
+
+    Returns:
+        dict key -> colour (hex), assigned in sorted order of the distinct keys, cycling the palette.
+    """
+    _check_kind(kind)
+    palette = _PALETTES[kind]
+    distinct = sorted({str(k) for k in keys if k is not None})
+    return {key: palette[i % len(palette)] for i, key in enumerate(distinct)}
+
+
+def _color(colors: Mapping[str, str] | None, key: str, i: int, kind: str) -> str:
+    if colors and key in colors:
+        return colors[key]
+    palette = _PALETTES.get(kind, _PALETTES["theme"])
+    return palette[i % len(palette)]
+
+
+def _iso(value) -> str:
+    if value is None or pd.isna(value):
+        return ""
+    return pd.Timestamp(value).date().isoformat()
+
+
+def _title(text: str) -> dict:
+    return {"text": _esc(text), "x": 0.0, "xanchor": "left", "font": {"size": 16}}
+
+
+def _layout(fig: go.Figure, title: str, *, xtitle: str = "", ytitle: str = "", legend: bool = True) -> None:
+    fig.update_layout(
+        template=TEMPLATE,
+        title=_title(title),
+        xaxis_title=_esc(xtitle),
+        yaxis_title=_esc(ytitle),
+        showlegend=legend,
+        legend={"title": {"text": ""}, "orientation": "v"},
+        margin={"l": 60, "r": 20, "t": 60, "b": 50},
+        hoverlabel={"align": "left"},
+    )
+
+
+def _time_axis(fig: go.Figure, granularity: str | None, n_periods: int) -> None:
+    """Ticks on period starts, labelled for people ("Mar 2024"), never two ticks in one month."""
+    granularity = granularity or "month"
+    dtick = None
+    if granularity == "month":
+        dtick = "M1" if n_periods <= 14 else "M3" if n_periods <= 40 else "M12"
+    elif granularity == "quarter":
+        dtick = "M3" if n_periods <= 14 else "M12"
+    elif granularity == "year":
+        dtick = "M12" if n_periods <= 25 else "M60"
+    fig.update_xaxes(tickformat=_TICKFORMAT.get(granularity, "%b %Y"), showgrid=False)
+    if dtick:
+        fig.update_xaxes(dtick=dtick, tick0="2000-01-01")
+
+
+def _timeline_title(measure: str, kind: str, granularity: str | None) -> tuple[str, str]:
+    _, phrase, unit = MEASURE_LABELS[measure]
+    per = f", by {_GRANULARITY_WORD.get(granularity, granularity)}" if granularity else ""
+    return f"{phrase.format(kind=kind)}{per} ({unit})", unit
+
+
+def _keys_in_order(df: pd.DataFrame) -> list[str]:
+    return [str(k) for k in pd.unique(df["key"])]
+
+
+def _period_customdata(rows: pd.DataFrame, kind: str) -> list[list[str]]:
+    """Customdata rows (see TARGET_FIELDS) for period points of one key."""
+    ends = rows["period_end"] if "period_end" in rows else rows["period"]
+    return [
+        [kind, str(key), _iso(start), _iso(end), "", "", ""]
+        for key, start, end in zip(rows["key"], rows["period"], ends, strict=True)
+    ]
+
+
+_TIMELINE_COLUMNS = ("period", "period_label", "key")
+
+
+def timeline_figure(
+    df: pd.DataFrame,
+    measure: str = "share",
+    *,
+    kind: str = "theme",
+    style: str = "lines",
+    colors: Mapping[str, str] | None = None,
+    granularity: str | None = None,
+    title: str | None = None,
+) -> go.Figure:
+    """Lines (or stacked areas) of one measure per key over time.
+
+    Arguments:
+        df: a table from analysis.timeline.timeline: period, period_end, period_label, key, partial and the
+            measure columns (mentions, documents_mentioning, share_pct, per_10k_words).
+        measure: "mentions", "documents", "share" or "per_10k".
+        kind: "theme", "organisation" or "cluster" (used in the title and in the points' customdata).
+        style: "lines" (lines with markers, selectable) or "area" (stacked areas).
+        colors: key -> colour, from color_map over all keys of this kind.
+        granularity: the period length, named in the title ("by month").
+        title: overrides the generated title.
+
+    Returns:
+        A Figure with one trace per key, in the order keys first appear in ``df``; each point carries the
+        customdata described by TARGET_FIELDS.
+    """
+    _check_kind(kind)
+    if style not in ("lines", "area"):
+        raise ValueError(f"The 'style' parameter must be one of ['lines', 'area']; got {style!r} instead.")
+    column = measure_column(measure)
+    _check_columns(df, (*_TIMELINE_COLUMNS, column), "timeline")
+    data = df.copy()
+    auto_title, unit = _timeline_title(measure, kind, granularity)
+    fig = go.Figure()
+    for i, key in enumerate(_keys_in_order(data)):
+        rows = data[data["key"].astype(str) == key].sort_values("period")
+        partial = rows["partial"].fillna(False).astype(bool).tolist() if "partial" in rows else [False] * len(rows)
+        hover = [
+            f"{_esc(key)}<br>{_esc(label)}{' (partial period)' if part else ''}"
+            for label, part in zip(rows["period_label"], partial, strict=True)
+        ]
+        color = _color(colors, key, i, kind)
+        trace = go.Scatter(
+            x=rows["period"].tolist(),
+            y=rows[column].tolist(),
+            name=_esc(key),
+            mode="lines+markers",
+            line={"color": color, "width": 2},
+            marker={
+                "color": color,
+                "size": 7,
+                "symbol": ["circle-open" if p else "circle" for p in partial],
+            },
+            text=hover,
+            customdata=_period_customdata(rows, kind),
+            hovertemplate=f"%{{text}}<br>%{{y:,.2f}} {_esc(unit)}<extra></extra>",
+        )
+        if style == "area":
+            trace.update(stackgroup="one", line={"color": color, "width": 1}, fillcolor=color)
+        fig.add_trace(trace)
+    _layout(fig, title or auto_title, xtitle="Period", ytitle=unit.capitalize())
+    _time_axis(fig, granularity, data["period"].nunique())
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
+def cluster_timeline_figure(
+    df: pd.DataFrame,
+    measure: str = "share",
+    *,
+    colors: Mapping[str, str] | None = None,
+    granularity: str | None = None,
+    style: str = "area",
+) -> go.Figure:
+    """Share (or count) of documents in each topic cluster over time: timeline_figure for kind "cluster".
+
+    Arguments:
+        df: analysis.timeline.timeline(..., kind="cluster") over analysis.timeline.cluster_mentions.
+        measure, colors, granularity, style: as for timeline_figure.
+
+    Returns:
+        A Figure with one trace per cluster label.
+    """
+    if measure == "share":
+        title = f"Share of documents in each topic cluster, by {granularity or 'period'} (%)"
+    elif measure == "documents":
+        title = f"Documents in each topic cluster, by {granularity or 'period'} (documents)"
+    else:
+        title = None
+    return timeline_figure(df, measure, kind="cluster", style=style, colors=colors,
+                           granularity=granularity, title=title)
+
+
+def heatmap_figure(
+    df: pd.DataFrame,
+    measure: str = "share",
+    *,
+    kind: str = "theme",
+    granularity: str | None = None,
+) -> go.Figure:
+    """A key x period heatmap of one measure.
+
+    Arguments:
+        df: a table from analysis.timeline.timeline (period, period_end, period_label, key, measures).
+        measure: "mentions", "documents", "share" or "per_10k".
+        kind: "theme", "organisation" or "cluster".
+        granularity: the period length, named in the title.
+
+    Returns:
+        A Figure with one Heatmap trace: x = period labels in time order, y = keys, z = the measure
+        (None where a key has no row for a period). customdata follows TARGET_FIELDS.
+    """
+    _check_kind(kind)
+    column = measure_column(measure)
+    _check_columns(df, (*_TIMELINE_COLUMNS, column), "timeline")
+    data = df.copy()
+    periods = data[["period", "period_label"]].drop_duplicates("period").sort_values("period")
+    ends = (
+        data[["period", "period_end"]].drop_duplicates("period").set_index("period")["period_end"]
+        if "period_end" in data else None
+    )
+    keys = sorted(_keys_in_order(data))
+    lookup = {(str(k), p): v for k, p, v in zip(data["key"], data["period"], data[column], strict=True)}
+    z, custom, text = [], [], []
+    for key in keys:
+        z.append([_none_if_nan(lookup.get((key, p))) for p in periods["period"]])
+        custom.append([
+            [kind, key, _iso(p), _iso(ends[p] if ends is not None else p), "", "", ""] for p in periods["period"]
+        ])
+        text.append([f"{_esc(key)}<br>{_esc(lbl)}" for lbl in periods["period_label"]])
+    auto_title, unit = _timeline_title(measure, kind, granularity)
+    fig = go.Figure(go.Heatmap(
+        x=[str(v) for v in periods["period_label"]],
+        y=[_esc(k) for k in keys],
+        z=z,
+        customdata=custom,
+        text=text,
+        colorscale="Blues",
+        colorbar={"title": {"text": _esc(unit)}},
+        hovertemplate=f"%{{text}}<br>%{{z:,.2f}} {_esc(unit)}<extra></extra>",
+        xgap=1,
+        ygap=1,
+    ))
+    _layout(fig, auto_title, xtitle="Period", ytitle=kind.capitalize(), legend=False)
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(type="category")
+    return fig
+
+
+def _none_if_nan(value):
+    if value is None:
+        return None
+    try:
+        return None if pd.isna(value) else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def small_multiples_figure(
+    df: pd.DataFrame,
+    measure: str = "share",
+    *,
+    kind: str = "theme",
+    colors: Mapping[str, str] | None = None,
+    granularity: str | None = None,
+    columns: int = 2,
+) -> go.Figure:
+    """One small panel per key, sharing the time axis and the value axis.
+
+    Arguments:
+        df: a table from analysis.timeline.timeline.
+        measure, kind, colors, granularity: as for timeline_figure.
+        columns: panels per row.
+
+    Returns:
+        A Figure with one subplot and one trace per key (keys in sorted order).
+    """
+    _check_kind(kind)
+    column = measure_column(measure)
+    _check_columns(df, (*_TIMELINE_COLUMNS, column), "timeline")
+    if not isinstance(columns, int) or columns < 1:
+        raise ValueError(f"The 'columns' parameter must be an int >= 1; got {columns!r} instead.")
+    data = df.copy()
+    keys = sorted(_keys_in_order(data)) or [""]
+    ncols = min(columns, len(keys))
+    nrows = -(-len(keys) // ncols)
+    fig = make_subplots(
+        rows=nrows, cols=ncols, shared_xaxes=True, shared_yaxes=True,
+        subplot_titles=[_esc(k) for k in keys], vertical_spacing=min(0.08, 0.5 / nrows),
+        horizontal_spacing=0.06,
+    )
+    auto_title, unit = _timeline_title(measure, kind, granularity)
+    for i, key in enumerate(keys):
+        rows = data[data["key"].astype(str) == key].sort_values("period")
+        color = _color(colors, key, i, kind)
+        fig.add_trace(
+            go.Scatter(
+                x=rows["period"].tolist(), y=rows[column].tolist(), name=_esc(key),
+                mode="lines+markers", line={"color": color, "width": 2}, marker={"size": 5, "color": color},
+                text=[f"{_esc(key)}<br>{_esc(lbl)}" for lbl in rows["period_label"]],
+                customdata=_period_customdata(rows, kind),
+                hovertemplate=f"%{{text}}<br>%{{y:,.2f}} {_esc(unit)}<extra></extra>",
+                showlegend=False,
+            ),
+            row=i // ncols + 1, col=i % ncols + 1,
+        )
+    _layout(fig, auto_title, legend=False)
+    fig.update_layout(height=max(320, 170 * nrows + 80))
+    _time_axis(fig, granularity, data["period"].nunique())
+    return fig
+
+
+_RANKING_MEASURES = {
+    "mentions": ("mentions", "Mentions of each {kind} (mentions)", "Mentions"),
+    "documents": ("documents_mentioning", "Documents mentioning each {kind} (documents)", "Documents"),
+    "share": ("share_pct", "Share of documents mentioning each {kind} (%)", "Share of documents (%)"),
+}
+
+
+def ranking_figure(
+    df: pd.DataFrame,
+    measure: str = "documents",
+    *,
+    kind: str = "organisation",
+    colors: Mapping[str, str] | None = None,
+    top: int | None = None,
+) -> go.Figure:
+    """Horizontal bars, largest first, of how often each key is mentioned.
+
+    Arguments:
+        df: analysis.timeline.ranking: key, mentions, documents_mentioning, share_pct.
+        measure: "mentions", "documents" or "share".
+        kind: "theme" or "organisation".
+        colors: key -> colour.
+        top: keep only the first ``top`` rows of ``df`` (pass the same frame to the CSV download).
+
+    Returns:
+        A Figure with one Bar trace; bars follow ``df``'s order top to bottom.
+    """
+    _check_kind(kind)
+    if measure not in _RANKING_MEASURES:
+        raise ValueError(
+            f"The 'measure' parameter must be one of {list(_RANKING_MEASURES)}; got {measure!r} instead."
+        )
+    column, title, axis = _RANKING_MEASURES[measure]
+    _check_columns(df, ("key", column), "ranking")
+    data = df.copy()
+    if top is not None:
+        data = data.head(top)
+    keys = [str(k) for k in data["key"]]
+    fig = go.Figure(go.Bar(
+        x=data[column].tolist(),
+        y=[_esc(k) for k in keys],
+        orientation="h",
+        marker={"color": [_color(colors, k, i, kind) for i, k in enumerate(keys)]},
+        customdata=[[kind, k, "", "", "", "", ""] for k in keys],
+        text=[_esc(k) for k in keys],
+        hovertemplate=f"%{{text}}<br>%{{x:,.2f}} {_esc(axis.lower())}<extra></extra>",
+        textposition="none",
+    ))
+    _layout(fig, title.format(kind=kind), xtitle=axis, ytitle=kind.capitalize(), legend=False)
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_layout(height=max(300, 26 * len(keys) + 120))
+    return fig
+
+
+_CROSSTAB_VALUES = {
+    "share_pct": "share of documents (%)",
+    "documents": "documents",
+}
+
+
+def crosstab_figure(
+    df: pd.DataFrame,
+    value: str = "share_pct",
+    *,
+    row_kind: str = "organisation",
+    col_kind: str = "theme",
+    title: str | None = None,
+) -> go.Figure:
+    """A row_key x col_key heatmap of a cross-tabulation, with the numbers written in the cells.
+
+    Arguments:
+        df: analysis.timeline.crosstab: row_key, col_key, documents, share_pct.
+        value: "share_pct" or "documents".
+        row_kind, col_kind: what the rows and columns are ("organisation", "theme").
+        title: overrides the generated title.
+
+    Returns:
+        A Figure with one Heatmap trace (rows and columns in sorted order; None where no row exists).
+    """
+    _check_kind(row_kind)
+    _check_kind(col_kind)
+    if value not in _CROSSTAB_VALUES:
+        raise ValueError(f"The 'value' parameter must be one of {list(_CROSSTAB_VALUES)}; got {value!r} instead.")
+    _check_columns(df, ("row_key", "col_key", value), "cross-tab")
+    data = df.copy()
+    rows = sorted({str(k) for k in data["row_key"]})
+    cols = sorted({str(k) for k in data["col_key"]})
+    lookup = {(str(r), str(c)): v for r, c, v in zip(data["row_key"], data["col_key"], data[value], strict=True)}
+    z = [[_none_if_nan(lookup.get((r, c))) for c in cols] for r in rows]
+    unit = _CROSSTAB_VALUES[value]
+    fmt = "%{z:.1f}" if value == "share_pct" else "%{z:.0f}"
+    fig = go.Figure(go.Heatmap(
+        x=[_esc(c) for c in cols],
+        y=[_esc(r) for r in rows],
+        z=z,
+        customdata=[[[row_kind, r, "", "", "", col_kind, c] for c in cols] for r in rows],
+        colorscale="Blues",
+        texttemplate=fmt,
+        colorbar={"title": {"text": _esc(unit)}},
+        hovertemplate=f"%{{y}} × %{{x}}<br>{fmt} {_esc(unit)}<extra></extra>",
+        xgap=1,
+        ygap=1,
+    ))
+    auto = (
+        f"Documents mentioning each {row_kind} that also mention each {col_kind} ({unit})"
+    )
+    _layout(fig, title or auto, xtitle=col_kind.capitalize(), ytitle=row_kind.capitalize(), legend=False)
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_xaxes(type="category", tickangle=-35)
+    fig.update_layout(height=max(320, 24 * len(rows) + 160))
+    return fig
+
+
+def comention_figure(df: pd.DataFrame, value: str = "documents") -> go.Figure:
+    """Organisation x organisation co-mention matrix: documents that mention both (diagonal: either alone).
+
+    Arguments:
+        df: analysis.timeline.crosstab(row_kind="organisation", col_kind="organisation").
+        value: "documents" or "share_pct".
+
+    Returns:
+        A Figure as crosstab_figure, titled for co-mentions.
+    """
+    unit = _CROSSTAB_VALUES.get(value, value)
+    return crosstab_figure(
+        df, value, row_kind="organisation", col_kind="organisation",
+        title=f"Organisations mentioned together in the same document ({unit})",
+    )
+
+
+def document_map_figure(
+    docs: pd.DataFrame,
+    clusters: pd.DataFrame,
+    *,
+    colors: Mapping[str, str] | None = None,
+) -> go.Figure:
+    """A 2-D map of documents (x, y from the topic model), one colour per topic cluster.
+
+    Arguments:
+        docs: doc_id, title, x, y, cluster_id (and optionally date, source).
+        clusters: cluster_id, label.
+        colors: cluster label -> colour (color_map(labels, "cluster")).
+
+    Returns:
+        A Figure with one Scattergl-free Scatter trace per cluster (documents outside any cluster last, in
+        grey); hover shows the escaped title; customdata carries the doc_id (TARGET_FIELDS).
+    """
+    _check_columns(docs, ("doc_id", "x", "y", "cluster_id"), "documents")
+    _check_columns(clusters, ("cluster_id", "label"), "clusters")
+    data = docs.copy()
+    data = data[data["x"].notna() & data["y"].notna()]
+    labels = _cluster_labels(clusters)
+    ids = sorted({int(c) for c in data["cluster_id"]}, key=lambda c: (c < 0, c))
+    fig = go.Figure()
+    for i, cid in enumerate(ids):
+        rows = data[data["cluster_id"].astype(int) == cid]
+        label = labels.get(cid, "No cluster" if cid < 0 else f"Cluster {cid}")
+        color = _NO_CLUSTER_COLOR if cid < 0 else _color(colors, label, i, "cluster")
+        titles = rows["title"] if "title" in rows else pd.Series([""] * len(rows))
+        dates = rows["date"] if "date" in rows else pd.Series([None] * len(rows))
+        hover = [
+            f"{_esc(_shorten(t) or '(untitled)')}<br>{_esc(label)}<br>{_iso(d) or 'undated'}"
+            for t, d in zip(titles, dates, strict=True)
+        ]
+        fig.add_trace(go.Scatter(
+            x=rows["x"].tolist(), y=rows["y"].tolist(), mode="markers", name=_esc(label),
+            marker={"color": color, "size": 8, "opacity": 0.85, "line": {"width": 0.5, "color": "white"}},
+            text=hover,
+            customdata=[["document", "", "", "", str(d), "", ""] for d in rows["doc_id"]],
+            hovertemplate="%{text}<extra></extra>",
+        ))
+    _layout(fig, "Map of documents by similarity of wording, coloured by topic cluster",
+            xtitle="Map x (no unit)", ytitle="Map y (no unit)")
+    fig.update_xaxes(showticklabels=False, zeroline=False)
+    fig.update_yaxes(showticklabels=False, zeroline=False)
+    fig.update_layout(dragmode="lasso", height=520)
+    return fig
+
+
+def _cluster_labels(clusters: pd.DataFrame) -> dict[int, str]:
+    return {int(c): str(lbl) for c, lbl in zip(clusters["cluster_id"], clusters["label"], strict=True)}
+
+
+def _shorten(text, limit: int = 90) -> str:
+    if text is None or (not isinstance(text, str) and pd.isna(text)):
+        return ""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def figure_keys(fig: go.Figure) -> Sequence[str]:
+    """The trace names of a figure (escaped as drawn), in order; a small helper for tests and the app."""
+    return [t.name for t in fig.data]

@@ -1,0 +1,229 @@
+"""Loading builds for the dashboard: the only module with st.cache_data / st.cache_resource."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from analysis import timeline as tl
+from analysis.store import Build, BuildError, read_build
+
+__all__ = [
+    "DEFAULT_BUILD",
+    "MAX_UPLOAD_MB",
+    "SAMPLE_INPUT",
+    "UploadTooLarge",
+    "analysis_table",
+    "build_default",
+    "build_hash",
+    "build_uploads",
+    "load_build",
+    "resolve_data_dir",
+]
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_BUILD = ROOT / "build" / "sample"
+SAMPLE_INPUT = ROOT / "data" / "sample"
+# Keep in step with server.maxUploadSize in .streamlit/config.toml (Streamlit enforces it per file; the
+# app checks the total of one upload against it).
+MAX_UPLOAD_MB = 200
+_UPLOAD_ROOT = Path(tempfile.gettempdir()) / "diplomatic-themes-uploads"
+
+Progress = Callable[[str, float], None]
+
+
+class UploadTooLarge(ValueError):
+    """The files of one upload are larger together than the cap."""
+
+
+def resolve_data_dir(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> Path:
+    """The build folder to open: ``--data DIR`` (after ``--`` on the streamlit command line), else the
+    ``DT_DATA`` environment variable, else build/sample.
+
+    Arguments:
+        argv: the script's arguments (``sys.argv[1:]``); unknown arguments are ignored.
+        environ: the environment (``os.environ``).
+    """
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--data", default=None)
+    try:
+        args, _ = parser.parse_known_args(list(argv or []))
+        data = args.data
+    except SystemExit:  # e.g. "--data" without a value
+        data = None
+    environ = os.environ if environ is None else environ
+    data = data or environ.get("DT_DATA") or None
+    return Path(data).expanduser() if data else DEFAULT_BUILD
+
+
+def build_hash(path: str | Path) -> str:
+    """The build's hash from its manifest.json ("" when absent); cheap, read on every rerun.
+
+    Raises:
+        BuildError: the folder has no readable manifest.json.
+    """
+    manifest = Path(path) / "manifest.json"
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BuildError(
+            f"No build at '{path}': manifest.json is missing. Build one with "
+            f"`python -m analysis build INPUT --out {path}`."
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise BuildError(f"The manifest.json of '{path}' cannot be read ({exc}); rebuild the folder.") from None
+    # The file's modification time guards against two builds with the same inputs written to one folder.
+    return f"{data.get('build_hash', '')}:{manifest.stat().st_mtime_ns}"
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _cached_build(path: str, key: str) -> Build:
+    del key  # part of the cache key only
+    return read_build(path)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _cached_cluster_mentions(path: str, key: str) -> pd.DataFrame:
+    build = _cached_build(path, key)
+    return pd.concat(
+        [build.mentions, tl.cluster_mentions(build.documents, build.clusters)], ignore_index=True
+    )
+
+
+def load_build(path: str | Path) -> Build:
+    """The build in ``path``, read once per (path, build hash) and shared by all sessions.
+
+    Raises:
+        BuildError: the folder is not a build.
+    """
+    resolved = str(Path(path).resolve())
+    return _cached_build(resolved, build_hash(resolved))
+
+
+_TABLES = {
+    "timeline": tl.timeline,
+    "ranking": tl.ranking,
+    "crosstab": tl.crosstab,
+    "concordance": tl.concordance,
+    "summary": tl.summary,
+    "documents_table": tl.documents_table,
+    "filter_documents": tl.filter_documents,
+    "explain_empty": tl.explain_empty,
+}
+
+
+def _freeze(value):
+    if isinstance(value, list):
+        return tuple(value)
+    return value
+
+
+@st.cache_data(show_spinner=False, max_entries=512, hash_funcs={tl.Filters: repr})
+def _cached_table(path: str, key: str, name: str, with_clusters: bool, kwargs: tuple):
+    build = _cached_build(path, key)
+    mentions = _cached_cluster_mentions(path, key) if with_clusters else build.mentions
+    return _TABLES[name](build.documents, mentions, **dict(kwargs))
+
+
+def analysis_table(build: Build, name: str, **kwargs):
+    """A call of an analysis.timeline function on the build's tables, cached per build and arguments.
+
+    Arguments:
+        build: from load_build.
+        name: one of timeline, ranking, crosstab, concordance, summary, documents_table, filter_documents,
+            explain_empty.
+        kwargs: the function's keyword arguments (``filters=Filters(...)``, ``kind=...``); kind "cluster"
+            uses the build's mentions plus its cluster memberships (analysis.timeline.cluster_mentions).
+
+    Returns:
+        What the function returns (a copy: callers may not mutate the cache).
+    """
+    if name not in _TABLES:
+        raise ValueError(f"The 'name' parameter must be one of {sorted(_TABLES)}; got {name!r} instead.")
+    with_clusters = "cluster" in (kwargs.get("kind"), kwargs.get("row_kind"), kwargs.get("col_kind"))
+    frozen = tuple(sorted((k, _freeze(v)) for k, v in kwargs.items()))
+    path = str(Path(build.path).resolve())
+    return _cached_table(path, build_hash(path), name, with_clusters, frozen)
+
+
+def build_default(out: str | Path = DEFAULT_BUILD, progress: Progress | None = None) -> Build:
+    """Build data/sample into ``out`` (the default build, made on first start when missing)."""
+    from analysis.pipeline import run_build
+
+    return run_build([SAMPLE_INPUT], out, progress=progress)
+
+
+_SAFE_NAME = re.compile(r"[^\w.\- ]+")
+
+
+def _safe_name(name: str, i: int) -> str:
+    base = Path(str(name).replace("\\", "/")).name
+    base = _SAFE_NAME.sub("_", base).strip(" .") or f"upload_{i}"
+    return base[:150]
+
+
+def build_uploads(
+    files: Sequence[tuple[str, bytes]],
+    *,
+    max_mb: float = MAX_UPLOAD_MB,
+    progress: Progress | None = None,
+    root: str | Path | None = None,
+) -> Build:
+    """Build uploaded files (plain files or .zip archives) into a temporary build folder.
+
+    The same set of files (by content) maps to the same folder, so uploading them again reuses the build.
+
+    Arguments:
+        files: (file name, content) pairs as uploaded; names are reduced to a safe base name.
+        max_mb: the cap on the total size, in megabytes.
+        progress: called with (stage message, fraction done).
+        root: where upload builds live (default: a folder in the system's temp dir).
+
+    Returns:
+        The Build.
+
+    Raises:
+        UploadTooLarge: the files together exceed ``max_mb``.
+        ValueError: no file was given.
+        analysis.pipeline.NoDocumentsError: nothing usable was found in them.
+    """
+    from analysis.pipeline import run_build
+
+    if not files:
+        raise ValueError("No files were uploaded: choose one or more text, HTML, CSV, JSON or .zip files.")
+    total = sum(len(data) for _, data in files)
+    if total > max_mb * 1024 * 1024:
+        raise UploadTooLarge(
+            f"The uploaded files total {total / 1024 / 1024:.1f} MB, over the {max_mb:g} MB limit. "
+            "Upload fewer files at once, or build a large corpus with `python -m analysis build` and open it "
+            "with `streamlit run dashboard/app.py -- --data DIR`."
+        )
+    digest = hashlib.sha256()
+    for name, data in sorted(files, key=lambda f: f[0]):
+        digest.update(name.encode("utf-8", "replace") + b"\0" + hashlib.sha256(data).digest())
+    folder = Path(root or _UPLOAD_ROOT) / digest.hexdigest()[:16]
+    out = folder / "build"
+    if (out / "manifest.json").exists():
+        try:
+            return load_build(out)
+        except BuildError:
+            pass
+    inputs = folder / "inputs"
+    inputs.mkdir(parents=True, exist_ok=True)
+    used: set[str] = set()
+    for i, (name, data) in enumerate(files):
+        safe = _safe_name(name, i)
+        while safe in used:
+            safe = f"{i}_{safe}"
+        used.add(safe)
+        (inputs / safe).write_bytes(data)
+    return run_build([inputs], out, progress=progress)

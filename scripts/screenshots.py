@@ -1,0 +1,125 @@
+"""Start the dashboard on a build and save one PNG per tab to build/screenshots/ (Playwright + Chromium).
+
+    .venv/bin/python scripts/screenshots.py [--data build/sample] [--out build/screenshots]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TABS = ("Overview", "Themes", "Organisations", "Topics", "Documents", "Report")
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+WIDTH = 1440
+MAX_HEIGHT = 7000
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve(build: Path, timeout: float = 90.0):
+    """Run the app on a free port and yield its URL; the streamlit process is stopped by its PID."""
+    port = _free_port()
+    exe = Path(sys.executable).with_name("streamlit")
+    cmd = [str(exe), "run", str(ROOT / "dashboard" / "app.py"), "--server.headless", "true",
+           "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+           "--server.fileWatcherType", "none", "--", "--data", str(build)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise SystemExit(f"streamlit exited with status {proc.returncode}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit(f"streamlit did not answer on {url} within {timeout:.0f} s")
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _settle(page) -> None:
+    """Wait until the script run is over and every visible chart has drawn."""
+    from playwright.sync_api import expect
+
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=60_000)
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('[role=tabpanel]:not([hidden]) .js-plotly-plot')]
+                 .every(p => p._fullLayout && p.querySelector('.main-svg'))""",
+        timeout=60_000,
+    )
+
+
+def take(url: str, out: Path, chromium: str = "/usr/bin/chromium") -> list[Path]:
+    """One full-height PNG per tab of the page at ``url``; returns the files written."""
+    from playwright.sync_api import sync_playwright
+
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, headless=True, args=FLAGS)
+        page = browser.new_page(viewport={"width": WIDTH, "height": 1000}, device_scale_factor=1)
+        page.set_default_timeout(60_000)
+        page.goto(url)
+        page.wait_for_selector("[data-testid=stPlotlyChart] .js-plotly-plot")
+        for i, name in enumerate(TABS):
+            page.set_viewport_size({"width": WIDTH, "height": 1000})
+            page.get_by_role("tab", name=name).click()
+            _settle(page)
+            height = page.evaluate(
+                "() => { const m = document.querySelector('[data-testid=stMain]');"
+                " return Math.max(m.scrollHeight, document.body.scrollHeight); }"
+            )
+            page.set_viewport_size({"width": WIDTH, "height": int(min(max(height, 1000), MAX_HEIGHT))})
+            _settle(page)
+            path = out / f"{i + 1}_{name.lower()}.png"
+            page.screenshot(path=str(path))
+            written.append(path)
+        browser.close()
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=str(ROOT / "build" / "sample"), help="the build folder to open")
+    parser.add_argument("--out", default=str(ROOT / "build" / "screenshots"), help="where to write the PNGs")
+    args = parser.parse_args(argv)
+    build = Path(args.data)
+    if not (build / "manifest.json").exists():
+        print(f"No build at {build}: run `python -m analysis build data/sample --out {build}` first.",
+              file=sys.stderr)
+        return 2
+    if not Path("/usr/bin/chromium").exists():
+        print("Debian's chromium is missing: sh scripts/ensure_chromium.sh", file=sys.stderr)
+        return 2
+    with serve(build) as url:
+        for path in take(url, Path(args.out)):
+            print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,182 @@
+"""Shared fixtures: a small synthetic build, the sample build (data/sample via run_build), Chromium."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def tiny_tables() -> dict[str, pd.DataFrame]:
+    """Five documents over three months with fixed dates, their mentions and two clusters."""
+    texts = [
+        "The SCO and BRICS support multipolarity. The SCO met in Astana.",
+        "NATO expansion threatens eurasian security, said the minister.",
+        "BRICS summit: a multipolar world order. NGOs were present.",
+        "No dates here. The SCO again, and <b>bold</b> claims.",
+        "The SCO and BRICS support multipolarity. The SCO met in Astana.",
+    ]
+    documents = pd.DataFrame({
+        "doc_id": ["d1", "d2", "d3", "d4", "d5"],
+        "source": ["a.txt", "a.txt", "b.txt", "c.txt", "d.txt"],
+        "seq": [0, 1, 0, 0, 0],
+        "title": ["SCO and BRICS", "NATO <script>x</script>", "BRICS summit", None, "SCO and BRICS (copy)"],
+        "date": pd.to_datetime(["2024-01-10", "2024-02-05", "2024-03-20", None, "2024-01-10"]),
+        "date_precision": ["day", "day", "day", None, "day"],
+        "date_method": ["text", "metadata", "inferred", None, "text"],
+        "language": ["en", "en", "ru", "en", "en"],
+        "text": texts,
+        "n_words": [len(t.split()) for t in texts],
+        "duplicate_of": [None, None, None, None, "d1"],
+        "cluster_id": [0, 1, 0, -1, 0],
+        "url": [None] * 5,
+        "format": ["text"] * 5,
+        "date_surface": [None] * 5,
+        "x": [0.1, 0.9, 0.2, 0.5, 0.1],
+        "y": [0.2, 0.8, 0.3, 0.5, 0.2],
+    })
+    rows = []
+    for doc_id, text in zip(documents["doc_id"], texts, strict=True):
+        for kind, key, surface in (
+            ("organisation", "SCO", "SCO"), ("organisation", "BRICS", "BRICS"), ("organisation", "NATO", "NATO"),
+            ("theme", "multipolarity", "multipolarity"), ("theme", "multipolarity", "multipolar"),
+            ("theme", "eurasian_security", "eurasian security"), ("theme", "ngos", "NGOs"),
+        ):
+            start = text.find(surface)
+            while start >= 0:
+                if not (surface == "multipolar" and text[start:start + 13] == "multipolarity"):
+                    rows.append((doc_id, kind, key, surface, start, start + len(surface)))
+                start = text.find(surface, start + 1)
+    mentions = pd.DataFrame(rows, columns=["doc_id", "kind", "key", "surface", "start", "end"])
+    clusters = pd.DataFrame({
+        "cluster_id": [0, 1], "label": ["brics · sco", "nato · <i>security</i>"],
+        "top_terms": [["brics", "sco"], ["nato", "security"]], "size": [3, 1],
+    })
+    entities = pd.DataFrame({
+        "kind": ["organisation"] * 4 + ["theme"] * 3,
+        "key": ["SCO", "BRICS", "NATO", "UN", "multipolarity", "eurasian_security", "ngos"],
+        "label": ["SCO", "BRICS", "NATO", "UN", "Multipolarity", "Eurasian security", "NGOs"],
+        "category": [""] * 7, "description": [""] * 7,
+    })
+    return {"documents": documents, "mentions": mentions, "clusters": clusters, "entities": entities}
+
+
+def write_tiny_build(out: Path) -> Path:
+    """The tiny tables written as a build folder (analysis.store.write_build)."""
+    from analysis.store import write_build
+
+    tables = tiny_tables()
+    report = {"files": [{"path": "a.txt", "status": "parsed", "reason": None, "documents": 2, "encoding": "utf-8"},
+                        {"path": "e.bin", "status": "skipped", "reason": "binary file", "documents": 0,
+                         "encoding": None}],
+              "totals": {"files": 2, "parsed": 1, "skipped": 1, "failed": 0, "documents": 5}}
+    manifest = {"build_hash": "tiny0001", "created": dt.datetime(2024, 5, 1).isoformat()}
+    return write_build(out, report=report, manifest=manifest, **tables)
+
+
+@pytest.fixture
+def tiny():
+    return tiny_tables()
+
+
+@pytest.fixture(scope="session")
+def tiny_build(tmp_path_factory) -> Path:
+    return write_tiny_build(tmp_path_factory.mktemp("tiny") / "build")
+
+
+@pytest.fixture(scope="session")
+def sample_build(tmp_path_factory) -> Path:
+    """data/sample built once per session with analysis.pipeline.run_build; returns the build folder."""
+    from analysis.pipeline import run_build
+
+    out = tmp_path_factory.mktemp("sample") / "build"
+    run_build([SAMPLE], out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """Debian's Chromium for Playwright; the browser tests are skipped when it is not installed."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not found: install Debian's chromium (sh scripts/ensure_chromium.sh)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        pytest.skip("playwright is not installed: pip install playwright")
+    return str(CHROMIUM)
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path):
+    """One headless Chromium for the session (Playwright's sync API)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_FLAGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def streamlit_bin() -> str:
+    exe = Path(sys.executable).with_name("streamlit")
+    return str(exe) if exe.exists() else shutil.which("streamlit") or "streamlit"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve_app(build: Path, *, timeout: float = 60.0):
+    """Run `streamlit run dashboard/app.py -- --data BUILD` on a free port; yield its URL; stop it by PID."""
+    port = free_port()
+    cmd = [streamlit_bin(), "run", str(ROOT / "dashboard" / "app.py"), "--server.headless", "true",
+           "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+           "--server.fileWatcherType", "none", "--", "--data", str(build)]
+    log = open(Path(build).parent / f"streamlit-{port}.log", "wb")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited with status {proc.returncode}; see {log.name}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit did not answer on {url} within {timeout:.0f} s; see {log.name}")
+            time.sleep(0.2)  # polling a health endpoint, not waiting for the page
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()

@@ -1,0 +1,223 @@
+"""AppTest tests of dashboard/app.py on the sample build and on a tiny build with known documents."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from analysis import timeline as tl
+from analysis.store import read_build
+from dashboard import app as dash
+from dashboard import data
+from dashboard.filters import WIDGET_KEYS as K
+
+APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
+
+
+def _run(build: Path, monkeypatch, query: dict | None = None) -> AppTest:
+    monkeypatch.setenv("DT_DATA", str(build))
+    at = AppTest.from_file(APP, default_timeout=60)
+    if query:
+        for k, v in query.items():
+            at.query_params[k] = v
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _figures(at: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def _figure(at: AppTest, title_start: str) -> dict:
+    found = [f for f in _figures(at) if f["layout"]["title"]["text"].startswith(title_start)]
+    assert found, f"no chart titled {title_start!r}: {[f['layout']['title']['text'] for f in _figures(at)]}"
+    return found[0]
+
+
+# st.dataframe without on_select keeps no key in AppTest: tables are told apart by their columns.
+_TABLE_COLUMNS = {"documents_table": {"doc_id", "n_words", "themes"}, "report_files": {"path", "status"}}
+
+
+def _table(at: AppTest, key: str) -> pd.DataFrame:
+    found = [df.value for df in at.dataframe if _TABLE_COLUMNS[key] <= set(df.value.columns)]
+    assert len(found) == 1, f"{len(found)} tables like {key!r}"
+    return found[0]
+
+
+# ------------------------------------------------------------------------------------------ sample
+
+
+def test_app_loads_on_the_sample_build(sample_build, monkeypatch):
+    at = _run(sample_build, monkeypatch)
+    build = read_build(sample_build)
+    assert [m.label for m in at.metric][:4] == ["Documents", "Date span", "Undated documents", "Sources"]
+    assert at.metric[0].value == f"{len(build.documents[build.documents['duplicate_of'].isna()]):,}"
+    titles = [f["layout"]["title"]["text"] for f in _figures(at)]
+    assert "Share of documents mentioning each theme, by month (%)" in titles
+    assert any(t.startswith("Map of documents") for t in titles)
+    assert all(f["data"] for f in _figures(at)), "a chart without data"
+    assert len(at.tabs) == 6
+    labels = {b.label for b in at.download_button}
+    assert labels == {"Download CSV", "manifest.json"}
+
+
+def test_a_filter_change_changes_the_chart(sample_build, monkeypatch):
+    at = _run(sample_build, monkeypatch)
+    before = _figure(at, "Share of documents mentioning each theme")
+    at.selectbox(key=K["measure"]).set_value("mentions").run()
+    after = _figure(at, "Mentions of each theme")
+    assert [t["y"] for t in before["data"]] != [t["y"] for t in after["data"]]
+    build = read_build(sample_build)
+    expected = tl.timeline(build.documents, build.mentions, kind="theme", granularity="month")
+    for trace in after["data"]:
+        rows = expected[expected["key"] == trace["name"]].sort_values("period")
+        assert trace["y"] == rows["mentions"].tolist()
+
+
+def test_granularity_and_organisation_filters(sample_build, monkeypatch):
+    build = read_build(sample_build)
+    top = tl.ranking(build.documents, build.mentions, kind="organisation")["key"].iloc[0]
+    at = _run(sample_build, monkeypatch)
+    at.selectbox(key=K["granularity"]).set_value("year").run()
+    at.multiselect(key=K["organisations"]).set_value([top]).run()
+    assert not at.exception
+    fig = _figure(at, "Share of documents mentioning each theme, by year")
+    expected = tl.timeline(build.documents, build.mentions, kind="theme", granularity="year",
+                           filters=tl.Filters(organisations=(top,)))
+    assert sorted(t["name"] for t in fig["data"]) == sorted(expected["key"].unique())
+    assert at.query_params["org"] == top and at.query_params["by"] == "year"
+
+
+def test_download_data_equals_chart_data(sample_build):
+    build = read_build(sample_build)
+    df = tl.timeline(build.documents, build.mentions, kind="theme", granularity="month")
+    payload = dash.chart_csv(df)
+    assert payload.startswith(b"\xef\xbb\xbf")
+    back = pd.read_csv(io.BytesIO(payload), encoding="utf-8-sig")
+    assert list(back.columns) == list(df.columns)
+    assert back["share_pct"].round(9).tolist() == df["share_pct"].round(9).tolist()
+    assert back["key"].tolist() == df["key"].tolist()
+
+
+def test_query_params_open_a_shared_view(sample_build, monkeypatch):
+    build = read_build(sample_build)
+    top = tl.ranking(build.documents, build.mentions, kind="organisation")["key"].iloc[0]
+    at = _run(sample_build, monkeypatch, {"org": top, "by": "quarter", "measure": "per_10k", "org_mode": "all"})
+    assert at.multiselect(key=K["organisations"]).value == [top]
+    assert at.selectbox(key=K["granularity"]).value == "quarter"
+    assert at.selectbox(key=K["measure"]).value == "per_10k"
+    assert at.radio(key=K["org_mode"]).value == "all"
+    assert dict(at.query_params) == {"org": top, "by": "quarter", "measure": "per_10k", "org_mode": "all"}
+    at.selectbox(key=K["measure"]).set_value("share").run()
+    assert "measure" not in at.query_params
+
+
+def test_garbage_query_params_fall_back_to_defaults(sample_build, monkeypatch):
+    at = _run(sample_build, monkeypatch, {"org": "<script>", "by": "fortnight", "from": "not-a-date",
+                                          "inferred": "perhaps"})
+    assert at.multiselect(key=K["organisations"]).value == []
+    assert at.selectbox(key=K["granularity"]).value == "month"
+    assert dict(at.query_params) == {}
+
+
+# -------------------------------------------------------------------------------------------- tiny
+
+
+def test_empty_filter_shows_an_explanation(tiny_build, monkeypatch):
+    at = _run(tiny_build, monkeypatch)
+    at.date_input(key=K["dates"]).set_value((dt.date(2024, 2, 10), dt.date(2024, 2, 20))).run()
+    assert not at.exception
+    messages = [i.value for i in at.info]
+    assert any(m.startswith("No documents match the filters between 10 February 2024 and 20 February 2024")
+               for m in messages), messages
+    assert at.metric[0].value == "0"
+
+
+@pytest.mark.parametrize("chart,custom,expected", [
+    ("topics_map", ["document", "", "", "", "d2", "", ""], ["d2"]),
+    ("overview_ranking", ["organisation", "SCO", "", "", "", "", ""], ["d1", "d4"]),
+    ("overview_timeline", ["theme", "multipolarity", "2024-03-01", "2024-03-31", "", "", ""], ["d3"]),
+    ("orgs_crosstab", ["organisation", "SCO", "", "", "", "theme", "multipolarity"], ["d1"]),
+])
+def test_an_injected_chart_selection_narrows_the_documents(tiny_build, monkeypatch, chart, custom, expected):
+    at = _run(tiny_build, monkeypatch)
+    assert sorted(_table(at, "documents_table")["doc_id"]) == ["d1", "d2", "d3", "d4"]
+    at.session_state[dash.chart_key(chart)] = {
+        "selection": {"points": [{"curve_number": 0, "point_index": 0, "customdata": custom}],
+                      "point_indices": [0], "box": [], "lasso": []},
+    }
+    at.run()
+    assert not at.exception
+    assert sorted(_table(at, "documents_table")["doc_id"]) == expected
+    assert any(i.value.startswith("Narrowed by chart selection") for i in at.info)
+    at.button(key="clear_selection").click().run()
+    assert sorted(_table(at, "documents_table")["doc_id"]) == ["d1", "d2", "d3", "d4"]
+
+
+def test_reader_escapes_the_text_and_marks_mentions(tiny_build, monkeypatch):
+    at = _run(tiny_build, monkeypatch)
+    at.selectbox(key="reader_doc").set_value("d4").run()
+    html_blocks = [e.proto.body for e in at.get("html")]
+    assert len(html_blocks) == 1
+    body = html_blocks[0]
+    assert "&lt;b&gt;bold&lt;/b&gt;" in body and "<b>" not in body
+    assert 'title="organisation: SCO">SCO</mark>' in body
+
+
+@pytest.mark.parametrize("text,spans,expected", [
+    ("a <b> SCO", [(6, 9, "organisation: SCO")], 'a &lt;b&gt; <mark title="organisation: SCO">SCO</mark>'),
+    ("x<y", [], "x&lt;y"),
+    ("SCO BRICS", [(0, 3, "t"), (1, 2, "overlap"), (4, 9, '"q"')],
+     '<mark title="t">SCO</mark> <mark title="&quot;q&quot;">BRICS</mark>'),
+    ("abc", [(2, 9, "out of range")], "abc"),
+])
+def test_highlight_html(text, spans, expected):
+    out = dash.highlight_html(text, spans).replace(f' style="{dash.MARK_STYLE}"', "")
+    assert out.endswith(expected + "</div>")
+
+
+def test_report_tab_lists_skipped_files(tiny_build, monkeypatch):
+    at = _run(tiny_build, monkeypatch)
+    files = _table(at, "report_files")
+    assert files[["path", "status", "reason"]].fillna("").values.tolist() == [
+        ["a.txt", "parsed", ""], ["e.bin", "skipped", "binary file"],
+    ]
+
+
+def test_a_missing_build_says_how_to_make_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("DT_DATA", str(tmp_path / "nowhere"))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert "python -m analysis build" in at.error[0].value
+
+
+@pytest.mark.parametrize("argv,env,expected", [
+    (["--data", "/x/b"], {}, Path("/x/b")),
+    (["--data=/x/b", "--other"], {"DT_DATA": "/y"}, Path("/x/b")),
+    ([], {"DT_DATA": "/y"}, Path("/y")),
+    ([], {}, data.DEFAULT_BUILD),
+    (["--data"], {}, data.DEFAULT_BUILD),
+])
+def test_resolve_data_dir(argv, env, expected):
+    assert data.resolve_data_dir(argv, env) == expected
+
+
+def test_uploads_over_the_cap_are_refused(tmp_path):
+    with pytest.raises(data.UploadTooLarge, match=r"total 2\.0 MB, over the 1 MB limit"):
+        data.build_uploads([("a.txt", b"x" * 1024 * 1024), ("b.txt", b"y" * 1024 * 1024)], max_mb=1,
+                           root=tmp_path)
+
+
+def test_uploads_are_built(tmp_path):
+    text = "Moscow, 16 May 2024. The SCO summit discussed multipolarity and the BRICS agenda.\n"
+    build = data.build_uploads([("../../etc/note.txt", text.encode())], root=tmp_path)
+    assert len(build.documents) == 1
+    assert build.documents["source"].iloc[0] == "note.txt"
+    assert Path(build.path).is_relative_to(tmp_path)

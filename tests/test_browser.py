@@ -1,0 +1,130 @@
+"""Real-browser tests of the dashboard (Playwright + Debian's Chromium): charts, filters, downloads,
+chart selections and escaping of hostile document text."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from conftest import serve_app
+
+pytestmark = pytest.mark.browser
+
+CHART = "[data-testid=stPlotlyChart] .js-plotly-plot"
+TIMEOUT = 60_000
+XSS_TEXT = (
+    "Moscow, 16 May 2024\n\n"
+    "Statement on the SCO <img src=x onerror=alert(1)> and multipolarity.\n"
+    "<script>alert(2)</script> The BRICS partners [click](javascript:alert(3)) agreed.\n"
+)
+
+
+@pytest.fixture(scope="module")
+def sample_url(sample_build, chromium_path):
+    with serve_app(sample_build) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def xss_url(tmp_path_factory, chromium_path):
+    from analysis.pipeline import run_build
+
+    folder = tmp_path_factory.mktemp("xss")
+    (folder / "inputs").mkdir()
+    (folder / "inputs" / "hostile.txt").write_text(XSS_TEXT, encoding="utf-8")
+    run_build([folder / "inputs"], folder / "build")
+    with serve_app(folder / "build") as url:
+        yield url
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    yield page
+    context.close()
+
+
+def _open(page, url: str):
+    page.goto(url)
+    page.wait_for_selector(CHART)
+    return page
+
+
+def _trace_count(page, index: int = 0) -> int:
+    return page.evaluate(f"document.querySelectorAll('{CHART}')[{index}].data.length")
+
+
+def test_charts_render_with_data(page, sample_url):
+    from playwright.sync_api import expect
+
+    _open(page, sample_url)
+    expect(page.locator(".gtitle").first).to_have_text(re.compile(r"^Share of documents mentioning each theme"))
+    assert _trace_count(page) > 0
+    points = page.evaluate(f"document.querySelector('{CHART}').data.map(t => t.y.length)")
+    assert sum(points) > 0
+
+
+def test_a_filter_change_updates_a_chart(page, sample_url):
+    from playwright.sync_api import expect
+
+    _open(page, sample_url)
+    title = page.locator(".gtitle").first
+    expect(title).to_have_text(re.compile(r"^Share of documents"))
+    page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text="Measure").click()
+    page.get_by_role("option", name=re.compile(r"^Number of times the term is mentioned")).click()
+    expect(title).to_have_text(re.compile(r"^Mentions of each theme"))
+    expect(page).to_have_url(re.compile(r"measure=mentions"))
+
+
+def test_a_download_delivers_the_csv(page, sample_url):
+    _open(page, sample_url)
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download CSV").first.click()
+    download = info.value
+    assert download.suggested_filename.startswith("theme-timeline_month_share")
+    content = Path(download.path()).read_bytes()
+    assert content.startswith(b"\xef\xbb\xbf")
+    header = content[3:].split(b"\n", 1)[0].decode()
+    assert header == ("period,period_end,period_label,key,mentions,documents_mentioning,documents_total,"
+                      "words_total,share_pct,per_10k_words,partial")
+
+
+def test_a_chart_selection_narrows_the_documents(page, sample_url):
+    from playwright.sync_api import expect
+
+    _open(page, sample_url)
+    chip = page.get_by_text("Narrowed by chart selection:")
+    expect(chip).to_have_count(0)
+    # Click the first marker of the first line of the theme timeline.
+    marker = page.locator(f"{CHART} .scatterlayer .trace .points path").first
+    marker.scroll_into_view_if_needed()
+    box = marker.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    expect(chip.first).to_be_visible()
+    page.get_by_role("tab", name="Documents").click()
+    expect(page.get_by_text(re.compile(r"^Narrowed by chart selection: \d+ documents"))).to_be_visible()
+    page.get_by_role("button", name="Clear").click()
+    expect(chip).to_have_count(0)
+
+
+def test_hostile_text_is_shown_as_text_and_runs_nothing(page, xss_url):
+    from playwright.sync_api import expect
+
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(xss_url)
+    page.get_by_role("tab", name="Documents").click()
+    reader = page.locator("[data-testid=stHtml]").first
+    expect(reader).to_contain_text("<img src=x onerror=alert(1)>")
+    expect(reader).to_contain_text("<script>alert(2)</script>")
+    expect(reader).to_contain_text("[click](javascript:alert(3))")
+    expect(reader.locator("mark").first).to_be_visible()
+    assert page.locator("img[src=x]").count() == 0
+    assert page.locator("a[href^='javascript']").count() == 0
+    page.get_by_role("tab", name="Topics").click()
+    page.wait_for_selector(CHART)
+    assert dialogs == []
+

@@ -1,0 +1,231 @@
+"""Tests for dashboard.charts: figure data equals the frame's, inputs untouched, colours stable, text escaped."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from analysis import timeline as tl
+from dashboard import charts
+
+
+def _timeline_frame() -> pd.DataFrame:
+    periods = pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01"])
+    ends = pd.to_datetime(["2024-01-31", "2024-02-29", "2024-03-31"])
+    rows = []
+    for key, shares in (("SCO", [50.0, 0.0, 25.0]), ("<b>NATO</b>", [10.0, 20.0, 30.0])):
+        for i, (p, e) in enumerate(zip(periods, ends, strict=True)):
+            rows.append({
+                "period": p, "period_end": e, "period_label": p.strftime("%B %Y"), "key": key,
+                "mentions": i + 1, "documents_mentioning": i, "documents_total": 4, "words_total": 100,
+                "share_pct": shares[i], "per_10k_words": (i + 1) * 100.0, "partial": i == 2,
+            })
+    return pd.DataFrame(rows)
+
+
+def _ranking_frame() -> pd.DataFrame:
+    return pd.DataFrame({"key": ["SCO", "BRICS", "<img src=x>"], "mentions": [9, 5, 1],
+                         "documents_mentioning": [4, 3, 1], "share_pct": [80.0, 60.0, 20.0]})
+
+
+def _crosstab_frame() -> pd.DataFrame:
+    return pd.DataFrame({"row_key": ["SCO", "SCO", "BRICS", "BRICS"], "col_key": ["ngos", "multipolarity"] * 2,
+                         "documents": [1, 2, 0, 3], "row_documents": [3, 3, 3, 3],
+                         "share_pct": [33.3, 66.7, 0.0, 100.0]})
+
+
+@pytest.mark.parametrize("measure,column", [
+    ("mentions", "mentions"), ("documents", "documents_mentioning"), ("share", "share_pct"),
+    ("per_10k", "per_10k_words"),
+])
+@pytest.mark.parametrize("style", ["lines", "area"])
+def test_timeline_figure_values_equal_the_frame(measure, column, style):
+    df = _timeline_frame()
+    fig = charts.timeline_figure(df, measure, kind="organisation", style=style, granularity="month")
+    data = fig.to_dict()["data"]
+    assert len(data) == 2
+    for trace, key in zip(data, ["SCO", "<b>NATO</b>"], strict=True):
+        rows = df[df["key"] == key]
+        assert list(trace["y"]) == rows[column].tolist()
+        assert [pd.Timestamp(x) for x in trace["x"]] == rows["period"].tolist()
+        assert [c[1] for c in trace["customdata"]] == [key] * 3
+        assert "markers" in trace["mode"]
+    if style == "area":
+        assert all(t["stackgroup"] == "one" for t in data)
+
+
+def test_timeline_figure_title_names_measure_and_unit():
+    fig = charts.timeline_figure(_timeline_frame(), "share", kind="theme", granularity="month")
+    assert fig.layout.title.text == "Share of documents mentioning each theme, by month (%)"
+    assert fig.layout.template.layout.paper_bgcolor is not None  # plotly_white applied
+    assert fig.layout.xaxis.tickformat == "%b %Y"
+
+
+def test_timeline_customdata_maps_back_to_key_and_period():
+    fig = charts.timeline_figure(_timeline_frame(), "share", kind="organisation")
+    custom = fig.to_dict()["data"][0]["customdata"][1]
+    assert dict(zip(charts.TARGET_FIELDS, custom, strict=True)) == {
+        "kind": "organisation", "key": "SCO", "start": "2024-02-01", "end": "2024-02-29",
+        "doc_id": "", "col_kind": "", "col_key": "",
+    }
+
+
+def test_partial_periods_have_open_markers():
+    fig = charts.timeline_figure(_timeline_frame(), "share", kind="theme")
+    assert list(fig.data[0].marker.symbol) == ["circle", "circle", "circle-open"]
+
+
+def test_hover_text_and_names_are_escaped():
+    fig = charts.timeline_figure(_timeline_frame(), "share", kind="organisation")
+    trace = fig.to_dict()["data"][1]
+    assert trace["name"] == "&lt;b&gt;NATO&lt;/b&gt;"
+    assert all("<b>" not in t for t in trace["text"])
+    assert "&lt;b&gt;NATO" in trace["text"][0]
+    bar = charts.ranking_figure(_ranking_frame(), "documents", kind="organisation").to_dict()["data"][0]
+    assert "&lt;img src=x&gt;" in bar["y"]
+    assert bar["customdata"][2][1] == "<img src=x>"  # the raw key, for mapping a selection back
+
+
+def test_document_map_escapes_titles_and_labels(tiny):
+    fig = charts.document_map_figure(tiny["documents"], tiny["clusters"])
+    dumped = str(fig.to_dict()["data"])
+    assert "<script>" not in dumped and "<i>" not in dumped
+    assert "NATO &lt;script&gt;x&lt;/script&gt;" in dumped
+    names = [t.name for t in fig.data]
+    assert names == ["brics · sco", "nato · &lt;i&gt;security&lt;/i&gt;", "No cluster"]
+    doc_ids = [c[4] for t in fig.data for c in t.customdata]
+    assert sorted(doc_ids) == ["d1", "d2", "d3", "d4", "d5"]
+
+
+@pytest.mark.parametrize("make", [
+    lambda df: charts.timeline_figure(df, "share", kind="theme"),
+    lambda df: charts.timeline_figure(df, "mentions", kind="theme", style="area"),
+    lambda df: charts.heatmap_figure(df, "share", kind="theme"),
+    lambda df: charts.small_multiples_figure(df, "share", kind="theme"),
+    lambda df: charts.cluster_timeline_figure(df, "share"),
+])
+def test_timeline_charts_do_not_mutate_input(make):
+    df = _timeline_frame()
+    before = df.copy()
+    make(df)
+    pd.testing.assert_frame_equal(df, before)
+
+
+def test_other_charts_do_not_mutate_input(tiny):
+    ranking, cross = _ranking_frame(), _crosstab_frame()
+    docs, clusters = tiny["documents"], tiny["clusters"]
+    copies = [f.copy() for f in (ranking, cross, docs, clusters)]
+    charts.ranking_figure(ranking, "share", kind="organisation", top=2)
+    charts.crosstab_figure(cross, "share_pct")
+    charts.document_map_figure(docs, clusters)
+    for original, copy in zip((ranking, cross, docs, clusters), copies, strict=True):
+        pd.testing.assert_frame_equal(original, copy)
+
+
+def test_heatmap_values_equal_the_frame():
+    df = _timeline_frame()
+    trace = charts.heatmap_figure(df, "share", kind="organisation").to_dict()["data"][0]
+    assert list(trace["x"]) == ["January 2024", "February 2024", "March 2024"]
+    assert list(trace["y"]) == ["&lt;b&gt;NATO&lt;/b&gt;", "SCO"]  # sorted raw keys, escaped
+    assert [list(r) for r in trace["z"]] == [[10.0, 20.0, 30.0], [50.0, 0.0, 25.0]]
+
+
+def test_small_multiples_one_panel_per_key():
+    fig = charts.small_multiples_figure(_timeline_frame(), "mentions", kind="theme", columns=1)
+    assert len(fig.data) == 2
+    assert [a.text for a in fig.layout.annotations] == ["&lt;b&gt;NATO&lt;/b&gt;", "SCO"]
+    assert fig.data[1].yaxis == "y2"
+
+
+@pytest.mark.parametrize("measure,column", [
+    ("mentions", "mentions"), ("documents", "documents_mentioning"), ("share", "share_pct"),
+])
+def test_ranking_values_equal_the_frame(measure, column):
+    df = _ranking_frame()
+    trace = charts.ranking_figure(df, measure, kind="organisation").to_dict()["data"][0]
+    assert list(trace["x"]) == df[column].tolist()
+    assert [c[1] for c in trace["customdata"]] == df["key"].tolist()
+
+
+def test_ranking_top_keeps_first_rows():
+    trace = charts.ranking_figure(_ranking_frame(), "mentions", kind="organisation", top=2).data[0]
+    assert list(trace.x) == [9, 5]
+
+
+def test_crosstab_values_and_customdata():
+    trace = charts.crosstab_figure(_crosstab_frame(), "documents").to_dict()["data"][0]
+    assert list(trace["y"]) == ["BRICS", "SCO"] and list(trace["x"]) == ["multipolarity", "ngos"]
+    assert [list(r) for r in trace["z"]] == [[3.0, 0.0], [2.0, 1.0]]
+    assert trace["customdata"][1][0] == ["organisation", "SCO", "", "", "", "theme", "multipolarity"]
+
+
+def test_comention_title():
+    fig = charts.comention_figure(_crosstab_frame().assign(col_key=["SCO", "BRICS"] * 2))
+    assert fig.layout.title.text == "Organisations mentioned together in the same document (documents)"
+
+
+def test_color_map_is_deterministic_and_independent_of_order():
+    a = charts.color_map(["SCO", "BRICS", "NATO"], "organisation")
+    b = charts.color_map(["NATO", "SCO", "BRICS", "SCO"], "organisation")
+    assert a == b
+    assert len(set(a.values())) == 3
+    assert a["BRICS"] == charts._PALETTES["organisation"][0]
+
+
+def test_the_same_key_has_the_same_colour_in_every_chart():
+    colors = charts.color_map(["SCO", "<b>NATO</b>", "BRICS"], "organisation")
+    line = charts.timeline_figure(_timeline_frame(), "share", kind="organisation", colors=colors)
+    bars = charts.ranking_figure(_ranking_frame().assign(key=["SCO", "BRICS", "<b>NATO</b>"]), "share",
+                                 kind="organisation", colors=colors)
+    small = charts.small_multiples_figure(_timeline_frame(), "share", kind="organisation", colors=colors)
+    sco = colors["SCO"]
+    assert line.data[0].line.color == sco
+    assert bars.data[0].marker.color[0] == sco
+    assert [t.line.color for t in small.data if t.name == "SCO"] == [sco]
+
+
+def test_color_map_cycles_palette_for_many_keys():
+    keys = [f"K{i:02d}" for i in range(25)]
+    colors = charts.color_map(keys, "theme")
+    assert colors["K00"] == colors["K10"]
+
+
+def test_timeline_from_analysis_is_drawn_as_is(tiny):
+    df = tl.timeline(tiny["documents"], tiny["mentions"], kind="theme", granularity="month")
+    fig = charts.timeline_figure(df, "share", kind="theme", granularity="month")
+    drawn = {t.name: list(t.y) for t in fig.data}
+    for key, rows in df.groupby("key"):
+        assert drawn[key] == rows.sort_values("period")["share_pct"].tolist()
+
+
+def test_measure_labels_match_analysis_measures():
+    assert {m: c for m, (c, *_rest) in charts.MEASURE_LABELS.items()} == {
+        m: c for m, (c, _expl) in tl.MEASURES.items()
+    }
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: charts.timeline_figure(_timeline_frame(), "fortnight"),
+     r"The 'measure' parameter must be one of \['mentions', 'documents', 'share', 'per_10k'\]; got 'fortnight'"),
+    (lambda: charts.timeline_figure(_timeline_frame(), "share", kind="country"),
+     r"The 'kind' parameter must be one of \['theme', 'organisation', 'cluster'\]; got 'country'"),
+    (lambda: charts.timeline_figure(_timeline_frame(), "share", style="bars"),
+     r"The 'style' parameter must be one of \['lines', 'area'\]; got 'bars'"),
+    (lambda: charts.timeline_figure(_timeline_frame().drop(columns="share_pct"), "share"),
+     r"The timeline table must have the columns \['share_pct'\]"),
+    (lambda: charts.ranking_figure(_ranking_frame(), "per_10k"),
+     r"The 'measure' parameter must be one of \['mentions', 'documents', 'share'\]; got 'per_10k'"),
+    (lambda: charts.crosstab_figure(_crosstab_frame(), "mentions"),
+     r"The 'value' parameter must be one of \['share_pct', 'documents'\]; got 'mentions'"),
+    (lambda: charts.small_multiples_figure(_timeline_frame(), columns=0),
+     r"The 'columns' parameter must be an int >= 1; got 0"),
+])
+def test_errors_name_the_parameter(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_empty_frames_give_empty_figures():
+    empty = _timeline_frame().iloc[0:0]
+    assert charts.timeline_figure(empty, "share").data == ()
+    assert charts.ranking_figure(_ranking_frame().iloc[0:0], "share").data[0].x == ()

@@ -1,0 +1,87 @@
+"""Tests for the command line (analysis.__main__): build and export, exit codes and messages."""
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis.__main__ import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample"
+
+
+def test_build_the_sample_as_a_user_would(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "analysis", "build", str(SAMPLE), "--out", str(tmp_path / "x")],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Built 24 documents" in proc.stderr
+    for name in ("documents.parquet", "mentions.parquet", "clusters.parquet", "ingest_report.json", "manifest.json"):
+        assert (tmp_path / "x" / name).exists()
+
+
+def test_quiet_prints_nothing(tmp_path, capsys):
+    assert main(["build", str(SAMPLE), "--out", str(tmp_path / "x"), "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+
+
+@pytest.mark.parametrize(
+    ("make_args", "code", "message"),
+    [
+        (lambda p: ["build", str(p / "nope"), "--out", str(p / "o")], 2, "does not exist"),
+        (lambda p: ["build", str(p / "empty"), "--out", str(p / "o")], 1, "No documents could be built"),
+        (lambda p: ["build", str(SAMPLE), "--out", str(p / "o"), "--themes", str(p / "bad.toml")], 2, "line"),
+        (lambda p: ["export", str(p / "nobuild"), "--what", "timeline", "--out", str(p / "t.csv")], 2, "No build at"),
+    ],
+)
+def test_errors_say_what_to_do(tmp_path, capsys, make_args, code, message):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "blank.txt").write_text("")
+    (tmp_path / "bad.toml").write_text('[[theme]]\nkey = "x"\nlabel = \n')
+    assert main(make_args(tmp_path)) == code
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err
+    assert "Traceback" not in err
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "build"
+    assert main(["build", str(SAMPLE), "--out", str(out), "--quiet"]) == 0
+    return out
+
+
+@pytest.mark.parametrize(
+    ("what", "extra", "columns"),
+    [
+        ("timeline", ["--kind", "theme", "--granularity", "month"], {"period", "key", "share_pct", "documents_total"}),
+        ("timeline", ["--kind", "organisation", "--key", "SCO", "--by", "source"], {"period", "key", "source"}),
+        ("mentions", ["--org", "SCO"], {"doc_id", "kind", "key", "surface", "start", "end"}),
+        ("documents", ["--start", "2024-01-01", "--end", "2024-12-31"], {"doc_id", "date", "text"}),
+        ("clusters", [], {"cluster_id", "label", "top_terms", "size"}),
+        ("concordance", ["--kind", "organisation", "--key", "NATO"], {"left", "match", "right"}),
+        ("ranking", ["--kind", "organisation"], {"key", "documents_mentioning"}),
+    ],
+)
+def test_export(built, tmp_path, what, extra, columns):
+    out = tmp_path / f"{what}.csv"
+    assert main(["export", str(built), "--what", what, *extra, "--out", str(out)]) == 0
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    table = pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig")
+    assert columns <= set(table.columns)
+    assert len(table) > 0
+
+
+def test_export_filters_apply(built, tmp_path):
+    out = tmp_path / "docs.csv"
+    assert main(["export", str(built), "--what", "documents", "--start", "2024-01-01", "--end", "2024-12-31",
+                 "--out", str(out)]) == 0
+    dates = pd.to_datetime(pd.read_csv(out, encoding="utf-8-sig")["date"])
+    assert dates.between("2024-01-01", "2024-12-31").all()

@@ -1,0 +1,483 @@
+"""Tests for analysis.dates: metadata values, dates in text and paths, resolution and sequences."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analysis.dates import date_from_path, find_text_date, infer_sequence, parse_date_value, resolve_date
+from analysis.records import DateHit
+from analysis.segment import split_posts
+
+TODAY = dt.date(2025, 12, 31)
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def _d(hit: DateHit | None):
+    """(iso date or None, precision) of a hit, None for no hit."""
+    if hit is None:
+        return None
+    return (hit.as_date().isoformat() if hit.year is not None else None, hit.precision)
+
+
+def H(y, m=None, d=None, precision=None, method="text", role="header"):
+    """A dated hit; the precision follows from the parts given."""
+    precision = precision or ("day" if d else "month" if m else "year")
+    return DateHit(y, m, d, precision, method, role=role)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# parse_date_value
+# ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2021-10-03T12:00:00Z", ("2021-10-03", "day")),
+        ("2021-10-03T23:30:00-05:00", ("2021-10-03", "day")),
+        ("2021-10-03 08:15:00.123+0000", ("2021-10-03", "day")),
+        ("2024-05-16", ("2024-05-16", "day")),
+        ("  2024-05-16  ", ("2024-05-16", "day")),
+        ("2024-05", ("2024-05-01", "month")),
+        ("2024", ("2024-01-01", "year")),
+        ("05/2024", ("2024-05-01", "month")),
+        ("16.05.2024", ("2024-05-16", "day")),
+        ("05/16/2024", ("2024-05-16", "day")),
+        ("03/04/2024", ("2024-04-03", "day")),
+        ("May 16, 2024", ("2024-05-16", "day")),
+        ("16 May 2024", ("2024-05-16", "day")),
+        ("Thursday, 16 May 2024 10:00", ("2024-05-16", "day")),
+        ("Sept. 3, 2019", ("2019-09-03", "day")),
+        ("May 2024", ("2024-05-01", "month")),
+        ("16 мая 2024", ("2024-05-16", "day")),
+        ("16 мая 2024 г.", ("2024-05-16", "day")),
+        ("8 мая 2025 года 10:10", ("2025-05-08", "day")),
+        ("3 янв. 2020", ("2020-01-03", "day")),
+        ("в мае 2024", ("2024-05-01", "month")),
+        ("le 16 mai 2024", ("2024-05-16", "day")),  # dateparser fallback
+        (1715817600, ("2024-05-16", "day")),  # Unix seconds
+        (1715817600000, ("2024-05-16", "day")),  # Unix milliseconds
+        ("1715817600", ("2024-05-16", "day")),
+        (2019, ("2019-01-01", "year")),
+        (2019.0, ("2019-01-01", "year")),
+        (dt.date(2020, 2, 29), ("2020-02-29", "day")),
+        (dt.datetime(2020, 2, 29, 23, 59), ("2020-02-29", "day")),
+        (None, None),
+        ("", None),
+        ("   ", None),
+        (float("nan"), None),
+        (math.inf, None),
+        (True, None),
+        ("n/a", None),
+        ("yesterday", None),
+        ("May 21", None),  # a year-less date is no metadata date
+        ("32 May 2024", None),
+        ("Feb 30, 2024", None),
+        ("2024-02-30", None),
+        ("2024-13-01", None),
+        ("1899-12-31", None),
+        ("2026-01-01", None),  # after today
+        ([2024, 5, 16], None),
+        (b"2024-05-16", ("2024-05-16", "day")),
+    ],
+)
+def test_parse_date_value(value, expected):
+    hit = parse_date_value(value, today=TODAY)
+    assert _d(hit) == expected
+    if hit is not None:
+        assert hit.method == "metadata"
+
+
+def test_parse_date_value_month_first():
+    assert _d(parse_date_value("03/04/2024", dayfirst=False, today=TODAY)) == ("2024-03-04", "day")
+    assert _d(parse_date_value("16/05/2024", dayfirst=False, today=TODAY)) == ("2024-05-16", "day")
+
+
+def test_parse_date_value_pandas_and_numpy():
+    pd = pytest.importorskip("pandas")
+    np = pytest.importorskip("numpy")
+    assert _d(parse_date_value(pd.Timestamp("2024-05-16 13:00"), today=TODAY)) == ("2024-05-16", "day")
+    assert parse_date_value(pd.NaT, today=TODAY) is None
+    assert _d(parse_date_value(np.datetime64("2024-05-16"), today=TODAY)) == ("2024-05-16", "day")
+    assert parse_date_value(np.datetime64("NaT"), today=TODAY) is None
+    assert _d(parse_date_value(np.int64(2019), today=TODAY)) == ("2019-01-01", "year")
+    assert parse_date_value(np.float64("nan"), today=TODAY) is None
+
+
+def test_today_must_be_a_date():
+    with pytest.raises(TypeError, match=r"The 'today' parameter must be a datetime.date or None; got str"):
+        parse_date_value("2024-05-16", today="2025-01-01")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# find_text_date: header dates
+# ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "surface"),
+    [
+        # datelines and labelled lines
+        ("MOSCOW, October 26. /TASS/. Russia will strengthen cooperation.", (None, "day"), "October 26"),
+        ("MOSCOW, October 26, 2015. /TASS/. Lavrov said.", ("2015-10-26", "day"), "October 26, 2015"),
+        ("Title\n\nDate: June 22, 2024 Time: 16:49:02\n\nText.", ("2024-06-22", "day"), "June 22, 2024"),
+        ("Published: 2023-04-05\nSome text.", ("2023-04-05", "day"), "2023-04-05"),
+        ("Дата: 15.06.2018\nТекст.", ("2018-06-15", "day"), "15.06.2018"),
+        # lines that are only a date
+        ("hit tracker\nSaturday, June 22, 2024\nHeadline", ("2024-06-22", "day"), "June 22, 2024"),
+        ("17 March 201712:11\n\nForeign Minister's remarks", ("2017-03-17", "day"), "17 March 2017"),
+        ("Photo of the day.\n\n📍 Astana, May 21", (None, "day"), "May 21"),
+        ("Пресс-релиз\n15 июня 2018 г.\nТекст", ("2018-06-15", "day"), "15 июня 2018"),
+        ("Заявление\n8 мая 2025 года 10:10\nТекст", ("2025-05-08", "day"), "8 мая 2025"),
+        ("Newsletter\nMay 2024\nIn this issue", ("2024-05-01", "month"), "May 2024"),
+        ("Channel name, [12.05.24 14:33]", ("2024-05-12", "day"), "12.05.24"),
+        ("[12.05.2024 14:33] Channel name:", ("2024-05-12", "day"), "12.05.2024"),
+        # first line: titles and opening words
+        ("Talks with Xi Jinping (May 16, 2024)\n\nText.", ("2024-05-16", "day"), "May 16, 2024"),
+        ("Lavrov's remarks (Astana, May 21, 2024)\n\nText.", ("2024-05-21", "day"), "May 21, 2024"),
+        ("Answers to questions (3 July 2024, Astana)\n\nText.", ("2024-07-03", "day"), "3 July 2024"),
+        ("Remarks at a meeting with NGOs, Moscow, March 17, 2017\n\nText", ("2017-03-17", "day"), "March 17, 2017"),
+        ("Remarks at talks (Astana, May 20)\n\nText", (None, "day"), "May 20"),
+        ("🇷🇺🇰🇿 On May 20, President Tokayev received Lavrov.", (None, "day"), "May 20"),
+        ("April 2 marks International Fact-Checking Day!\n\nHeld in November 2024.", (None, "day"), "April 2"),
+        ("🗓 On May 20-21, the ministers met.\n\nSummit on July 3-4.", (None, "day"), "May 20-21"),
+        ("#Announcement\n\n🗓 On May 27-29, 2025, in Moscow, a forum.", ("2025-05-27", "day"), "May 27-29, 2025"),
+        ("On 27-29 May 2025 the forum met.", ("2025-05-27", "day"), "27-29 May 2025"),
+        ("Заседание 15 июня 2018 г. в Москве", ("2018-06-15", "day"), "15 июня 2018"),
+        ("Встреча 3 сент. 2019 г.", ("2019-09-03", "day"), "3 сент. 2019"),
+        ("Meeting on 15th of June, 2018 in Geneva", ("2018-06-15", "day"), "15th of June, 2018"),
+        ("Meeting of 16.05.2024 in Geneva", ("2024-05-16", "day"), "16.05.2024"),
+        ("Meeting of 05/16/2024 in Geneva", ("2024-05-16", "day"), "05/16/2024"),
+        ("Meeting of 03/04/2024 in Geneva", ("2024-04-03", "day"), "03/04/2024"),
+        ("Report of 2024-05-16 on trade", ("2024-05-16", "day"), "2024-05-16"),
+        ("MEETING, SEPT. 3, 2019", ("2019-09-03", "day"), "SEPT. 3, 2019"),
+        # the head: a full date within the first lines
+        ("Title\nCategory: Foreign Policy News Friday, 15 June 2018 11:40 Written by X", ("2018-06-15", "day"), "15 June 2018"),
+        # nothing usable
+        ("The delegation arrived in 2001 and left.", None, None),
+        ("We may 5 times repeat it.", None, None),
+        ("Summit on 32 May 2024 was moved.", None, None),
+        ("Feb 30 is not a date, nor is Feb 30, 2024.", None, None),
+        ("Meeting on 31 December 2026.", None, None),  # after today
+        ("Treaty of 1 January 1899.", None, None),  # before 1900
+        ("", None, None),
+    ],
+)
+def test_find_text_date(text, expected, surface):
+    hit = find_text_date(text, today=TODAY)
+    assert _d(hit) == expected
+    if hit is not None:
+        assert hit.surface == surface
+        assert text[hit.start : hit.end] == surface
+        assert hit.method == "text"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "role"),
+    [
+        # a header date beats an earlier-mentioned or more complete body date
+        ("Statement (Astana, May 21, 2024)\n\n" + "Text. " * 100 + "Signed on 10 December 1948.", "2024-05-21", "header"),
+        ("MOSCOW, October 26. /TASS/. Lavrov recalled the treaty of 10 December 1948.", None, "header"),
+        ("Date: 5 April 2020\nThe summit of 1 March 2019 was recalled.", "2020-04-05", "header"),
+        # the opening words must open the text: "On June 14" in a later bullet is a body date
+        ("📄 Article by A. Trofimov\n\nKey points:\n\n• On June 14 President Putin spoke.", None, None),
+        # a date inside a long first paragraph is prose, not a title
+        ("The Foundation was created " + "with care and " * 20 + "on January 5, 2021, by an Executive Order.",
+         "2021-01-05", "body"),
+        # with no header, the first full date in the body, marked as such
+        ("Mr President,\n" + "Peace matters. " * 60 + "The Charter was signed on 26 June 1945. On 1 May 1950 we met.",
+         "1945-06-26", "body"),
+        # body dates must be full dates
+        ("Mr President,\n" + "Peace matters. " * 60 + "In November 2024 and on June 14 we met.", None, None),
+    ],
+)
+def test_header_beats_body(text, expected, role):
+    hit = find_text_date(text, today=TODAY)
+    if role is None:
+        assert hit is None
+        return
+    assert hit is not None and hit.role == role
+    assert (hit.as_date().isoformat() if hit.year else None) == expected
+
+
+def test_body_dates_can_be_turned_off():
+    text = "Mr President,\n" + "Peace matters. " * 60 + "The Charter was signed on 26 June 1945."
+    assert find_text_date(text, today=TODAY).role == "body"
+    assert find_text_date(text, today=TODAY, body=False) is None
+
+
+def test_dates_after_today_are_skipped_for_the_next():
+    text = "Summit (Astana, May 21, 2026)\n\nDate: 3 March 2025"
+    assert _d(find_text_date(text, today=TODAY)) == ("2025-03-03", "day")
+    assert _d(find_text_date(text, today=dt.date(2026, 6, 1))) == ("2026-05-21", "day")
+
+
+def test_dayfirst_false():
+    assert _d(find_text_date("Meeting of 03/04/2024", today=TODAY, dayfirst=False)) == ("2024-03-04", "day")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# date_from_path
+# ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("txt/Session 25 - 1970/USA_25_1970.txt", ("1970-01-01", "year")),
+        ("ungdc/txt/Session 78 - 2023/RUS_78_2023.txt", ("2023-01-01", "year")),
+        ("2024/05/16/x.txt", ("2024-05-16", "day")),
+        ("news/2024/05/post.html", ("2024-05-01", "month")),
+        ("2024-05-16_note.txt", ("2024-05-16", "day")),
+        ("notes/16.05.2024 meeting.txt", ("2024-05-16", "day")),
+        ("20240516_briefing.txt", ("2024-05-16", "day")),
+        ("report_2019.txt", ("2019-01-01", "year")),
+        ("archive.zip/2018/report.txt", ("2018-01-01", "year")),
+        ("C:\\data\\2021\\03\\x.txt", ("2021-03-01", "month")),
+        ("2019/summary_2021.txt", ("2021-01-01", "year")),  # innermost wins
+        ("2019/05/10/summary_2021.txt", ("2019-05-10", "day")),  # most precise wins
+        ("000_ddb62feacabeceba.txt", None),
+        ("doc_12345.txt", None),
+        ("report_2099.txt", None),  # after today
+        ("report_1850.txt", None),
+        ("2024-13-45.txt", ("2024-01-01", "year")),  # not a date, but still a year
+        ("", None),
+    ],
+)
+def test_date_from_path(path, expected):
+    hit = date_from_path(path, today=TODAY)
+    assert _d(hit) == expected
+    if hit is not None:
+        assert hit.method == "path"
+        assert hit.surface
+
+
+# ---------------------------------------------------------------------------------------------------------
+# resolve_date
+# ---------------------------------------------------------------------------------------------------------
+
+META = H(2020, 1, 2, method="metadata")
+HEADER = H(2019, 3, 4)
+HEADER_1970 = H(1970, 9, 20)
+YEARLESS = DateHit(None, 5, 21, "day", "text")
+BODY = H(1948, 12, 10, role="body")
+PATH = H(1970, method="path")
+
+
+@pytest.mark.parametrize(
+    ("metadata", "text_hit", "path_hit", "expected"),
+    [
+        (META, HEADER, PATH, META),
+        (META, None, None, META),
+        (None, HEADER, None, HEADER),
+        (None, HEADER, PATH, PATH),  # header year disagrees with the path: the path wins
+        (None, HEADER_1970, PATH, HEADER_1970),  # agreeing header is more precise
+        (None, BODY, PATH, PATH),
+        (None, BODY, None, BODY),
+        (None, YEARLESS, None, None),
+        (None, YEARLESS, PATH, PATH),
+        (DateHit(None, 5, 21, "day", "metadata"), None, None, None),
+        (None, None, None, None),
+    ],
+)
+def test_resolve_date(metadata, text_hit, path_hit, expected):
+    assert resolve_date(metadata=metadata, text_hit=text_hit, path_hit=path_hit) == expected
+
+
+# ---------------------------------------------------------------------------------------------------------
+# infer_sequence
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _seq(hits, today=TODAY):
+    return [(_d(h), h.method) if h else None for h in infer_sequence(hits, today=today)]
+
+
+def Y(m, d):
+    """A year-less header hit ("May 21")."""
+    return DateHit(None, m, d, "day", "text")
+
+
+@pytest.mark.parametrize(
+    ("hits", "expected"),
+    [
+        # year rollover: "April 2" after July 2024 is April 2025
+        ([H(2024, 7, 3), Y(4, 2)], [(("2024-07-03", "day"), "text"), (("2025-04-02", "day"), "inferred")]),
+        # a slightly earlier event stays in the same year (30 days of slack)
+        ([H(2024, 5, 21), Y(5, 20)], [(("2024-05-21", "day"), "text"), (("2024-05-20", "day"), "inferred")]),
+        # chains: an inferred date anchors the next one
+        ([H(2024, 12, 20), Y(1, 5), Y(2, 1)],
+         [(("2024-12-20", "day"), "text"), (("2025-01-05", "day"), "inferred"), (("2025-02-01", "day"), "inferred")]),
+        # no previous date: the largest year that is not after the next dated post
+        ([Y(12, 30), H(2025, 1, 2)], [(("2024-12-30", "day"), "inferred"), (("2025-01-02", "day"), "text")]),
+        ([Y(2, 29), H(2025, 1, 2)], [(("2024-02-29", "day"), "inferred"), (("2025-01-02", "day"), "text")]),
+        # nothing to anchor a year-less date
+        ([Y(5, 21)], [None]),
+        ([Y(5, 21), None], [None, None]),
+        # gaps: same day, same month, same year, different years
+        ([H(2024, 5, 21), None, H(2024, 5, 21)],
+         [(("2024-05-21", "day"), "text"), (("2024-05-21", "day"), "inferred"), (("2024-05-21", "day"), "text")]),
+        ([H(2024, 5, 21), None, None, H(2024, 5, 20)],
+         [(("2024-05-21", "day"), "text"), (("2024-05-01", "month"), "inferred"),
+          (("2024-05-01", "month"), "inferred"), (("2024-05-20", "day"), "text")]),
+        ([H(2024, 5, 21), None, H(2024, 7, 1)],
+         [(("2024-05-21", "day"), "text"), (("2024-01-01", "year"), "inferred"), (("2024-07-01", "day"), "text")]),
+        ([H(2024, 7, 3), None, H(2025, 4, 2)], [(("2024-07-03", "day"), "text"), None, (("2025-04-02", "day"), "text")]),
+        # a coarse neighbour limits the precision
+        ([H(2024, 5), None, H(2024, 5, 20)],
+         [(("2024-05-01", "month"), "text"), (("2024-05-01", "month"), "inferred"), (("2024-05-20", "day"), "text")]),
+        # the ends stay undated
+        ([None, H(2024, 5, 21), None], [None, (("2024-05-21", "day"), "text"), None]),
+        # body dates do not date a post of a dump
+        ([H(2024, 5, 21), H(1949, 10, 2, role="body"), H(2024, 5, 21)],
+         [(("2024-05-21", "day"), "text"), (("2024-05-21", "day"), "inferred"), (("2024-05-21", "day"), "text")]),
+        ([], []),
+    ],
+)
+def test_infer_sequence(hits, expected):
+    assert _seq(hits) == expected
+
+
+def test_infer_sequence_never_after_today():
+    today = dt.date(2025, 3, 1)
+    # the only year that fits is 2025, but April 2 2025 is after today
+    assert _seq([H(2024, 7, 3), Y(4, 2)], today=today)[1] is None
+    assert _seq([H(2026, 1, 1), None, H(2026, 1, 1)], today=today) == [None, None, None]
+
+
+def test_infer_sequence_checks_items():
+    with pytest.raises(TypeError, match=r"must hold DateHit or None items; got str instead"):
+        infer_sequence(["2024-05-16"])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The sample corpus, end to end
+# ---------------------------------------------------------------------------------------------------------
+
+DUMP_EXPECTED = [
+    ("2024-05-16", "day", "text"),
+    ("2024-05-20", "day", "text"),
+    ("2024-05-20", "day", "inferred"),
+    ("2024-05-21", "day", "inferred"),
+    ("2024-05-21", "day", "inferred"),
+    ("2024-05-01", "month", "inferred"),
+    ("2024-05-20", "day", "inferred"),
+    ("2024-05-21", "day", "text"),
+    ("2024-01-01", "year", "inferred"),
+    ("2024-07-01", "day", "inferred"),
+    ("2024-07-03", "day", "text"),
+    None,
+    None,
+    None,
+    None,
+    ("2025-04-02", "day", "inferred"),
+    ("2025-01-01", "year", "inferred"),
+    ("2025-05-27", "day", "text"),
+    None,
+    None,
+]
+
+
+@pytest.mark.parametrize("body", [False, True])
+def test_sample_dump_dates(body):
+    text = (SAMPLE / "003_8822cdba48cf6688.txt").read_text(encoding="utf-8")
+    posts = split_posts(text)
+    assert len(posts) == 20
+    hits = [find_text_date(p, today=TODAY, body=body) for p in posts]
+    for post, hit in zip(posts, hits, strict=True):
+        if hit is not None:
+            assert post[hit.start : hit.end] == hit.surface
+    got = [(h.as_date().isoformat(), h.precision, h.method) if h else None for h in infer_sequence(hits, today=TODAY)]
+    assert got == DUMP_EXPECTED
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("000_ddb62feacabeceba.txt", None),  # "MOSCOW, October 26. /TASS/." has no year
+        ("001_dda07da35933ed2a.txt", ("2017-03-17", "day")),
+        ("002_98360eca84a13427.txt", ("2024-06-22", "day")),
+        ("004_f62852831b2a3d99.txt", ("2018-06-15", "day")),
+    ],
+)
+def test_sample_documents(name, expected):
+    text = (SAMPLE / name).read_text(encoding="utf-8")
+    hit = find_text_date(text, today=TODAY)
+    assert hit is not None and hit.role == "header"
+    resolved = resolve_date(metadata=None, text_hit=hit, path_hit=date_from_path(name, today=TODAY))
+    assert _d(resolved) == expected
+
+
+@pytest.mark.corpora
+def test_ungdc_paths_give_the_session_year():
+    root = SHARED / "corpora" / "ungdc" / "txt"
+    if not root.is_dir():
+        pytest.skip(f"../shared/corpora not found: {root} is missing")
+    files = sorted(root.glob("Session 7* - */*.txt"))[:200]
+    assert files
+    for f in files:
+        rel = f.relative_to(root.parent).as_posix()
+        year = int(f.stem.rsplit("_", 1)[1])
+        text = f.read_text(encoding="utf-8", errors="replace")
+        resolved = resolve_date(metadata=None, text_hit=find_text_date(text), path_hit=date_from_path(rel))
+        assert resolved is not None and resolved.year == year, rel
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Properties
+# ---------------------------------------------------------------------------------------------------------
+
+_DATEISH = st.sampled_from(
+    ["May", "мая", "Sept.", "2024", "1899", "2099", "31", "5", "-", "/", ".", ", ", " ", "\n", "12:11", "On ",
+     "(", ")", "MOSCOW, ", "Date: ", "📍", "\u00a0", "г.", "20-21", "#tag"]
+)  # fmt: skip
+_TEXTS = st.one_of(st.text(max_size=300), st.lists(_DATEISH, max_size=40).map("".join))
+
+
+def _check(hit: DateHit | None, text: str | None = None) -> None:
+    if hit is None:
+        return
+    assert hit.precision in ("day", "month", "year")
+    if text is not None:
+        assert text[hit.start : hit.end] == hit.surface
+    if hit.year is not None:
+        assert hit.year >= 1900
+        assert hit.as_date() is not None and hit.as_date() <= TODAY
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXTS)
+def test_find_text_date_properties(text):
+    _check(find_text_date(text, today=TODAY), text)
+    _check(find_text_date(text, today=TODAY, dayfirst=False), text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(_TEXTS, st.integers(), st.floats(), st.none(), st.dates(), st.datetimes()))
+def test_parse_date_value_properties(value):
+    _check(parse_date_value(value, today=TODAY))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXTS)
+def test_date_from_path_properties(path):
+    _check(date_from_path(path, today=TODAY))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.builds(Y, st.integers(1, 12), st.integers(1, 28)),
+                          st.builds(H, st.integers(2000, 2025), st.integers(1, 12), st.integers(1, 28))),
+                max_size=12))  # fmt: skip
+def test_infer_sequence_properties(hits):
+    out = infer_sequence(hits, today=TODAY)
+    assert len(out) == len(hits)
+    for h in out:
+        _check(h)
+        assert h is None or h.year is not None

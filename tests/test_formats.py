@@ -1,0 +1,397 @@
+"""Tests for the readers in analysis.formats: text, HTML, tables (CSV/TSV/JSON/JSONL) and Telegram exports."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analysis.formats import FormatError, NoTextError, read_bytes
+from analysis.formats.html import html_to_text, read_html
+from analysis.formats.table import find_columns, read_table
+from analysis.formats.telegram import flatten_text, read_telegram, read_telegram_export
+from analysis.formats.text import read_text
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+KREMLIN = SHARED / "corpora" / "kremlin_en" / "kremlin_putin_en.csv"
+
+
+# --- text -----------------------------------------------------------------------------------------------
+
+
+def test_read_text_one_segmentable_record():
+    details: dict = {}
+    records = read_text("Заголовок\r\n\r\nТекст поста.".encode("cp1251"), "a/b.txt", details=details)
+    assert len(records) == 1
+    record = records[0]
+    assert (record.source, record.format, record.seq, record.title, record.segmentable) == (
+        "a/b.txt",
+        "text",
+        0,
+        None,
+        True,
+    )
+    assert record.text == "Заголовок\n\nТекст поста."
+    assert details["encoding"] == "cp1251"
+
+
+def test_read_text_whitespace_only_gives_nothing():
+    assert read_text(b"  \n\t\n", "x.txt") == []
+
+
+# --- HTML -----------------------------------------------------------------------------------------------
+
+PAGE = b"""<!DOCTYPE html>
+<html><head>
+<title>Lavrov meets Wang Yi | Ministry</title>
+<meta property="article:published_time" content="2021-03-04T10:00:00">
+<style>.evil { color: red }</style>
+<script>var tracking = "SECRET_SCRIPT";</script>
+</head>
+<body>
+<nav><a href="/">Home</a> <a href="/news/2019/01/02/old-story">NAVLINK old story</a></nav>
+<header>SITE HEADER CHROME</header>
+<article>
+<h1>Lavrov meets Wang Yi</h1>
+<p>The ministers discussed cooperation within the SCO and BRICS at length in Moscow on Thursday.</p>
+<p>They agreed to meet again. <script>alert(1)</script><img src=x onerror=alert(1)> The talks were constructive.</p>
+<p>Written as text: &lt;script&gt;not code&lt;/script&gt; stays visible.</p>
+</article>
+<footer>FOOTER COPYRIGHT 2024</footer>
+</body></html>"""
+
+
+def test_read_html_keeps_article_text_only():
+    details: dict = {}
+    [record] = read_html(PAGE, "page.html", details=details)
+    assert record.format == "html" and record.segmentable is False
+    assert "The ministers discussed cooperation within the SCO and BRICS" in record.text
+    assert "The talks were constructive." in record.text
+    for chrome in ("SECRET_SCRIPT", "alert(1)", "onerror", "color: red", "NAVLINK", "SITE HEADER", "FOOTER"):
+        assert chrome not in record.text
+    assert "<script>not code</script>" in record.text  # escaped text stays text
+    assert record.title and "Lavrov meets Wang Yi" in record.title
+    assert details["encoding"] == "utf-8"
+
+
+def test_read_html_date_from_metadata_not_from_links():
+    [record] = read_html(PAGE, "page.html")
+    assert record.date is not None
+    assert (record.date.year, record.date.month, record.date.day) == (2021, 3, 4)
+    assert record.date.method == "metadata"
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        b"<html><body><p>The ministers met in Moscow and discussed many things.</p>"
+        b"<a href='/2019/01/02/story'>story</a></body></html>",
+        b"<html><head><title>No date</title></head><body><p>Plain text without any date at all.</p></body></html>",
+    ],
+)
+def test_read_html_no_guessed_date(page):
+    [record] = read_html(page, "p.html")
+    assert record.date is None
+
+
+def test_read_html_tiny_page_falls_back_and_drops_scripts():
+    page = b"<html><head><title>T</title></head><body><script>alert(1)</script><p>Hi</p></body></html>"
+    records = read_html(page, "tiny.html")
+    assert [r.text for r in records] == ["Hi"]
+    assert records[0].title == "T"
+
+
+def test_read_html_without_visible_text_gives_nothing():
+    assert read_html(b"<html><head><script>alert(1)</script></head><body></body></html>", "x.html") == []
+
+
+def test_html_to_text_drops_chrome():
+    text, title = html_to_text(
+        "<html><head><title> My  page </title><style>p{}</style></head><body><nav>menu</nav>"
+        "<h1>Head</h1><p>One<br>Two</p><footer>foot</footer><script>x()</script></body></html>"
+    )
+    assert text == "Head\nOne\nTwo"
+    assert title == "My page"
+
+
+# --- tables ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("columns", "expected"),
+    [
+        (["Text", "Date"], {"text": "Text", "date": "Date"}),
+        (
+            ["link", "headline", "date", "location", "summary", "body"],
+            {"text": "body", "date": "date", "title": "headline", "url": "link"},
+        ),
+        (["summary", "published_at", "URL"], {"text": "summary", "date": "published_at", "url": "URL"}),
+        (
+            ["full_text", "pub_date", "subject", "permalink"],
+            {"text": "full_text", "date": "pub_date", "title": "subject", "url": "permalink"},
+        ),
+        (["message", "timestamp"], {"text": "message", "date": "timestamp"}),
+        (
+            [" Content ", "created_at", "name", "href"],
+            {"text": " Content ", "date": "created_at", "title": "name", "url": "href"},
+        ),
+        (["a", "b"], {}),
+    ],
+)
+def test_find_columns(columns, expected):
+    assert find_columns(columns) == expected
+
+
+def test_read_csv_with_quoted_multiline_bodies_and_dates():
+    data = (
+        b"link,headline,date,summary,body\n"
+        b'http://x/1,First,2022-06-24T17:30:00Z,short,"Line one\nline two, with a comma"\n'
+        b'http://x/2,Second,03/04/2024,short,"He said ""hello""."\n'
+        b'http://x/3,Empty,2024-01-01,short,"   "\n'
+    )
+    details: dict = {}
+    records = read_table(data, "k.csv", kind="csv", details=details)
+    assert [r.text for r in records] == ["Line one\nline two, with a comma", 'He said "hello".']
+    assert [r.seq for r in records] == [0, 1]
+    assert [r.title for r in records] == ["First", "Second"]
+    assert [r.url for r in records] == ["http://x/1", "http://x/2"]
+    assert [(r.date.year, r.date.month, r.date.day) for r in records] == [(2022, 6, 24), (2024, 4, 3)]
+    assert all(r.date.method == "metadata" and r.format == "table" and not r.segmentable for r in records)
+    assert details["columns_used"] == {"text": "body", "date": "date", "title": "headline", "url": "link"}
+    assert (details["rows"], details["rows_skipped"]) == (3, 1)
+
+
+def test_read_csv_dayfirst_false():
+    data = b"text,date\nhello,03/04/2024\n"
+    [record] = read_table(data, "t.csv", kind="csv", dayfirst=False)
+    assert (record.date.month, record.date.day) == (3, 4)
+
+
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [
+        (b"title;text;date\nA;Body with, commas;2024-05-16\nB;Second body;2024-05-17\n", "csv"),
+        (b"title\ttext\tdate\nA\tBody with, commas\t2024-05-16\nB\tSecond body\t2024-05-17\n", "tsv"),
+        (b"title\ttext\tdate\nA\tBody with, commas\t2024-05-16\nB\tSecond body\t2024-05-17\n", "csv"),
+    ],
+)
+def test_read_delimited_tables(data, kind):
+    records = read_table(data, "t." + kind, kind=kind)
+    assert [(r.title, r.text, r.date.day) for r in records] == [
+        ("A", "Body with, commas", 16),
+        ("B", "Second body", 17),
+    ]
+
+
+def test_table_without_text_column_fails_with_its_columns():
+    with pytest.raises(
+        FormatError,
+        match=r"no text column found: expected one of text, body, .*the table has columns: a, b, c\. Rename the text column to 'text'\.",
+    ):
+        read_table(b"a,b,c\n1,2,3\n", "t.csv", kind="csv")
+
+
+def test_jsonl_with_broken_line_keeps_the_others():
+    data = b'{"text": "one", "date": "2024-05-16"}\n{"text": "two"}\n{"text": broken\n\n{"text": "four"}\n'
+    details: dict = {}
+    records = read_table(data, "t.jsonl", kind="jsonl", details=details)
+    assert [r.text for r in records] == ["one", "two", "four"]
+    assert details["broken_lines"] == [3]
+    assert "broken JSON on line 3" in details["notes"]
+    assert (details["rows"], details["rows_skipped"]) == (4, 1)
+
+
+def test_jsonl_all_lines_broken_fails():
+    with pytest.raises(FormatError, match=r"every line is broken JSON \(2 lines; first error on line 1"):
+        read_table(b"{oops\n[nope\n", "t.jsonl", kind="jsonl")
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        [{"content": "alpha", "published": "2024-05-16"}, {"content": "beta"}, "not an object"],
+        {"data": [{"content": "alpha", "published": "2024-05-16"}, {"content": "beta"}]},
+    ],
+)
+def test_json_array_or_data_key(payload):
+    details: dict = {}
+    records = read_table(json.dumps(payload).encode(), "t.json", kind="json", details=details)
+    assert [r.text for r in records] == ["alpha", "beta"]
+    assert records[0].date.year == 2024 and records[1].date is None
+    assert details["columns_used"] == {"text": "content", "date": "published"}
+
+
+@pytest.mark.parametrize(
+    ("data", "kind", "error", "match"),
+    [
+        (b"{not json", "json", FormatError, r"broken JSON"),
+        (b"42", "json", FormatError, r"the JSON holds a int, not documents"),
+        (b"text,date\n", "csv", NoTextError, r"the table has no rows"),
+        (b"text,date\n  ,2024-01-01\n", "csv", NoTextError, r"all 1 rows have empty text in column 'text'"),
+    ],
+)
+def test_table_errors(data, kind, error, match):
+    with pytest.raises(error, match=match):
+        read_table(data, "t." + kind, kind=kind)
+
+
+def test_table_bad_kind():
+    with pytest.raises(ValueError, match=r"The 'kind' parameter must be one of"):
+        read_table(b"text\nx\n", "t.xls", kind="xls")
+
+
+@pytest.mark.corpora
+def test_kremlin_csv_gives_816_dated_records():
+    if not KREMLIN.exists():
+        pytest.skip(f"../shared/corpora not found: {KREMLIN} is absent")
+    details: dict = {}
+    records = read_table(KREMLIN.read_bytes(), KREMLIN.name, kind="csv", details=details)
+    assert len(records) == 816
+    assert all(r.date is not None for r in records)
+    assert details["columns_used"]["text"] == "body"
+
+
+# --- Telegram -------------------------------------------------------------------------------------------
+
+EXPORT = {
+    "name": "Russian MFA",
+    "type": "public_channel",
+    "id": 1234,
+    "messages": [
+        {"id": 1, "type": "service", "date": "2024-05-15T10:00:00", "action": "create_channel", "text": ""},
+        {
+            "id": 2,
+            "type": "message",
+            "date": "2024-05-16T12:00:00",
+            "date_unixtime": "1715860800",
+            "text": [
+                "Talks in Beijing ",
+                {"type": "hashtag", "text": "#SCO"},
+                " ",
+                {"type": "bold", "text": "Lavrov"},
+                ": see ",
+                {"type": "link", "text": "https://mid.ru"},
+                " and ",
+                {"type": "text_link", "text": "the statement", "href": "https://mid.ru/statement"},
+            ],
+            "text_entities": [],
+            "forwarded_from": "Russian MFA",
+        },
+        {"id": 3, "type": "message", "date": "2024-05-16T13:00:00", "photo": "photos/p.jpg", "text": ""},
+        {"id": 4, "type": "message", "date": "2024-05-17T09:30:00", "text": "Plain text post"},
+        {"id": 5, "type": "message", "date": "2024-05-17T10:00:00", "media_type": "video_file", "text": []},
+    ],
+}
+
+
+def test_telegram_export_flattens_and_counts():
+    details: dict = {}
+    records = read_telegram(json.dumps(EXPORT).encode(), "result.json", details=details)
+    assert [r.text for r in records] == [
+        "Talks in Beijing #SCO Lavrov: see https://mid.ru and the statement",
+        "Plain text post",
+    ]
+    assert [r.seq for r in records] == [0, 1]
+    assert [(r.date.year, r.date.month, r.date.day, r.date.method) for r in records] == [
+        (2024, 5, 16, "metadata"),
+        (2024, 5, 17, "metadata"),
+    ]
+    assert all(r.format == "telegram" and r.source == "result.json" and r.url is None for r in records)
+    assert records[0].extra["forwarded_from"] == "Russian MFA"
+    assert details == {
+        "encoding": "utf-8",
+        "messages": 5,
+        "service_skipped": 1,
+        "media_only_skipped": 2,
+        "channel": "Russian MFA",
+    }
+
+
+def test_telegram_urls_when_username_known():
+    records = read_telegram_export({**EXPORT, "username": "MFARussia"}, "result.json")
+    assert [r.url for r in records] == ["https://t.me/MFARussia/2", "https://t.me/MFARussia/4"]
+    records = read_telegram_export(EXPORT, "result.json", username="mfa_rus")
+    assert records[1].url == "https://t.me/mfa_rus/4"
+
+
+def test_telegram_export_is_routed_from_json_by_content():
+    details: dict = {}
+    records, fmt = read_bytes(json.dumps(EXPORT).encode(), "result.json", "result.json", details=details)
+    assert fmt == "telegram"
+    assert len(records) == 2 and details["service_skipped"] == 1
+
+
+def test_telegram_without_text_messages():
+    export = {
+        "name": "C",
+        "messages": [{"id": 1, "type": "service"}, {"id": 2, "type": "message", "text": ""}],
+    }
+    with pytest.raises(NoTextError, match=r"no message with text \(2 messages: 1 service, 1 media-only\)"):
+        read_telegram_export(export, "result.json")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("plain", "plain"),
+        (["a", {"type": "bold", "text": "b"}, {"type": "text_link", "text": "c", "href": "h"}], "abc"),
+        (None, ""),
+        ([{"type": "x"}, 5], ""),
+    ],
+)
+def test_flatten_text(value, expected):
+    assert flatten_text(value) == expected
+
+
+# --- dispatch by content ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "expected_format"),
+    [
+        (b"<!DOCTYPE html><html><body><p>Hello there, world.</p></body></html>", "page", "html"),
+        (b'[{"text": "hello"}]', "dump.data", "table"),
+        (b"{ not json but text", "notes.log", "text"),
+        (b"Just words.", "README", "text"),
+        (b"text\nhello\n", "t.tsv", "table"),
+    ],
+)
+def test_read_bytes_dispatch(data, name, expected_format):
+    records, fmt = read_bytes(data, name, name)
+    assert fmt == expected_format
+    assert records
+
+
+# --- robustness ----------------------------------------------------------------------------------------
+
+READERS = [
+    lambda data: read_text(data, "x.txt"),
+    lambda data: read_html(data, "x.html"),
+    lambda data: read_table(data, "x.csv", kind="csv"),
+    lambda data: read_table(data, "x.tsv", kind="tsv"),
+    lambda data: read_table(data, "x.jsonl", kind="jsonl"),
+    lambda data: read_table(data, "x.json", kind="json"),
+    lambda data: read_telegram(data, "result.json"),
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.one_of(
+        st.binary(max_size=600),
+        st.text(max_size=300).map(str.encode),
+        st.sampled_from(
+            [b"text,date\n", b"[{}]", b'{"messages": [1, null, {}]}', b'{"data": 3}', b"[[[[", b"<p>"]
+        ),
+    )
+)
+def test_readers_never_raise_undocumented_errors(data):
+    for reader in READERS:
+        try:
+            records = reader(data)
+        except (FormatError, NoTextError):
+            continue
+        assert isinstance(records, list)

@@ -1,0 +1,463 @@
+"""Tests for analysis.ingest.read_inputs: files, folders, zip archives and the per-file report."""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from analysis.ingest import IngestResult, read_inputs
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "data" / "sample"
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+UNGDC = SHARED / "corpora" / "ungdc" / "txt"
+
+RUSSIAN = "Министр иностранных дел России Сергей Лавров провёл переговоры. Стороны обсудили ШОС."
+
+
+def _zip(path: Path, members: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(zipfile.ZipInfo(name), data)
+    return path
+
+
+def _report(result: IngestResult, path: str):
+    matches = [f for f in result.files if f.path == path]
+    assert len(matches) == 1, f"{path!r} appears {len(matches)} times in {[f.path for f in result.files]}"
+    return matches[0]
+
+
+# --- single files -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "status", "encoding", "reason", "text"),
+    [
+        ("ru.txt", RUSSIAN.encode("cp1251"), "parsed", "cp1251", None, RUSSIAN),
+        ("u16.txt", "Привет из UTF-16".encode("utf-16"), "parsed", "utf-16", None, "Привет из UTF-16"),
+        ("bom.txt", codecs.BOM_UTF8 + b"Hello with BOM", "parsed", "utf-8-sig", None, "Hello with BOM"),
+        ("notes.md", b"# Title\r\n\r\nBody", "parsed", "utf-8", None, "# Title\n\nBody"),
+        ("blob.bin", bytes(range(256)) * 4, "skipped", None, "binary or unsupported format: .bin", None),
+        (
+            "fake.txt",
+            b"%PDF-1.4\n\x00\x01\x02binary",
+            "skipped",
+            None,
+            "binary or unsupported format: .txt",
+            None,
+        ),
+        ("doc.pdf", b"%PDF-1.4 whatever", "skipped", None, "binary or unsupported format: .pdf", None),
+        ("empty.txt", b"", "skipped", None, "empty file", None),
+        ("blank.txt", b"  \n\n ", "skipped", None, "empty file (only whitespace)", None),
+        (
+            "notes.xyz",
+            b"Unknown extension but plainly text.",
+            "parsed",
+            "utf-8",
+            None,
+            "Unknown extension but plainly text.",
+        ),
+        (
+            "noext",
+            b"\x00\x01\x02\x03\x04\x05" * 20,
+            "skipped",
+            None,
+            "binary or unsupported format: (no extension)",
+            None,
+        ),
+        ("bad.json", b'{"text": broken', "failed", "utf-8", "broken JSON", None),
+        ("cols.csv", b"a,b,c\n1,2,3\n", "failed", "utf-8", "no text column found", None),
+        (
+            "empty.html",
+            b"<html><body><script>x()</script></body></html>",
+            "skipped",
+            "utf-8",
+            "no text found in this html",
+            None,
+        ),
+    ],
+)
+def test_single_file(tmp_path, name, data, status, encoding, reason, text):
+    path = tmp_path / name
+    path.write_bytes(data)
+    result = read_inputs([path])
+    [report] = result.files
+    assert report.path == name
+    assert report.status == status
+    assert report.details["bytes"] == len(data)
+    assert report.details["sha256"] == hashlib.sha256(data).hexdigest()
+    assert report.encoding == encoding
+    if reason is None:
+        assert report.reason is None
+    else:
+        assert reason in report.reason
+    if text is None:
+        assert result.records == [] and report.documents == 0
+    else:
+        assert [r.text for r in result.records] == [text]
+        assert report.documents == 1
+        assert result.records[0].source == name
+        assert result.records[0].extra["path"] == path.as_posix()
+
+
+def test_failed_table_reason_lists_columns(tmp_path):
+    (tmp_path / "t.csv").write_bytes(b"alpha,beta,gamma\n1,2,3\n")
+    [report] = read_inputs([tmp_path / "t.csv"]).files
+    assert report.status == "failed"
+    assert "the table has columns: alpha, beta, gamma. Rename the text column to 'text'." in report.reason
+
+
+def test_html_file_through_ingest(tmp_path):
+    page = (
+        b"<html><head><meta name='date' content='2020-02-03'><script>alert(1)</script>"
+        b"<style>p{}</style></head><body><nav>Menu items here</nav><p>The body text of the page is here "
+        b"and it is long enough to be the article.</p><img src=x onerror=alert(1)></body></html>"
+    )
+    (tmp_path / "p.html").write_bytes(page)
+    result = read_inputs([tmp_path / "p.html"])
+    [record] = result.records
+    assert "alert" not in record.text and "Menu items" not in record.text
+    assert "The body text of the page is here" in record.text
+    assert (record.date.year, record.date.month, record.date.day, record.date.method) == (
+        2020,
+        2,
+        3,
+        "metadata",
+    )
+    assert result.files[0].format == "html"
+
+
+def test_table_details_reach_the_report(tmp_path):
+    (tmp_path / "t.jsonl").write_bytes(b'{"body": "one"}\n{broken\n{"body": ""}\n')
+    [report] = read_inputs([tmp_path / "t.jsonl"]).files
+    assert report.status == "parsed" and report.documents == 1 and report.format == "table"
+    assert report.details["rows"] == 3 and report.details["rows_skipped"] == 2
+    assert report.details["broken_lines"] == [2]
+    assert report.to_dict()["columns_used"] == {"text": "body"}
+
+
+def test_telegram_export_through_ingest(tmp_path):
+    export = {
+        "name": "Chan",
+        "messages": [
+            {"id": 1, "type": "service"},
+            {
+                "id": 2,
+                "type": "message",
+                "date": "2024-05-16T12:00:00",
+                "text": ["Hi ", {"type": "hashtag", "text": "#SCO"}],
+            },
+        ],
+    }
+    (tmp_path / "result.json").write_text(json.dumps(export), encoding="utf-8")
+    result = read_inputs([tmp_path / "result.json"])
+    [report] = result.files
+    assert (report.status, report.format, report.documents) == ("parsed", "telegram", 1)
+    assert report.details["service_skipped"] == 1 and report.details["channel"] == "Chan"
+    assert result.records[0].text == "Hi #SCO"
+
+
+# --- folders ------------------------------------------------------------------------------------------
+
+
+def test_folder_recursion_sources_and_hidden_files(tmp_path):
+    root = tmp_path / "corpus"
+    (root / "Session 25 - 1970").mkdir(parents=True)
+    (root / "b" / "c").mkdir(parents=True)
+    (root / ".git" / "objects").mkdir(parents=True)
+    (root / "Session 25 - 1970" / "USA_25_1970.txt").write_text("Speech one.", encoding="utf-8")
+    (root / "b" / "c" / "deep.md").write_text("Deep text.", encoding="utf-8")
+    (root / "a.txt").write_text("Top text.", encoding="utf-8")
+    (root / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+    (root / "Thumbs.db").write_bytes(b"\x00junk")
+    (root / ".hidden.txt").write_text("secret", encoding="utf-8")
+    (root / ".git" / "HEAD").write_text("ref: refs/heads/main", encoding="utf-8")
+    (root / ".git" / "objects" / "x").write_text("blob", encoding="utf-8")
+    calls: list[int] = []
+    result = read_inputs([root], progress=calls.append)
+
+    assert [f.path for f in result.files] == [
+        ".DS_Store",
+        ".git/",
+        ".hidden.txt",
+        "Session 25 - 1970/USA_25_1970.txt",
+        "Thumbs.db",
+        "a.txt",
+        "b/c/deep.md",
+    ]
+    assert [r.source for r in result.records] == ["Session 25 - 1970/USA_25_1970.txt", "a.txt", "b/c/deep.md"]
+    assert result.records[0].extra["path"] == "Session 25 - 1970/USA_25_1970.txt"
+    assert _report(result, ".git/").reason == "hidden folder (2 files not read)"
+    assert _report(result, ".DS_Store").reason.startswith("operating-system file")
+    assert _report(result, "Thumbs.db").status == "skipped"
+    assert _report(result, ".hidden.txt").reason == "hidden file (name starts with '.')"
+    assert sum(calls) == len(result.files)
+    assert result.options["dayfirst"] is True
+
+
+def test_every_input_file_appears_exactly_once(tmp_path):
+    root = tmp_path / "mixed"
+    root.mkdir()
+    files = {
+        "a.txt": b"Text.",
+        "b.csv": b"text,date\nrow one,2024-01-01\nrow two,2024-01-02\n",
+        "c.csv": b"x,y\n1,2\n",
+        "d.bin": b"\x00\x01\x02" * 10,
+        "e.txt": b"",
+        "f.json": b"[{",
+        "g.html": b"<p>Small page</p>",
+    }
+    for name, data in files.items():
+        (root / name).write_bytes(data)
+    _zip(root / "h.zip", {"in/one.txt": b"Inside.", "in/two.txt": b"Also inside."})
+    result = read_inputs([root, root / "a.txt"])
+    paths = [f.path for f in result.files]
+    expected = [*sorted(files), "h.zip", "h.zip/in/one.txt", "h.zip/in/two.txt", "a.txt"]
+    assert paths == expected
+    statuses = {f.path: f.status for f in result.files[:-1]}
+    assert statuses == {
+        "a.txt": "parsed",
+        "b.csv": "parsed",
+        "c.csv": "failed",
+        "d.bin": "skipped",
+        "e.txt": "skipped",
+        "f.json": "failed",
+        "g.html": "parsed",
+        "h.zip": "parsed",
+        "h.zip/in/one.txt": "parsed",
+        "h.zip/in/two.txt": "parsed",
+    }
+    assert len(result.records) == sum(f.documents for f in result.files if f.format != "zip")
+    assert _report(result, "h.zip").documents == 2
+
+
+def test_missing_input_raises():
+    with pytest.raises(
+        FileNotFoundError,
+        match=r"Input 'nope/missing' does not exist: pass a file, a folder or a \.zip archive\.",
+    ):
+        read_inputs(["nope/missing"])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        (
+            {"max_zip_members": 0},
+            r"The 'max_zip_members' parameter must be a positive integer; got 0 instead\.",
+        ),
+        (
+            {"max_file_bytes": "big"},
+            r"The 'max_file_bytes' parameter must be a positive integer; got 'big' instead\.",
+        ),
+    ],
+)
+def test_bad_limits(tmp_path, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        read_inputs([tmp_path], **kwargs)
+
+
+def test_no_inputs():
+    with pytest.raises(ValueError, match=r"The 'inputs' parameter must name at least one file"):
+        read_inputs([])
+
+
+def test_single_path_accepted(tmp_path):
+    (tmp_path / "a.txt").write_text("x y z", encoding="utf-8")
+    assert len(read_inputs(tmp_path / "a.txt").records) == 1
+
+
+def test_file_too_large(tmp_path):
+    (tmp_path / "big.txt").write_bytes(b"word " * 100)
+    [report] = read_inputs([tmp_path / "big.txt"], max_file_bytes=100).files
+    assert report.status == "skipped" and report.reason.startswith("file too large")
+
+
+# --- zip archives -------------------------------------------------------------------------------------
+
+
+def test_zip_sources_and_archive_entry(tmp_path):
+    path = _zip(
+        tmp_path / "archive.zip",
+        {
+            "docs/a.txt": b"First.",
+            "docs/2024/b.csv": b"text,date\none,2024-05-16\ntwo,2024-05-17\n",
+            "__MACOSX/docs/._a.txt": b"\x00\x05\x16\x07",
+            "docs/.DS_Store": b"\x00\x00",
+        },
+    )
+    result = read_inputs([path])
+    assert [f.path for f in result.files] == [
+        "archive.zip",
+        "archive.zip/__MACOSX/",
+        "archive.zip/docs/.DS_Store",
+        "archive.zip/docs/2024/b.csv",
+        "archive.zip/docs/a.txt",
+    ]
+    archive = result.files[0]
+    assert (archive.status, archive.documents, archive.details["members"]) == ("parsed", 3, 4)
+    assert [r.source for r in result.records] == ["archive.zip/docs/2024/b.csv"] * 2 + [
+        "archive.zip/docs/a.txt"
+    ]
+    assert result.records[0].extra["path"] == "archive.zip/docs/2024/b.csv"
+    assert _report(result, "archive.zip/__MACOSX/").details == {"files": 1}
+
+
+def test_zip_unsafe_members_refused_and_nothing_written(tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    path = _zip(
+        work / "evil.zip",
+        {
+            "../evil.txt": b"escape attempt",
+            "/abs/evil2.txt": b"absolute path",
+            "ok/../../evil3.txt": b"sneaky",
+            "good.txt": b"Fine text.",
+        },
+    )
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    result = read_inputs([path])
+    after = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    assert before == after
+    assert not (tmp_path / "evil.txt").exists() and not Path("/abs/evil2.txt").exists()
+    unsafe = [f for f in result.files if f.reason and f.reason.startswith("unsafe path in archive")]
+    assert sorted(f.path for f in unsafe) == [
+        "evil.zip/../evil.txt",
+        "evil.zip//abs/evil2.txt",
+        "evil.zip/ok/../../evil3.txt",
+    ]
+    assert all(f.status == "skipped" for f in unsafe)
+    assert [r.text for r in result.records] == ["Fine text."]
+
+
+def test_zip_windows_paths(tmp_path):
+    path = _zip(tmp_path / "win.zip", {"docs\\a.txt": b"Windows text.", "C:\\evil.txt": b"drive letter"})
+    result = read_inputs([path])
+    assert _report(result, "win.zip/docs/a.txt").status == "parsed"
+    assert _report(result, "win.zip/C:/evil.txt").reason.startswith("unsafe path in archive")
+    assert [r.source for r in result.records] == ["win.zip/docs/a.txt"]
+
+
+def test_zip_nested_archive_refused(tmp_path):
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as zf:
+        zf.writestr("x.txt", "inner")
+    path = _zip(
+        tmp_path / "outer.zip",
+        {"inner.zip": inner.getvalue(), "data.tar.gz": b"\x1f\x8b\x08", "t.txt": b"ok"},
+    )
+    result = read_inputs([path])
+    for name in ("outer.zip/inner.zip", "outer.zip/data.tar.gz"):
+        report = _report(result, name)
+        assert report.status == "skipped" and report.reason.startswith("nested archive")
+        assert "extract it first" in report.reason
+    assert [r.text for r in result.records] == ["ok"]
+
+
+def test_zip_too_many_members(tmp_path):
+    path = _zip(tmp_path / "many.zip", {f"f{i:02d}.txt": f"text {i}".encode() for i in range(12)})
+    result = read_inputs([path], max_zip_members=5)
+    archive = _report(result, "many.zip")
+    assert archive.status == "parsed" and archive.documents == 5
+    assert archive.details["members_not_read"] == 7
+    assert "only the first 5 members were read; 7 more were not (max_zip_members)" in archive.reason
+    assert [r.text for r in result.records] == [f"text {i}" for i in range(5)]
+
+
+def test_zip_too_large(tmp_path):
+    path = _zip(tmp_path / "large.zip", {"a.txt": b"a" * 600, "b.txt": b"b" * 600})
+    result = read_inputs([path], max_zip_bytes=1000)
+    assert _report(result, "large.zip/a.txt").status == "parsed"
+    report = _report(result, "large.zip/b.txt")
+    assert report.status == "skipped" and report.reason.startswith("archive too large")
+    assert "max_zip_bytes" in report.reason
+
+
+def test_zip_member_lying_about_its_size(tmp_path):
+    path = tmp_path / "liar.zip"
+    _zip(path, {"a.txt": b"x" * 5000})
+    raw = bytearray(path.read_bytes())
+    # Patch the central directory's uncompressed size (offset 24 in the entry) down to 10 bytes.
+    central = raw.rfind(b"PK\x01\x02")
+    raw[central + 24 : central + 28] = (10).to_bytes(4, "little")
+    path.write_bytes(bytes(raw))
+    result = read_inputs([path], max_zip_bytes=100)
+    report = _report(result, "liar.zip/a.txt")
+    assert report.status == "failed" and report.reason.startswith("cannot read member (BadZipFile")
+    assert result.records == []
+    assert _report(result, "liar.zip").status == "skipped"
+
+
+def test_empty_zip_is_skipped(tmp_path):
+    path = _zip(tmp_path / "empty.zip", {"blank.txt": b""})
+    result = read_inputs([path])
+    archive = _report(result, "empty.zip")
+    assert (archive.status, archive.documents) == ("skipped", 0)
+    assert archive.reason.startswith("the archive holds no readable documents")
+    assert _report(result, "empty.zip/blank.txt").reason == "empty file"
+
+
+def test_corrupt_zip_fails(tmp_path):
+    (tmp_path / "broken.zip").write_bytes(b"PK\x03\x04 this is not really a zip archive")
+    [report] = read_inputs([tmp_path / "broken.zip"]).files
+    assert report.status == "failed"
+    assert report.reason.startswith("corrupt or unreadable zip archive")
+
+
+def test_zip_inside_folder_uses_relative_label(tmp_path):
+    (tmp_path / "sub").mkdir()
+    _zip(tmp_path / "sub" / "a.zip", {"x.txt": b"zipped"})
+    result = read_inputs([tmp_path])
+    assert [f.path for f in result.files] == ["sub/a.zip", "sub/a.zip/x.txt"]
+    assert result.records[0].source == "sub/a.zip/x.txt"
+
+
+# --- real data ----------------------------------------------------------------------------------------
+
+
+def test_sample_folder_reads_five_records():
+    if not SAMPLE.exists():
+        pytest.skip(f"data/sample not found at {SAMPLE}")
+    result = read_inputs([SAMPLE])
+    assert len(result.records) == 5
+    assert [f.status for f in result.files] == ["parsed"] * 5
+    assert all(r.format == "text" and r.segmentable for r in result.records)
+    assert [r.source for r in result.records] == sorted(p.name for p in SAMPLE.iterdir())
+
+
+@pytest.mark.corpora
+def test_ungdc_folder_paths_keep_session_folders():
+    if not UNGDC.exists():
+        pytest.skip(f"../shared/corpora not found: {UNGDC} is absent")
+    result = read_inputs([UNGDC])
+    assert len(result.files) == len(result.records) == 10_952
+    assert all(f.status == "parsed" for f in result.files)
+    assert "Session 25 - 1970/USA_25_1970.txt" in {r.extra["path"] for r in result.records}
+
+
+# --- robustness ----------------------------------------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    data=st.binary(max_size=800),
+    name=st.sampled_from(
+        ["x.txt", "x.csv", "x.tsv", "x.json", "x.jsonl", "x.html", "x.md", "x", "x.zip", "x.dat"]
+    ),
+)
+def test_read_inputs_never_raises_on_arbitrary_content(tmp_path, data, name):
+    path = tmp_path / name
+    path.write_bytes(data)
+    result = read_inputs([path])
+    assert len(result.files) >= 1
+    assert result.files[0].status in ("parsed", "skipped", "failed")
+    assert all(f.status != "failed" or f.reason for f in result.files)

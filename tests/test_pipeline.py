@@ -1,0 +1,129 @@
+"""End-to-end tests of analysis.pipeline on the bundled sample, against dates labelled by hand."""
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis.pipeline import NoDocumentsError, run_build
+from analysis.store import read_build
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+
+DUMP = "003_8822cdba48cf6688.txt"
+
+# (source, seq) -> (date, precision, method), read off the texts by a person. None: cannot be told.
+EXPECTED_DATES = {
+    ("000_ddb62feacabeceba.txt", 0): None,  # "MOSCOW, October 26. /TASS/." has no year
+    ("001_dda07da35933ed2a.txt", 0): ("2017-03-17", "day", "text"),  # "17 March 201712:11"
+    ("002_98360eca84a13427.txt", 0): ("2024-06-22", "day", "text"),  # "Date: June 22, 2024 Time: 16:49:02"
+    ("004_f62852831b2a3d99.txt", 0): ("2018-06-15", "day", "text"),  # "…, Moscow, June 15, 2018"
+    (DUMP, 0): ("2024-05-16", "day", "text"),  # "(May 16, 2024)"
+    (DUMP, 1): ("2024-05-20", "day", "text"),  # "(Astana, May 20, 2024)"
+    (DUMP, 2): ("2024-05-20", "day", "inferred"),  # "On May 20, President …"
+    (DUMP, 3): ("2024-05-21", "day", "inferred"),  # "📍 Astana, May 21"
+    (DUMP, 4): ("2024-05-21", "day", "inferred"),  # "📍 Astana, May 21"
+    (DUMP, 5): ("2024-05-01", "month", "inferred"),  # undated, between May 21 and May 20(-21)
+    (DUMP, 6): ("2024-05-20", "day", "inferred"),  # "🗓 On May 20-21, …"
+    (DUMP, 7): ("2024-05-21", "day", "text"),  # "(Astana, May 21, 2024)"
+    (DUMP, 8): ("2024-01-01", "year", "inferred"),  # undated, between May 21 and July 1, 2024
+    (DUMP, 9): ("2024-07-01", "day", "inferred"),  # "On July 1, Russia assumed …"
+    (DUMP, 10): ("2024-07-03", "day", "text"),  # "(3 July 2024, Astana)"
+    (DUMP, 11): None,  # undated, between 3 July 2024 and 2 April 2025
+    (DUMP, 12): None,
+    (DUMP, 13): None,
+    (DUMP, 14): None,
+    (DUMP, 15): ("2025-04-02", "day", "inferred"),  # "April 2 marks International Fact-Checking Day!"
+    (DUMP, 16): ("2025-01-01", "year", "inferred"),  # undated article between April 2 and May 27, 2025
+    (DUMP, 17): ("2025-05-27", "day", "text"),  # "🗓 On May 27-29, 2025, in Moscow"
+    (DUMP, 18): None,  # the article again, after May 27, 2025, before an undated last post
+    (DUMP, 19): None,  # the last post, undated
+}
+
+
+def test_sample_has_24_documents_20_of_them_posts(sample_build):
+    docs = sample_build.documents
+    assert len(docs) == 24
+    assert (docs["source"] == DUMP).sum() == 20
+    assert list(docs.loc[docs["source"] == DUMP, "seq"]) == list(range(20))
+
+
+@pytest.mark.parametrize(("key", "expected"), sorted(EXPECTED_DATES.items()))
+def test_sample_dates_match_the_hand_labels(sample_build, key, expected):
+    docs = sample_build.documents.set_index(["source", "seq"])
+    row = docs.loc[key]
+    if expected is None:
+        assert pd.isna(row["date"]), f"{key} dated {row['date']} from {row['date_surface']!r}"
+        assert row["date_precision"] is None and row["date_method"] is None
+    else:
+        date, precision, method = expected
+        assert (row["date"].date().isoformat(), row["date_precision"], row["date_method"]) == expected, (
+            f"{key}: {row['date_surface']!r}"
+        )
+        assert row["date"].date() == dt.date.fromisoformat(date)
+
+
+def test_the_repeated_post_is_marked_duplicate(sample_build):
+    docs = sample_build.documents.set_index(["source", "seq"])
+    assert docs.loc[(DUMP, 18), "duplicate_of"] == docs.loc[(DUMP, 16), "doc_id"]
+    assert docs["duplicate_of"].notna().sum() == 1
+
+
+def test_sample_languages_and_words(sample_build):
+    docs = sample_build.documents
+    assert set(docs["language"]) == {"en"}
+    assert (docs["n_words"] > 0).all()
+    assert docs["doc_id"].is_unique
+
+
+def test_ids_and_results_are_stable_across_builds(tmp_path, sample_build):
+    again = run_build([SAMPLE], tmp_path / "again")
+    cols = ["doc_id", "date", "cluster_id", "duplicate_of"]
+    pd.testing.assert_frame_equal(again.documents[cols], sample_build.documents[cols])
+    pd.testing.assert_frame_equal(again.mentions, sample_build.mentions)
+    assert again.manifest["build_hash"] == sample_build.manifest["build_hash"]
+    assert again.clusters["label"].tolist() == sample_build.clusters["label"].tolist()
+
+
+def test_every_input_file_is_accounted_for(sample_build):
+    report = json.loads((sample_build.path / "ingest_report.json").read_text())
+    paths = sorted(entry["path"] for entry in report["files"])
+    assert paths == sorted(p.name for p in SAMPLE.iterdir())
+    assert report["totals"] == {"files": 5, "parsed": 5, "skipped": 0, "failed": 0, "documents": 24}
+    assert {e["path"]: e["documents"] for e in report["files"]}[DUMP] == 20
+
+
+def test_manifest_records_versions_options_and_hashes(sample_build):
+    manifest = json.loads((sample_build.path / "manifest.json").read_text())
+    assert manifest["options"]["date_order"] == "day-first"
+    assert len(manifest["input_files"]) == 5
+    assert all(len(f["sha256"] or "") == 64 for f in manifest["input_files"])
+    assert manifest["versions"]["pandas"]
+    assert set(manifest["timings"]) >= {"ingest", "documents", "mentions", "topics"}
+
+
+def test_written_build_reads_back_as_built(sample_build):
+    build = read_build(sample_build.path)
+    assert len(build.documents) == 24
+    assert build.documents["cluster_id"].between(-1, len(build.clusters) - 1).all()
+    assert set(build.documents["cluster_id"]) - {-1} <= set(build.clusters["cluster_id"])
+    for row in build.mentions.merge(build.documents[["doc_id", "text"]], on="doc_id").itertuples():
+        assert row.text[row.start : row.end] == row.surface
+
+
+def test_nothing_usable_is_a_clear_error(tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "empty.txt").write_bytes(b"")
+    with pytest.raises(NoDocumentsError, match="No documents could be built"):
+        run_build([tmp_path / "in"], tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_month_first_option_changes_ambiguous_dates(tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "note.txt").write_text("03/04/2024\n\nThe ministers met in Moscow to discuss the SCO.")
+    day_first = run_build([tmp_path / "in"], tmp_path / "a").documents["date"].iloc[0]
+    month_first = run_build([tmp_path / "in"], tmp_path / "b", dayfirst=False).documents["date"].iloc[0]
+    assert (day_first.date(), month_first.date()) == (dt.date(2024, 4, 3), dt.date(2024, 3, 4))

@@ -1,0 +1,94 @@
+"""Tests for analysis.store: atomic writes and faithful reads."""
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from analysis.store import BuildError, read_build, write_build
+
+
+def _tables():
+    documents = pd.DataFrame(
+        {
+            "doc_id": ["a1", "b2"],
+            "source": ["x.txt", "y.txt"],
+            "seq": [0, 0],
+            "title": ["First", None],
+            "date": pd.to_datetime([dt.date(2024, 5, 16), None]),
+            "date_precision": ["day", None],
+            "date_method": ["text", None],
+            "language": ["en", "ru"],
+            "text": ["SCO and BRICS", "ШОС"],
+            "n_words": [3, 1],
+            "duplicate_of": [None, None],
+            "cluster_id": [0, -1],
+        }
+    )
+    mentions = pd.DataFrame(
+        {"doc_id": ["a1"], "kind": ["organisation"], "key": ["SCO"], "surface": ["SCO"], "start": [0], "end": [3]}
+    )
+    clusters = pd.DataFrame({"cluster_id": [0], "label": ["sco · brics"], "top_terms": [["sco", "brics"]], "size": [1]})
+    entities = pd.DataFrame(
+        {"kind": ["organisation"], "key": ["SCO"], "label": ["Shanghai Cooperation Organisation"],
+         "category": ["security"], "description": [""]}
+    )
+    return dict(documents=documents, mentions=mentions, clusters=clusters, entities=entities,
+                report={"files": [], "totals": {}}, manifest={"build_hash": "abc"})
+
+
+def test_round_trip(tmp_path):
+    out = write_build(tmp_path / "b", **_tables())
+    build = read_build(out)
+    assert build.build_hash == "abc"
+    assert list(build.documents["doc_id"]) == ["a1", "b2"]
+    assert build.documents["date"].iloc[0] == pd.Timestamp("2024-05-16")
+    assert pd.isna(build.documents["date"].iloc[1])
+    assert build.documents["title"].iloc[1] is None
+    assert build.clusters["top_terms"].iloc[0] == ["sco", "brics"]
+    assert build.mentions.to_dict("records")[0]["surface"] == "SCO"
+
+
+def test_date_is_stored_as_a_date(tmp_path):
+    import pyarrow.parquet as pq
+
+    out = write_build(tmp_path / "b", **_tables())
+    assert str(pq.read_schema(out / "documents.parquet").field("date").type) == "date32[day]"
+
+
+def test_rewrite_replaces_the_whole_build(tmp_path):
+    out = write_build(tmp_path / "b", **_tables())
+    (out / "stale.txt").write_text("from an earlier build")
+    write_build(out, **_tables())
+    assert not (out / "stale.txt").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_failed_write_leaves_the_earlier_build(tmp_path):
+    out = write_build(tmp_path / "b", **_tables())
+    tables = _tables()
+    tables["clusters"] = pd.DataFrame({"cluster_id": [object()]})  # cannot be written to parquet
+    with pytest.raises(Exception):  # noqa: B017 - any pyarrow error will do
+        write_build(out, **tables)
+    assert read_build(out).build_hash == "abc"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_refuses_to_replace_a_folder_that_is_not_a_build(tmp_path):
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "mine.txt").write_text("keep me")
+    with pytest.raises(BuildError, match="not empty and holds no earlier build"):
+        write_build(tmp_path / "notes", **_tables())
+    assert (tmp_path / "notes" / "mine.txt").read_text() == "keep me"
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (lambda p: p / "missing", "No build at"),
+        (lambda p: (p / "half").mkdir() or p / "half", "not a complete build: missing documents.parquet"),
+    ],
+)
+def test_read_errors(tmp_path, make, match):
+    with pytest.raises(BuildError, match=match):
+        read_build(make(tmp_path))

@@ -1,0 +1,617 @@
+"""Tests for analysis.timeline: filters, period tables, rankings, cross-tabs, concordance, messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.timeline import (
+    GRANULARITIES,
+    MEASURES,
+    TIMELINE_COLUMNS,
+    Filters,
+    cluster_mentions,
+    concordance,
+    crosstab,
+    documents_table,
+    explain_empty,
+    filter_documents,
+    measure_column,
+    ranking,
+    summary,
+    timeline,
+)
+
+DOC_COLUMNS = [
+    "doc_id", "source", "seq", "title", "date", "date_precision", "date_method", "language", "text",
+    "n_words", "duplicate_of", "cluster_id",
+]  # fmt: skip
+
+
+def make_documents(rows: list[dict]) -> pd.DataFrame:
+    """A documents table from a few literal rows; unspecified columns get plain defaults."""
+    filled = []
+    for i, row in enumerate(rows):
+        text = row.get("text", "Some words here.")
+        base = {
+            "doc_id": f"d{i}",
+            "source": "a.txt",
+            "seq": i,
+            "title": f"Doc {i}",
+            "date": None,
+            "date_precision": "day" if row.get("date") else None,
+            "date_method": "text" if row.get("date") else None,
+            "language": "en",
+            "text": text,
+            "n_words": len(text.split()),
+            "duplicate_of": None,
+            "cluster_id": -1,
+        }
+        base.update(row)
+        filled.append(base)
+    df = pd.DataFrame(filled, columns=DOC_COLUMNS)
+    df["date"] = pd.to_datetime(df["date"]).astype("datetime64[ns]")
+    df["seq"] = df["seq"].astype("int64")
+    df["n_words"] = df["n_words"].astype("int64")
+    df["cluster_id"] = df["cluster_id"].astype("int64")
+    return df
+
+
+def make_mentions(rows: list[tuple]) -> pd.DataFrame:
+    """A mentions table from (doc_id, kind, key) or (doc_id, kind, key, start, end) tuples."""
+    out = []
+    for row in rows:
+        doc_id, kind, key, *span = row
+        start, end = span if span else (0, len(key))
+        out.append((doc_id, kind, key, key, start, end))
+    df = pd.DataFrame(out, columns=["doc_id", "kind", "key", "surface", "start", "end"])
+    return df.astype({"start": "int64", "end": "int64"})
+
+
+# A small corpus: six dated documents over January–April 2024, one undated, one duplicate,
+# one with an inferred date, one dated only to the year.
+DOCS = make_documents(
+    [
+        {
+            "doc_id": "jan1",
+            "date": "2024-01-10",
+            "source": "tass.txt",
+            "text": "NATO and the EU met.",
+            "n_words": 100,
+        },
+        {"doc_id": "jan2", "date": "2024-01-20", "source": "mid.txt", "language": "ru", "n_words": 300},
+        {"doc_id": "mar1", "date": "2024-03-05", "source": "tass.txt", "n_words": 200},
+        {
+            "doc_id": "mar2",
+            "date": "2024-03-31",
+            "source": "mid.txt",
+            "date_method": "inferred",
+            "n_words": 100,
+        },
+        {"doc_id": "apr1", "date": "2024-04-15", "source": "tass.txt", "n_words": 400},
+        {"doc_id": "undated", "source": "mid.txt", "n_words": 50},
+        {"doc_id": "dup", "date": "2024-01-10", "source": "copy.txt", "duplicate_of": "jan1", "n_words": 100},
+        {
+            "doc_id": "yearly",
+            "date": "2024-01-01",
+            "date_precision": "year",
+            "date_method": "path",
+            "n_words": 80,
+        },
+    ]
+)
+MENTIONS = make_mentions(
+    [
+        ("jan1", "organisation", "NATO"),
+        ("jan1", "organisation", "NATO"),
+        ("jan1", "organisation", "EU"),
+        ("jan1", "theme", "multipolarity"),
+        ("jan2", "organisation", "SCO"),
+        ("jan2", "theme", "multipolarity"),
+        ("mar1", "organisation", "NATO"),
+        ("mar2", "organisation", "SCO"),
+        ("mar2", "organisation", "NATO"),
+        ("apr1", "theme", "ngos"),
+        ("undated", "organisation", "NATO"),
+        ("dup", "organisation", "NATO"),
+        ("yearly", "organisation", "NATO"),
+    ]
+)
+
+
+def ids(frame: pd.DataFrame) -> set[str]:
+    return set(frame["doc_id"])
+
+
+# ------------------------------------------------------------------------------------------------ Filters
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        (Filters(), {"jan1", "jan2", "mar1", "mar2", "apr1", "undated", "yearly"}),
+        (
+            Filters(include_duplicates=True),
+            {"jan1", "jan2", "mar1", "mar2", "apr1", "undated", "dup", "yearly"},
+        ),
+        (Filters(include_inferred=False), {"jan1", "jan2", "mar1", "apr1", "undated", "yearly"}),
+        (Filters(sources=("tass.txt",)), {"jan1", "mar1", "apr1"}),
+        (Filters(sources=("tass.txt", "mid.txt")), {"jan1", "jan2", "mar1", "mar2", "apr1", "undated"}),
+        (Filters(languages=("ru",)), {"jan2"}),
+        (Filters(organisations=("NATO",)), {"jan1", "mar1", "mar2", "undated", "yearly"}),
+        (Filters(organisations=("NATO", "SCO")), {"jan1", "jan2", "mar1", "mar2", "undated", "yearly"}),
+        (Filters(organisations=("NATO", "SCO"), org_mode="all"), {"mar2"}),
+        (Filters(organisations=("NATO", "EU"), org_mode="all"), {"jan1"}),
+        (Filters(organisations=("Nobody",)), set()),
+        (Filters(themes=("multipolarity",)), {"jan1", "jan2"}),
+        (Filters(themes=("multipolarity", "ngos")), {"jan1", "jan2", "apr1"}),
+        (Filters(themes=("NATO",)), set()),  # an organisation is not a theme
+        (Filters(organisations=("NATO",), themes=("multipolarity",)), {"jan1"}),
+        (Filters(start=dt.date(2024, 3, 1)), {"mar1", "mar2", "apr1"}),
+        (Filters(end=dt.date(2024, 3, 5)), {"jan1", "jan2", "mar1", "yearly"}),
+        (Filters(start=dt.date(2024, 1, 20), end=dt.date(2024, 3, 31)), {"jan2", "mar1", "mar2"}),
+        (Filters(start=dt.date(2024, 3, 31), end=dt.date(2024, 3, 31)), {"mar2"}),
+        (Filters(start=dt.date(2025, 1, 1)), set()),
+        (Filters(doc_ids=("jan1", "undated", "dup")), {"jan1", "undated"}),
+        (Filters(doc_ids=()), set()),
+        (Filters(doc_ids=("dup",), include_duplicates=True), {"dup"}),
+    ],
+)
+def test_filter_documents(filters, expected):
+    out = filter_documents(DOCS, MENTIONS, filters)
+    assert ids(out) == expected
+    assert list(out.columns) == list(DOCS.columns)
+
+
+def test_filters_coerce_lists_dates_and_strings_and_stay_hashable():
+    f = Filters(organisations=["NATO"], sources="a.txt", start="2024-01-01", end=pd.Timestamp("2024-02-01"))
+    assert f.organisations == ("NATO",)
+    assert f.sources == ("a.txt",)
+    assert f.start == dt.date(2024, 1, 1)
+    assert f.end == dt.date(2024, 2, 1)
+    assert hash(f) == hash(Filters(organisations=("NATO",), sources=("a.txt",), start=dt.date(2024, 1, 1),
+                                   end=dt.date(2024, 2, 1)))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("filters", "text"),
+    [
+        (Filters(), ""),
+        (Filters(organisations=("NATO",), start=dt.date(2017, 1, 1), end=dt.date(2018, 12, 31)),
+         "NATO, 2017-01-01–2018-12-31"),
+        (Filters(organisations=("NATO", "EU"), org_mode="all"), "NATO + EU"),
+        (Filters(organisations=("NATO", "EU")), "NATO | EU"),
+        (Filters(themes=("ngos",), start=dt.date(2020, 5, 1)), "ngos, from 2020-05-01"),
+        (Filters(end=dt.date(2020, 5, 1), languages=("ru",)), "until 2020-05-01, ru"),
+        (Filters(sources=("a", "b", "c")), "3 sources"),
+        (Filters(include_duplicates=True, include_inferred=False), "with duplicates, no inferred dates"),
+        (Filters(doc_ids=("a", "b")), "2 selected documents"),
+    ],
+)  # fmt: skip
+def test_filters_describe(filters, text):
+    assert filters.describe() == text
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"org_mode": "some"}, ValueError, r"The 'org_mode' parameter must be one of \['any', 'all'\]; got 'some'"),
+        ({"start": "yesterday"}, ValueError, r"The 'start' filter must be a datetime.date .*got 'yesterday'"),
+        ({"start": dt.date(2024, 2, 1), "end": dt.date(2024, 1, 1)}, ValueError,
+         r"The 'start' date must be on or before the 'end' date; got start=2024-02-01 and end=2024-01-01"),
+        ({"organisations": 5}, TypeError, r"The 'organisations' filter must be a sequence of strings; got int"),
+    ],
+)  # fmt: skip
+def test_filters_reject_bad_values(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        Filters(**kwargs)
+
+
+# ----------------------------------------------------------------------------------------------- timeline
+def test_monthly_timeline_has_every_month_with_zeros():
+    out = timeline(DOCS, MENTIONS, kind="organisation", keys=["NATO"], granularity="month")
+    assert list(out.columns) == list(TIMELINE_COLUMNS)
+    assert out["period_label"].tolist() == ["January 2024", "February 2024", "March 2024", "April 2024"]
+    assert out["period"].tolist() == list(
+        pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01", "2024-04-01"])
+    )
+    assert out["period_end"].tolist() == list(
+        pd.to_datetime(["2024-01-31", "2024-02-29", "2024-03-31", "2024-04-30"])
+    )
+    assert out["mentions"].tolist() == [2, 0, 2, 0]
+    assert out["documents_mentioning"].tolist() == [1, 0, 2, 0]
+    assert out["documents_total"].tolist() == [2, 0, 2, 1]
+    assert out["words_total"].tolist() == [400, 0, 300, 400]
+    assert out["share_pct"].tolist() == [50.0, 0.0, 100.0, 0.0]
+    assert out["per_10k_words"].tolist() == pytest.approx([50.0, 0.0, 2 / 300 * 10_000, 0.0])
+    assert out["partial"].tolist() == [True, False, False, True]
+    assert out.attrs["undated"] == 1
+    assert out.attrs["excluded_coarse"] == 1  # "yearly" cannot be placed in a month
+
+
+def test_timeline_dtypes():
+    out = timeline(DOCS, MENTIONS, kind="organisation")
+    for column in ("mentions", "documents_mentioning", "documents_total", "words_total"):
+        assert out[column].dtype == np.int64
+    assert out["share_pct"].dtype == np.float64
+    assert out["partial"].dtype == bool
+    assert pd.api.types.is_datetime64_any_dtype(out["period"])
+    assert pd.api.types.is_string_dtype(out["period_label"])
+
+
+def test_keys_none_gives_sorted_keys_seen_in_filtered_dated_documents():
+    out = timeline(DOCS, MENTIONS, kind="organisation")
+    assert out["key"].unique().tolist() == ["EU", "NATO", "SCO"]
+    assert len(out) == 4 * 3
+
+
+def test_given_keys_are_kept_in_order_even_when_never_mentioned():
+    out = timeline(DOCS, MENTIONS, kind="organisation", keys=("SCO", "Nobody", "SCO"))
+    assert out["key"].unique().tolist() == ["SCO", "Nobody"]
+    assert out.loc[out["key"] == "Nobody", "mentions"].sum() == 0
+
+
+@pytest.mark.parametrize("granularity", GRANULARITIES)
+def test_periods_sum_to_the_totals(granularity):
+    docs = DOCS[DOCS["date_precision"] == "day"]
+    out = timeline(docs, MENTIONS, kind="organisation", keys=["NATO"], granularity=granularity)
+    placed = filter_documents(docs, MENTIONS, Filters())
+    placed = placed[placed["date"].notna()]
+    nato = MENTIONS[(MENTIONS["key"] == "NATO") & MENTIONS["doc_id"].isin(placed["doc_id"])]
+    assert out["mentions"].sum() == len(nato)
+    assert out["documents_mentioning"].sum() == nato["doc_id"].nunique()
+    assert out["documents_total"].sum() == len(placed)
+    assert out["words_total"].sum() == placed["n_words"].sum()
+    assert out["share_pct"].between(0, 100).all()
+    assert out["period"].is_monotonic_increasing
+    assert (out["period"] <= out["period_end"]).all()
+
+
+@pytest.mark.parametrize(
+    ("granularity", "labels", "coarse"),
+    [
+        ("day", ["10 January 2024", "11 January 2024"], 1),
+        ("week", ["Week of 8 January 2024", "Week of 15 January 2024"], 1),
+        ("month", ["January 2024", "February 2024"], 1),
+        ("quarter", ["2024 Q1", "2024 Q2"], 1),
+        ("year", ["2024"], 0),
+    ],
+)
+def test_period_labels_and_coarse_exclusion(granularity, labels, coarse):
+    out = timeline(DOCS, MENTIONS, kind="organisation", keys=["NATO"], granularity=granularity)
+    assert out["period_label"].tolist()[: len(labels)] == labels
+    assert out.attrs["excluded_coarse"] == coarse
+
+
+def test_weeks_start_on_monday():
+    docs = make_documents([{"date": "2024-05-16"}, {"date": "2024-05-19"}, {"date": "2024-05-20"}])
+    out = timeline(docs, make_mentions([("d0", "theme", "t")]), keys=["t"], granularity="week")
+    assert out["period"].tolist() == list(pd.to_datetime(["2024-05-13", "2024-05-20"]))
+    assert out["period_end"].tolist() == list(pd.to_datetime(["2024-05-19", "2024-05-26"]))
+    assert out["period_label"].tolist() == ["Week of 13 May 2024", "Week of 20 May 2024"]
+    assert out["documents_total"].tolist() == [2, 1]
+    assert out["partial"].tolist() == [True, True]
+
+
+def test_month_precision_documents_are_placed_by_month_and_quarter_but_not_by_day():
+    docs = make_documents([{"date": "2024-05-01", "date_precision": "month"}, {"date": "2024-06-10"}])
+    mentions = make_mentions([("d0", "theme", "t"), ("d1", "theme", "t")])
+    assert timeline(docs, mentions, granularity="month")["mentions"].tolist() == [1, 1]
+    assert timeline(docs, mentions, granularity="quarter")["mentions"].tolist() == [2]
+    by_day = timeline(docs, mentions, granularity="day")
+    assert by_day["mentions"].sum() == 1
+    assert by_day.attrs["excluded_coarse"] == 1
+
+
+@pytest.mark.parametrize(
+    ("dates", "precisions", "filters", "partial"),
+    [
+        (["2024-01-01", "2024-03-31"], ["day", "day"], Filters(), [False, False, False]),
+        (["2024-01-02", "2024-03-31"], ["day", "day"], Filters(), [True, False, False]),
+        (["2024-01-01", "2024-03-30"], ["day", "day"], Filters(), [False, False, True]),
+        (["2024-01-01", "2024-03-01"], ["day", "month"], Filters(), [False, False, False]),
+        (["2024-01-15", "2024-03-15"], ["day", "day"],
+         Filters(start=dt.date(2024, 1, 1), end=dt.date(2024, 3, 31)), [False, False, False]),
+        (["2024-01-15", "2024-03-15"], ["day", "day"],
+         Filters(start=dt.date(2024, 1, 10), end=dt.date(2024, 3, 20)), [True, False, True]),
+    ],
+)  # fmt: skip
+def test_partial_flags(dates, precisions, filters, partial):
+    docs = make_documents([{"date": d, "date_precision": p} for d, p in zip(dates, precisions, strict=True)])
+    out = timeline(docs, make_mentions([("d0", "theme", "t")]), keys=["t"], filters=filters)
+    assert out["partial"].tolist() == partial
+
+
+def test_date_filter_sets_the_period_range_even_beyond_the_data():
+    filters = Filters(start=dt.date(2023, 12, 1), end=dt.date(2024, 5, 31))
+    out = timeline(DOCS, MENTIONS, kind="organisation", keys=["NATO"], filters=filters)
+    assert out["period_label"].iloc[0] == "December 2023"
+    assert out["period_label"].iloc[-1] == "May 2024"
+    assert out["documents_total"].tolist() == [0, 2, 0, 2, 1, 0]
+
+
+def test_timeline_by_source_splits_each_period():
+    out = timeline(DOCS, MENTIONS, kind="organisation", keys=["NATO"], by="source")
+    assert list(out.columns) == [*TIMELINE_COLUMNS[:4], "source", *TIMELINE_COLUMNS[4:]]
+    assert len(out) == 4 * 2  # months × sources
+    jan = out[out["period_label"] == "January 2024"].set_index("source")
+    assert jan.loc["tass.txt", "documents_total"] == 1
+    assert jan.loc["tass.txt", "share_pct"] == 100.0
+    assert jan.loc["mid.txt", "documents_total"] == 1
+    assert jan.loc["mid.txt", "share_pct"] == 0.0
+    assert out["documents_total"].sum() == 5
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [Filters(organisations=("Nobody",)), Filters(start=dt.date(2030, 1, 1)), Filters(languages=("zz",))],
+)
+@pytest.mark.parametrize("by", [None, "source"])
+def test_empty_filter_gives_an_empty_frame_with_the_same_columns(filters, by):
+    full = timeline(DOCS, MENTIONS, kind="organisation", by=by)
+    empty = timeline(DOCS, MENTIONS, kind="organisation", filters=filters, by=by)
+    assert empty.empty
+    assert list(empty.columns) == list(full.columns)
+    assert empty.attrs["undated"] == 0
+
+
+def test_only_undated_documents_give_an_empty_timeline_and_count_them():
+    docs = make_documents([{"doc_id": "u1"}, {"doc_id": "u2"}])
+    out = timeline(docs, make_mentions([("u1", "theme", "t")]))
+    assert out.empty
+    assert out.attrs == {"undated": 2, "excluded_coarse": 0, "kind": "theme", "granularity": "month"}
+
+
+def test_timeline_does_not_modify_its_inputs():
+    docs, mentions = DOCS.copy(), MENTIONS.copy()
+    timeline(docs, mentions, kind="organisation", by="source")
+    pd.testing.assert_frame_equal(docs, DOCS)
+    pd.testing.assert_frame_equal(mentions, MENTIONS)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"granularity": "fortnight"},
+         r"The 'granularity' parameter must be one of \['day', 'week', 'month', 'quarter', 'year'\]; "
+         r"got 'fortnight' instead."),
+        ({"kind": "person"},
+         r"The 'kind' parameter must be one of \['theme', 'organisation', 'cluster'\]; got 'person' instead."),
+        ({"by": "nonexistent"}, r"The 'by' parameter must be None or a documents column such as \['source'"),
+        ({"filters": {"start": "2024"}}, r"The 'filters' parameter must be an analysis.timeline.Filters; got dict"),
+    ],
+)  # fmt: skip
+def test_timeline_rejects_bad_arguments(kwargs, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        timeline(DOCS, MENTIONS, **kwargs)
+
+
+def test_measures_name_timeline_columns():
+    out = timeline(DOCS, MENTIONS, kind="organisation")
+    for measure, (column, explanation) in MEASURES.items():
+        assert measure_column(measure) == column
+        assert column in out.columns
+        assert explanation
+    with pytest.raises(
+        ValueError, match=r"The 'measure' parameter must be one of \['mentions', 'documents', "
+    ):
+        measure_column("ratio")
+
+
+# ------------------------------------------------------------------------------------------------ clusters
+CLUSTERS = pd.DataFrame({"cluster_id": [0, 1], "label": ["security · nato", "trade · brics"], "size": [3, 2]})
+
+
+def test_cluster_mentions_and_cluster_timeline():
+    docs = make_documents(
+        [
+            {"date": "2024-01-05", "cluster_id": 0},
+            {"date": "2024-01-06", "cluster_id": 1},
+            {"date": "2024-02-05", "cluster_id": 0},
+            {"date": "2024-02-06", "cluster_id": -1},
+        ]
+    )
+    pseudo = cluster_mentions(docs, CLUSTERS)
+    assert list(pseudo.columns) == ["doc_id", "kind", "key", "surface", "start", "end"]
+    assert pseudo["doc_id"].tolist() == ["d0", "d1", "d2"]
+    assert pseudo["key"].tolist() == ["security · nato", "trade · brics", "security · nato"]
+    assert set(pseudo["kind"]) == {"cluster"}
+    assert (pseudo["start"] == 0).all() and (pseudo["end"] == 0).all() and (pseudo["surface"] == "").all()
+    out = timeline(docs, pseudo, kind="cluster")
+    share = out.pivot(index="period_label", columns="key", values="share_pct")
+    assert share.loc["January 2024", "security · nato"] == 50.0
+    assert share.loc["February 2024", "security · nato"] == 50.0
+    assert share.loc["February 2024", "trade · brics"] == 0.0
+
+
+def test_cluster_labels_made_unique_and_missing_ones_named():
+    clusters = pd.DataFrame({"cluster_id": [0, 1], "label": ["same", "same"]})
+    docs = make_documents([{"cluster_id": 0}, {"cluster_id": 1}, {"cluster_id": 7}])
+    assert cluster_mentions(docs, clusters)["key"].tolist() == ["same (#0)", "same (#1)", "Cluster 7"]
+
+
+def test_cluster_timeline_falls_back_to_cluster_ids_without_pseudo_mentions():
+    docs = make_documents([{"date": "2024-01-05", "cluster_id": 0}, {"date": "2024-01-06", "cluster_id": 2}])
+    out = timeline(docs, make_mentions([]), kind="cluster")
+    assert out["key"].tolist() == ["Cluster 0", "Cluster 2"]
+
+
+# -------------------------------------------------------------------------------------- ranking, crosstab
+def test_ranking():
+    out = ranking(DOCS, MENTIONS, kind="organisation")
+    assert list(out.columns) == ["key", "mentions", "documents_mentioning", "share_pct"]
+    assert out["key"].tolist() == ["NATO", "SCO", "EU"]
+    assert out["mentions"].tolist() == [6, 2, 1]
+    assert out["documents_mentioning"].tolist() == [5, 2, 1]
+    assert out["share_pct"].tolist() == pytest.approx([500 / 7, 200 / 7, 100 / 7])
+
+
+def test_ranking_ties_sorted_by_key_and_empty_ranking_has_columns():
+    out = ranking(DOCS, MENTIONS, kind="theme", filters=Filters(sources=("tass.txt",)))
+    assert out["key"].tolist() == ["multipolarity", "ngos"]
+    empty = ranking(DOCS, MENTIONS, kind="theme", filters=Filters(languages=("zz",)))
+    assert empty.empty and list(empty.columns) == list(out.columns)
+
+
+def test_crosstab_organisation_by_theme():
+    out = crosstab(DOCS, MENTIONS, row_kind="organisation", col_kind="theme")
+    assert list(out.columns) == ["row_key", "col_key", "documents", "row_documents", "share_pct"]
+    table = out.set_index(["row_key", "col_key"])
+    assert len(out) == 3 * 2  # every pair, zeros included
+    assert table.loc[("NATO", "multipolarity"), "documents"] == 1
+    assert table.loc[("NATO", "multipolarity"), "share_pct"] == pytest.approx(100 / 5)
+    assert table.loc[("SCO", "multipolarity"), "share_pct"] == 50.0
+    assert table.loc[("EU", "ngos"), "documents"] == 0
+
+
+def test_crosstab_organisation_by_organisation_diagonal_is_documents_mentioning():
+    out = crosstab(DOCS, MENTIONS, row_kind="organisation", col_kind="organisation")
+    diagonal = out[out["row_key"] == out["col_key"]].set_index("row_key")["documents"]
+    expected = ranking(DOCS, MENTIONS).set_index("key")["documents_mentioning"]
+    assert diagonal.sort_index().tolist() == expected.sort_index().tolist()
+    symmetric = out.pivot(index="row_key", columns="col_key", values="documents")
+    assert (symmetric.to_numpy() == symmetric.to_numpy().T).all()
+
+
+# -------------------------------------------------------------------------------------------- concordance
+TEXT = (
+    "The summit opened in Astana.   The leaders discussed the SCO and its future.\n\n"
+    "Trade grew. A very long sentence about the organisation follows here and it keeps going on and on "
+    "without any full stop so that the window must cut it somewhere in the middle of the words"
+)
+
+
+def _conc_corpus():
+    docs = make_documents(
+        [
+            {"doc_id": "x", "date": "2024-02-01", "text": TEXT},
+            {"doc_id": "w", "date": "2024-01-01", "text": "SCO."},
+        ]
+    )
+    sco = TEXT.index("SCO")
+    org = TEXT.index("organisation")
+    mentions = make_mentions(
+        [
+            ("x", "organisation", "SCO", sco, sco + 3),
+            ("x", "theme", "organisation", org, org + len("organisation")),
+            ("w", "organisation", "SCO", 0, 3),
+        ]
+    )
+    return docs, mentions
+
+
+def test_concordance_is_sentence_aware_and_sorted_by_date():
+    docs, mentions = _conc_corpus()
+    out = concordance(docs, mentions, width=60)
+    assert list(out.columns) == [
+        "doc_id", "title", "date", "date_precision", "source", "kind", "key", "left", "match", "right",
+        "start", "end",
+    ]  # fmt: skip
+    assert out["doc_id"].tolist() == ["w", "x", "x"]
+    first = out.iloc[1]
+    assert (first["left"], first["match"], first["right"]) == (
+        "The leaders discussed the ",
+        "SCO",
+        " and its future.",
+    )
+    long = out.iloc[2]
+    assert long["left"] == "A very long sentence about the "
+    assert long["right"].startswith(" follows here")
+    assert long["right"].endswith("…")
+    assert len(long["right"]) <= 61
+
+
+def test_concordance_cuts_long_left_context_on_a_word_and_collapses_whitespace():
+    text = "word " * 40 + "NATO\t\tsaid  x."
+    docs = make_documents([{"doc_id": "a", "text": text}])
+    start = text.index("NATO")
+    out = concordance(docs, make_mentions([("a", "organisation", "NATO", start, start + 4)]), width=30)
+    row = out.iloc[0]
+    assert row["left"].startswith("…")
+    assert "  " not in row["left"] and row["left"].endswith("word ")
+    assert row["right"] == " said x."
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({}, ["w", "x", "x"]),
+        ({"kind": "organisation"}, ["w", "x"]),
+        ({"key": "organisation"}, ["x"]),
+        ({"key": ["SCO", "organisation"]}, ["w", "x", "x"]),
+        ({"filters": Filters(start=dt.date(2024, 2, 1))}, ["x", "x"]),
+        ({"limit": 1}, ["w"]),
+    ],
+)
+def test_concordance_selection(kwargs, expected):
+    docs, mentions = _conc_corpus()
+    assert concordance(docs, mentions, **kwargs)["doc_id"].tolist() == expected
+
+
+def test_concordance_rejects_bad_width():
+    docs, mentions = _conc_corpus()
+    with pytest.raises(
+        ValueError, match="The 'width' parameter must be a non-negative integer; got -1 instead"
+    ):
+        concordance(docs, mentions, width=-1)
+
+
+# ------------------------------------------------------------------------------------- summary and tables
+def test_summary():
+    assert summary(DOCS, MENTIONS) == {
+        "documents": 7,
+        "dated": 6,
+        "undated": 1,
+        "first_date": dt.date(2024, 1, 1),
+        "last_date": dt.date(2024, 4, 15),
+        "sources": 3,
+        "languages": ["en", "ru"],
+        "mentions": 12,
+    }
+    empty = summary(DOCS, MENTIONS, Filters(languages=("zz",)))
+    assert empty["documents"] == 0 and empty["first_date"] is None and empty["languages"] == []
+
+
+def test_documents_table():
+    out = documents_table(DOCS, MENTIONS)
+    assert list(out.columns) == [
+        "doc_id", "title", "date", "date_precision", "date_method", "source", "language", "n_words",
+        "themes", "organisations", "cluster_id", "duplicate_of",
+    ]  # fmt: skip
+    assert out["doc_id"].tolist() == ["yearly", "jan1", "jan2", "mar1", "mar2", "apr1", "undated"]
+    row = out.set_index("doc_id").loc["jan1"]
+    assert row["themes"] == "multipolarity"
+    assert row["organisations"] == "EU, NATO"
+    assert out.set_index("doc_id").loc["apr1", "organisations"] == ""
+
+
+# -------------------------------------------------------------------------------------------- explanations
+@pytest.mark.parametrize(
+    ("filters", "kwargs", "message"),
+    [
+        (Filters(organisations=("NATO",), start=dt.date(2017, 1, 1), end=dt.date(2018, 12, 31)), {},
+         "No documents mention NATO between 1 January 2017 and 31 December 2018: widen the date range or "
+         "remove a filter."),
+        (Filters(organisations=("NATO", "EU"), org_mode="all", languages=("ru",)), {},
+         "No documents mention NATO and EU (language ru): remove a filter."),
+        (Filters(start=dt.date(2030, 1, 1)), {},
+         "No documents match the filters from 1 January 2030: widen the date range or remove a filter."),
+        (Filters(sources=("mid.txt",)), {"kind": "theme", "keys": ["ngos"]},
+         "No documents mention ngos (source mid.txt): remove a filter."),
+        (Filters(doc_ids=("undated",)), {},
+         "No dated documents match the filters (the 1 selected documents): the 1 matching documents have no "
+         "date, and a timeline needs dates. Check the ingest report or remove a filter."),
+        (Filters(doc_ids=("yearly",)), {"granularity": "month"},
+         "The 1 dated documents that match the filters (the 1 selected documents) are dated only to the "
+         "year, too coarse for a month timeline: choose the 'year' granularity or a coarser one."),
+    ],
+)  # fmt: skip
+def test_explain_empty(filters, kwargs, message):
+    assert explain_empty(DOCS, MENTIONS, filters, **kwargs) == message
+
+
+def test_explain_empty_for_an_empty_build():
+    assert explain_empty(DOCS.iloc[:0], MENTIONS.iloc[:0], Filters()) == (
+        "The build has no documents: build it from some input files first."
+    )
