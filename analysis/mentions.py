@@ -22,21 +22,24 @@ _KIND_ORDER = {"theme": 0, "organisation": 1}
 
 
 @dataclass(frozen=True)
-class _Pattern:
-    entry: int  # index into lexicon.entries
+class _Group:
+    """Patterns of one kind that start with the same literal text, tried as one regex at a candidate
+    position. Each alternative is a named group ``e<entry index>``; longer patterns come first, so the
+    first alternative that matches is (nearly always) the longest match there."""
+
     regex: re.Pattern
+    kind: str
     exclude: bool
 
 
 class _Matcher:
     """All patterns of a lexicon: two Aho-Corasick automata over the patterns' literal starts (one on
-    case-folded text, one on the text as it is) find candidate positions, then each candidate's own
-    regex confirms it there. One scan of each text, whatever the number of patterns."""
+    case-folded text, one on the text as it is) find candidate positions, then the regex of the patterns
+    sharing that start confirms a match there. One scan of each text, whatever the number of patterns."""
 
     def __init__(self, lexicon: Lexicon):
         self.entries = lexicon.entries
-        self.patterns: list[_Pattern] = []
-        anchors: dict[bool, dict[str, list[int]]] = {False: {}, True: {}}
+        grouped: dict[tuple, list[tuple[str, int]]] = {}
         for i, entry in enumerate(self.entries):
             specs = [(p, False, False) for p in entry.en + entry.ru + entry.hashtags]
             specs += [(p, True, False) for p in entry.acronyms]
@@ -44,36 +47,44 @@ class _Matcher:
             specs += [("#" + p, True, False) for p in entry.acronyms if re.fullmatch(r"\w+", p)]
             specs += [(p, False, True) for p in entry.exclude]
             for pattern, case_sensitive, exclude in specs:
-                pid = len(self.patterns)
-                self.patterns.append(_Pattern(i, _compile(pattern, case_sensitive), exclude))
-                anchor = anchor_of(pattern)
-                anchor = anchor.translate(_FOLD_HYPHENS)
+                anchor = anchor_of(pattern).translate(_FOLD_HYPHENS)
                 if not case_sensitive:
                     anchor = _fold_case(anchor)
-                anchors[case_sensitive].setdefault(anchor, []).append(pid)
+                grouped.setdefault((case_sensitive, anchor, entry.kind, exclude), []).append((pattern, i))
+        self.groups: list[_Group] = []
+        anchors: dict[bool, dict[str, list[int]]] = {False: {}, True: {}}
+        for (case_sensitive, anchor, kind, exclude), members in grouped.items():
+            members = sorted(set(members), key=lambda m: (-len(m[0].replace("*", "").replace("?", "")), m))
+            alternatives = "|".join(f"(?P<e{i}_{n}>{_regex(p)})" for n, (p, i) in enumerate(members))
+            regex = re.compile(alternatives, 0 if case_sensitive else re.IGNORECASE)
+            anchors[case_sensitive].setdefault(anchor, []).append(len(self.groups))
+            self.groups.append(_Group(regex, kind, exclude))
         self.automata = {}
         for case_sensitive, table in anchors.items():
+            if not table:
+                continue
             automaton = ahocorasick.Automaton()
-            for anchor, pids in table.items():
-                automaton.add_word(anchor, (len(anchor), _is_word(anchor[0]), tuple(pids)))
-            if table:
-                automaton.make_automaton()
-                self.automata[case_sensitive] = automaton
+            for anchor, gids in table.items():
+                automaton.add_word(anchor, (len(anchor), _is_word(anchor[0]), tuple(gids)))
+            automaton.make_automaton()
+            self.automata[case_sensitive] = automaton
 
-    def candidates(self, text: str) -> list[tuple[int, int, int]]:
-        """(start, end, pattern id) of every pattern match, overlapping ones included."""
+    def candidates(self, text: str) -> list[tuple[int, int, int, int]]:
+        """(start, end, entry index, group index) of the longest match of each group at each position."""
         out = []
+        groups = self.groups
         folded_hyphens = text.translate(_FOLD_HYPHENS) if any(h in text for h in _HYPHENS) else text
         for case_sensitive, automaton in self.automata.items():
             haystack = folded_hyphens if case_sensitive else _fold_case(folded_hyphens)
-            for end, (length, wordy, pids) in automaton.iter(haystack):
+            for end, (length, wordy, gids) in automaton.iter(haystack):
                 start = end - length + 1
                 if wordy and start and _is_word(text[start - 1]):
                     continue
-                for pid in pids:
-                    m = self.patterns[pid].regex.match(text, start)
+                for gid in gids:
+                    m = groups[gid].regex.match(text, start)
                     if m:
-                        out.append((start, m.end(), pid))
+                        entry = int(m.lastgroup[1:].partition("_")[0])
+                        out.append((start, m.end(), entry, gid))
         return out
 
     def mentions(self, text: str) -> list[tuple[str, str, int, int]]:
@@ -82,17 +93,17 @@ class _Matcher:
         if not found:
             return []
         vetoes: dict[int, list[tuple[int, int]]] = {}
-        for start, end, pid in found:
-            if self.patterns[pid].exclude:
-                vetoes.setdefault(self.patterns[pid].entry, []).append((start, end))
+        for start, end, entry, gid in found:
+            if self.groups[gid].exclude:
+                vetoes.setdefault(entry, []).append((start, end))
         by_kind: dict[str, list[tuple[int, int, int]]] = {}
-        for start, end, pid in found:
-            p = self.patterns[pid]
-            if p.exclude:
+        for start, end, entry, gid in found:
+            group = self.groups[gid]
+            if group.exclude:
                 continue
-            if any(s < end and start < e for s, e in vetoes.get(p.entry, ())):
+            if vetoes and any(s < end and start < e for s, e in vetoes.get(entry, ())):
                 continue
-            by_kind.setdefault(self.entries[p.entry].kind, []).append((start, end, p.entry))
+            by_kind.setdefault(group.kind, []).append((start, end, entry))
         kept = []
         for kind, spans in by_kind.items():
             # Leftmost first, then longest: "UN Security Council" is UNSC, not also UN.
@@ -202,7 +213,9 @@ def _fold_case(text: str) -> str:
     return low.replace("ё", "е")
 
 
-def _compile(pattern: str, case_sensitive: bool) -> re.Pattern:
+def _regex(pattern: str) -> str:
+    """The regex source of one pattern (whole words; compile it with re.IGNORECASE for case-insensitive
+    patterns: a capital Е/Ё in the pattern then matches either case too)."""
     parts = []
     if _is_word(pattern[0]):
         parts.append(r"(?<!\w)")
@@ -219,10 +232,10 @@ def _compile(pattern: str, case_sensitive: bool) -> re.Pattern:
         elif char in "'’":
             parts.append("['’]")
         elif char in "еёЕЁ":
-            # ё is often written е; a case-sensitive capital stays a capital.
-            parts.append("[ЕЁ]" if case_sensitive and char.isupper() else "[её]")
+            # ё is often written е.
+            parts.append("[ЕЁ]" if char.isupper() else "[её]")
         else:
             parts.append(re.escape(char))
     if _is_word(pattern[-1]) or pattern[-1] == "*":
         parts.append(r"(?!\w)")
-    return re.compile("".join(parts), 0 if case_sensitive else re.IGNORECASE)
+    return "".join(parts)

@@ -79,7 +79,11 @@ def test_a_filter_change_updates_a_chart(page, sample_url):
     expect(page).to_have_url(re.compile(r"measure=mentions"))
 
 
-def test_a_download_delivers_the_csv(page, sample_url):
+def test_a_download_delivers_the_csv(page, sample_url, sample_build):
+    from analysis import timeline as tl
+    from analysis.store import read_build
+    from dashboard.app import chart_csv
+
     _open(page, sample_url)
     with page.expect_download() as info:
         page.get_by_role("button", name="Download CSV").first.click()
@@ -87,9 +91,11 @@ def test_a_download_delivers_the_csv(page, sample_url):
     assert download.suggested_filename.startswith("theme-timeline_month_share")
     content = Path(download.path()).read_bytes()
     assert content.startswith(b"\xef\xbb\xbf")
-    header = content[3:].split(b"\n", 1)[0].decode()
+    header = content[3:].splitlines()[0].decode()
     assert header == ("period,period_end,period_label,key,mentions,documents_mentioning,documents_total,"
                       "words_total,share_pct,per_10k_words,partial")
+    build = read_build(sample_build)
+    assert content == chart_csv(tl.timeline(build.documents, build.mentions, kind="theme", granularity="month"))
 
 
 def test_a_chart_selection_narrows_the_documents(page, sample_url):

@@ -14,6 +14,11 @@ SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 
 DUMP = "003_8822cdba48cf6688.txt"
 
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    return run_build([SAMPLE], tmp_path_factory.mktemp("pipeline") / "build")
+
 # (source, seq) -> (date, precision, method), read off the texts by a person. None: cannot be told.
 EXPECTED_DATES = {
     ("000_ddb62feacabeceba.txt", 0): None,  # "MOSCOW, October 26. /TASS/." has no year
@@ -43,16 +48,16 @@ EXPECTED_DATES = {
 }
 
 
-def test_sample_has_24_documents_20_of_them_posts(sample_build):
-    docs = sample_build.documents
+def test_sample_has_24_documents_20_of_them_posts(built):
+    docs = built.documents
     assert len(docs) == 24
     assert (docs["source"] == DUMP).sum() == 20
     assert list(docs.loc[docs["source"] == DUMP, "seq"]) == list(range(20))
 
 
 @pytest.mark.parametrize(("key", "expected"), sorted(EXPECTED_DATES.items()))
-def test_sample_dates_match_the_hand_labels(sample_build, key, expected):
-    docs = sample_build.documents.set_index(["source", "seq"])
+def test_sample_dates_match_the_hand_labels(built, key, expected):
+    docs = built.documents.set_index(["source", "seq"])
     row = docs.loc[key]
     if expected is None:
         assert pd.isna(row["date"]), f"{key} dated {row['date']} from {row['date_surface']!r}"
@@ -65,38 +70,38 @@ def test_sample_dates_match_the_hand_labels(sample_build, key, expected):
         assert row["date"].date() == dt.date.fromisoformat(date)
 
 
-def test_the_repeated_post_is_marked_duplicate(sample_build):
-    docs = sample_build.documents.set_index(["source", "seq"])
+def test_the_repeated_post_is_marked_duplicate(built):
+    docs = built.documents.set_index(["source", "seq"])
     assert docs.loc[(DUMP, 18), "duplicate_of"] == docs.loc[(DUMP, 16), "doc_id"]
     assert docs["duplicate_of"].notna().sum() == 1
 
 
-def test_sample_languages_and_words(sample_build):
-    docs = sample_build.documents
+def test_sample_languages_and_words(built):
+    docs = built.documents
     assert set(docs["language"]) == {"en"}
     assert (docs["n_words"] > 0).all()
     assert docs["doc_id"].is_unique
 
 
-def test_ids_and_results_are_stable_across_builds(tmp_path, sample_build):
+def test_ids_and_results_are_stable_across_builds(tmp_path, built):
     again = run_build([SAMPLE], tmp_path / "again")
     cols = ["doc_id", "date", "cluster_id", "duplicate_of"]
-    pd.testing.assert_frame_equal(again.documents[cols], sample_build.documents[cols])
-    pd.testing.assert_frame_equal(again.mentions, sample_build.mentions)
-    assert again.manifest["build_hash"] == sample_build.manifest["build_hash"]
-    assert again.clusters["label"].tolist() == sample_build.clusters["label"].tolist()
+    pd.testing.assert_frame_equal(again.documents[cols], built.documents[cols])
+    pd.testing.assert_frame_equal(again.mentions, built.mentions)
+    assert again.manifest["build_hash"] == built.manifest["build_hash"]
+    assert again.clusters["label"].tolist() == built.clusters["label"].tolist()
 
 
-def test_every_input_file_is_accounted_for(sample_build):
-    report = json.loads((sample_build.path / "ingest_report.json").read_text())
+def test_every_input_file_is_accounted_for(built):
+    report = json.loads((built.path / "ingest_report.json").read_text())
     paths = sorted(entry["path"] for entry in report["files"])
     assert paths == sorted(p.name for p in SAMPLE.iterdir())
     assert report["totals"] == {"files": 5, "parsed": 5, "skipped": 0, "failed": 0, "documents": 24}
     assert {e["path"]: e["documents"] for e in report["files"]}[DUMP] == 20
 
 
-def test_manifest_records_versions_options_and_hashes(sample_build):
-    manifest = json.loads((sample_build.path / "manifest.json").read_text())
+def test_manifest_records_versions_options_and_hashes(built):
+    manifest = json.loads((built.path / "manifest.json").read_text())
     assert manifest["options"]["date_order"] == "day-first"
     assert len(manifest["input_files"]) == 5
     assert all(len(f["sha256"] or "") == 64 for f in manifest["input_files"])
@@ -104,8 +109,8 @@ def test_manifest_records_versions_options_and_hashes(sample_build):
     assert set(manifest["timings"]) >= {"ingest", "documents", "mentions", "topics"}
 
 
-def test_written_build_reads_back_as_built(sample_build):
-    build = read_build(sample_build.path)
+def test_written_build_reads_back_as_built(built):
+    build = read_build(built.path)
     assert len(build.documents) == 24
     assert build.documents["cluster_id"].between(-1, len(build.clusters) - 1).all()
     assert set(build.documents["cluster_id"]) - {-1} <= set(build.clusters["cluster_id"])
