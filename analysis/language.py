@@ -22,7 +22,14 @@ _STOPWORDS = {
 }
 
 
-def detect_language(text: str, *, sample_chars: int = 5000) -> str | None:
+# word -> the languages it is a function word of: one pass over the words scores every language.
+_LANGS_OF: dict[str, tuple[str, ...]] = {}
+for _lang, _words in _STOPWORDS.items():
+    for _w in _words:
+        _LANGS_OF[_w] = (*_LANGS_OF.get(_w, ()), _lang)
+
+
+def detect_language(text: str, *, sample_chars: int = 3000) -> str | None:
     """Guess the language of ``text``: ``ru``/``uk`` from Cyrillic script, else by function words.
 
     Returns None when the text is too short or no language scores clearly.
@@ -34,9 +41,12 @@ def detect_language(text: str, *, sample_chars: int = 5000) -> str | None:
         return None
     if n_cyr > n_lat:
         return "uk" if len(_UKRAINIAN.findall(sample)) > 0.01 * n_cyr else "ru"
-    words = [w.lower() for w in _WORD.findall(sample)]
+    words = _WORD.findall(sample.lower())
     if not words:
         return None
-    scores = {lang: sum(w in stop for w in words) for lang, stop in _STOPWORDS.items()}
+    scores = dict.fromkeys(_STOPWORDS, 0)
+    for word in words:
+        for lang in _LANGS_OF.get(word, ()):
+            scores[lang] += 1
     best = max(scores, key=scores.get)
     return best if scores[best] >= max(2, 0.03 * len(words)) else None

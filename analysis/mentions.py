@@ -19,6 +19,7 @@ _HYPHENS = "\u2010\u2011"  # folded to "-" before the anchor search; patterns' "
 _HYPHEN_CLASS = r"[\-\u2010\u2011]"
 _FOLD_HYPHENS = str.maketrans({c: "-" for c in _HYPHENS})
 _KIND_ORDER = {"theme": 0, "organisation": 1}
+_ACRONYM = re.compile(r"[A-ZА-ЯЁ][A-ZА-ЯЁ\d.]+")
 
 
 @dataclass(frozen=True)
@@ -48,34 +49,38 @@ class _Matcher:
             specs += [(p, False, True) for p in entry.exclude]
             for pattern, case_sensitive, exclude in specs:
                 anchor = anchor_of(pattern).translate(_FOLD_HYPHENS)
-                if not case_sensitive:
+                # A full name that starts with an acronym ("UN Charter") needs that acronym in capitals:
+                # a lower-case "un" hides in every "country" and would be checked there.
+                scan_exact = case_sensitive or _ACRONYM.fullmatch(anchor) is not None
+                if not scan_exact:
                     anchor = _fold_case(anchor)
-                grouped.setdefault((case_sensitive, anchor, entry.kind, exclude), []).append((pattern, i))
+                key = (scan_exact, anchor, case_sensitive, entry.kind, exclude)
+                grouped.setdefault(key, []).append((pattern, i))
         self.groups: list[_Group] = []
         anchors: dict[bool, dict[str, list[int]]] = {False: {}, True: {}}
-        for (case_sensitive, anchor, kind, exclude), members in grouped.items():
+        for (scan_exact, anchor, case_sensitive, kind, exclude), members in grouped.items():
             members = sorted(set(members), key=lambda m: (-len(m[0].replace("*", "").replace("?", "")), m))
             alternatives = "|".join(f"(?P<e{i}_{n}>{_regex(p)})" for n, (p, i) in enumerate(members))
             regex = re.compile(alternatives, 0 if case_sensitive else re.IGNORECASE)
-            anchors[case_sensitive].setdefault(anchor, []).append(len(self.groups))
+            anchors[scan_exact].setdefault(anchor, []).append(len(self.groups))
             self.groups.append(_Group(regex, kind, exclude))
         self.automata = {}
-        for case_sensitive, table in anchors.items():
+        for scan_exact, table in anchors.items():
             if not table:
                 continue
             automaton = ahocorasick.Automaton()
             for anchor, gids in table.items():
                 automaton.add_word(anchor, (len(anchor), _is_word(anchor[0]), tuple(gids)))
             automaton.make_automaton()
-            self.automata[case_sensitive] = automaton
+            self.automata[scan_exact] = automaton
 
     def candidates(self, text: str) -> list[tuple[int, int, int, int]]:
         """(start, end, entry index, group index) of the longest match of each group at each position."""
         out = []
         groups = self.groups
         folded_hyphens = text.translate(_FOLD_HYPHENS) if any(h in text for h in _HYPHENS) else text
-        for case_sensitive, automaton in self.automata.items():
-            haystack = folded_hyphens if case_sensitive else _fold_case(folded_hyphens)
+        for scan_exact, automaton in self.automata.items():
+            haystack = folded_hyphens if scan_exact else _fold_case(folded_hyphens)
             for end, (length, wordy, gids) in automaton.iter(haystack):
                 start = end - length + 1
                 if wordy and start and _is_word(text[start - 1]):

@@ -72,6 +72,16 @@ _MONTHS = (
     "July", "August", "September", "October", "November", "December",
 )  # fmt: skip
 _NO_GROUP = "(unknown)"
+_REQUIRED_DOC_COLUMNS = (
+    "doc_id",
+    "source",
+    "date",
+    "date_precision",
+    "date_method",
+    "language",
+    "n_words",
+    "duplicate_of",
+)
 
 
 # --------------------------------------------------------------------------------------------- validation
@@ -201,6 +211,24 @@ def _date_range_text(start: dt.date | None, end: dt.date | None) -> str:
     if end:
         return f"until {end.isoformat()}"
     return ""
+
+
+def _check_documents(documents) -> pd.DataFrame:
+    """The documents table with ``date`` as datetime64 (a table read straight from parquet holds
+    ``datetime.date`` objects)."""
+    if not isinstance(documents, pd.DataFrame):
+        raise TypeError(
+            f"The 'documents' argument must be a pandas DataFrame; got {type(documents).__name__} instead."
+        )
+    missing = [c for c in _REQUIRED_DOC_COLUMNS if c not in documents.columns]
+    if missing:
+        raise ValueError(
+            f"The documents table lacks the columns {missing}; expected the table from "
+            "analysis.store.read_build (see docs/ARCHITECTURE.md)."
+        )
+    if not pd.api.types.is_datetime64_any_dtype(documents["date"]):
+        documents = documents.assign(date=pd.to_datetime(documents["date"]))
+    return documents
 
 
 def _check_filters(filters) -> Filters:
@@ -355,6 +383,7 @@ def filter_documents(
         are kept too.
     """
     filters = _check_filters(filters)
+    documents = _check_documents(documents)
     return documents[_filter_mask(documents, mentions, filters)]
 
 
@@ -450,6 +479,7 @@ def timeline(
     _check_choice("kind", kind, KINDS)
     _check_choice("granularity", granularity, GRANULARITIES)
     filters = _check_filters(filters)
+    documents = _check_documents(documents)
     if by is not None and (by not in documents.columns or by in TIMELINE_COLUMNS):
         allowed = [c for c in ("source", "language", "format", "date_method") if c in documents.columns]
         raise ValueError(
@@ -601,6 +631,7 @@ def ranking(
     """
     _check_choice("kind", kind, KINDS)
     filters = _check_filters(filters)
+    documents = _check_documents(documents)
     docs = _filtered_columns(documents, mentions, filters, ["doc_id"])
     doc_pos, key_pos, keys = _doc_key_pairs(documents, mentions, kind, _arrow_str(docs["doc_id"]))
     n_keys = len(keys)
@@ -641,6 +672,7 @@ def crosstab(
     _check_choice("row_kind", row_kind, KINDS)
     _check_choice("col_kind", col_kind, KINDS)
     filters = _check_filters(filters)
+    documents = _check_documents(documents)
     docs = _filtered_columns(documents, mentions, filters, ["doc_id"])
     doc_ids = _arrow_str(docs["doc_id"])
     n_docs = len(docs)
@@ -735,6 +767,7 @@ def concordance(
     if not isinstance(width, (int, np.integer)) or isinstance(width, bool) or width < 0:
         raise ValueError(f"The 'width' parameter must be a non-negative integer; got {width!r} instead.")
     filters = _check_filters(filters)
+    documents = _check_documents(documents)
     doc_rows = np.flatnonzero(_filter_mask(documents, mentions, filters))
     docs = documents[["doc_id", "title", "date", "date_precision", "source"]].iloc[doc_rows]
     # Cluster pseudo-mentions have no passage.
@@ -777,6 +810,7 @@ def summary(documents: pd.DataFrame, mentions: pd.DataFrame, filters: Filters = 
         "languages" (sorted list), "mentions"}``.
     """
     filters = _check_filters(filters)
+    documents = _check_documents(documents)
     docs = _filtered_columns(documents, mentions, filters, ["doc_id", "date", "source", "language"])
     dates = docs["date"].dropna()
     return {
@@ -818,6 +852,7 @@ def documents_table(
         when none), ``cluster_id``, ``duplicate_of``, sorted by date (undated last), source and seq.
     """
     filters = _check_filters(filters)
+    documents = _check_documents(documents)
     columns = [c for c in DOCUMENTS_TABLE_COLUMNS if c not in ("themes", "organisations")] + ["seq"]
     out = _filtered_columns(documents, mentions, filters, columns)
     out = out.sort_values(["date", "source", "seq"], na_position="last", kind="stable").reset_index(drop=True)
@@ -922,6 +957,7 @@ def explain_empty(
         range or remove a filter."`` or ``"No dated documents match the filters …"``.
     """
     filters = _check_filters(filters)
+    documents = _check_documents(documents)
     if kind is not None:
         _check_choice("kind", kind, KINDS)
     if granularity is not None:
@@ -961,11 +997,13 @@ def explain_empty(
                 "or a coarser one."
             )
     if keys or kind is not None:
-        found = _isin(mentions["doc_id"], _arrow_str(docs["doc_id"]))
         if kind is not None:
-            found &= _isin(mentions["kind"], (kind,))
+            mention_docs, mention_keys = _kind_arrays(documents, mentions, kind)
+        else:
+            mention_docs, mention_keys = _arrow_str(mentions["doc_id"]), _arrow_str(mentions["key"])
+        found = _isin(mention_docs, _arrow_str(docs["doc_id"]))
         if keys:
-            found &= _isin(mentions["key"], keys)
+            found &= _isin(mention_keys, keys)
         if not found.any():
             what = subject or f"any {kind}"
             return f"No documents mention {what}{dates}{others}: {advice}."

@@ -11,6 +11,7 @@ from sklearn.cluster import KMeans
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer, TfidfTransformer
 from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import normalize
+from threadpoolctl import threadpool_limits
 
 __all__ = ["BOILERPLATE_WORDS", "RUSSIAN_STOP_WORDS", "STOP_WORDS", "TOKEN_PATTERN", "TopicModel"]
 
@@ -47,14 +48,16 @@ BOILERPLATE_WORDS = _words(
     """
 )
 STOP_WORDS = frozenset(ENGLISH_STOP_WORDS) | RUSSIAN_STOP_WORDS | BOILERPLATE_WORDS
-# Words of two or more letters of any script; digits, underscores and tokens mixing letters and digits
-# ("2024", "covid19") are dropped.
-TOKEN_PATTERN = r"(?u)\b[^\W\d_]{2,}\b"
+# Runs of two or more letters of any script: numbers ("2024") and underscores are dropped, and a token
+# mixing letters and digits keeps only its letters ("covid19" -> "covid").
+TOKEN_PATTERN = r"(?u)[^\W\d_]{2,}"
 
 _SMALL_CORPUS = 20  # below this many documents, keep terms that occur in a single document
 _MIN_TERMS = 2  # a document with fewer distinct terms (after stop words) is in no cluster
 _SILHOUETTE_SAMPLE = 2000
 _N_INIT = 3
+_N_INIT_SMALL = 10
+_SMALL_FOR_KMEANS = 1000
 _MAX_DIMENSIONS = 100
 _CLUSTER_COLUMNS = ("cluster_id", "label", "top_terms", "size")
 
@@ -103,25 +106,35 @@ def _flip_signs(vectors: np.ndarray) -> np.ndarray:
     return vectors * signs
 
 
-def _truncated_svd(X: sparse.csr_matrix, n_components: int, random_state: int, n_iter: int = 4) -> np.ndarray:
-    """Document coordinates ``U * S`` of a randomized truncated SVD of a sparse matrix (Halko et al.).
+def _truncated_svd(
+    X: sparse.csr_matrix, n_components: int, random_state: int, *, n_iter: int = 2, fit_rows: int = 2000
+) -> np.ndarray:
+    """Document coordinates of a randomized truncated SVD of a sparse matrix (Halko et al.).
 
-    Like sklearn's ``TruncatedSVD(algorithm="randomized")``, but the small SVD at the end is done as the
-    eigendecomposition of a (k x k) Gram matrix instead of LAPACK's SVD of a (k x n_terms) matrix, which
-    is the slowest step on wide vocabularies."""
+    Like sklearn's ``TruncatedSVD(algorithm="randomized")``, with two shortcuts that keep it cheap next to
+    the TF-IDF itself: the term-space components are fitted on a fixed sample of at most ``fit_rows``
+    documents and every document is then projected on them (one sparse product); and the small SVD at the
+    end is the eigendecomposition of a (k x k) Gram matrix instead of LAPACK's SVD of a (k x n_terms)
+    matrix, the slowest step on wide vocabularies.
+    """
     rng = np.random.RandomState(random_state)
-    size = min(n_components + 10, min(X.shape))
-    Q = X @ rng.standard_normal((X.shape[1], size)).astype(X.dtype)
+    n_rows = X.shape[0]
+    fit = X if n_rows <= fit_rows else X[np.sort(rng.choice(n_rows, fit_rows, replace=False))]
+    size = min(n_components + 10, min(fit.shape))
+    Q = fit @ rng.standard_normal((fit.shape[1], size)).astype(fit.dtype)
     for _ in range(n_iter):  # power iterations, re-orthonormalised, sharpen the spectrum
         Q, _ = np.linalg.qr(Q)
-        Q = X @ (X.T @ Q)
+        Q = fit @ (fit.T @ Q)
     Q, _ = np.linalg.qr(Q)
-    projected = np.asarray(X.T @ Q)  # (n_terms, size): X ≈ Q @ projected.T
+    projected = np.asarray(fit.T @ Q)  # (n_terms, size): fit ≈ Q @ projected.T
     eigenvalues, vectors = np.linalg.eigh(projected.T @ projected)
     order = np.argsort(eigenvalues)[::-1][:n_components]
     singular = np.sqrt(np.clip(eigenvalues[order], 0.0, None))
     vectors = _flip_signs(vectors[:, order])
-    return (Q @ vectors) * singular
+    # Term-space components V (n_terms, k): projected = V S U_small^T, so V = projected U_small / S.
+    keep = singular > singular[0] * 1e-10 if len(singular) else singular > 0
+    components = (projected @ vectors[:, keep]) / singular[keep]
+    return np.asarray(X @ components)
 
 
 class TopicModel:
@@ -206,6 +219,12 @@ class TopicModel:
             self, with ``labels_``, ``clusters_``, ``coords_``, ``n_clusters_``, ``silhouette_`` set.
         """
         self._validate()
+        # One thread for BLAS and OpenMP: the matrices are small, and multithreaded OpenBLAS spins (up to
+        # 100x slower) on a machine busy with other work, such as a dashboard rebuilding.
+        with threadpool_limits(limits=1):
+            return self._fit(documents)
+
+    def _fit(self, documents: pd.DataFrame) -> TopicModel:
         if not isinstance(documents, pd.DataFrame):
             raise TypeError(
                 f"TopicModel.fit expects the documents DataFrame; got {type(documents).__name__} instead."
@@ -223,20 +242,28 @@ class TopicModel:
         texts = [t if isinstance(t, str) else "" for t in documents["text"].tolist()]
 
         small = n_docs < _SMALL_CORPUS
+        # Stop words are dropped from the vocabulary after counting rather than token by token while
+        # counting: the same result, without a set lookup per token.
         vectorizer = CountVectorizer(
             lowercase=True,
             token_pattern=TOKEN_PATTERN,
-            stop_words=sorted(STOP_WORDS),
             min_df=1 if small else self.min_df,
             max_df=1.0 if small else 0.95,
-            max_features=self.max_features,
             dtype=np.float32,
         )
         try:
             counts = vectorizer.fit_transform(texts).tocsr()
-        except ValueError:  # empty vocabulary: only stop words, numbers or nothing at all
+        except ValueError:  # empty vocabulary: only numbers, punctuation or nothing at all
             return self._set_empty(n_docs)
-        self.terms_ = vectorizer.get_feature_names_out()
+        terms = vectorizer.get_feature_names_out()
+        keep = np.flatnonzero([term not in STOP_WORDS for term in terms])
+        if len(keep) > self.max_features:
+            frequency = np.asarray(counts.sum(axis=0)).ravel()[keep]
+            keep = np.sort(keep[np.argsort(-frequency, kind="stable")[: self.max_features]])
+        if len(keep) == 0:
+            return self._set_empty(n_docs)
+        counts = counts[:, keep]
+        self.terms_ = terms[keep]
         tfidf = TfidfTransformer(sublinear_tf=True).fit_transform(counts).tocsr()
 
         valid = np.flatnonzero(np.diff(counts.indptr) >= _MIN_TERMS)
@@ -282,34 +309,44 @@ class TopicModel:
         return self
 
     def _cluster(self, reduced: np.ndarray, n_valid: int) -> np.ndarray:
-        """KMeans labels (0..k-1) of the reduced rows, k fixed or chosen by silhouette."""
+        """KMeans labels (0..k-1) of the reduced rows, k fixed or chosen by silhouette.
+
+        The search for k runs on a fixed sample of at most 2,000 rows with one KMeans initialisation per
+        k; only the chosen k is then fitted on every row, with several initialisations."""
         if n_valid == 1:
             return np.zeros(1, dtype=np.int64)
         if self.n_clusters is not None:
-            candidates = [min(self.n_clusters, n_valid)]
+            k = min(self.n_clusters, n_valid)
         else:
-            high = min(self.k_range[1], n_valid - 1)
-            candidates = list(range(self.k_range[0], high + 1)) or [1]
-        best_labels, best_score = None, -np.inf
-        for k in candidates:
-            if k == 1:
-                labels = np.zeros(n_valid, dtype=np.int64)
-            else:
-                model = KMeans(n_clusters=k, n_init=_N_INIT, random_state=self.random_state)
-                labels = model.fit_predict(reduced).astype(np.int64)
-            if len(candidates) == 1:
-                return labels
-            score = self._silhouette(reduced, labels)
-            score = -np.inf if score is None else score
-            if best_labels is None or score > best_score:
-                best_labels, best_score = labels, score
-        return best_labels
+            candidates = list(range(self.k_range[0], min(self.k_range[1], n_valid - 1) + 1))
+            if not candidates:
+                return np.zeros(n_valid, dtype=np.int64)
+            sample = self._sample(n_valid)
+            best_k, best_score = candidates[0], -np.inf
+            for k in candidates if len(candidates) > 1 else ():
+                labels = KMeans(n_clusters=k, n_init=1, random_state=self.random_state).fit_predict(
+                    reduced[sample]
+                )
+                score = self._silhouette(reduced[sample], labels, sampled=True)
+                if score is not None and score > best_score:
+                    best_k, best_score = k, score
+            k = best_k
+        if k == 1:
+            return np.zeros(n_valid, dtype=np.int64)
+        # Small corpora are cheap to cluster and sensitive to a bad start: try more initialisations.
+        n_init = _N_INIT_SMALL if n_valid < _SMALL_FOR_KMEANS else _N_INIT
+        model = KMeans(n_clusters=k, n_init=n_init, random_state=self.random_state)
+        return model.fit_predict(reduced).astype(np.int64)
 
-    def _silhouette(self, reduced: np.ndarray, labels: np.ndarray) -> float | None:
-        n = len(labels)
-        if n > _SILHOUETTE_SAMPLE:
-            rng = np.random.RandomState(self.random_state)
-            sample = np.sort(rng.choice(n, _SILHOUETTE_SAMPLE, replace=False))
+    def _sample(self, n: int) -> np.ndarray:
+        """A fixed-seed sample of at most 2,000 row numbers (all rows when there are fewer)."""
+        if n <= _SILHOUETTE_SAMPLE:
+            return np.arange(n)
+        return np.sort(np.random.RandomState(self.random_state).choice(n, _SILHOUETTE_SAMPLE, replace=False))
+
+    def _silhouette(self, reduced: np.ndarray, labels: np.ndarray, *, sampled: bool = False) -> float | None:
+        if not sampled:
+            sample = self._sample(len(labels))
             reduced, labels = reduced[sample], labels[sample]
         n_labels = len(np.unique(labels))
         if not 2 <= n_labels <= len(labels) - 1:

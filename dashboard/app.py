@@ -39,6 +39,8 @@ _GRAN_HELP = {
     "quarter": "calendar quarters", "year": "calendar years",
 }
 _TOP_ORGS = 15
+_OVERVIEW_THEMES = 6
+_TAB_THEMES = 8
 MARK_STYLE = "background: #fbe7a1; padding: 0 1px; border-radius: 2px"
 
 
@@ -135,12 +137,14 @@ def _options(build: Build) -> tuple[fl.Options, dict[str, int], dict[str, int], 
 
 
 def _colors(build: Build) -> dict[str, dict[str, str]]:
-    ents = build.entities
+    """One colour per theme and per organisation for the whole build, the same in every chart: keys in
+    order of how many documents of the whole build mention them (then by name), so filters never change
+    a colour and the keys seen most get the most distinct colours."""
     out = {}
+    everything = Filters(include_duplicates=True)
     for kind in ("theme", "organisation"):
-        keys = set(ents.loc[ents["kind"] == kind, "key"].astype(str)) if len(ents) else set()
-        keys |= set(build.mentions.loc[build.mentions["kind"] == kind, "key"].astype(str))
-        out[kind] = charts.color_map(keys, kind)
+        ranked = data.analysis_table(build, "ranking", kind=kind, filters=everything)["key"].astype(str)
+        out[kind] = charts.color_map(ranked, kind, ordered=True)
     return out
 
 
@@ -326,7 +330,8 @@ def _overview(build: Build, view: fl.View, colors) -> None:
         return
     left, right = st.columns([3, 2])
     with left:
-        df = data.analysis_table(build, "timeline", kind="theme", granularity=view.granularity,
+        keys, note = _theme_keys(build, view, _OVERVIEW_THEMES)
+        df = data.analysis_table(build, "timeline", kind="theme", keys=keys, granularity=view.granularity,
                                  filters=view.filters)
         if df.empty:
             _empty(build, view, kind="theme", granularity=view.granularity)
@@ -334,20 +339,30 @@ def _overview(build: Build, view: fl.View, colors) -> None:
             fig = charts.timeline_figure(df, view.measure, kind="theme", colors=colors["theme"],
                                          granularity=view.granularity)
             _chart(fig, df, f"theme-timeline {view.granularity} {view.measure}", "overview_timeline", build, view)
-            _timeline_notes(df)
+            _timeline_notes(df, note)
     with right:
         rank = data.analysis_table(build, "ranking", kind="organisation", filters=view.filters).head(10)
         if rank.empty:
             _empty(build, view, kind="organisation")
         else:
             fig = charts.ranking_figure(rank, "documents", kind="organisation", colors=colors["organisation"])
-            fig.update_layout(title={"text": "Top 10 organisations: documents mentioning each (documents)"})
+            fig.update_layout(title={"text": "Top organisations (documents mentioning each)"})
             _chart(fig, rank, "top-organisations", "overview_ranking", build, view)
 
 
-def _timeline_notes(df: pd.DataFrame) -> None:
+def _theme_keys(build: Build, view: fl.View, top: int) -> tuple[tuple[str, ...] | None, str]:
+    """The themes a timeline draws: those chosen in the sidebar, else the ``top`` most mentioned."""
+    if view.filters.themes:
+        return tuple(view.filters.themes), ""
+    rank = data.analysis_table(build, "ranking", kind="theme", filters=view.filters)
+    if len(rank) <= top:
+        return None, ""
+    return tuple(rank["key"].head(top)), f"the {top} themes mentioned in most documents (choose others in the sidebar)"
+
+
+def _timeline_notes(df: pd.DataFrame, note: str = "") -> None:
     undated, coarse = df.attrs.get("undated", 0), df.attrs.get("excluded_coarse", 0)
-    notes = []
+    notes = [note] if note else []
     if undated:
         notes.append(f"{undated} undated document{'s' if undated != 1 else ''} not shown")
     if coarse:
@@ -359,8 +374,11 @@ def _timeline_notes(df: pd.DataFrame) -> None:
 
 
 def _themes(build: Build, view: fl.View, colors) -> None:
-    df = data.analysis_table(build, "timeline", kind="theme", granularity=view.granularity,
+    keys, note = _theme_keys(build, view, _TAB_THEMES)
+    df = data.analysis_table(build, "timeline", kind="theme", keys=keys, granularity=view.granularity,
                              filters=view.filters)
+    every = df if keys is None else data.analysis_table(
+        build, "timeline", kind="theme", granularity=view.granularity, filters=view.filters)
     if df.empty:
         _empty(build, view, kind="theme", granularity=view.granularity)
         return
@@ -370,12 +388,12 @@ def _themes(build: Build, view: fl.View, colors) -> None:
     fig = charts.timeline_figure(df, view.measure, kind="theme", style=style, colors=colors["theme"],
                                  granularity=view.granularity)
     _chart(fig, df, f"theme-timeline {view.granularity} {view.measure}", "themes_timeline", build, view)
-    _timeline_notes(df)
-    fig = charts.heatmap_figure(df, view.measure, kind="theme", granularity=view.granularity)
-    _chart(fig, df, f"theme-heatmap {view.granularity} {view.measure}", "themes_heatmap", build, view)
-    fig = charts.small_multiples_figure(df, view.measure, kind="theme", colors=colors["theme"],
-                                        granularity=view.granularity)
-    _chart(fig, df, f"theme-small-multiples {view.granularity} {view.measure}", "themes_small", build, view)
+    _timeline_notes(df, note)
+    fig = charts.heatmap_figure(every, view.measure, kind="theme", granularity=view.granularity)
+    _chart(fig, every, f"theme-heatmap {view.granularity} {view.measure}", "themes_heatmap", build, view)
+    fig = charts.small_multiples_figure(every, view.measure, kind="theme", colors=colors["theme"],
+                                        granularity=view.granularity, columns=3)
+    _chart(fig, every, f"theme-small-multiples {view.granularity} {view.measure}", "themes_small", build, view)
 
 
 def _organisations(build: Build, view: fl.View, colors) -> None:
@@ -452,8 +470,13 @@ def _documents(build: Build, view: fl.View, narrowed: Filters, targets) -> None:
             "The chart selection matches no document under the current filters: clear it or widen the filters."
         )
         return
-    st.dataframe(table, key="documents_table", hide_index=True, width="stretch",
-                 column_config={"date": st.column_config.DateColumn("Date", format="D MMM YYYY")})
+    st.dataframe(table, key="documents_table", hide_index=True, width="stretch", column_config={
+        "doc_id": "Document id", "title": st.column_config.TextColumn("Title", width="large"),
+        "date": st.column_config.DateColumn("Date", format="D MMM YYYY"), "date_precision": "Precision",
+        "date_method": "Dated from", "source": "Source", "language": "Language", "n_words": "Words",
+        "themes": "Themes", "organisations": "Organisations", "cluster_id": "Cluster",
+        "duplicate_of": "Duplicate of",
+    })
     _downloads(table, "documents", "documents", build, view)
 
     st.subheader("Reader")
@@ -483,7 +506,7 @@ def _documents(build: Build, view: fl.View, narrowed: Filters, targets) -> None:
     conc = data.analysis_table(build, "concordance", kind=kind, key=key, filters=view.filters)
     st.dataframe(conc[["left", "match", "right", "title", "date", "source", "doc_id"]], key="concordance_table",
                  hide_index=True, width="stretch",
-                 column_config={"left": st.column_config.TextColumn("Before", width="large"),
+                 column_config={"left": st.column_config.TextColumn("Before", width="large", alignment="right"),
                                 "match": "Match",
                                 "right": st.column_config.TextColumn("After", width="large"),
                                 "date": st.column_config.DateColumn("Date", format="D MMM YYYY")})
@@ -520,7 +543,9 @@ def _report(build: Build) -> None:
     else:
         keep = [c for c in ("path", "status", "reason", "documents", "encoding", "format") if c in files]
         files = files[keep]
-        st.dataframe(files, key="report_files", hide_index=True, width="stretch")
+        st.dataframe(files, key="report_files", hide_index=True, width="stretch", column_config={
+            "path": "File", "status": "Status", "reason": "Why (if skipped or failed)", "documents": "Documents",
+            "encoding": "Encoding", "format": "Format"})
         _downloads(files, "ingest-report", "report_files", build, fl.View())
     st.subheader("Manifest")
     st.text(f"Build folder: {build.path}")
@@ -539,12 +564,16 @@ def main() -> None:
     st.title("Diplomatic Themes")
     desc = view.filters.describe()
     st.caption(_escape_md(f"{len(build.documents):,} documents in this build" + (f" · filters: {desc}" if desc else "")))
-    if st.session_state.pop(_UPLOAD_NOTE, False):
-        st.success("Your files were built and are shown below; the Report tab lists what was read and skipped.")
-        _report_table_only(build)
-    _chip(narrowed, targets)
+    # One container always stands here, so the notices above the tabs never shift the tabs' place on the
+    # page (which would reset the tab the reader is on).
+    with st.container():
+        if st.session_state.pop(_UPLOAD_NOTE, False):
+            st.success("Your files were built and are shown below; the Report tab lists what was read and "
+                       "skipped.")
+            _report_table_only(build)
+        _chip(narrowed, targets)
 
-    tabs = st.tabs(["Overview", "Themes", "Organisations", "Topics", "Documents", "Report"])
+    tabs = st.tabs(["Overview", "Themes", "Organisations", "Topics", "Documents", "Report"], key="view_tab")
     with tabs[0]:
         _overview(build, view, colors)
     with tabs[1]:

@@ -41,20 +41,19 @@ MEASURE_LABELS: dict[str, tuple[str, str, str]] = {
 TARGET_FIELDS = ("kind", "key", "start", "end", "doc_id", "col_kind", "col_key")
 
 # Calm qualitative palettes, one per kind, so a theme and an organisation rarely share a colour.
+_STRONG = ("#4E79A7", "#F28E2B", "#E15759", "#76B7B2", "#59A14F", "#EDC948", "#B07AA1", "#FF9DA7", "#9C755F",
+           "#79706E")
+_DARK = ("#1F4E79", "#A34A00", "#8E1B1F", "#2F7F7A", "#2E6B2A", "#9A7B00", "#6B3E75", "#C2185B", "#5D4037",
+         "#37474F")
+_LIGHT = ("#9ECAE9", "#FFBF79", "#E7A1A1", "#7FC8C2", "#B5D99C", "#CDB38B", "#D4A6C8", "#A3A3D9", "#C5C56A",
+          "#9DB4C0")
+# 30 colours: ten calm hues, then darker and lighter tones rotated so that keys ten apart in sorted order
+# (which share a slot of a ten-colour palette) get different hues.
+_WIDE = _STRONG + _DARK[3:] + _DARK[:3] + _LIGHT[6:] + _LIGHT[:6]
 _PALETTES: dict[str, tuple[str, ...]] = {
-    "theme": (
-        "#4C78A8", "#F58518", "#54A24B", "#B279A2", "#E45756", "#72B7B2",
-        "#9D755D", "#EECA3B", "#FF9DA6", "#BAB0AC",
-    ),
-    "organisation": (
-        "#1F77B4", "#D62728", "#2CA02C", "#9467BD", "#FF7F0E", "#17BECF", "#8C564B", "#E377C2",
-        "#BCBD22", "#7F7F7F", "#393B79", "#AD494A", "#637939", "#7B4173", "#8C6D31", "#3182BD",
-        "#E6550D", "#31A354", "#756BB1", "#636363",
-    ),
-    "cluster": (
-        "#66C5CC", "#F6CF71", "#F89C74", "#DCB0F2", "#87C55F", "#9EB9F3", "#FE88B1", "#C9DB74",
-        "#8BE0A4", "#B497E7",
-    ),
+    "theme": _WIDE,
+    "organisation": _WIDE,
+    "cluster": _STRONG + _DARK,
 }
 _NO_CLUSTER_COLOR = "#C8C8C8"
 _GRANULARITY_WORD = {"day": "day", "week": "week", "month": "month", "quarter": "quarter", "year": "year"}
@@ -91,20 +90,26 @@ def _check_columns(df: pd.DataFrame, columns: Iterable[str], what: str) -> None:
         )
 
 
-def color_map(keys: Iterable[str], kind: str = "theme") -> dict[str, str]:
+def color_map(keys: Iterable[str], kind: str = "theme", *, ordered: bool = False) -> dict[str, str]:
     """One colour per key, the same in every chart.
 
     Arguments:
-        keys: every key of this kind (all themes or all organisations in the lexicon, not only those on
-            screen), so that a key keeps its colour whatever is filtered out.
-        kind: "theme", "organisation" or "cluster"; each kind has its own calm palette.
+        keys: every key of this kind that may be drawn (all keys of the lexicon, or all keys mentioned
+            anywhere in the build; not only those on screen), so a key keeps its colour whatever is
+            filtered out.
+        kind: "theme", "organisation" or "cluster" (clusters have their own lighter palette).
+        ordered: False (default) assigns colours in sorted order of the keys; True keeps the order given
+            (e.g. most mentioned first over the whole build, so the keys seen most get the ten most
+            distinct colours).
 
     Returns:
-        dict key -> colour (hex), assigned in sorted order of the distinct keys, cycling the palette.
+        dict key -> colour (hex), assigned in that order of the distinct keys, cycling the palette.
     """
     _check_kind(kind)
     palette = _PALETTES[kind]
-    distinct = sorted({str(k) for k in keys if k is not None})
+    distinct = [str(k) for k in dict.fromkeys(k for k in keys if k is not None)]
+    if not ordered:
+        distinct = sorted(set(distinct))
     return {key: palette[i % len(palette)] for i, key in enumerate(distinct)}
 
 
@@ -307,7 +312,7 @@ def heatmap_figure(
         text.append([f"{_esc(key)}<br>{_esc(lbl)}" for lbl in periods["period_label"]])
     auto_title, unit = _timeline_title(measure, kind, granularity)
     fig = go.Figure(go.Heatmap(
-        x=[str(v) for v in periods["period_label"]],
+        x=periods["period"].tolist(),
         y=[_esc(k) for k in keys],
         z=z,
         customdata=custom,
@@ -318,9 +323,10 @@ def heatmap_figure(
         xgap=1,
         ygap=1,
     ))
-    _layout(fig, auto_title, xtitle="Period", ytitle=kind.capitalize(), legend=False)
-    fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(type="category")
+    _layout(fig, f"{auto_title}: one row per {kind}", xtitle="Period", ytitle=kind.capitalize(), legend=False)
+    fig.update_yaxes(autorange="reversed", type="category", dtick=1)
+    _time_axis(fig, granularity, len(periods))
+    fig.update_layout(height=max(300, 22 * len(keys) + 150))
     return fig
 
 
@@ -381,7 +387,7 @@ def small_multiples_figure(
             ),
             row=i // ncols + 1, col=i % ncols + 1,
         )
-    _layout(fig, auto_title, legend=False)
+    _layout(fig, f"{auto_title}: one panel per {kind}", legend=False)
     fig.update_layout(height=max(320, 170 * nrows + 80))
     _time_axis(fig, granularity, data["period"].nunique())
     return fig
@@ -491,7 +497,9 @@ def crosstab_figure(
         ygap=1,
     ))
     auto = (
-        f"Documents mentioning each {row_kind} that also mention each {col_kind} ({unit})"
+        f"Share of the documents mentioning each {row_kind} that also mention each {col_kind} (%)"
+        if value == "share_pct"
+        else f"Documents mentioning both the {row_kind} and the {col_kind} (documents)"
     )
     _layout(fig, title or auto, xtitle=col_kind.capitalize(), ytitle=row_kind.capitalize(), legend=False)
     fig.update_yaxes(autorange="reversed", type="category")
@@ -553,7 +561,7 @@ def document_map_figure(
         ]
         fig.add_trace(go.Scatter(
             x=rows["x"].tolist(), y=rows["y"].tolist(), mode="markers", name=_esc(label),
-            marker={"color": color, "size": 8, "opacity": 0.85, "line": {"width": 0.5, "color": "white"}},
+            marker={"color": color, "size": 10, "opacity": 0.9, "line": {"width": 0.8, "color": "white"}},
             text=hover,
             customdata=[["document", "", "", "", str(d), "", ""] for d in rows["doc_id"]],
             hovertemplate="%{text}<extra></extra>",

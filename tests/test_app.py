@@ -75,7 +75,9 @@ def test_a_filter_change_changes_the_chart(sample_build, monkeypatch):
     after = _figure(at, "Mentions of each theme")
     assert [t["y"] for t in before["data"]] != [t["y"] for t in after["data"]]
     build = read_build(sample_build)
-    expected = tl.timeline(build.documents, build.mentions, kind="theme", granularity="month")
+    keys = tuple(tl.ranking(build.documents, build.mentions, kind="theme")["key"].head(dash._OVERVIEW_THEMES))
+    expected = tl.timeline(build.documents, build.mentions, kind="theme", keys=keys, granularity="month")
+    assert [t["name"] for t in after["data"]] == list(keys)
     for trace in after["data"]:
         rows = expected[expected["key"] == trace["name"]].sort_values("period")
         assert trace["y"] == rows["mentions"].tolist()
@@ -89,9 +91,14 @@ def test_granularity_and_organisation_filters(sample_build, monkeypatch):
     at.multiselect(key=K["organisations"]).set_value([top]).run()
     assert not at.exception
     fig = _figure(at, "Share of documents mentioning each theme, by year")
-    expected = tl.timeline(build.documents, build.mentions, kind="theme", granularity="year",
-                           filters=tl.Filters(organisations=(top,)))
-    assert sorted(t["name"] for t in fig["data"]) == sorted(expected["key"].unique())
+    filters = tl.Filters(organisations=(top,))
+    ranked = tl.ranking(build.documents, build.mentions, kind="theme", filters=filters)["key"]
+    keys = tuple(ranked.head(dash._OVERVIEW_THEMES))
+    assert [t["name"] for t in fig["data"]] == list(keys)
+    expected = tl.timeline(build.documents, build.mentions, kind="theme", keys=keys, granularity="year",
+                           filters=filters)
+    for trace in fig["data"]:
+        assert trace["y"] == expected[expected["key"] == trace["name"]].sort_values("period")["share_pct"].tolist()
     assert at.query_params["org"] == top and at.query_params["by"] == "year"
 
 

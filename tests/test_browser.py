@@ -14,6 +14,7 @@ pytestmark = pytest.mark.browser
 CHART = "[data-testid=stPlotlyChart] .js-plotly-plot"
 TIMEOUT = 60_000
 XSS_TEXT = (
+    "Statement <img src=x onerror=alert(1)> on the SCO\n\n"
     "Moscow, 16 May 2024\n\n"
     "Statement on the SCO <img src=x onerror=alert(1)> and multipolarity.\n"
     "<script>alert(2)</script> The BRICS partners [click](javascript:alert(3)) agreed.\n"
@@ -36,6 +37,13 @@ def xss_url(tmp_path_factory, chromium_path):
     run_build([folder / "inputs"], folder / "build")
     with serve_app(folder / "build") as url:
         yield url
+
+
+@pytest.fixture(autouse=True)
+def _patient_expect(chromium_path):
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=TIMEOUT)
 
 
 @pytest.fixture
@@ -82,7 +90,7 @@ def test_a_filter_change_updates_a_chart(page, sample_url):
 def test_a_download_delivers_the_csv(page, sample_url, sample_build):
     from analysis import timeline as tl
     from analysis.store import read_build
-    from dashboard.app import chart_csv
+    from dashboard.app import _OVERVIEW_THEMES, chart_csv
 
     _open(page, sample_url)
     with page.expect_download() as info:
@@ -95,7 +103,9 @@ def test_a_download_delivers_the_csv(page, sample_url, sample_build):
     assert header == ("period,period_end,period_label,key,mentions,documents_mentioning,documents_total,"
                       "words_total,share_pct,per_10k_words,partial")
     build = read_build(sample_build)
-    assert content == chart_csv(tl.timeline(build.documents, build.mentions, kind="theme", granularity="month"))
+    keys = tuple(tl.ranking(build.documents, build.mentions, kind="theme")["key"].head(_OVERVIEW_THEMES))
+    expected = tl.timeline(build.documents, build.mentions, kind="theme", keys=keys, granularity="month")
+    assert content == chart_csv(expected)
 
 
 def test_a_chart_selection_narrows_the_documents(page, sample_url):
@@ -104,16 +114,18 @@ def test_a_chart_selection_narrows_the_documents(page, sample_url):
     _open(page, sample_url)
     chip = page.get_by_text("Narrowed by chart selection:")
     expect(chip).to_have_count(0)
-    # Click the first marker of the first line of the theme timeline.
-    marker = page.locator(f"{CHART} .scatterlayer .trace .points path").first
-    marker.scroll_into_view_if_needed()
-    box = marker.bounding_box()
+    # Click the first bar of the "Top organisations" ranking: the documents mentioning that organisation.
+    bar = page.locator(f"{CHART} .barlayer .trace .point path").first
+    bar.scroll_into_view_if_needed()
+    box = bar.bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    expect(chip.first).to_be_visible()
+    expect(chip.first).to_contain_text(re.compile(r"organisation \S+ — [1-9]\d* documents?"))
+    n = int(re.search(r"— (\d+) document", chip.first.inner_text()).group(1))
     page.get_by_role("tab", name="Documents").click()
-    expect(page.get_by_text(re.compile(r"^Narrowed by chart selection: \d+ documents"))).to_be_visible()
+    expect(page.get_by_text(f"Narrowed by chart selection: {n} documents.")).to_be_visible()
     page.get_by_role("button", name="Clear").click()
     expect(chip).to_have_count(0)
+    expect(page.get_by_role("tab", name="Documents")).to_have_attribute("aria-selected", "true")
 
 
 def test_hostile_text_is_shown_as_text_and_runs_nothing(page, xss_url):
@@ -131,6 +143,13 @@ def test_hostile_text_is_shown_as_text_and_runs_nothing(page, xss_url):
     assert page.locator("img[src=x]").count() == 0
     assert page.locator("a[href^='javascript']").count() == 0
     page.get_by_role("tab", name="Topics").click()
-    page.wait_for_selector(CHART)
+    expect(page.locator(f"[role=tabpanel]:not([hidden]) {CHART}").first).to_be_visible()
+    # The document map's only point: its hover label shows the hostile title as text.
+    point = page.locator(f"[role=tabpanel]:not([hidden]) {CHART}").last.locator(".scatterlayer .points path")
+    point.first.scroll_into_view_if_needed()
+    box = point.first.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    expect(page.locator(".hoverlayer .hovertext").first).to_contain_text("Statement <img src=x onerror=alert(1)>")
+    assert page.locator("img[src=x]").count() == 0
     assert dialogs == []
 

@@ -125,7 +125,8 @@ def test_other_charts_do_not_mutate_input(tiny):
 def test_heatmap_values_equal_the_frame():
     df = _timeline_frame()
     trace = charts.heatmap_figure(df, "share", kind="organisation").to_dict()["data"][0]
-    assert list(trace["x"]) == ["January 2024", "February 2024", "March 2024"]
+    assert [pd.Timestamp(x) for x in trace["x"]] == list(pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01"]))
+    assert [c[2] for c in trace["customdata"][0]] == ["2024-01-01", "2024-02-01", "2024-03-01"]
     assert list(trace["y"]) == ["&lt;b&gt;NATO&lt;/b&gt;", "SCO"]  # sorted raw keys, escaped
     assert [list(r) for r in trace["z"]] == [[10.0, 20.0, 30.0], [50.0, 0.0, 25.0]]
 
@@ -134,6 +135,7 @@ def test_small_multiples_one_panel_per_key():
     fig = charts.small_multiples_figure(_timeline_frame(), "mentions", kind="theme", columns=1)
     assert len(fig.data) == 2
     assert [a.text for a in fig.layout.annotations] == ["&lt;b&gt;NATO&lt;/b&gt;", "SCO"]
+    assert fig.layout.title.text.endswith(": one panel per theme")
     assert fig.data[1].yaxis == "y2"
 
 
@@ -172,6 +174,12 @@ def test_color_map_is_deterministic_and_independent_of_order():
     assert a["BRICS"] == charts._PALETTES["organisation"][0]
 
 
+def test_color_map_ordered_keeps_the_given_order():
+    colors = charts.color_map(["SCO", "BRICS", "SCO", "NATO"], "organisation", ordered=True)
+    assert list(colors) == ["SCO", "BRICS", "NATO"]
+    assert colors["SCO"] == charts._PALETTES["organisation"][0]
+
+
 def test_the_same_key_has_the_same_colour_in_every_chart():
     colors = charts.color_map(["SCO", "<b>NATO</b>", "BRICS"], "organisation")
     line = charts.timeline_figure(_timeline_frame(), "share", kind="organisation", colors=colors)
@@ -185,9 +193,10 @@ def test_the_same_key_has_the_same_colour_in_every_chart():
 
 
 def test_color_map_cycles_palette_for_many_keys():
-    keys = [f"K{i:02d}" for i in range(25)]
+    keys = [f"K{i:02d}" for i in range(35)]
     colors = charts.color_map(keys, "theme")
-    assert colors["K00"] == colors["K10"]
+    assert colors["K00"] == colors["K30"]
+    assert len({colors[k] for k in keys[:30]}) == 30
 
 
 def test_timeline_from_analysis_is_drawn_as_is(tiny):

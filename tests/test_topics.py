@@ -1,0 +1,228 @@
+"""Tests for analysis.topics: TopicModel clusters, labels, map coordinates and edge cases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import sparse
+
+from analysis.topics import BOILERPLATE_WORDS, RUSSIAN_STOP_WORDS, STOP_WORDS, TopicModel, _c_tf_idf
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+CORPORA = SHARED / "corpora"
+
+SPACE = [
+    "The rocket launch carried a satellite into orbit around the planet.",
+    "Astronauts aboard the orbital station repaired the satellite antenna.",
+    "A new rocket engine was tested before the launch to orbit.",
+    "The space agency plans a crewed mission to the lunar orbit.",
+    "Satellite images from orbit show the planet's polar ice.",
+    "The lunar lander and its rocket reached orbit after launch.",
+]
+FOOD = [
+    "Bake the bread dough in a hot oven until the crust is golden.",
+    "The soup recipe needs fresh tomatoes, garlic and olive oil.",
+    "Knead the dough, let the bread rise, then bake it in the oven.",
+    "Add garlic and basil to the tomato sauce and simmer the soup.",
+    "The baker sells fresh bread and pastry from a wood oven.",
+    "Olive oil, garlic and tomatoes make a simple pasta sauce recipe.",
+]
+RUSSIAN = [
+    "Саммит ШОС в Астане обсудил вопросы безопасности и сотрудничества в Евразии.",
+    "Министры иностранных дел ШОС обсудили безопасность и сотрудничество в регионе.",
+    "На саммите ШОС лидеры подписали декларацию о безопасности в Евразии.",
+    "Урожай пшеницы в этом году вырос, фермеры собрали зерно раньше срока.",
+    "Фермеры продают зерно и пшеницу на экспорт после богатого урожая.",
+    "Урожай зерна и пшеницы позволил фермерам увеличить экспорт.",
+]
+
+
+def make_docs(texts: list[str], language: str = "en") -> pd.DataFrame:
+    return pd.DataFrame({"doc_id": [f"d{i}" for i in range(len(texts))], "text": texts, "language": language})
+
+
+def fitted(texts, **kwargs) -> TopicModel:
+    return TopicModel(**kwargs).fit(make_docs(texts))
+
+
+def test_two_obvious_topics_are_separated_and_labelled():
+    model = fitted(SPACE + FOOD, n_clusters=2)
+    labels = model.labels_
+    assert len(set(labels[:6])) == 1 and len(set(labels[6:])) == 1
+    assert labels[0] != labels[6]
+    assert model.n_clusters_ == 2
+    terms = dict(zip(model.clusters_["cluster_id"], model.clusters_["top_terms"], strict=True))
+    assert {"orbit", "rocket", "satellite", "launch"} & set(terms[labels[0]][:3])
+    assert {"bread", "oven", "garlic", "dough"} & set(terms[labels[6]][:3])
+    assert model.silhouette_ is not None and -1 <= model.silhouette_ <= 1
+
+
+def test_outputs_have_the_documented_shapes_and_types():
+    model = fitted(SPACE + FOOD, n_clusters=2, n_terms=4)
+    assert model.labels_.shape == (12,) and model.labels_.dtype == np.int64
+    assert model.coords_.shape == (12, 2) and np.isfinite(model.coords_).all()
+    assert list(model.clusters_.columns) == ["cluster_id", "label", "top_terms", "size"]
+    assert model.clusters_["cluster_id"].tolist() == [0, 1]
+    assert model.clusters_["size"].sum() == 12
+    for label, terms in zip(model.clusters_["label"], model.clusters_["top_terms"], strict=True):
+        assert len(terms) == 4
+        assert label == " · ".join(terms[:3])
+
+
+def test_cluster_ids_are_ordered_by_size():
+    model = fitted(SPACE + FOOD[0:6:2], n_clusters=2)  # the bread-and-oven recipes
+    sizes = model.clusters_["size"].tolist()
+    assert sizes == sorted(sizes, reverse=True)
+    assert sizes == [6, 3]
+    assert (model.labels_[:6] == 0).all()
+
+
+def test_fitting_twice_gives_identical_results():
+    docs = make_docs(SPACE + FOOD + RUSSIAN)
+    first, second = TopicModel(random_state=3).fit(docs), TopicModel(random_state=3).fit(docs)
+    np.testing.assert_array_equal(first.labels_, second.labels_)
+    np.testing.assert_array_equal(first.coords_, second.coords_)
+    pd.testing.assert_frame_equal(first.clusters_, second.clusters_)
+    assert first.n_clusters_ == second.n_clusters_
+    assert first.silhouette_ == second.silhouette_
+
+
+@pytest.mark.parametrize("n_clusters", [1, 2, 3, 5])
+def test_n_clusters_override(n_clusters):
+    model = fitted(SPACE + FOOD, n_clusters=n_clusters)
+    assert model.n_clusters_ == n_clusters
+    assert sorted(set(model.labels_)) == list(range(n_clusters))
+    assert len(model.clusters_) == n_clusters
+    assert (model.silhouette_ is None) == (n_clusters == 1)
+
+
+def test_n_clusters_larger_than_corpus_is_capped():
+    model = fitted(SPACE[:3], n_clusters=10)
+    assert model.n_clusters_ == 3
+
+
+def test_automatic_k_stays_within_k_range():
+    model = fitted(SPACE + FOOD + RUSSIAN, k_range=(2, 4))
+    assert 2 <= model.n_clusters_ <= 4
+
+
+@pytest.mark.parametrize(
+    ("texts", "n_clusters", "labels"),
+    [
+        ([], None, []),
+        (["The rocket reached orbit with a satellite."], None, [0]),
+        (["The rocket reached orbit with a satellite.", "Bake bread dough in the oven."], None, [0, 0]),
+        (["The rocket reached orbit with a satellite.", "Bake bread dough in the oven."], 2, None),
+        (["", "   ", "2024 10 05"], None, [-1, -1, -1]),
+        (["The rocket reached orbit.", "", "Photo"], None, [0, -1, -1]),
+        (["the and of", "и в на"], None, [-1, -1]),
+    ],
+)
+def test_tiny_and_empty_corpora(texts, n_clusters, labels):
+    model = fitted(texts, n_clusters=n_clusters)
+    assert model.labels_.shape == (len(texts),)
+    assert model.coords_.shape == (len(texts), 2)
+    if labels is not None:
+        assert model.labels_.tolist() == labels
+    else:
+        assert sorted(model.labels_.tolist()) == [0, 1]
+    assert model.n_clusters_ == len(set(model.labels_) - {-1})
+    assert len(model.clusters_) == model.n_clusters_
+    assert model.clusters_["size"].sum() == (model.labels_ >= 0).sum()
+    assert np.isnan(model.coords_[model.labels_ == -1]).all()
+    assert np.isfinite(model.coords_[model.labels_ >= 0]).all()
+
+
+def test_empty_corpus_gives_empty_outputs_with_columns():
+    model = TopicModel().fit(make_docs([]))
+    assert model.n_clusters_ == 0 and model.silhouette_ is None
+    assert list(model.clusters_.columns) == ["cluster_id", "label", "top_terms", "size"]
+    assert model.coords_.shape == (0, 2)
+
+
+def test_stop_words_numbers_and_boilerplate_never_become_terms():
+    texts = [
+        f"{text} Forwarded from the channel. Read full text. Photo, video, 100500 subscribers, 2024. "
+        "Это было и будет так, что мы все здесь."
+        for text in SPACE + FOOD
+    ]
+    model = fitted(texts, n_clusters=2, n_terms=20)
+    terms = {t for terms in model.clusters_["top_terms"] for t in terms}
+    assert not terms & STOP_WORDS
+    assert not {t for t in terms if any(c.isdigit() for c in t)}
+    assert not terms & {"forwarded", "read", "full", "photo", "video", "subscribers", "channel"}
+
+
+def test_russian_clusters_have_russian_content_terms():
+    model = fitted(RUSSIAN, n_clusters=2)
+    terms = {t for terms in model.clusters_["top_terms"] for t in terms}
+    assert terms & {"шос", "безопасности", "пшеницы", "урожай", "зерно", "фермеры"}
+    assert not terms & RUSSIAN_STOP_WORDS
+    assert (model.labels_[:3] == model.labels_[0]).all() and (model.labels_[3:] == model.labels_[3]).all()
+
+
+def test_stop_word_lists_have_the_expected_size():
+    assert len(RUSSIAN_STOP_WORDS) >= 150
+    assert {"telegram", "forwarded", "subscribers", "view", "media"} <= BOILERPLATE_WORDS
+
+
+def test_c_tf_idf_prefers_distinctive_terms_over_frequent_ones():
+    # Columns: report, orbit, bread. "report" is the most frequent term of both clusters.
+    counts = sparse.csr_matrix(np.array([[2, 1, 0], [2, 2, 0], [2, 0, 1], [2, 0, 2]], dtype=np.float32))
+    scores = _c_tf_idf(counts, np.array([0, 0, 1, 1]), 2)
+    assert scores.shape == (2, 3)
+    assert scores[0].argmax() == 1 and scores[1].argmax() == 2
+    # BERTopic's formula, by hand for cluster 0: tf / words * log(1 + A / f).
+    average = (7 + 7) / 2
+    assert scores[0, 0] == pytest.approx(4 / 7 * np.log1p(average / 8))
+    assert scores[0, 1] == pytest.approx(3 / 7 * np.log1p(average / 3))
+    assert scores[0, 2] == 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (
+            {"n_clusters": 0},
+            r"The 'n_clusters' parameter of TopicModel must be an integer >= 1 or None; got 0",
+        ),
+        ({"n_clusters": 2.5}, r"The 'n_clusters' parameter of TopicModel must be an integer >= 1 or None"),
+        (
+            {"k_range": (1, 5)},
+            r"The 'k_range' parameter of TopicModel must be a pair of integers \(low, high\)",
+        ),
+        ({"k_range": (6, 3)}, r"2 <= low <= high; got \(6, 3\) instead"),
+        ({"n_terms": 0}, r"The 'n_terms' parameter of TopicModel must be an integer >= 1; got 0"),
+        ({"min_df": -1}, r"The 'min_df' parameter of TopicModel must be an integer >= 1; got -1"),
+    ],
+)
+def test_bad_parameters_are_rejected_at_fit(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        TopicModel(**kwargs).fit(make_docs(SPACE))
+
+
+def test_missing_columns_are_named():
+    with pytest.raises(ValueError, match=r"TopicModel.fit needs the columns .*\['language'\] are missing"):
+        TopicModel().fit(pd.DataFrame({"doc_id": ["a"], "text": ["x"]}))
+
+
+@pytest.mark.corpora
+def test_clusters_follow_the_source_on_un_speeches_and_kremlin_news():
+    ungdc = CORPORA / "ungdc" / "txt"
+    kremlin = CORPORA / "kremlin_en" / "kremlin_putin_en.csv"
+    if not ungdc.is_dir() or not kremlin.is_file():
+        pytest.skip(f"../shared/corpora not found: expected {ungdc} and {kremlin}")
+    from sklearn.metrics import adjusted_rand_score
+
+    speeches = sorted(
+        p for p in ungdc.glob("*/*.txt") if p.name[:4] in {"RUS_", "USA_", "GBR_", "FRA_", "CHN_"}
+    )
+    speeches = speeches[:: max(1, len(speeches) // 150)][:150]
+    news = pd.read_csv(kremlin).dropna(subset=["body"]).head(150)["body"].tolist()
+    texts = [p.read_text(encoding="utf-8", errors="replace") for p in speeches] + news
+    truth = [0] * len(speeches) + [1] * len(news)
+    model = TopicModel(n_clusters=2).fit(make_docs(texts))
+    assert adjusted_rand_score(truth, model.labels_) >= 0.8
