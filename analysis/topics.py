@@ -59,6 +59,16 @@ _N_INIT = 3
 _N_INIT_SMALL = 10
 _SMALL_FOR_KMEANS = 1000
 _MAX_DIMENSIONS = 100
+# Silhouette on TF-IDF favours the fewest clusters; on a large corpus two or three clusters say little, so
+# the automatic search starts higher as the corpus grows: (documents below, k_range).
+_AUTO_K_RANGES = ((200, (2, 12)), (2000, (4, 16)), (None, (6, 20)))
+
+
+def _auto_k_range(n_docs: int) -> tuple[int, int]:
+    for limit, k_range in _AUTO_K_RANGES:
+        if limit is None or n_docs < limit:
+            return k_range
+    raise AssertionError("unreachable")
 _CLUSTER_COLUMNS = ("cluster_id", "label", "top_terms", "size")
 
 
@@ -149,6 +159,8 @@ class TopicModel:
     Arguments:
         n_clusters: the number of clusters, or None to choose it within ``k_range``.
         k_range: (smallest, largest) number of clusters to try; capped at the number of documents minus 1.
+            None (the default) scales with the corpus: (2, 12) under 200 documents, (4, 16) under 2,000,
+            (6, 20) above.
         random_state: seed for the SVD, KMeans and the silhouette sample.
         max_features: the largest vocabulary kept (most frequent terms).
         n_terms: number of ``top_terms`` per cluster.
@@ -169,7 +181,7 @@ class TopicModel:
         self,
         n_clusters: int | None = None,
         *,
-        k_range: tuple[int, int] = (2, 12),
+        k_range: tuple[int, int] | None = None,
         random_state: int = 0,
         max_features: int = 50_000,
         n_terms: int = 10,
@@ -189,7 +201,7 @@ class TopicModel:
         _check_int("min_df", self.min_df, 1)
         _check_int("random_state", self.random_state, 0)
         k_range = self.k_range
-        if (
+        if k_range is not None and (
             not isinstance(k_range, (tuple, list))
             or len(k_range) != 2
             or not all(isinstance(k, numbers.Integral) and not isinstance(k, bool) for k in k_range)
@@ -318,7 +330,8 @@ class TopicModel:
         if self.n_clusters is not None:
             k = min(self.n_clusters, n_valid)
         else:
-            candidates = list(range(self.k_range[0], min(self.k_range[1], n_valid - 1) + 1))
+            low, high = self.k_range or _auto_k_range(n_valid)
+            candidates = list(range(low, min(high, n_valid - 1) + 1))
             if not candidates:
                 return np.zeros(n_valid, dtype=np.int64)
             sample = self._sample(n_valid)

@@ -226,3 +226,10 @@ def test_clusters_follow_the_source_on_un_speeches_and_kremlin_news():
     truth = [0] * len(speeches) + [1] * len(news)
     model = TopicModel(n_clusters=2).fit(make_docs(texts))
     assert adjusted_rand_score(truth, model.labels_) >= 0.8
+
+
+@pytest.mark.parametrize(("n_docs", "expected"), [(1, (2, 12)), (199, (2, 12)), (200, (4, 16)), (11000, (6, 20))])
+def test_automatic_k_range_grows_with_the_corpus(n_docs, expected):
+    from analysis.topics import _auto_k_range
+
+    assert _auto_k_range(n_docs) == expected
