@@ -148,12 +148,18 @@ def _colors(build: Build) -> dict[str, dict[str, str]]:
     return out
 
 
-def _cluster_colors(build: Build) -> dict[str, str]:
+def _cluster_labels(build: Build) -> pd.DataFrame:
+    """cluster_id, label: the clusters' labels as the cluster timeline names them (unique), by cluster id."""
     from analysis.timeline import cluster_mentions
 
-    keys = cluster_mentions(build.documents.iloc[0:0], build.clusters)["key"]
-    labels = set(keys) | {str(v) for v in build.clusters["label"]}
-    return charts.color_map(labels, "cluster")
+    ids = sorted(int(c) for c in build.clusters["cluster_id"])
+    one_each = pd.DataFrame({"doc_id": [str(c) for c in ids], "cluster_id": ids})
+    keys = cluster_mentions(one_each, build.clusters)["key"].astype(str).tolist()
+    return pd.DataFrame({"cluster_id": ids, "label": keys})
+
+
+def _cluster_colors(labels: pd.DataFrame) -> dict[str, str]:
+    return charts.color_map(labels["label"], "cluster", ordered=True)
 
 
 # ----------------------------------------------------------------------------------- build choice
@@ -321,7 +327,10 @@ def _overview(build: Build, view: fl.View, colors) -> None:
     s = data.analysis_table(build, "summary", filters=view.filters)
     c1, c2, c3, c4 = st.columns([1, 2, 1, 1])
     c1.metric("Documents", f"{s['documents']:,}", help="Documents that pass the filters.")
-    span = (f"{s['first_date']:%b %Y} – {s['last_date']:%b %Y}" if s["first_date"] else "no dates")
+    span = "no dates"
+    if s["first_date"]:
+        first, last = f"{s['first_date']:%b %Y}", f"{s['last_date']:%b %Y}"
+        span = first if first == last else f"{first} – {last}"
     c2.metric("Date span", span, help="First and last date among the filtered documents.")
     c3.metric("Undated documents", f"{s['undated']:,}", help="Left out of timelines: no date could be found.")
     c4.metric("Sources", f"{s['sources']:,}", help="Input files the filtered documents came from.")
@@ -370,7 +379,8 @@ def _timeline_notes(df: pd.DataFrame, note: str = "") -> None:
     if "partial" in df and df["partial"].any():
         notes.append("open markers: periods only partly covered")
     if notes:
-        st.caption("; ".join(notes) + ".")
+        text = "; ".join(notes) + "."
+        st.caption(text[0].upper() + text[1:])
 
 
 def _themes(build: Build, view: fl.View, colors) -> None:
@@ -442,7 +452,8 @@ def _topics(build: Build, view: fl.View) -> None:
                  column_config={"cluster_id": "Cluster", "label": "Label", "top_terms": "Top terms",
                                 "size": st.column_config.NumberColumn("Documents", help="in the whole build")})
     _downloads(clusters, "topic-clusters", "topics_clusters", build, view)
-    ccolors = _cluster_colors(build)
+    labels = _cluster_labels(build)
+    ccolors = _cluster_colors(labels)
     df = data.analysis_table(build, "timeline", kind="cluster", granularity=view.granularity,
                              filters=view.filters)
     if df.empty:
@@ -456,7 +467,7 @@ def _topics(build: Build, view: fl.View) -> None:
         _empty(build, view)
         return
     points = docs[["doc_id", "title", "date", "source", "cluster_id", "x", "y"]]
-    fig = charts.document_map_figure(points, build.clusters, colors=ccolors)
+    fig = charts.document_map_figure(points, labels, colors=ccolors)
     st.caption("Each point is a document; nearby points use similar words. Select points to read them.")
     _chart(fig, points, "document-map", "topics_map", build, view)
 
@@ -563,7 +574,9 @@ def main() -> None:
 
     st.title("Diplomatic Themes")
     desc = view.filters.describe()
-    st.caption(_escape_md(f"{len(build.documents):,} documents in this build" + (f" · filters: {desc}" if desc else "")))
+    n = len(build.documents)
+    st.caption(_escape_md(f"{n:,} document{'s' if n != 1 else ''} in this build"
+                          + (f" · filters: {desc}" if desc else "")))
     # One container always stands here, so the notices above the tabs never shift the tabs' place on the
     # page (which would reset the tab the reader is on).
     with st.container():

@@ -242,6 +242,7 @@ def timeline_figure(
         fig.add_trace(trace)
     _layout(fig, title or auto_title, xtitle="Period", ytitle=unit.capitalize())
     _time_axis(fig, granularity, data["period"].nunique())
+    fig.update_yaxes(rangemode="tozero")
     fig.update_layout(hovermode="closest")
     return fig
 

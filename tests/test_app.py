@@ -228,3 +228,14 @@ def test_uploads_are_built(tmp_path):
     assert len(build.documents) == 1
     assert build.documents["source"].iloc[0] == "note.txt"
     assert Path(build.path).is_relative_to(tmp_path)
+
+
+def test_a_missing_default_build_is_built_from_the_sample(tmp_path, monkeypatch):
+    monkeypatch.delenv("DT_DATA", raising=False)
+    monkeypatch.setattr(data, "DEFAULT_BUILD", tmp_path / "build" / "sample")
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert (tmp_path / "build" / "sample" / "manifest.json").exists()
+    labels = [getattr(child, "label", None) for child in at.main.children.values()]
+    assert "Sample corpus built" in labels, labels
+    assert int(at.metric[0].value) > 0

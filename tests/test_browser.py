@@ -153,3 +153,18 @@ def test_hostile_text_is_shown_as_text_and_runs_nothing(page, xss_url):
     assert page.locator("img[src=x]").count() == 0
     assert dialogs == []
 
+
+
+def test_an_upload_is_built_and_opened(page, sample_url, tmp_path):
+    from playwright.sync_api import expect
+
+    note = tmp_path / "statement.txt"
+    note.write_text("Moscow, 16 May 2024\n\nThe SCO and BRICS discussed multipolarity.\n", encoding="utf-8")
+    (tmp_path / "empty.bin").write_bytes(b"\x00\x01\x02" * 10)
+    _open(page, sample_url)
+    page.get_by_text("Open your own files").click()
+    page.locator("input[type=file]").set_input_files([str(note), str(tmp_path / "empty.bin")])
+    page.get_by_role("button", name="Build and open").click()
+    expect(page.get_by_text("Your files were built")).to_be_visible()
+    expect(page.get_by_text("1 document in this build")).to_be_visible()
+    expect(page.locator(".gtitle").first).to_have_text(re.compile(r"^Share of documents mentioning each theme"))
