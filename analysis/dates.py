@@ -628,6 +628,21 @@ def _gap(before: DateHit, after: DateHit) -> DateHit | None:
     return DateHit(a.year, None, None, "year", "inferred")
 
 
+def _drop_backward_outliers(own: list[DateHit | None]) -> list[DateHit | None]:
+    """Posts run forward: a full date more than a year before the previous dated post and before the next
+    one too is a date the post merely opens or closes with ("… the events of 12 March 2001"), not its own."""
+    full = [(i, h.as_date()) for i, h in enumerate(own) if h is not None and h.year is not None]
+    out = list(own)
+    for n, (i, date) in enumerate(full):
+        if date is None:
+            continue
+        prev = next((d for j, d in reversed(full[:n]) if d is not None and out[j] is not None), None)
+        nxt = next((d for _, d in full[n + 1 :] if d is not None), None)
+        if prev is not None and (prev - date).days > 366 and (nxt is None or nxt > date):
+            out[i] = None
+    return out
+
+
 def infer_sequence(hits: Sequence[DateHit | None], *, today: dt.date | None = None) -> list[DateHit | None]:
     """Complete the dates of the posts of one dump, in order, from their dated neighbours.
 
@@ -656,6 +671,7 @@ def infer_sequence(hits: Sequence[DateHit | None], *, today: dt.date | None = No
             )
         keep = h is not None and h.role != "body" and _valid(h.year, h.month, h.day, today)
         own.append(h if keep else None)
+    own = _drop_backward_outliers(own)
 
     out = list(own)
     for i, h in enumerate(own):

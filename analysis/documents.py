@@ -21,9 +21,11 @@ DOCUMENT_COLUMNS = [
     "n_words", "duplicate_of", "cluster_id", "url", "format", "date_surface",
 ]
 
-_WORD = re.compile(r"\w+")
 _SPACE = re.compile(r"\s+")
 _TITLE_MAX = 200
+_TITLE_WORD = re.compile(r"[^\W\d_]{2,}")
+# Emoji, flags, bullets and other symbols that open many channel posts, but not a hashtag's "#".
+_LEADING_SYMBOLS = re.compile(r"^[^\w#\"'«“(\[]+")
 
 
 def _doc_id(source: str, seq: int, text: str) -> str:
@@ -31,12 +33,27 @@ def _doc_id(source: str, seq: int, text: str) -> str:
     return digest.hexdigest()[:16]
 
 
+def _text_key(text: str) -> str:
+    """Texts that differ only in case and runs of whitespace share this key (for ``duplicate_of``)."""
+    return hashlib.sha1(" ".join(text.split()).casefold().encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def _title(text: str) -> str | None:
+    """The first line that reads like a headline: three words or more, so that a bare date ("17 March
+    201712:11"), a hashtag or a menu item ("All news") is passed over; leading emoji and bullets dropped."""
+    fallback = None
     for line in text.splitlines():
-        line = _SPACE.sub(" ", line).strip()
-        if len(line) >= 3:
-            return line if len(line) <= _TITLE_MAX else line[: _TITLE_MAX - 1].rstrip() + "…"
-    return None
+        line = _LEADING_SYMBOLS.sub("", _SPACE.sub(" ", line).strip())
+        if not line:
+            continue
+        fallback = fallback or line
+        if len(_TITLE_WORD.findall(line)) >= 3:
+            return _shorten(line)
+    return _shorten(fallback) if fallback else None
+
+
+def _shorten(line: str) -> str:
+    return line if len(line) <= _TITLE_MAX else line[: _TITLE_MAX - 1].rstrip() + "…"
 
 
 def _header_only(hit: DateHit | None) -> DateHit | None:
@@ -84,10 +101,11 @@ def document_rows(record: Record, *, dayfirst: bool = True, today: dt.date | Non
                 "date_method": hit.method if date else None,
                 "language": detect_language(post),
                 "text": post,
-                "n_words": len(_WORD.findall(post)),
+                "n_words": len(post.split()),
                 "url": record.url,
                 "format": record.format,
                 "date_surface": (hit.surface or None) if date else None,
+                "text_key": _text_key(post),
             }
         )
     return rows
@@ -99,14 +117,14 @@ def build_documents(rows: Iterable[dict]) -> pd.DataFrame:
     ``duplicate_of`` is the ``doc_id`` of the first earlier document whose text is the same (ignoring case
     and runs of whitespace); ``cluster_id`` starts at -1 (the topic model fills it).
     """
-    docs = pd.DataFrame(list(rows), columns=[c for c in DOCUMENT_COLUMNS if c not in ("duplicate_of", "cluster_id")])
+    columns = [c for c in DOCUMENT_COLUMNS if c not in ("duplicate_of", "cluster_id")] + ["text_key"]
+    docs = pd.DataFrame(list(rows), columns=columns)
     if docs.empty:
-        docs = pd.DataFrame({c: pd.Series(dtype=object) for c in DOCUMENT_COLUMNS})
+        docs = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
     docs["date"] = pd.to_datetime(docs["date"])
     docs["seq"] = docs["seq"].astype("int64")
     docs["n_words"] = docs["n_words"].astype("int64")
-    norm = docs["text"].map(lambda t: _SPACE.sub(" ", t).strip().casefold())
-    first = docs.groupby(norm, sort=False)["doc_id"].transform("first")
+    first = docs.groupby("text_key", sort=False)["doc_id"].transform("first")
     docs["duplicate_of"] = first.where(first != docs["doc_id"], None).astype(object)
     docs["duplicate_of"] = docs["duplicate_of"].where(docs["duplicate_of"].notna(), None)
     docs["cluster_id"] = -1

@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import multiprocessing as mp
 import os
 import platform
 import resource
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from functools import partial
 from importlib import metadata
 from pathlib import Path
 
@@ -52,49 +52,63 @@ def _workers(requested: int | None) -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
-def _rows_for_chunk(records, dayfirst, today):
+# Data the worker processes inherit by fork, so that only row ranges and results cross process boundaries.
+_SHARED: dict = {}
+
+
+def _rows_for_range(bounds: tuple[int, int]) -> list[dict]:
+    records, dayfirst, today = _SHARED["records"], _SHARED["dayfirst"], _SHARED["today"]
     rows = []
-    for record in records:
+    for record in records[bounds[0] : bounds[1]]:
         rows.extend(document_rows(record, dayfirst=dayfirst, today=today))
     return rows
 
 
-def _chunks(seq: Sequence, n: int) -> list[Sequence]:
-    size = max(1, -(-len(seq) // n))
-    return [seq[i : i + size] for i in range(0, len(seq), size)]
+def _mentions_for_range(bounds: tuple[int, int]) -> pd.DataFrame:
+    return find_mentions(_SHARED["documents"].iloc[bounds[0] : bounds[1]], _SHARED["lexicon"])
+
+
+def _ranges(n: int, size: int) -> list[tuple[int, int]]:
+    return [(i, min(n, i + size)) for i in range(0, n, size)]
+
+
+def _parallel(fn, n_items: int, chunk: int, workers: int, shared: dict, message: str,
+              progress: Progress | None) -> list:
+    """``fn`` over consecutive ranges of ``n_items`` items, in order, on ``workers`` forked processes."""
+    ranges = _ranges(n_items, chunk)
+    _SHARED.update(shared)
+    try:
+        if workers == 1 or n_items < _PARALLEL_MIN_RECORDS or "fork" not in mp.get_all_start_methods():
+            pool, results = None, map(fn, ranges)
+        else:
+            pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"))
+            results = pool.map(fn, ranges)
+        out = []
+        for i, part in enumerate(results):
+            out.append(part)
+            if progress:
+                progress(message, (i + 1) / len(ranges))
+        if pool is not None:
+            pool.shutdown()
+        return out
+    finally:
+        _SHARED.clear()
 
 
 def _document_stage(records, *, dayfirst, today, workers, progress: Progress | None) -> pd.DataFrame:
-    if workers == 1 or len(records) < _PARALLEL_MIN_RECORDS:
-        rows = []
-        for i, record in enumerate(records):
-            rows.extend(document_rows(record, dayfirst=dayfirst, today=today))
-            if progress and i % 200 == 0:
-                progress("Splitting and dating documents", i / max(1, len(records)))
-        return build_documents(rows)
-    pieces = _chunks(records, workers * 8)
-    rows = []
-    with ProcessPoolExecutor(workers) as pool:
-        fn = partial(_rows_for_chunk, dayfirst=dayfirst, today=today)
-        for i, chunk_rows in enumerate(pool.map(fn, pieces)):
-            rows.extend(chunk_rows)
-            if progress:
-                progress("Splitting and dating documents", (i + 1) / len(pieces))
-    return build_documents(rows)
+    parts = _parallel(_rows_for_range, len(records), 100, workers,
+                      {"records": records, "dayfirst": dayfirst, "today": today},
+                      "Splitting and dating documents", progress)
+    return build_documents(row for part in parts for row in part)
 
 
 def _mention_stage(documents, lexicon: Lexicon, *, workers, progress: Progress | None) -> pd.DataFrame:
     frame = documents[["doc_id", "text"]]
-    if workers == 1 or len(frame) < _PARALLEL_MIN_RECORDS:
+    parts = _parallel(_mentions_for_range, len(frame), 250, workers, {"documents": frame, "lexicon": lexicon},
+                      "Finding theme and organisation mentions", progress)
+    if not parts:
         return find_mentions(frame, lexicon)
-    pieces = [frame.iloc[i : i + 500] for i in range(0, len(frame), 500)]
-    out = []
-    with ProcessPoolExecutor(workers) as pool:
-        for i, part in enumerate(pool.map(find_mentions, pieces, [lexicon] * len(pieces))):
-            out.append(part)
-            if progress:
-                progress("Finding theme and organisation mentions", (i + 1) / len(pieces))
-    return pd.concat(out, ignore_index=True)
+    return pd.concat(parts, ignore_index=True)
 
 
 def _versions() -> dict:

@@ -481,3 +481,14 @@ def test_infer_sequence_properties(hits):
     for h in out:
         _check(h)
         assert h is None or h.year is not None
+
+
+def test_infer_sequence_drops_a_date_far_behind_its_neighbours():
+    hits = [
+        DateHit(2024, 5, 20, "day", "text"),
+        DateHit(2001, 3, 12, "day", "text"),  # a post opening with a historical date
+        DateHit(None, 5, 21, "day", "text"),
+    ]
+    out = infer_sequence(hits, today=dt.date(2026, 1, 1))
+    assert out[1] is not None and out[1].as_date() == dt.date(2024, 5, 1)  # between May 20 and May 21: month
+    assert out[2].as_date() == dt.date(2024, 5, 21)

@@ -1,0 +1,105 @@
+"""Tests for analysis.documents: records -> the documents table."""
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from analysis.documents import DOCUMENT_COLUMNS, _title, build_documents, document_rows
+from analysis.records import DateHit, Record
+
+TODAY = dt.date(2026, 1, 1)
+
+
+def _docs(*records):
+    rows = [row for record in records for row in document_rows(record, today=TODAY)]
+    return build_documents(rows)
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        ("17 March 201712:11\n\nForeign Minister Sergey Lavrov's opening remarks at a meeting", "Foreign Minister Sergey Lavrov's opening remarks at a meeting"),
+        ("All news\n\nRussia FM: Role of Alliance of Civilizations grows", "Russia FM: Role of Alliance of Civilizations grows"),
+        ("#FamilyPhoto\n\n📸 Heads of delegations took part", "Heads of delegations took part"),
+        ("🇷🇺🇨🇳 Russia's President met President of China", "Russia's President met President of China"),
+        ("«Цитата» министра иностранных дел", "«Цитата» министра иностранных дел"),
+        ("Short", "Short"),
+        ("   \n\n  ", None),
+        ("word " * 100, ("word " * 100).strip()[:199].rstrip() + "…"),
+    ],
+)
+def test_title(text, title):
+    assert _title(text) == title
+
+
+def test_columns_and_types():
+    docs = _docs(Record("a.txt", "3 July 2024\n\nThe SCO summit opened in Astana today.", "text", segmentable=True))
+    assert list(docs.columns) == DOCUMENT_COLUMNS
+    row = docs.iloc[0]
+    assert (row["date"], row["date_precision"], row["date_method"]) == (pd.Timestamp("2024-07-03"), "day", "text")
+    assert row["n_words"] == 10 and row["cluster_id"] == -1 and row["duplicate_of"] is None
+    assert row["language"] == "en"
+
+
+def test_metadata_date_wins_over_text():
+    meta = DateHit(2021, 10, 3, "day", "metadata")
+    docs = _docs(Record("k.csv", "3 July 2024\n\nText of the item.", "table", seq=4, date=meta))
+    assert docs.iloc[0]["date"] == pd.Timestamp("2021-10-03")
+    assert docs.iloc[0]["date_method"] == "metadata"
+    assert docs.iloc[0]["seq"] == 4
+
+
+def test_path_gives_the_year_when_the_text_has_none():
+    record = Record("USA_25_1970.txt", "Mr. President, allow me to congratulate you.", "text", segmentable=True,
+                    extra={"path": "Session 25 - 1970/USA_25_1970.txt"})
+    row = _docs(record).iloc[0]
+    assert (row["date"], row["date_precision"], row["date_method"]) == (pd.Timestamp("1970-01-01"), "year", "path")
+
+
+def test_lone_yearless_date_gives_no_date():
+    row = _docs(Record("tass.txt", "MOSCOW, October 26. /TASS/. Russia will strengthen ties.", "text",
+                       segmentable=True)).iloc[0]
+    assert pd.isna(row["date"]) and row["date_precision"] is None and row["date_method"] is None
+
+
+def test_duplicates_ignore_case_and_whitespace_and_point_to_the_first():
+    docs = _docs(
+        Record("a.txt", "The SCO met.\nIn Astana.", "text"),
+        Record("b.txt", "the sco met. in   astana.", "text"),
+        Record("c.txt", "Something else entirely.", "text"),
+    )
+    assert docs["duplicate_of"].tolist() == [None, docs["doc_id"][0], None]
+
+
+def test_ids_are_stable_and_depend_on_content():
+    a = _docs(Record("a.txt", "Text one.", "text"))["doc_id"][0]
+    b = _docs(Record("a.txt", "Text one.", "text"))["doc_id"][0]
+    c = _docs(Record("a.txt", "Text two.", "text"))["doc_id"][0]
+    assert a == b != c
+
+
+def test_dump_posts_are_dated_from_their_headers_and_neighbours():
+    dump = "\n".join(
+        [
+            "Channel",
+            "Forwarded from Ministry",
+            "The minister met colleagues (Astana, May 20, 2024)",
+            "Forwarded from Ministry",
+            "📍 Astana, May 21",
+            "Forwarded from Ministry",
+            "Undated remarks on cooperation, mentioning events of 12 March 2001 in passing.",
+            "Forwarded from Ministry",
+            "📍 Astana, May 21",
+        ]
+    )
+    docs = _docs(Record("dump.txt", dump, "text", segmentable=True))
+    assert docs["seq"].tolist() == [0, 1, 2, 3]
+    assert docs["date"].dt.date.tolist() == [dt.date(2024, 5, 20), dt.date(2024, 5, 21), dt.date(2024, 5, 21),
+                                           dt.date(2024, 5, 21)]
+    assert docs["date_method"].tolist() == ["text", "inferred", "inferred", "inferred"]
+
+
+def test_empty_input_gives_an_empty_table_with_the_columns():
+    docs = build_documents([])
+    assert docs.empty and list(docs.columns) == DOCUMENT_COLUMNS
