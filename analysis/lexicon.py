@@ -58,9 +58,10 @@ class LexiconError(ValueError):
 class Entry:
     """One theme or organisation with the patterns that find it.
 
-    ``en`` and ``ru`` are matched case-insensitively; ``acronyms`` and ``hashtags`` case-sensitively
-    (``hashtags`` ignoring case). ``exclude`` patterns (case-insensitive) veto any match of this entry
-    that overlaps them. ``line`` is the entry's line in its file, for error messages.
+    ``en``, ``ru`` and ``hashtags`` are matched case-insensitively (except that a name starting with an
+    acronym, "UN Charter", needs that acronym in capitals); ``acronyms`` case-sensitively. ``exclude``
+    patterns (case-insensitive) veto any match of this entry that overlaps them. ``line`` is the
+    entry's line in its file, for error messages.
     """
 
     kind: str
@@ -117,7 +118,9 @@ class Lexicon:
         return hashlib.sha256(blob).hexdigest()
 
 
-def load_lexicon(themes_path: str | Path | None = None, organisations_path: str | Path | None = None) -> Lexicon:
+def load_lexicon(
+    themes_path: str | Path | None = None, organisations_path: str | Path | None = None
+) -> Lexicon:
     """Load and validate the theme and organisation dictionaries.
 
     Arguments:
@@ -216,7 +219,9 @@ def _parse(data: dict, raw: str, path: Path, kind: str) -> tuple[Entry, ...]:
         for field in schema["required"]:
             value = item.get(field)
             if not isinstance(value, str) or not value.strip():
-                raise LexiconError(prefix + f"the field '{field}' is missing or empty; it must be a non-empty string.")
+                raise LexiconError(
+                    prefix + f"the field '{field}' is missing or empty; it must be a non-empty string."
+                )
         if key in seen:
             raise LexiconError(
                 prefix + f"duplicate key {key!r} (first defined at line {seen[key]}); keys must be unique."
@@ -224,7 +229,8 @@ def _parse(data: dict, raw: str, path: Path, kind: str) -> tuple[Entry, ...]:
         seen[key] = line
         if kind == "organisation" and item["category"] not in CATEGORIES:
             raise LexiconError(
-                prefix + f"the 'category' must be one of {list(CATEGORIES)}; got {item['category']!r} instead."
+                prefix
+                + f"the 'category' must be one of {list(CATEGORIES)}; got {item['category']!r} instead."
             )
         description = item.get("description", "")
         if not isinstance(description, str):
@@ -245,7 +251,8 @@ def _parse(data: dict, raw: str, path: Path, kind: str) -> tuple[Entry, ...]:
             lists[field] = tuple(value)
         if not any(lists.get(f) for f in _PATTERN_FIELDS):
             raise LexiconError(
-                prefix + f"no patterns: give at least one pattern in {[f for f in _PATTERN_FIELDS if f in allowed]}."
+                prefix
+                + f"no patterns: give at least one pattern in {[f for f in _PATTERN_FIELDS if f in allowed]}."
             )
         entries.append(
             Entry(

@@ -141,7 +141,9 @@ def find_mentions(documents: pd.DataFrame, lexicon: Lexicon) -> pd.DataFrame:
         order, then ``start``.
     """
     if not isinstance(documents, pd.DataFrame):
-        raise TypeError(f"The 'documents' parameter must be a pandas DataFrame; got {type(documents).__name__} instead.")
+        raise TypeError(
+            f"The 'documents' parameter must be a pandas DataFrame; got {type(documents).__name__} instead."
+        )
     missing = [c for c in ("doc_id", "text") if c not in documents.columns]
     if missing:
         raise ValueError(
@@ -149,7 +151,9 @@ def find_mentions(documents: pd.DataFrame, lexicon: Lexicon) -> pd.DataFrame:
             f"(got columns {list(documents.columns)})."
         )
     if not isinstance(lexicon, Lexicon):
-        raise TypeError(f"The 'lexicon' parameter must be a Lexicon from load_lexicon(); got {type(lexicon).__name__} instead.")
+        raise TypeError(
+            f"The 'lexicon' parameter must be a Lexicon from load_lexicon(); got {type(lexicon).__name__} instead."
+        )
     matcher = _matcher(lexicon)
     rows: dict[str, list] = {c: [] for c in MENTION_COLUMNS}
     for doc_id, text in zip(documents["doc_id"].tolist(), documents["text"].tolist(), strict=True):

@@ -17,10 +17,15 @@ __all__ = [
     "MEASURES",
     "TIMELINE_COLUMNS",
     "Filters",
+    "add_labels",
+    "auto_granularity",
+    "choose_granularity",
     "cluster_mentions",
+    "common_precision",
     "concordance",
     "crosstab",
     "documents_table",
+    "entity_labels",
     "explain_empty",
     "filter_documents",
     "measure_column",
@@ -1013,3 +1018,156 @@ def explain_empty(
             "no date, and a timeline needs dates. Check the ingest report or remove a filter."
         )
     return f"Nothing to show for {filters.describe() or 'these filters'}: {advice}."
+
+
+# ------------------------------------------------------------------------------------ labels and defaults
+_ENTITY_KINDS = ("theme", "organisation")
+
+
+def _is_acronym(key: str) -> bool:
+    """True for a key written in capitals ("SCO", "G7", "SCO RATS"): the common name of the organisation."""
+    return key.upper() == key and any(ch.isalpha() for ch in key)
+
+
+def entity_labels(entities: pd.DataFrame | None, kind: str) -> dict[str, str]:
+    """The human label of every key of one kind, as charts and widgets show it.
+
+    Themes show their label ("Middle East" for ``middle_east``); organisations show their key when it is an
+    acronym in capitals (``SCO``, ``G7``), else their label (``Interpol`` -> its label). A missing or empty
+    label falls back to the key; two keys with the same label get `` (key)`` appended, so labels are unique.
+
+    Arguments:
+        entities: the build's entities table (``kind``, ``key``, ``label``); None or empty gives ``{}``.
+        kind: ``theme``, ``organisation`` or ``cluster`` (clusters have no entities: ``{}``).
+
+    Returns:
+        dict key -> label for the keys of ``kind`` in ``entities``.
+    """
+    _check_choice("kind", kind, KINDS)
+    if entities is None or len(entities) == 0 or kind not in _ENTITY_KINDS:
+        return {}
+    missing = [c for c in ("kind", "key", "label") if c not in entities.columns]
+    if missing:
+        raise ValueError(
+            f"The entities table must have the columns {missing}; got columns {list(entities.columns)} "
+            "instead. Pass the build's entities table (analysis.store.read_build(...).entities)."
+        )
+    rows = entities[entities["kind"].astype("str") == kind]
+    out: dict[str, str] = {}
+    for key, label in zip(rows["key"], rows["label"], strict=True):
+        key = str(key)
+        text = label if isinstance(label, str) and label.strip() else key
+        out[key] = key if kind == "organisation" and _is_acronym(key) else text.strip()
+    seen: dict[str, int] = {}
+    for label in out.values():
+        seen[label] = seen.get(label, 0) + 1
+    return {key: (f"{label} ({key})" if seen[label] > 1 and label != key else label) for key, label in out.items()}
+
+
+def add_labels(
+    df: pd.DataFrame,
+    entities: pd.DataFrame | None,
+    *,
+    kind: str,
+    key_col: str = "key",
+    label_col: str = "label",
+) -> pd.DataFrame:
+    """A copy of a tidy table with the human label of each key in a new column right after the key.
+
+    Arguments:
+        df: any table with a key column (a timeline, ranking or cross-tab table).
+        entities: the build's entities table (``kind``, ``key``, ``label``).
+        kind: what the keys are: ``theme``, ``organisation`` or ``cluster`` (cluster keys are labels already).
+        key_col: the column holding the keys (``key``, ``row_key``, ``col_key``).
+        label_col: the name of the new column (replaced when it exists).
+
+    Returns:
+        A new DataFrame (``df`` is not modified, ``attrs`` are kept) with ``label_col`` (str) inserted after
+        ``key_col``: entity_labels(entities, kind)[key], or the key itself when the key has no entity.
+    """
+    if key_col not in df.columns:
+        raise ValueError(
+            f"The 'key_col' parameter must name a column of the table; got {key_col!r} instead, and the "
+            f"table has the columns {list(df.columns)}."
+        )
+    labels = entity_labels(entities, kind)
+    keys = df[key_col].astype("str")
+    values = [labels.get(k, k) if isinstance(k, str) else k for k in keys.tolist()]
+    out = df.drop(columns=[label_col]) if label_col in df.columns and label_col != key_col else df.copy()
+    out.insert(list(out.columns).index(key_col) + 1, label_col, pd.array(values, dtype="str"))
+    out.attrs.update(df.attrs)
+    return out
+
+
+# The longest span (in days) shown at each granularity when it is chosen automatically.
+_AUTO_SPANS = (("day", 60), ("week", 366), ("month", 4 * 366), ("quarter", 12 * 366))
+# The finest granularity a date precision supports.
+_FINEST_FOR_PRECISION = {"day": "day", "month": "month", "year": "year"}
+
+
+def auto_granularity(start, end, *, precision: str | None = None) -> str:
+    """A sensible period length for a date span: about 10 to 60 periods, never finer than the dates.
+
+    ``day`` for a span up to 60 days, ``week`` up to a year, ``month`` up to 4 years, ``quarter`` up to 12
+    years, else ``year``; then made coarser when the dates are coarser (``precision="year"`` gives
+    ``year``, ``"month"`` at least ``month``).
+
+    Arguments:
+        start, end: the first and last date (``datetime.date``, ``Timestamp`` or ISO string); either None
+            (no dated documents) gives ``month``.
+        precision: the finest date precision most documents have (``day``, ``month``, ``year`` or None
+            for day), e.g. from common_precision.
+
+    Returns:
+        One of GRANULARITIES.
+    """
+    if precision is not None:
+        _check_choice("precision", precision, _FINEST_FOR_PRECISION)
+    first, last = _as_date("start", start), _as_date("end", end)
+    if first is None or last is None:
+        chosen = "month"
+    else:
+        days = abs((last - first).days)
+        chosen = next((name for name, longest in _AUTO_SPANS if days <= longest), "year")
+    floor = _FINEST_FOR_PRECISION[precision or "day"]
+    return max(chosen, floor, key=GRANULARITIES.index)
+
+
+def common_precision(precisions, *, share: float = 0.5) -> str | None:
+    """The finest date precision that at least ``share`` of the dated documents have.
+
+    Arguments:
+        precisions: the ``date_precision`` values of the dated documents (``day``/``month``/``year``;
+            None or unknown values count as ``day``).
+        share: the fraction of documents (0 < share <= 1) that must be placeable at that precision.
+
+    Returns:
+        ``day``, ``month`` or ``year``; None when there are no documents.
+    """
+    if not 0 < share <= 1:
+        raise ValueError(f"The 'share' parameter must be in (0, 1]; got {share!r} instead.")
+    ranks = pd.Series(list(precisions), dtype="object").map(_PRECISION_RANK).fillna(0).to_numpy(np.int64)
+    if len(ranks) == 0:
+        return None
+    for name, rank in _PRECISION_RANK.items():
+        if (ranks <= rank).mean() >= share:
+            return name
+    return "year"
+
+
+def choose_granularity(documents: pd.DataFrame, mentions: pd.DataFrame, filters: Filters = Filters()) -> str:
+    """The automatic period length for the filtered documents: auto_granularity over their date span and
+    the precision common to at least half of them.
+
+    Returns:
+        One of GRANULARITIES (``month`` when no filtered document has a date).
+    """
+    filters = _check_filters(filters)
+    documents = _check_documents(documents)
+    docs = _filtered_columns(documents, mentions, filters, ["date", "date_precision"])
+    dated = docs[docs["date"].notna()]
+    if dated.empty:
+        return auto_granularity(None, None)
+    return auto_granularity(
+        dated["date"].min(), dated["date"].max(), precision=common_precision(dated["date_precision"])
+    )

@@ -77,7 +77,11 @@ def test_entities_table(bundled):
     assert list(table.columns) == ["kind", "key", "label", "category", "description"]
     assert len(table) == len(bundled.themes) + len(bundled.organisations)
     sco = table[table["key"] == "SCO"].iloc[0]
-    assert (sco["kind"], sco["label"], sco["category"]) == ("organisation", "Shanghai Cooperation Organisation", "security")
+    assert (sco["kind"], sco["label"], sco["category"]) == (
+        "organisation",
+        "Shanghai Cooperation Organisation",
+        "security",
+    )
     assert set(table.loc[table["kind"] == "theme", "category"].isna()) == {True}
 
 
@@ -168,7 +172,10 @@ def test_missing_file(tmp_path):
         (THEME_OK.replace('en = ["alpha*"]', ""), r"no patterns"),
         (THEME_OK.replace('"alpha*"', '""'), r"in 'en', a pattern must not be empty"),
         (THEME_OK.replace('"alpha*"', '"al*pha"'), r"in 'en', pattern 'al\*pha' is not valid"),
-        (THEME_OK.replace('"alpha*"', '"alpha"', 1).replace('en = ["alpha"]', 'en = "alpha"'), r"must be a list of strings"),
+        (
+            THEME_OK.replace('"alpha*"', '"alpha"', 1).replace('en = ["alpha"]', 'en = "alpha"'),
+            r"must be a list of strings",
+        ),
         (THEME_OK.replace('"alpha*"', "1"), r"a pattern must be a string"),
         ('title = "x"\n' + THEME_OK, r"must hold only \[\[theme\]\] tables; got top-level \['title'\]"),
         ('title = "x"\n', r"must hold only \[\[theme\]\] tables"),
