@@ -11,6 +11,7 @@ import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -26,6 +27,8 @@ __all__ = [
     "build_default",
     "build_hash",
     "build_uploads",
+    "document",
+    "entity_labels",
     "load_build",
     "resolve_data_dir",
 ]
@@ -65,24 +68,38 @@ def resolve_data_dir(argv: Sequence[str] | None = None, environ: Mapping[str, st
     return Path(data).expanduser() if data else DEFAULT_BUILD
 
 
+_HASHES: dict[tuple[str, int, int], str] = {}
+
+
 def build_hash(path: str | Path) -> str:
-    """The build's hash from its manifest.json ("" when absent); cheap, read on every rerun.
+    """The build's hash from its manifest.json ("" when absent) and the file's modification time.
+
+    Called on every rerun: the manifest (megabytes on a large corpus) is parsed only when it changed.
 
     Raises:
         BuildError: the folder has no readable manifest.json.
     """
     manifest = Path(path) / "manifest.json"
     try:
-        data = json.loads(manifest.read_text(encoding="utf-8"))
+        stat = manifest.stat()
     except FileNotFoundError:
         raise BuildError(
             f"No build at '{path}': manifest.json is missing. Build one with "
             f"`python -m analysis build INPUT --out {path}`."
         ) from None
-    except (OSError, ValueError) as exc:
+    except OSError as exc:
         raise BuildError(f"The manifest.json of '{path}' cannot be read ({exc}); rebuild the folder.") from None
-    # The file's modification time guards against two builds with the same inputs written to one folder.
-    return f"{data.get('build_hash', '')}:{manifest.stat().st_mtime_ns}"
+    memo = (str(manifest), stat.st_mtime_ns, stat.st_size)
+    if memo not in _HASHES:
+        try:
+            data = json.loads(manifest.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise BuildError(
+                f"The manifest.json of '{path}' cannot be read ({exc}); rebuild the folder."
+            ) from None
+        # The modification time guards against two builds with the same inputs written to one folder.
+        _HASHES[memo] = f"{data.get('build_hash', '')}:{stat.st_mtime_ns}"
+    return _HASHES[memo]
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -118,6 +135,7 @@ _TABLES = {
     "documents_table": tl.documents_table,
     "filter_documents": tl.filter_documents,
     "explain_empty": tl.explain_empty,
+    "choose_granularity": tl.choose_granularity,
 }
 
 
@@ -127,11 +145,32 @@ def _freeze(value):
     return value
 
 
-@st.cache_data(show_spinner=False, max_entries=512, hash_funcs={tl.Filters: repr})
+def _shallow(value):
+    """What a cache hands out: a frame shares its data with the cached one (pandas copy-on-write keeps the
+    cached frame unchanged whatever the caller does with its copy); other values are copied shallowly."""
+    if isinstance(value, pd.DataFrame):
+        out = value.copy(deep=False)
+        out.attrs = dict(value.attrs)
+        return out
+    if isinstance(value, dict):
+        return dict(value)
+    if isinstance(value, list):
+        return list(value)
+    return value
+
+
+# cache_resource, not cache_data: cache_data pickles every result in and out on every call, which costs
+# more than computing small tables and far more for the documents of a large build.
+@st.cache_resource(show_spinner=False, max_entries=1024, hash_funcs={tl.Filters: repr})
 def _cached_table(path: str, key: str, name: str, with_clusters: bool, kwargs: tuple):
     build = _cached_build(path, key)
     mentions = _cached_cluster_mentions(path, key) if with_clusters else build.mentions
     return _TABLES[name](build.documents, mentions, **dict(kwargs))
+
+
+def _key(build: Build) -> tuple[str, str]:
+    path = str(Path(build.path).resolve())
+    return path, build_hash(path)
 
 
 def analysis_table(build: Build, name: str, **kwargs):
@@ -140,19 +179,57 @@ def analysis_table(build: Build, name: str, **kwargs):
     Arguments:
         build: from load_build.
         name: one of timeline, ranking, crosstab, concordance, summary, documents_table, filter_documents,
-            explain_empty.
+            explain_empty, choose_granularity.
         kwargs: the function's keyword arguments (``filters=Filters(...)``, ``kind=...``); kind "cluster"
             uses the build's mentions plus its cluster memberships (analysis.timeline.cluster_mentions).
 
     Returns:
-        What the function returns (a copy: callers may not mutate the cache).
+        What the function returns (a shallow copy: the cached value itself never changes).
     """
     if name not in _TABLES:
         raise ValueError(f"The 'name' parameter must be one of {sorted(_TABLES)}; got {name!r} instead.")
     with_clusters = "cluster" in (kwargs.get("kind"), kwargs.get("row_kind"), kwargs.get("col_kind"))
     frozen = tuple(sorted((k, _freeze(v)) for k, v in kwargs.items()))
-    path = str(Path(build.path).resolve())
-    return _cached_table(path, build_hash(path), name, with_clusters, frozen)
+    path, key = _key(build)
+    return _shallow(_cached_table(path, key, name, with_clusters, frozen))
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _cached_labels(path: str, key: str) -> dict[str, dict[str, str]]:
+    build = _cached_build(path, key)
+    return {kind: tl.entity_labels(build.entities, kind) for kind in ("theme", "organisation")}
+
+
+def entity_labels(build: Build, kind: str) -> dict[str, str]:
+    """key -> human label for themes or organisations of the build (analysis.timeline.entity_labels);
+    ``{}`` for clusters, whose keys are labels already."""
+    if kind == "cluster":
+        return {}
+    path, key = _key(build)
+    return dict(_cached_labels(path, key)[kind])
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _cached_doc_index(path: str, key: str) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
+    build = _cached_build(path, key)
+    positions = {str(d): i for i, d in enumerate(build.documents["doc_id"])}
+    doc_ids = build.mentions["doc_id"].astype("str").to_numpy(dtype=object)
+    order = np.argsort(doc_ids, kind="stable")
+    return positions, order, doc_ids[order]
+
+
+def document(build: Build, doc_id: str) -> tuple[pd.Series | None, pd.DataFrame]:
+    """One document's row and its mentions (kind, key, start, end), found through a cached index.
+
+    Returns:
+        (the documents-table row or None when the id is unknown, the document's mentions).
+    """
+    path, key = _key(build)
+    positions, order, sorted_ids = _cached_doc_index(path, key)
+    pos = positions.get(str(doc_id))
+    lo, hi = np.searchsorted(sorted_ids, str(doc_id), side="left"), np.searchsorted(sorted_ids, str(doc_id), side="right")
+    mentions = build.mentions.iloc[order[lo:hi]]
+    return (None if pos is None else build.documents.iloc[pos]), mentions
 
 
 def build_default(out: str | Path = DEFAULT_BUILD, progress: Progress | None = None) -> Build:

@@ -415,3 +415,19 @@ def test_offsets_hold_on_kremlin_bodies(lexicon):
            if texts[d][s:e] != f]  # fmt: skip
     assert bad == []
     assert {"SCO", "BRICS", "CSTO", "EAEU", "NATO", "ukraine", "multipolarity"} <= set(m["key"])
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The Security Council adopted resolution 2720.", ["UNSC"]),
+        ("the security council", []),
+        ("Secretary of the Security Council of the Russian Federation Sergey Shoigu", []),
+        ("The Security Council of the Russian Federation:", []),
+        ("Secretary of the Russian Security Council", []),
+        ("Russia assumed the UN Security Council Presidency", ["UNSC"]),
+    ],
+)
+def test_bare_security_council_is_the_uns_unless_another_is_named(text, expected):
+    found = find_mentions(pd.DataFrame({"doc_id": ["d"], "text": [text]}), load_lexicon())
+    assert found.loc[found["kind"] == "organisation", "key"].tolist() == expected
