@@ -84,7 +84,9 @@ def document_rows(record: Record, *, dayfirst: bool = True, today: dt.date | Non
     if len(posts) > 1:
         text_hits = infer_sequence([_post_date(p, dayfirst, today) for p in detailed], today=today)
     else:
-        text_hits = [find_text_date(p, dayfirst=dayfirst, today=today) for p in posts]
+        # A body date only ever dates a document that has neither metadata nor a date in its path.
+        body = record.date is None and path_hit is None
+        text_hits = [find_text_date(p, dayfirst=dayfirst, today=today, body=body) for p in posts]
     rows = []
     for i, (post, text_hit) in enumerate(zip(posts, text_hits, strict=True)):
         seq = record.seq + i if not record.segmentable else i

@@ -29,7 +29,7 @@ for _lang, _words in _STOPWORDS.items():
         _LANGS_OF[_w] = (*_LANGS_OF.get(_w, ()), _lang)
 
 
-def detect_language(text: str, *, sample_chars: int = 3000) -> str | None:
+def detect_language(text: str, *, sample_chars: int = 2000) -> str | None:
     """Guess the language of ``text``: ``ru``/``uk`` from Cyrillic script, else by function words.
 
     Returns None when the text is too short or no language scores clearly.

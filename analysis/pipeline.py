@@ -102,13 +102,42 @@ def _document_stage(records, *, dayfirst, today, workers, progress: Progress | N
     return build_documents(row for part in parts for row in part)
 
 
-def _mention_stage(documents, lexicon: Lexicon, *, workers, progress: Progress | None) -> pd.DataFrame:
+def _mentions_and_topics(documents, lexicon: Lexicon, *, n_clusters, workers, progress: Progress | None,
+                         stage: Callable[[str, float, int], None]) -> tuple[pd.DataFrame, TopicModel]:
+    """Find the mentions on the worker processes while this process fits the topic model: the two are
+    independent, and together they keep both cores busy."""
     frame = documents[["doc_id", "text"]]
-    parts = _parallel(_mentions_for_range, len(frame), 250, workers, {"documents": frame, "lexicon": lexicon},
-                      "Finding theme and organisation mentions", progress)
-    if not parts:
-        return find_mentions(frame, lexicon)
-    return pd.concat(parts, ignore_index=True)
+    if workers == 1 or len(frame) < _PARALLEL_MIN_RECORDS or "fork" not in mp.get_all_start_methods():
+        t = time.perf_counter()
+        if progress:
+            progress("Finding theme and organisation mentions", 0.0)
+        mentions = find_mentions(frame, lexicon)
+        stage("mentions", t, len(mentions))
+        t = time.perf_counter()
+        if progress:
+            progress("Clustering topics", 0.0)
+        model = TopicModel(n_clusters=n_clusters).fit(documents)
+        stage("topics", t, model.n_clusters_)
+        return mentions, model
+    t = time.perf_counter()
+    _SHARED.update(documents=frame, lexicon=lexicon)
+    try:
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
+            futures = [pool.submit(_mentions_for_range, r) for r in _ranges(len(frame), 250)]
+            if progress:
+                progress("Clustering topics (and finding mentions)", 0.0)
+            model = TopicModel(n_clusters=n_clusters).fit(documents)
+            stage("topics", t, model.n_clusters_)
+            parts = []
+            for i, future in enumerate(futures):
+                parts.append(future.result())
+                if progress:
+                    progress("Finding theme and organisation mentions", (i + 1) / len(futures))
+    finally:
+        _SHARED.clear()
+    mentions = pd.concat(parts, ignore_index=True)
+    stage("mentions", t, len(mentions))
+    return mentions, model
 
 
 def _versions() -> dict:
@@ -206,20 +235,11 @@ def run_build(
             "Pass plain text, HTML, CSV/TSV/JSON Lines or Telegram result.json files, or a folder or .zip of them."
         )
 
-    t = time.perf_counter()
-    if progress:
-        progress("Finding theme and organisation mentions", 0.0)
-    mentions = _mention_stage(documents, lexicon, workers=n_workers, progress=progress)
-    stage("mentions", t, len(mentions))
-
-    t = time.perf_counter()
-    if progress:
-        progress("Clustering topics", 0.0)
-    model = TopicModel(n_clusters=n_clusters).fit(documents)
+    mentions, model = _mentions_and_topics(documents, lexicon, n_clusters=n_clusters, workers=n_workers,
+                                           progress=progress, stage=stage)
     documents["cluster_id"] = model.labels_.astype("int64")
     documents["x"] = model.coords_[:, 0].astype(float)
     documents["y"] = model.coords_[:, 1].astype(float)
-    stage("topics", t, int(model.n_clusters_))
 
     input_hashes = sorted(
         ({"path": f.path, "sha256": f.details.get("sha256"), "status": f.status} for f in ingested.files),

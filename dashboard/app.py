@@ -18,12 +18,15 @@ import streamlit as st  # noqa: E402
 
 from analysis.export import csv_filename, to_csv_bytes  # noqa: E402
 from analysis.store import Build, BuildError  # noqa: E402
-from analysis.timeline import GRANULARITIES, MEASURES, Filters  # noqa: E402
+from analysis.timeline import MEASURES, Filters, add_labels  # noqa: E402
 from dashboard import charts, data  # noqa: E402
 from dashboard import filters as fl  # noqa: E402
 from dashboard.filters import WIDGET_KEYS as K  # noqa: E402
 
-__all__ = ["MARK_STYLE", "SELECTABLE_CHARTS", "chart_csv", "chart_key", "highlight_html", "main"]
+__all__ = [
+    "DOCUMENT_ROWS", "MAP_POINTS", "MARK_STYLE", "PASSAGES", "READER_CHOICES", "SELECTABLE_CHARTS", "TABS",
+    "chart_csv", "chart_key", "highlight_html", "main", "manifest_json",
+]
 
 # Charts whose selection narrows the documents view (key stem -> where it is drawn).
 SELECTABLE_CHARTS = (
@@ -31,9 +34,16 @@ SELECTABLE_CHARTS = (
     "orgs_ranking", "orgs_timeline", "orgs_crosstab", "orgs_comention", "topics_timeline", "topics_map",
 )
 _SEL_GEN = "selection_generation"
+_SEL_KEPT = "selection_targets"
 _BUILD_PATH = "build_path"
 _VIEW_FOR = "view_initialised_for"
 _UPLOAD_NOTE = "upload_note"
+TABS = ("Overview", "Themes", "Organisations", "Topics", "Documents", "Report")
+# Caps that keep a large build (tens of thousands of documents) responsive; each is said on the page.
+MAP_POINTS = 3000  # points drawn on the document map (a fixed random sample beyond that)
+DOCUMENT_ROWS = 1000  # rows of the documents table shown (all rows stay downloadable)
+READER_CHOICES = 200  # documents offered by the reader's select box (narrowed by its search box)
+PASSAGES = 500  # concordance passages shown (all stay downloadable)
 _GRAN_HELP = {
     "day": "calendar days", "week": "weeks starting on Monday", "month": "calendar months",
     "quarter": "calendar quarters", "year": "calendar years",
@@ -87,19 +97,31 @@ def _escape_md(text: str) -> str:
     return "".join("\\" + ch if ch in specials else ch for ch in str(text))
 
 
-def _downloads(df: pd.DataFrame, what: str, key: str, build: Build, view: fl.View) -> None:
-    """The "Download CSV" button for the frame that drew a chart, and the build's manifest beside it."""
-    with st.container(horizontal=True, gap="small"):
+def manifest_json(build: Build) -> str:
+    """The text of the "Download manifest (JSON)" button: the build's manifest, indented."""
+    return json.dumps(build.manifest, indent=2, ensure_ascii=False, default=str)
+
+
+def _downloads(df: pd.DataFrame, what: str, key: str, view: fl.View, *, label: str = "Download CSV",
+               help: str = "Exactly the rows behind this chart or table.") -> None:
+    """The "Download CSV" button for the frame that drew a chart; the bytes are made when it is clicked."""
+    st.download_button(
+        label, data=lambda: chart_csv(df), file_name=csv_filename(what, view.filters.describe()),
+        mime="text/csv", key=f"dl_{key}", help=help, on_click="ignore", icon=":material/download:",
+    )
+
+
+def _manifest_button(build: Build, tab: str) -> None:
+    """One "Download manifest (JSON)" button per view: the build's versions, options and input hashes."""
+    st.divider()
+    left, right = st.columns([3, 1], vertical_alignment="center")
+    left.caption("Every CSV above comes from this build; its manifest records the versions, options and input "
+                 "file hashes needed to reproduce it.")
+    with right:
         st.download_button(
-            "Download CSV", data=chart_csv(df), file_name=csv_filename(what, view.filters.describe()),
-            mime="text/csv", key=f"dl_{key}", help="Exactly the rows behind this chart or table.",
-            on_click="ignore", icon=":material/download:",
-        )
-        st.download_button(
-            "manifest.json", data=json.dumps(build.manifest, indent=2, ensure_ascii=False, default=str),
-            file_name="manifest.json", mime="application/json", key=f"dl_manifest_{key}",
-            help="The build's versions, options and input hashes, to reproduce this result.",
-            on_click="ignore", type="tertiary",
+            "Download manifest (JSON)", data=lambda: manifest_json(build), file_name="manifest.json",
+            mime="application/json", key=f"dl_manifest_{tab}", on_click="ignore",
+            icon=":material/receipt_long:", help="The build's manifest.json.",
         )
 
 
@@ -111,29 +133,34 @@ def _chart(fig, df: pd.DataFrame, what: str, name: str, build: Build, view: fl.V
                         selection_mode=("points", "box", "lasso"), width="stretch")
     else:
         st.plotly_chart(fig, key=f"fig_{name}", width="stretch")
-    _downloads(df, what, name, build, view)
+    _downloads(df, what, name, view)
 
 
 def _empty(build: Build, view: fl.View, **kwargs) -> None:
     st.info(data.analysis_table(build, "explain_empty", filters=view.filters, **kwargs))
 
 
-def _options(build: Build) -> tuple[fl.Options, dict[str, int], dict[str, int], dict[str, str]]:
-    """What the sidebar offers, with document counts for organisations and themes, and entity labels."""
+def _options(build: Build) -> tuple[fl.Options, dict[str, int], dict[str, int], dict[str, dict[str, str]]]:
+    """What the sidebar offers, with document counts for organisations and themes, and entity labels
+    (kind -> key -> label)."""
     orgs = data.analysis_table(build, "ranking", kind="organisation", filters=Filters(include_duplicates=True))
     themes = data.analysis_table(build, "ranking", kind="theme", filters=Filters(include_duplicates=True))
     summary = data.analysis_table(build, "summary", filters=Filters(include_duplicates=True))
     org_counts = dict(zip(orgs["key"].astype(str), orgs["documents_mentioning"].astype(int), strict=True))
     theme_counts = dict(zip(themes["key"].astype(str), themes["documents_mentioning"].astype(int), strict=True))
-    ents = build.entities
-    labels = dict(zip(ents["key"].astype(str), ents["label"].astype(str), strict=True)) if len(ents) else {}
+    labels = {kind: data.entity_labels(build, kind) for kind in ("theme", "organisation")}
     options = fl.Options(
         organisations=tuple(org_counts), themes=tuple(theme_counts),
-        sources=tuple(sorted(build.documents["source"].astype(str).unique())),
+        sources=data.sources(build),
         languages=tuple(summary["languages"]),
         first_date=summary["first_date"], last_date=summary["last_date"],
     )
     return options, org_counts, theme_counts, labels
+
+
+def _labelled(df: pd.DataFrame, build: Build, kind: str, key_col: str = "key", label_col: str = "label"):
+    """The tidy frame with the human label of its keys as a column: the chart draws it, the CSV holds it."""
+    return add_labels(df, build.entities, kind=kind, key_col=key_col, label_col=label_col)
 
 
 def _colors(build: Build) -> dict[str, dict[str, str]]:
@@ -247,9 +274,15 @@ def _sidebar(build: Build) -> tuple[fl.View, dict]:
         )
     else:
         sb.caption("No document in this build has a date, so there is no date range to choose.")
+    # The automatic period length follows the filters as they stand (the widgets' values of this run).
+    as_set = fl.widgets_to_view({k: st.session_state.get(k) for k in K.values() if k in st.session_state},
+                                options)
+    auto = data.analysis_table(build, "choose_granularity", filters=as_set.filters)
     sb.selectbox(
-        "Period length", GRANULARITIES, key=K["granularity"], format_func=str.capitalize,
-        help="How the timelines group documents: " + "; ".join(f"{g}: {h}" for g, h in _GRAN_HELP.items()),
+        "Period length", fl.GRANULARITY_CHOICES, key=K["granularity"],
+        format_func=lambda g: f"Auto ({auto})" if g == fl.AUTO else g.capitalize(),
+        help="How the timelines group documents. Auto picks one from the filtered documents' date span and "
+             "date precision. " + "; ".join(f"{g}: {h}" for g, h in _GRAN_HELP.items()) + ".",
     )
     sb.selectbox(
         "Measure", list(MEASURES), key=K["measure"], format_func=lambda m: MEASURES[m][1],
@@ -258,7 +291,7 @@ def _sidebar(build: Build) -> tuple[fl.View, dict]:
     sb.caption(MEASURES[st.session_state.get(K["measure"], fl.DEFAULT_MEASURE)][1])
     sb.multiselect(
         "Organisations", list(options.organisations), key=K["organisations"],
-        format_func=lambda k: fl.option_label(k, org_counts.get(k)),
+        format_func=lambda k: fl.option_label(labels["organisation"].get(k, k), org_counts.get(k)),
         help="Documents that mention these organisations (number of documents in brackets).",
         placeholder="All organisations",
     )
@@ -269,7 +302,7 @@ def _sidebar(build: Build) -> tuple[fl.View, dict]:
     )
     sb.multiselect(
         "Themes", list(options.themes), key=K["themes"],
-        format_func=lambda k: fl.option_label(labels.get(k, k), theme_counts.get(k)),
+        format_func=lambda k: fl.option_label(labels["theme"].get(k, k), theme_counts.get(k)),
         help="Documents that mention any of these themes.", placeholder="All themes",
     )
     sb.multiselect("Sources", list(options.sources or ()), key=K["sources"], placeholder="All sources",
@@ -287,6 +320,9 @@ def _sidebar(build: Build) -> tuple[fl.View, dict]:
     current = {k: st.query_params.get_all(k) for k in st.query_params}
     if {k: v if isinstance(v, list) else [v] for k, v in wanted.items()} != current:
         st.query_params.from_dict(wanted)
+    if view.granularity == fl.AUTO:  # the views draw with the period length the select box names
+        view = dataclasses.replace(view, granularity=auto if view.filters == as_set.filters else
+                                   data.analysis_table(build, "choose_granularity", filters=view.filters))
     return view, {"org_counts": org_counts, "theme_counts": theme_counts, "labels": labels, "options": options}
 
 
@@ -294,9 +330,18 @@ def _sidebar(build: Build) -> tuple[fl.View, dict]:
 def _selection(build: Build, view: fl.View) -> tuple[Filters, list[fl.Target]]:
     """The documents view's filters: the sidebar's, narrowed by any chart selection."""
     gen = st.session_state.get(_SEL_GEN, 0)
+    # A chart's selection lives in its widget state only while the chart is drawn; only the open tab is
+    # drawn, so the selections are kept here too, to narrow the Documents tab after the tab changes.
+    kept = st.session_state.setdefault(_SEL_KEPT, {})
+    if kept.get("generation") != gen:
+        kept.clear()
+        kept["generation"] = gen
     targets: list[fl.Target] = []
     for name in SELECTABLE_CHARTS:
-        for target in fl.selection_targets(st.session_state.get(chart_key(name, gen))):
+        key = chart_key(name, gen)
+        if key in st.session_state:
+            kept[name] = fl.selection_targets(st.session_state[key])
+        for target in kept.get(name, ()):
             if target not in targets:
                 targets.append(target)
     if not targets:
@@ -329,7 +374,8 @@ def _overview(build: Build, view: fl.View, colors) -> None:
     c1.metric("Documents", f"{s['documents']:,}", help="Documents that pass the filters.")
     span = "no dates"
     if s["first_date"]:
-        first, last = f"{s['first_date']:%b %Y}", f"{s['last_date']:%b %Y}"
+        fmt = "%Y" if view.granularity == "year" else "%b %Y"
+        first, last = f"{s['first_date']:{fmt}}", f"{s['last_date']:{fmt}}"
         span = first if first == last else f"{first} – {last}"
     c2.metric("Date span", span, help="First and last date among the filtered documents.")
     c3.metric("Undated documents", f"{s['undated']:,}", help="Left out of timelines: no date could be found.")
@@ -345,6 +391,7 @@ def _overview(build: Build, view: fl.View, colors) -> None:
         if df.empty:
             _empty(build, view, kind="theme", granularity=view.granularity)
         else:
+            df = _labelled(df, build, "theme")
             fig = charts.timeline_figure(df, view.measure, kind="theme", colors=colors["theme"],
                                          granularity=view.granularity)
             _chart(fig, df, f"theme-timeline {view.granularity} {view.measure}", "overview_timeline", build, view)
@@ -354,6 +401,7 @@ def _overview(build: Build, view: fl.View, colors) -> None:
         if rank.empty:
             _empty(build, view, kind="organisation")
         else:
+            rank = _labelled(rank, build, "organisation")
             fig = charts.ranking_figure(rank, "documents", kind="organisation", colors=colors["organisation"])
             fig.update_layout(title={"text": "Top organisations (documents mentioning each)"})
             _chart(fig, rank, "top-organisations", "overview_ranking", build, view)
@@ -373,9 +421,9 @@ def _timeline_notes(df: pd.DataFrame, note: str = "") -> None:
     undated, coarse = df.attrs.get("undated", 0), df.attrs.get("excluded_coarse", 0)
     notes = [note] if note else []
     if undated:
-        notes.append(f"{undated} undated document{'s' if undated != 1 else ''} not shown")
+        notes.append(f"{undated:,} undated document{'s' if undated != 1 else ''} not shown")
     if coarse:
-        notes.append(f"{coarse} dated only to a coarser period not shown")
+        notes.append(f"{coarse:,} dated only to a coarser period not shown (choose a longer period to see them)")
     if "partial" in df and df["partial"].any():
         notes.append("open markers: periods only partly covered")
     if notes:
@@ -392,6 +440,7 @@ def _themes(build: Build, view: fl.View, colors) -> None:
     if df.empty:
         _empty(build, view, kind="theme", granularity=view.granularity)
         return
+    df, every = _labelled(df, build, "theme"), _labelled(every, build, "theme")
     style = st.radio("Draw as", ["lines", "area"], key="themes_style", horizontal=True,
                      format_func=lambda s: "Lines" if s == "lines" else "Stacked areas",
                      help="Stacked areas add the themes up; lines compare them.")
@@ -411,7 +460,7 @@ def _organisations(build: Build, view: fl.View, colors) -> None:
     if rank.empty:
         _empty(build, view, kind="organisation")
         return
-    top = rank.head(_TOP_ORGS)
+    top = _labelled(rank.head(_TOP_ORGS), build, "organisation")
     fig = charts.ranking_figure(top, "documents", kind="organisation", colors=colors["organisation"])
     _chart(fig, top, "organisation-ranking", "orgs_ranking", build, view)
 
@@ -423,9 +472,11 @@ def _organisations(build: Build, view: fl.View, colors) -> None:
     if df.empty:
         _empty(build, view, kind="organisation", keys=keys, granularity=view.granularity)
     else:
+        df = _labelled(df, build, "organisation")
         fig = charts.timeline_figure(df, view.measure, kind="organisation", colors=colors["organisation"],
                                      granularity=view.granularity)
         _chart(fig, df, f"organisation-timeline {view.granularity} {view.measure}", "orgs_timeline", build, view)
+        _timeline_notes(df)
 
     cross = data.analysis_table(build, "crosstab", row_kind="organisation", col_kind="theme",
                                 filters=view.filters)
@@ -433,12 +484,16 @@ def _organisations(build: Build, view: fl.View, colors) -> None:
     if cross.empty:
         _empty(build, view, kind="theme")
     else:
+        cross = _labelled(_labelled(cross, build, "organisation", "row_key", "row_label"),
+                          build, "theme", "col_key", "col_label")
         fig = charts.crosstab_figure(cross, "share_pct", row_kind="organisation", col_kind="theme")
         _chart(fig, cross, "organisation-x-theme", "orgs_crosstab", build, view)
     co = data.analysis_table(build, "crosstab", row_kind="organisation", col_kind="organisation",
                              filters=view.filters)
     co = co[co["row_key"].isin(top["key"]) & co["col_key"].isin(top["key"])]
     if not co.empty:
+        co = _labelled(_labelled(co, build, "organisation", "row_key", "row_label"),
+                       build, "organisation", "col_key", "col_label")
         fig = charts.comention_figure(co, "documents")
         _chart(fig, co, "organisation-co-mentions", "orgs_comention", build, view)
 
@@ -451,7 +506,7 @@ def _topics(build: Build, view: fl.View) -> None:
     st.dataframe(clusters, key="topics_clusters", hide_index=True, width="stretch",
                  column_config={"cluster_id": "Cluster", "label": "Label", "top_terms": "Top terms",
                                 "size": st.column_config.NumberColumn("Documents", help="in the whole build")})
-    _downloads(clusters, "topic-clusters", "topics_clusters", build, view)
+    _downloads(clusters, "topic-clusters", "topics_clusters", view)
     labels = _cluster_labels(build)
     ccolors = _cluster_colors(labels)
     df = data.analysis_table(build, "timeline", kind="cluster", granularity=view.granularity,
@@ -462,13 +517,17 @@ def _topics(build: Build, view: fl.View) -> None:
         measure = view.measure if view.measure in ("share", "documents") else "share"
         fig = charts.cluster_timeline_figure(df, measure, colors=ccolors, granularity=view.granularity)
         _chart(fig, df, f"cluster-timeline {view.granularity} {measure}", "topics_timeline", build, view)
-    docs = data.analysis_table(build, "filter_documents", filters=view.filters)
-    if docs.empty:
+        _timeline_notes(df)
+    points, total = data.map_points(build, view.filters, MAP_POINTS)
+    if points.empty:
         _empty(build, view)
         return
-    points = docs[["doc_id", "title", "date", "source", "cluster_id", "x", "y"]]
     fig = charts.document_map_figure(points, labels, colors=ccolors)
-    st.caption("Each point is a document; nearby points use similar words. Select points to read them.")
+    note = "Each point is a document; nearby points use similar words. Select points to read them."
+    if total > len(points):
+        note += (f" The map shows a fixed random sample of {len(points):,} of the {total:,} filtered documents "
+                 "(the CSV holds the points drawn); narrow the filters to see every one.")
+    st.caption(note)
     _chart(fig, points, "document-map", "topics_map", build, view)
 
 
@@ -481,65 +540,116 @@ def _documents(build: Build, view: fl.View, narrowed: Filters, targets) -> None:
             "The chart selection matches no document under the current filters: clear it or widen the filters."
         )
         return
-    st.dataframe(table, key="documents_table", hide_index=True, width="stretch", column_config={
+    shown = table.head(DOCUMENT_ROWS)
+    if len(table) > len(shown):
+        st.caption(f"Showing the first {len(shown):,} of {len(table):,} documents (by date). \"Download CSV\" "
+                   f"holds the rows shown; \"Download all {len(table):,} (CSV)\" holds every one.")
+    st.dataframe(shown, key="documents_table", hide_index=True, width="stretch", column_config={
         "doc_id": "Document id", "title": st.column_config.TextColumn("Title", width="large"),
         "date": st.column_config.DateColumn("Date", format="D MMM YYYY"), "date_precision": "Precision",
         "date_method": "Dated from", "source": "Source", "language": "Language", "n_words": "Words",
         "themes": "Themes", "organisations": "Organisations", "cluster_id": "Cluster",
         "duplicate_of": "Duplicate of",
     })
-    _downloads(table, "documents", "documents", build, view)
+    with st.container(horizontal=True, gap="small"):
+        _downloads(shown, "documents", "documents", view)
+        if len(table) > len(shown):
+            _downloads(table, "documents all", "documents_all", view, label=f"Download all {len(table):,} (CSV)",
+                       help="Every document that passes the filters, not only the rows shown.")
 
     st.subheader("Reader")
-    ids = table["doc_id"].astype(str).tolist()
-    titles = dict(zip(ids, table["title"], strict=True))
-    if st.session_state.get("reader_doc") not in ids:
-        st.session_state["reader_doc"] = ids[0]
-    doc_id = st.selectbox(
-        "Document", ids, key="reader_doc",
-        format_func=lambda d: f"{(titles.get(d) or '(untitled)')[:90]} — {d}",
-        help="Mentions of themes and organisations are highlighted.",
-    )
-    _reader(build, doc_id)
+    doc_id = _reader_choice(table)
+    if doc_id is not None:
+        _reader(build, doc_id)
 
     st.subheader("Concordance")
-    choices = []
+    choices, counts = [], {}
+    labels = {kind: data.entity_labels(build, kind) for kind in ("theme", "organisation")}
     for kind in ("theme", "organisation"):
-        ranked = data.analysis_table(build, "ranking", kind=kind, filters=view.filters)
-        choices += [f"{kind}:{key}" for key in ranked["key"].astype(str)]
+        ranked = data.analysis_table(build, "ranking", kind=kind, filters=narrowed)
+        for key, n in zip(ranked["key"].astype(str), ranked["mentions"].astype(int), strict=True):
+            choices.append(f"{kind}:{key}")
+            counts[f"{kind}:{key}"] = n
     if not choices:
         _empty(build, view, kind="theme")
         return
-    choice = st.selectbox("Theme or organisation", choices, key="concordance_key",
-                          format_func=lambda c: c.replace(":", ": ", 1),
-                          help="Every passage in the filtered documents that mentions it.")
+
+    def describe(choice: str) -> str:
+        kind, key = choice.split(":", 1)
+        return f"{kind.capitalize()}: {labels[kind].get(key, key)} ({counts[choice]:,} passages)"
+
+    choice = st.selectbox("Theme or organisation", choices, key="concordance_key", format_func=describe,
+                          help="Every passage in the documents listed above that mentions it.")
     kind, key = choice.split(":", 1)
-    conc = data.analysis_table(build, "concordance", kind=kind, key=key, filters=view.filters)
-    st.dataframe(conc[["left", "match", "right", "title", "date", "source", "doc_id"]], key="concordance_table",
-                 hide_index=True, width="stretch",
+    conc = data.analysis_table(build, "concordance", kind=kind, key=key, filters=narrowed, limit=PASSAGES)
+    if counts[choice] > len(conc):
+        st.caption(f"Showing the first {len(conc):,} of {counts[choice]:,} passages (by date); narrow the filters "
+                   "to see the others.")
+    conc = _labelled(conc, build, kind)
+    st.dataframe(conc[["left", "match", "right", "label", "title", "date", "source", "doc_id"]],
+                 key="concordance_table", hide_index=True, width="stretch",
                  column_config={"left": st.column_config.TextColumn("Before", width="large", alignment="right"),
                                 "match": "Match",
                                 "right": st.column_config.TextColumn("After", width="large"),
+                                "label": kind.capitalize(),
                                 "date": st.column_config.DateColumn("Date", format="D MMM YYYY")})
-    _downloads(conc, f"concordance {kind} {key}", "concordance", build, view)
+    _downloads(conc, f"concordance {kind} {key}", "concordance", view)
+
+
+def _reader_choice(table: pd.DataFrame) -> str | None:
+    """The reader's document: a search box narrows the listed documents to at most READER_CHOICES options."""
+    query = ""
+    if len(table) > READER_CHOICES:
+        query = st.text_input("Find a document", key="reader_query", placeholder="Words of the title, an id or a "
+                              "source file", help=f"The list below offers the first {READER_CHOICES} matches.")
+    found = table
+    if query.strip():
+        needle = query.strip().casefold()
+        hay = (table["title"].fillna("").astype(str) + " " + table["doc_id"].astype(str) + " "
+               + table["source"].astype(str)).str.casefold()
+        found = table[hay.str.contains(needle, regex=False)]
+        if found.empty:
+            st.info(f"No listed document has {query.strip()!r} in its title, id or source.")
+            return None
+    offered = found.head(READER_CHOICES)
+    ids = offered["doc_id"].astype(str).tolist()
+    titles = dict(zip(ids, offered["title"], strict=True))
+    if st.session_state.get("reader_doc") not in ids:
+        st.session_state["reader_doc"] = ids[0]
+    more = f" (the first {len(ids)} of {len(found):,}: search to find others)" if len(found) > len(ids) else ""
+    return st.selectbox(
+        f"Document{more}", ids, key="reader_doc",
+        format_func=lambda d: f"{(titles.get(d) or '(untitled)')[:90]} — {d}",
+        help="Mentions of themes and organisations are highlighted.",
+    )
 
 
 def _reader(build: Build, doc_id: str) -> None:
-    docs = build.documents
-    row = docs[docs["doc_id"].astype(str) == doc_id]
-    if row.empty:
+    doc, mentions = data.document(build, doc_id)
+    if doc is None:
         return
-    doc = row.iloc[0]
     date = doc["date"]
-    meta = (f"{doc['title'] or '(untitled)'}\n"
-            f"{'undated' if pd.isna(date) else pd.Timestamp(date).strftime('%d %B %Y')}"
-            f"{' (' + str(doc['date_precision']) + ', ' + str(doc['date_method']) + ')' if not pd.isna(date) else ''}"
+    dated = "" if pd.isna(date) else (
+        pd.Timestamp(date).strftime({"year": "%Y", "month": "%B %Y"}.get(str(doc["date_precision"]), "%d %B %Y"))
+        + f" ({doc['date_precision']}, {doc['date_method']})"
+    )
+    meta = (f"{doc['title'] or '(untitled)'}\n{dated or 'undated'}"
             f" · {doc['source']} · {doc['language'] or 'language unknown'} · {int(doc['n_words']):,} words")
     st.text(meta)
-    mentions = build.mentions[build.mentions["doc_id"].astype(str) == doc_id]
-    spans = [(int(s), int(e), f"{k}: {key}") for s, e, k, key in
+    labels = {kind: data.entity_labels(build, kind) for kind in ("theme", "organisation")}
+    spans = [(int(s), int(e), f"{k}: {labels.get(k, {}).get(key, key)}") for s, e, k, key in
              zip(mentions["start"], mentions["end"], mentions["kind"], mentions["key"], strict=True)]
     st.html(highlight_html(str(doc["text"]), spans))
+
+
+def _manifest_preview(value, limit: int = 20):
+    """The manifest with long lists cut to their first ``limit`` items (the download holds all of it)."""
+    if isinstance(value, dict):
+        return {k: _manifest_preview(v, limit) for k, v in value.items()}
+    if isinstance(value, list):
+        head = [_manifest_preview(v, limit) for v in value[:limit]]
+        return head + [f"… and {len(value) - limit:,} more (download the manifest)"] if len(value) > limit else head
+    return value
 
 
 def _report(build: Build) -> None:
@@ -557,10 +667,10 @@ def _report(build: Build) -> None:
         st.dataframe(files, key="report_files", hide_index=True, width="stretch", column_config={
             "path": "File", "status": "Status", "reason": "Why (if skipped or failed)", "documents": "Documents",
             "encoding": "Encoding", "format": "Format"})
-        _downloads(files, "ingest-report", "report_files", build, fl.View())
+        _downloads(files, "ingest-report", "report_files", fl.View())
     st.subheader("Manifest")
     st.text(f"Build folder: {build.path}")
-    st.json(build.manifest, expanded=1)
+    st.json(_manifest_preview(build.manifest), expanded=1)
 
 
 # --------------------------------------------------------------------------------------------- page
@@ -586,19 +696,23 @@ def main() -> None:
             _report_table_only(build)
         _chip(narrowed, targets)
 
-    tabs = st.tabs(["Overview", "Themes", "Organisations", "Topics", "Documents", "Report"], key="view_tab")
-    with tabs[0]:
-        _overview(build, view, colors)
-    with tabs[1]:
-        _themes(build, view, colors)
-    with tabs[2]:
-        _organisations(build, view, colors)
-    with tabs[3]:
-        _topics(build, view)
-    with tabs[4]:
-        _documents(build, view, narrowed, targets)
-    with tabs[5]:
-        _report(build)
+    # Only the open tab runs (on_change="rerun" makes the tabs keep state): a rerun after a filter change
+    # draws one view, not six.
+    tabs = st.tabs(list(TABS), key="view_tab", on_change="rerun")
+    views = (
+        lambda: _overview(build, view, colors),
+        lambda: _themes(build, view, colors),
+        lambda: _organisations(build, view, colors),
+        lambda: _topics(build, view),
+        lambda: _documents(build, view, narrowed, targets),
+        lambda: _report(build),
+    )
+    for name, tab, draw in zip(TABS, tabs, views, strict=True):
+        if tab.open is False:
+            continue
+        with tab:
+            draw()
+            _manifest_button(build, name.lower())
 
 
 def _report_table_only(build: Build) -> None:

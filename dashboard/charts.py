@@ -168,6 +168,15 @@ def _keys_in_order(df: pd.DataFrame) -> list[str]:
     return [str(k) for k in pd.unique(df["key"])]
 
 
+def _labels(df: pd.DataFrame, key_col: str = "key", label_col: str = "label") -> dict[str, str]:
+    """key -> the text drawn for it: the frame's label column (analysis.timeline.add_labels) when it has
+    one, else the key itself."""
+    if label_col not in df.columns:
+        return {}
+    return {str(k): str(v) for k, v in zip(df[key_col], df[label_col], strict=True)
+            if isinstance(v, str) and v}
+
+
 def _period_customdata(rows: pd.DataFrame, kind: str) -> list[list[str]]:
     """Customdata rows (see TARGET_FIELDS) for period points of one key."""
     ends = rows["period_end"] if "period_end" in rows else rows["period"]
@@ -194,7 +203,8 @@ def timeline_figure(
 
     Arguments:
         df: a table from analysis.timeline.timeline: period, period_end, period_label, key, partial and the
-            measure columns (mentions, documents_mentioning, share_pct, per_10k_words).
+            measure columns (mentions, documents_mentioning, share_pct, per_10k_words); with a ``label``
+            column (analysis.timeline.add_labels) the legend and hover text show it instead of the key.
         measure: "mentions", "documents", "share" or "per_10k".
         kind: "theme", "organisation" or "cluster" (used in the title and in the points' customdata).
         style: "lines" (lines with markers, selectable) or "area" (stacked areas).
@@ -212,20 +222,22 @@ def timeline_figure(
     column = measure_column(measure)
     _check_columns(df, (*_TIMELINE_COLUMNS, column), "timeline")
     data = df.copy()
+    names = _labels(data)
     auto_title, unit = _timeline_title(measure, kind, granularity)
     fig = go.Figure()
     for i, key in enumerate(_keys_in_order(data)):
         rows = data[data["key"].astype(str) == key].sort_values("period")
         partial = rows["partial"].fillna(False).astype(bool).tolist() if "partial" in rows else [False] * len(rows)
+        name = names.get(key, key)
         hover = [
-            f"{_esc(key)}<br>{_esc(label)}{' (partial period)' if part else ''}"
+            f"{_esc(name)}<br>{_esc(label)}{' (partial period)' if part else ''}"
             for label, part in zip(rows["period_label"], partial, strict=True)
         ]
         color = _color(colors, key, i, kind)
         trace = go.Scatter(
             x=rows["period"].tolist(),
             y=rows[column].tolist(),
-            name=_esc(key),
+            name=_esc(name),
             mode="lines+markers",
             line={"color": color, "width": 2},
             marker={
@@ -290,7 +302,8 @@ def heatmap_figure(
         granularity: the period length, named in the title.
 
     Returns:
-        A Figure with one Heatmap trace: x = period labels in time order, y = keys, z = the measure
+        A Figure with one Heatmap trace: x = period starts in time order, y = labels (keys when the frame
+        has no ``label`` column) in alphabetical order, z = the measure
         (None where a key has no row for a period). customdata follows TARGET_FIELDS.
     """
     _check_kind(kind)
@@ -302,7 +315,8 @@ def heatmap_figure(
         data[["period", "period_end"]].drop_duplicates("period").set_index("period")["period_end"]
         if "period_end" in data else None
     )
-    keys = sorted(_keys_in_order(data))
+    names = _labels(data)
+    keys = sorted(_keys_in_order(data), key=lambda k: (names.get(k, k).casefold(), k))
     lookup = {(str(k), p): v for k, p, v in zip(data["key"], data["period"], data[column], strict=True)}
     z, custom, text = [], [], []
     for key in keys:
@@ -310,11 +324,11 @@ def heatmap_figure(
         custom.append([
             [kind, key, _iso(p), _iso(ends[p] if ends is not None else p), "", "", ""] for p in periods["period"]
         ])
-        text.append([f"{_esc(key)}<br>{_esc(lbl)}" for lbl in periods["period_label"]])
+        text.append([f"{_esc(names.get(key, key))}<br>{_esc(lbl)}" for lbl in periods["period_label"]])
     auto_title, unit = _timeline_title(measure, kind, granularity)
     fig = go.Figure(go.Heatmap(
         x=periods["period"].tolist(),
-        y=[_esc(k) for k in keys],
+        y=[_esc(names.get(k, k)) for k in keys],
         z=z,
         customdata=custom,
         text=text,
@@ -357,7 +371,7 @@ def small_multiples_figure(
         columns: panels per row.
 
     Returns:
-        A Figure with one subplot and one trace per key (keys in sorted order).
+        A Figure with one subplot and one trace per key (in alphabetical order of their labels).
     """
     _check_kind(kind)
     column = measure_column(measure)
@@ -365,23 +379,25 @@ def small_multiples_figure(
     if not isinstance(columns, int) or columns < 1:
         raise ValueError(f"The 'columns' parameter must be an int >= 1; got {columns!r} instead.")
     data = df.copy()
-    keys = sorted(_keys_in_order(data)) or [""]
+    names = _labels(data)
+    keys = sorted(_keys_in_order(data), key=lambda k: (names.get(k, k).casefold(), k)) or [""]
     ncols = min(columns, len(keys))
     nrows = -(-len(keys) // ncols)
     fig = make_subplots(
         rows=nrows, cols=ncols, shared_xaxes=True, shared_yaxes=True,
-        subplot_titles=[_esc(k) for k in keys], vertical_spacing=min(0.08, 0.5 / nrows),
+        subplot_titles=[_esc(names.get(k, k)) for k in keys], vertical_spacing=min(0.08, 0.5 / nrows),
         horizontal_spacing=0.06,
     )
     auto_title, unit = _timeline_title(measure, kind, granularity)
     for i, key in enumerate(keys):
         rows = data[data["key"].astype(str) == key].sort_values("period")
         color = _color(colors, key, i, kind)
+        name = names.get(key, key)
         fig.add_trace(
             go.Scatter(
-                x=rows["period"].tolist(), y=rows[column].tolist(), name=_esc(key),
+                x=rows["period"].tolist(), y=rows[column].tolist(), name=_esc(name),
                 mode="lines+markers", line={"color": color, "width": 2}, marker={"size": 5, "color": color},
-                text=[f"{_esc(key)}<br>{_esc(lbl)}" for lbl in rows["period_label"]],
+                text=[f"{_esc(name)}<br>{_esc(lbl)}" for lbl in rows["period_label"]],
                 customdata=_period_customdata(rows, kind),
                 hovertemplate=f"%{{text}}<br>%{{y:,.2f}} {_esc(unit)}<extra></extra>",
                 showlegend=False,
@@ -412,7 +428,8 @@ def ranking_figure(
     """Horizontal bars, largest first, of how often each key is mentioned.
 
     Arguments:
-        df: analysis.timeline.ranking: key, mentions, documents_mentioning, share_pct.
+        df: analysis.timeline.ranking: key, mentions, documents_mentioning, share_pct (and optionally
+            ``label``, drawn instead of the key).
         measure: "mentions", "documents" or "share".
         kind: "theme" or "organisation".
         colors: key -> colour.
@@ -432,13 +449,14 @@ def ranking_figure(
     if top is not None:
         data = data.head(top)
     keys = [str(k) for k in data["key"]]
+    names = _labels(data)
     fig = go.Figure(go.Bar(
         x=data[column].tolist(),
-        y=[_esc(k) for k in keys],
+        y=[_esc(names.get(k, k)) for k in keys],
         orientation="h",
         marker={"color": [_color(colors, k, i, kind) for i, k in enumerate(keys)]},
         customdata=[[kind, k, "", "", "", "", ""] for k in keys],
-        text=[_esc(k) for k in keys],
+        text=[_esc(names.get(k, k)) for k in keys],
         hovertemplate=f"%{{text}}<br>%{{x:,.2f}} {_esc(axis.lower())}<extra></extra>",
         textposition="none",
     ))
@@ -465,13 +483,15 @@ def crosstab_figure(
     """A row_key x col_key heatmap of a cross-tabulation, with the numbers written in the cells.
 
     Arguments:
-        df: analysis.timeline.crosstab: row_key, col_key, documents, share_pct.
+        df: analysis.timeline.crosstab: row_key, col_key, documents, share_pct (and optionally
+            ``row_label`` / ``col_label``, drawn instead of the keys).
         value: "share_pct" or "documents".
         row_kind, col_kind: what the rows and columns are ("organisation", "theme").
         title: overrides the generated title.
 
     Returns:
-        A Figure with one Heatmap trace (rows and columns in sorted order; None where no row exists).
+        A Figure with one Heatmap trace (rows and columns in alphabetical order of what is drawn; None
+        where no row exists); customdata keeps the keys.
     """
     _check_kind(row_kind)
     _check_kind(col_kind)
@@ -479,15 +499,16 @@ def crosstab_figure(
         raise ValueError(f"The 'value' parameter must be one of {list(_CROSSTAB_VALUES)}; got {value!r} instead.")
     _check_columns(df, ("row_key", "col_key", value), "cross-tab")
     data = df.copy()
-    rows = sorted({str(k) for k in data["row_key"]})
-    cols = sorted({str(k) for k in data["col_key"]})
+    row_names, col_names = _labels(data, "row_key", "row_label"), _labels(data, "col_key", "col_label")
+    rows = sorted({str(k) for k in data["row_key"]}, key=lambda k: (row_names.get(k, k).casefold(), k))
+    cols = sorted({str(k) for k in data["col_key"]}, key=lambda k: (col_names.get(k, k).casefold(), k))
     lookup = {(str(r), str(c)): v for r, c, v in zip(data["row_key"], data["col_key"], data[value], strict=True)}
     z = [[_none_if_nan(lookup.get((r, c))) for c in cols] for r in rows]
     unit = _CROSSTAB_VALUES[value]
     fmt = "%{z:.1f}" if value == "share_pct" else "%{z:.0f}"
     fig = go.Figure(go.Heatmap(
-        x=[_esc(c) for c in cols],
-        y=[_esc(r) for r in rows],
+        x=[_esc(col_names.get(c, c)) for c in cols],
+        y=[_esc(row_names.get(r, r)) for r in rows],
         z=z,
         customdata=[[[row_kind, r, "", "", "", col_kind, c] for c in cols] for r in rows],
         colorscale="Blues",

@@ -30,7 +30,9 @@ __all__ = [
     "document",
     "entity_labels",
     "load_build",
+    "map_points",
     "resolve_data_dir",
+    "sources",
 ]
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -230,6 +232,45 @@ def document(build: Build, doc_id: str) -> tuple[pd.Series | None, pd.DataFrame]
     lo, hi = np.searchsorted(sorted_ids, str(doc_id), side="left"), np.searchsorted(sorted_ids, str(doc_id), side="right")
     mentions = build.mentions.iloc[order[lo:hi]]
     return (None if pos is None else build.documents.iloc[pos]), mentions
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _cached_sources(path: str, key: str) -> tuple[str, ...]:
+    return tuple(sorted(_cached_build(path, key).documents["source"].astype(str).unique()))
+
+
+def sources(build: Build) -> tuple[str, ...]:
+    """The build's source files, sorted."""
+    return _cached_sources(*_key(build))
+
+
+_MAP_COLUMNS = ["doc_id", "title", "date", "source", "cluster_id", "x", "y"]
+
+
+@st.cache_resource(show_spinner=False, max_entries=64, hash_funcs={tl.Filters: repr})
+def _cached_map_points(path: str, key: str, filters: tl.Filters, limit: int) -> tuple[pd.DataFrame, int]:
+    build = _cached_build(path, key)
+    docs = tl.filter_documents(build.documents, build.mentions, filters)
+    docs = docs[docs["x"].notna() & docs["y"].notna()][_MAP_COLUMNS]
+    total = len(docs)
+    if total > limit:
+        # A fixed seed: the same filters always draw the same points.
+        keep = np.sort(np.random.default_rng(0).choice(total, size=limit, replace=False))
+        docs = docs.iloc[keep]
+    return docs.reset_index(drop=True), total
+
+
+def map_points(build: Build, filters: tl.Filters, limit: int) -> tuple[pd.DataFrame, int]:
+    """The documents to draw on the document map: at most ``limit`` of the filtered ones with map
+    coordinates (a fixed random sample beyond that).
+
+    Returns:
+        (doc_id, title, date, source, cluster_id, x, y of the points to draw, in the documents' order;
+        how many filtered documents have coordinates).
+    """
+    path, key = _key(build)
+    points, total = _cached_map_points(path, key, filters, int(limit))
+    return _shallow(points), total
 
 
 def build_default(out: str | Path = DEFAULT_BUILD, progress: Progress | None = None) -> Build:

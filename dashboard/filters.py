@@ -14,7 +14,9 @@ from analysis.timeline import GRANULARITIES, MEASURES, Filters, filter_documents
 from .charts import TARGET_FIELDS
 
 __all__ = [
+    "AUTO",
     "DEFAULT_GRANULARITY",
+    "GRANULARITY_CHOICES",
     "DEFAULT_MEASURE",
     "WIDGET_KEYS",
     "Options",
@@ -30,7 +32,11 @@ __all__ = [
     "widgets_to_view",
 ]
 
-DEFAULT_GRANULARITY = "month"
+# "auto": the app picks the period length from the filtered documents (analysis.timeline.choose_granularity);
+# a URL or the select box can fix one of GRANULARITIES instead.
+AUTO = "auto"
+GRANULARITY_CHOICES = (AUTO, *GRANULARITIES)
+DEFAULT_GRANULARITY = AUTO
 DEFAULT_MEASURE = "share"
 ORG_MODES = ("any", "all")
 
@@ -57,7 +63,8 @@ _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 @dataclass(frozen=True)
 class View:
-    """Everything the sidebar decides: the filters, the period length and the measure."""
+    """Everything the sidebar decides: the filters, the period length ("auto" or one of GRANULARITIES) and
+    the measure."""
 
     filters: Filters = field(default_factory=Filters)
     granularity: str = DEFAULT_GRANULARITY
@@ -183,7 +190,7 @@ def params_to_view(params: Mapping, options: Options | None = None) -> View:
     )
     return View(
         filters=filters,
-        granularity=gran if gran in GRANULARITIES else DEFAULT_GRANULARITY,
+        granularity=gran if gran in GRANULARITY_CHOICES else DEFAULT_GRANULARITY,
         measure=measure if measure in MEASURES else DEFAULT_MEASURE,
     )
 
@@ -302,7 +309,7 @@ def widgets_to_view(values: Mapping[str, object], options: Options | None = None
     )
     return View(
         filters=filters,
-        granularity=gran if gran in GRANULARITIES else DEFAULT_GRANULARITY,
+        granularity=gran if gran in GRANULARITY_CHOICES else DEFAULT_GRANULARITY,
         measure=measure if measure in MEASURES else DEFAULT_MEASURE,
     )
 

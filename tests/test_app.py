@@ -31,6 +31,14 @@ def _run(build: Path, monkeypatch, query: dict | None = None) -> AppTest:
     return at
 
 
+def _open_tab(at: AppTest, name: str) -> AppTest:
+    """Switch to a tab (only the open tab is drawn) and rerun."""
+    at.session_state["view_tab"] = name
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
 def _figures(at: AppTest) -> list[dict]:
     return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
 
@@ -60,12 +68,24 @@ def test_app_loads_on_the_sample_build(sample_build, monkeypatch):
     assert [m.label for m in at.metric][:4] == ["Documents", "Date span", "Undated documents", "Sources"]
     assert at.metric[0].value == f"{len(build.documents[build.documents['duplicate_of'].isna()]):,}"
     titles = [f["layout"]["title"]["text"] for f in _figures(at)]
-    assert "Share of documents mentioning each theme, by month (%)" in titles
+    # The sample spans 2017-2025 with day-precision dates: the automatic period is the quarter.
+    assert titles == ["Share of documents mentioning each theme, by quarter (%)",
+                      "Top organisations (documents mentioning each)"]
+    assert at.selectbox(key=K["granularity"]).options[0] == "Auto (quarter)"
+    assert len(at.tabs) == 6
+    labels = [b.label for b in at.download_button]
+    assert labels == ["Download CSV", "Download CSV", "Download manifest (JSON)"]
+    _open_tab(at, "Topics")
+    titles = [f["layout"]["title"]["text"] for f in _figures(at)]
     assert any(t.startswith("Map of documents") for t in titles)
     assert all(f["data"] for f in _figures(at)), "a chart without data"
-    assert len(at.tabs) == 6
-    labels = {b.label for b in at.download_button}
-    assert labels == {"Download CSV", "manifest.json"}
+
+
+@pytest.mark.parametrize("tab", dash.TABS)
+def test_every_tab_renders_on_the_sample_build(sample_build, monkeypatch, tab):
+    at = _open_tab(_run(sample_build, monkeypatch), tab)
+    assert [b.label for b in at.download_button][-1] == "Download manifest (JSON)"
+    assert all(f["data"] for f in _figures(at)), "a chart without data"
 
 
 def test_a_filter_change_changes_the_chart(sample_build, monkeypatch):
@@ -76,10 +96,13 @@ def test_a_filter_change_changes_the_chart(sample_build, monkeypatch):
     assert [t["y"] for t in before["data"]] != [t["y"] for t in after["data"]]
     build = read_build(sample_build)
     keys = tuple(tl.ranking(build.documents, build.mentions, kind="theme")["key"].head(dash._OVERVIEW_THEMES))
-    expected = tl.timeline(build.documents, build.mentions, kind="theme", keys=keys, granularity="month")
-    assert [t["name"] for t in after["data"]] == list(keys)
-    for trace in after["data"]:
-        rows = expected[expected["key"] == trace["name"]].sort_values("period")
+    expected = tl.timeline(build.documents, build.mentions, kind="theme", keys=keys, granularity="quarter")
+    labels = tl.entity_labels(build.entities, "theme")
+    # Legends show the themes' labels; the keys stay in customdata for click-through.
+    assert [t["name"] for t in after["data"]] == [labels[k] for k in keys]
+    for trace, key in zip(after["data"], keys, strict=True):
+        assert {c[1] for c in trace["customdata"]} == {key}
+        rows = expected[expected["key"] == key].sort_values("period")
         assert trace["y"] == rows["mentions"].tolist()
 
 
@@ -94,11 +117,11 @@ def test_granularity_and_organisation_filters(sample_build, monkeypatch):
     filters = tl.Filters(organisations=(top,))
     ranked = tl.ranking(build.documents, build.mentions, kind="theme", filters=filters)["key"]
     keys = tuple(ranked.head(dash._OVERVIEW_THEMES))
-    assert [t["name"] for t in fig["data"]] == list(keys)
+    assert [t["customdata"][0][1] for t in fig["data"]] == list(keys)
     expected = tl.timeline(build.documents, build.mentions, kind="theme", keys=keys, granularity="year",
                            filters=filters)
-    for trace in fig["data"]:
-        assert trace["y"] == expected[expected["key"] == trace["name"]].sort_values("period")["share_pct"].tolist()
+    for trace, key in zip(fig["data"], keys, strict=True):
+        assert trace["y"] == expected[expected["key"] == key].sort_values("period")["share_pct"].tolist()
     assert at.query_params["org"] == top and at.query_params["by"] == "year"
 
 
@@ -130,7 +153,7 @@ def test_garbage_query_params_fall_back_to_defaults(sample_build, monkeypatch):
     at = _run(sample_build, monkeypatch, {"org": "<script>", "by": "fortnight", "from": "not-a-date",
                                           "inferred": "perhaps"})
     assert at.multiselect(key=K["organisations"]).value == []
-    assert at.selectbox(key=K["granularity"]).value == "month"
+    assert at.selectbox(key=K["granularity"]).value == "auto"
     assert dict(at.query_params) == {}
 
 
@@ -154,7 +177,7 @@ def test_empty_filter_shows_an_explanation(tiny_build, monkeypatch):
     ("orgs_crosstab", ["organisation", "SCO", "", "", "", "theme", "multipolarity"], ["d1"]),
 ])
 def test_an_injected_chart_selection_narrows_the_documents(tiny_build, monkeypatch, chart, custom, expected):
-    at = _run(tiny_build, monkeypatch)
+    at = _open_tab(_run(tiny_build, monkeypatch), "Documents")
     assert sorted(_table(at, "documents_table")["doc_id"]) == ["d1", "d2", "d3", "d4"]
     at.session_state[dash.chart_key(chart)] = {
         "selection": {"points": [{"curve_number": 0, "point_index": 0, "customdata": custom}],
@@ -169,7 +192,7 @@ def test_an_injected_chart_selection_narrows_the_documents(tiny_build, monkeypat
 
 
 def test_reader_escapes_the_text_and_marks_mentions(tiny_build, monkeypatch):
-    at = _run(tiny_build, monkeypatch)
+    at = _open_tab(_run(tiny_build, monkeypatch), "Documents")
     at.selectbox(key="reader_doc").set_value("d4").run()
     html_blocks = [e.proto.body for e in at.get("html")]
     assert len(html_blocks) == 1
@@ -191,7 +214,7 @@ def test_highlight_html(text, spans, expected):
 
 
 def test_report_tab_lists_skipped_files(tiny_build, monkeypatch):
-    at = _run(tiny_build, monkeypatch)
+    at = _open_tab(_run(tiny_build, monkeypatch), "Report")
     files = _table(at, "report_files")
     assert files[["path", "status", "reason"]].fillna("").values.tolist() == [
         ["a.txt", "parsed", ""], ["e.bin", "skipped", "binary file"],

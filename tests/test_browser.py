@@ -96,16 +96,16 @@ def test_a_download_delivers_the_csv(page, sample_url, sample_build):
     with page.expect_download() as info:
         page.get_by_role("button", name="Download CSV").first.click()
     download = info.value
-    assert download.suggested_filename.startswith("theme-timeline_month_share")
+    assert download.suggested_filename.startswith("theme-timeline_quarter_share")
     content = Path(download.path()).read_bytes()
     assert content.startswith(b"\xef\xbb\xbf")
     header = content[3:].splitlines()[0].decode()
-    assert header == ("period,period_end,period_label,key,mentions,documents_mentioning,documents_total,"
+    assert header == ("period,period_end,period_label,key,label,mentions,documents_mentioning,documents_total,"
                       "words_total,share_pct,per_10k_words,partial")
     build = read_build(sample_build)
     keys = tuple(tl.ranking(build.documents, build.mentions, kind="theme")["key"].head(_OVERVIEW_THEMES))
-    expected = tl.timeline(build.documents, build.mentions, kind="theme", keys=keys, granularity="month")
-    assert content == chart_csv(expected)
+    expected = tl.timeline(build.documents, build.mentions, kind="theme", keys=keys, granularity="quarter")
+    assert content == chart_csv(tl.add_labels(expected, build.entities, kind="theme"))
 
 
 def test_a_chart_selection_narrows_the_documents(page, sample_url):
@@ -122,6 +122,11 @@ def test_a_chart_selection_narrows_the_documents(page, sample_url):
     expect(chip.first).to_contain_text(re.compile(r"organisation \S+ — [1-9]\d* documents?"))
     n = int(re.search(r"— (\d+) document", chip.first.inner_text()).group(1))
     page.get_by_role("tab", name="Documents").click()
+    expect(page.get_by_text(f"Narrowed by chart selection: {n} documents.")).to_be_visible()
+    # Another rerun while the chart is not drawn (only the open tab is) keeps the selection.
+    page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text="Measure").click()
+    page.get_by_role("option", name=re.compile(r"^Number of times the term is mentioned")).click()
+    expect(page).to_have_url(re.compile(r"measure=mentions"))
     expect(page.get_by_text(f"Narrowed by chart selection: {n} documents.")).to_be_visible()
     page.get_by_role("button", name="Clear").click()
     expect(chip).to_have_count(0)

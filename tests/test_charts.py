@@ -238,3 +238,47 @@ def test_empty_frames_give_empty_figures():
     empty = _timeline_frame().iloc[0:0]
     assert charts.timeline_figure(empty, "share").data == ()
     assert charts.ranking_figure(_ranking_frame().iloc[0:0], "share").data[0].x == ()
+
+
+# ------------------------------------------------------------------------------------------- labels
+def _with_labels(df: pd.DataFrame, names: dict[str, str], key_col: str = "key", label_col: str = "label"):
+    out = df.copy()
+    out.insert(list(out.columns).index(key_col) + 1, label_col, out[key_col].map(names))
+    return out
+
+
+LABELS = {"SCO": "Shanghai <Cooperation>", "<b>NATO</b>": "North Atlantic"}
+
+
+@pytest.mark.parametrize("make", [
+    lambda df: charts.timeline_figure(df, "share", kind="organisation"),
+    lambda df: charts.small_multiples_figure(df, "share", kind="organisation"),
+])
+def test_timelines_draw_the_label_and_keep_the_key_in_customdata(make):
+    df = _with_labels(_timeline_frame(), LABELS)
+    data = make(df).to_dict()["data"]
+    assert sorted(t["name"] for t in data) == ["North Atlantic", "Shanghai &lt;Cooperation&gt;"]
+    for trace in data:
+        key = trace["customdata"][0][1]
+        assert trace["name"] == charts._esc(LABELS[key])
+        assert all(text.startswith(charts._esc(LABELS[key]) + "<br>") for text in trace["text"])
+
+
+def test_heatmap_rows_are_labels_in_alphabetical_order():
+    df = _with_labels(_timeline_frame(), LABELS)
+    trace = charts.heatmap_figure(df, "share", kind="organisation").to_dict()["data"][0]
+    assert list(trace["y"]) == ["North Atlantic", "Shanghai &lt;Cooperation&gt;"]
+    assert [row[0][1] for row in trace["customdata"]] == ["<b>NATO</b>", "SCO"]
+
+
+def test_ranking_and_crosstab_draw_labels():
+    rank = _with_labels(_ranking_frame(), {"SCO": "Shanghai", "BRICS": "BRICS", "<img src=x>": "Image"})
+    bar = charts.ranking_figure(rank, "documents").to_dict()["data"][0]
+    assert list(bar["y"]) == ["Shanghai", "BRICS", "Image"]
+    assert [c[1] for c in bar["customdata"]] == ["SCO", "BRICS", "<img src=x>"]
+    cross = _with_labels(_crosstab_frame(), {"SCO": "Shanghai", "BRICS": "Brics"}, "row_key", "row_label")
+    cross = _with_labels(cross, {"ngos": "NGOs", "multipolarity": "Multipolarity"}, "col_key", "col_label")
+    heat = charts.crosstab_figure(cross, "documents").to_dict()["data"][0]
+    assert list(heat["y"]) == ["Brics", "Shanghai"] and list(heat["x"]) == ["Multipolarity", "NGOs"]
+    assert heat["customdata"][0][1] == ["organisation", "BRICS", "", "", "", "theme", "ngos"]
+    assert list(heat["z"][0]) == [3.0, 0.0]

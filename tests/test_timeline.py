@@ -615,3 +615,133 @@ def test_explain_empty_for_an_empty_build():
     assert explain_empty(DOCS.iloc[:0], MENTIONS.iloc[:0], Filters()) == (
         "The build has no documents: build it from some input files first."
     )
+
+
+# ------------------------------------------------------------------------------ labels and granularity
+from analysis.timeline import (  # noqa: E402
+    add_labels,
+    auto_granularity,
+    choose_granularity,
+    common_precision,
+    entity_labels,
+)
+
+ENTITIES = pd.DataFrame({
+    "kind": ["theme", "theme", "theme", "organisation", "organisation", "organisation", "organisation",
+             "organisation"],
+    "key": ["middle_east", "ngos", "blank", "SCO", "SCO RATS", "Interpol", "G7", "World Bank"],
+    "label": ["Middle East", "NGOs and civil society", "", "Shanghai Cooperation Organisation",
+              "SCO Regional Anti-Terrorist Structure", "International Criminal Police Organisation", "Group of Seven",
+              "World Bank"],
+    "category": [""] * 8, "description": [""] * 8,
+})
+
+
+@pytest.mark.parametrize("kind,expected", [
+    ("theme", {"middle_east": "Middle East", "ngos": "NGOs and civil society", "blank": "blank"}),
+    ("organisation", {"SCO": "SCO", "SCO RATS": "SCO RATS", "Interpol": "International Criminal Police Organisation",
+                      "G7": "G7", "World Bank": "World Bank"}),
+    ("cluster", {}),
+])
+def test_entity_labels(kind, expected):
+    assert entity_labels(ENTITIES, kind) == expected
+
+
+def test_entity_labels_are_made_unique_and_tolerate_no_entities():
+    twins = pd.DataFrame({"kind": ["theme", "theme"], "key": ["a", "b"], "label": ["Same", "Same"]})
+    assert entity_labels(twins, "theme") == {"a": "Same (a)", "b": "Same (b)"}
+    assert entity_labels(None, "theme") == {}
+    assert entity_labels(ENTITIES.iloc[0:0], "organisation") == {}
+    with pytest.raises(ValueError, match=r"The entities table must have the columns \['label'\]"):
+        entity_labels(ENTITIES.drop(columns="label"), "theme")
+
+
+def test_add_labels_inserts_a_column_after_the_key_and_keeps_the_input():
+    df = pd.DataFrame({"key": ["ngos", "unknown", "middle_east"], "mentions": [3, 2, 1]})
+    df.attrs["undated"] = 4
+    before = df.copy()
+    out = add_labels(df, ENTITIES, kind="theme")
+    assert list(out.columns) == ["key", "label", "mentions"]
+    assert out["label"].tolist() == ["NGOs and civil society", "unknown", "Middle East"]
+    assert out.attrs == {"undated": 4}
+    pd.testing.assert_frame_equal(df, before)
+
+
+def test_add_labels_on_crosstab_columns_and_errors():
+    cross = pd.DataFrame({"row_key": ["SCO"], "col_key": ["ngos"], "documents": [1]})
+    out = add_labels(add_labels(cross, ENTITIES, kind="organisation", key_col="row_key", label_col="row_label"),
+                     ENTITIES, kind="theme", key_col="col_key", label_col="col_label")
+    assert list(out.columns) == ["row_key", "row_label", "col_key", "col_label", "documents"]
+    assert out.iloc[0].tolist() == ["SCO", "SCO", "ngos", "NGOs and civil society", 1]
+    with pytest.raises(ValueError, match=r"The 'key_col' parameter must name a column of the table; got 'nope'"):
+        add_labels(cross, ENTITIES, kind="theme", key_col="nope")
+    with pytest.raises(ValueError, match=r"The 'kind' parameter must be one of"):
+        add_labels(cross, ENTITIES, kind="country", key_col="row_key")
+
+
+@pytest.mark.parametrize("start,end,precision,expected", [
+    ("2024-05-01", "2024-05-01", None, "day"),
+    ("2024-05-01", "2024-06-30", None, "day"),  # 60 days
+    ("2024-05-01", "2024-07-01", None, "week"),  # 61 days
+    ("2024-01-01", "2024-12-31", None, "week"),
+    ("2024-01-01", "2025-01-01", None, "week"),  # 366 days: a leap year
+    ("2024-01-01", "2025-01-02", None, "month"),
+    ("2017-01-01", "2020-12-31", None, "month"),
+    ("2017-01-01", "2021-01-06", None, "quarter"),
+    ("2017-03-04", "2025-11-20", None, "quarter"),  # the sample corpus
+    ("2010-01-01", "2021-12-31", None, "quarter"),
+    ("2010-01-01", "2022-12-31", None, "year"),
+    ("1946-01-01", "2023-01-01", None, "year"),  # the UN General Debate
+    ("2024-12-31", "2024-12-01", None, "day"),  # reversed bounds: the span is what counts
+    ("2024-05-01", "2024-05-20", "month", "month"),  # never finer than the dates
+    ("2024-05-01", "2024-05-20", "year", "year"),
+    ("2017-01-01", "2025-01-01", "month", "quarter"),
+    ("2017-01-01", "2025-01-01", "year", "year"),
+    ("2024-05-01", "2024-05-20", "day", "day"),
+    (None, "2024-05-20", None, "month"),
+    (None, None, "year", "year"),
+    (dt.date(2024, 1, 1), pd.Timestamp("2024-01-31"), None, "day"),
+])
+def test_auto_granularity(start, end, precision, expected):
+    assert auto_granularity(start, end, precision=precision) == expected
+
+
+def test_auto_granularity_rejects_bad_arguments():
+    with pytest.raises(ValueError, match=r"The 'precision' parameter must be one of \['day', 'month', 'year'\]"):
+        auto_granularity("2024-01-01", "2024-02-01", precision="week")
+    with pytest.raises(ValueError, match=r"The 'start' filter must be a datetime.date"):
+        auto_granularity("soon", "2024-02-01")
+
+
+@pytest.mark.parametrize("precisions,share,expected", [
+    ([], 0.5, None),
+    (["day", "day", "year"], 0.5, "day"),
+    (["day", "year", "year"], 0.5, "year"),
+    (["day", "month", "year", "year"], 0.5, "month"),  # half can be placed by month
+    (["day", "month", "year", "year"], 0.75, "year"),
+    (["day"] * 35 + ["year"] * 10917, 0.5, "year"),  # the UN General Debate build
+    ([None, "day", "month"], 0.5, "day"),  # an unknown precision counts as a day
+    (["month", "month"], 1.0, "month"),
+])
+def test_common_precision(precisions, share, expected):
+    assert common_precision(precisions, share=share) == expected
+
+
+def test_common_precision_rejects_a_bad_share():
+    with pytest.raises(ValueError, match=r"The 'share' parameter must be in \(0, 1\]; got 0 instead"):
+        common_precision(["day"], share=0)
+
+
+@pytest.mark.parametrize("rows,filters,expected", [
+    ([{"date": "2024-01-01"}, {"date": "2024-01-20"}], Filters(), "day"),
+    ([{"date": "2017-01-01"}, {"date": "2025-06-01"}], Filters(), "quarter"),
+    ([{"date": "2017-01-01"}, {"date": "2025-06-01"}], Filters(start=dt.date(2025, 1, 1)), "day"),
+    ([{"date": "1990-01-01", "date_precision": "year"}, {"date": "1991-01-01", "date_precision": "year"},
+      {"date": "1991-03-05"}], Filters(), "year"),
+    ([{"date": "2024-01-01", "date_precision": "month"}, {"date": "2024-02-01", "date_precision": "month"}],
+     Filters(), "month"),
+    ([{}, {}], Filters(), "month"),  # nothing dated
+])
+def test_choose_granularity(rows, filters, expected):
+    documents = make_documents(rows)
+    assert choose_granularity(documents, make_mentions([]), filters) == expected
