@@ -132,3 +132,29 @@ def test_month_first_option_changes_ambiguous_dates(tmp_path):
     day_first = run_build([tmp_path / "in"], tmp_path / "a").documents["date"].iloc[0]
     month_first = run_build([tmp_path / "in"], tmp_path / "b", dayfirst=False).documents["date"].iloc[0]
     assert (day_first.date(), month_first.date()) == (dt.date(2024, 4, 3), dt.date(2024, 3, 4))
+
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+UNGDC = SHARED / "corpora" / "ungdc" / "txt"
+
+
+@pytest.mark.corpora
+def test_un_general_debate_speeches_are_dated_to_their_year(tmp_path):
+    if not UNGDC.is_dir():
+        pytest.skip(f"../shared/corpora not found at {UNGDC}: the UN General Debate test needs it")
+    sessions = [UNGDC / "Session 25 - 1970", UNGDC / "Session 70 - 2015"]
+    build = run_build(sessions, tmp_path / "ungdc")
+    docs = build.documents
+    expected_years = docs["source"].str.extract(r"_(\d{4})\.txt$")[0].astype(int)
+    assert len(docs) == sum(len(list(s.glob("*.txt"))) for s in sessions)
+    assert (docs["date"].dt.year == expected_years).all()
+    # Most speeches are dated by their file name; some transcripts carry the meeting's page header
+    # ("03/10/2015 A/70/PV.28"), which gives the very day, in the same year.
+    by_path = docs["date_method"] == "path"
+    assert by_path.mean() > 0.8 and (docs.loc[by_path, "date_precision"] == "year").all()
+    assert (docs.loc[~by_path, "date_method"] == "text").all()
+    assert (docs.loc[~by_path, "date_precision"] == "day").all()
+    assert build.report["totals"]["failed"] == 0
+    rus = docs[docs["source"] == "RUS_70_2015.txt"].iloc[0]
+    rus_mentions = build.mentions[build.mentions["doc_id"] == rus["doc_id"]]
+    assert {"UN", "UNSC"} <= set(rus_mentions["key"])
