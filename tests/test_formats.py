@@ -395,3 +395,22 @@ def test_readers_never_raise_undocumented_errors(data):
         except (FormatError, NoTextError):
             continue
         assert isinstance(records, list)
+
+
+@pytest.mark.parametrize(
+    ("dates", "dayfirst", "expected", "order"),
+    [
+        # 25/03 can only be day-first: the whole column is read so, 03/04 included
+        (["03/04/2024", "25/03/2024"], False, ["2024-04-03", "2024-03-25"], "day-first (detected from the column)"),
+        # 03/25 can only be month-first
+        (["03/04/2024", "03/25/2024"], True, ["2024-03-04", "2024-03-25"], "month-first (detected from the column)"),
+        (["03/04/2024", "05/06/2024"], True, ["2024-04-03", "2024-06-05"], "day-first (default)"),
+        (["03/04/2024", "05/06/2024"], False, ["2024-03-04", "2024-05-06"], "month-first (default)"),
+    ],
+)
+def test_one_day_month_order_per_table(dates, dayfirst, expected, order):
+    rows = "\n".join(f"{d},Text number {i}" for i, d in enumerate(dates))
+    details: dict = {}
+    records = read_table(f"date,text\n{rows}\n".encode(), "t.csv", kind="csv", dayfirst=dayfirst, details=details)
+    assert [r.date.as_date().isoformat() for r in records] == expected
+    assert details["date_order"] == order

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import sys
 
 from analysis.records import Record
@@ -175,6 +176,23 @@ def _rows_from_json(text: str, details: dict) -> tuple[list[str], list[tuple[int
     return _union_columns(rows), rows
 
 
+_NUMERIC_DATE = re.compile(r"\s*(\d{1,2})[./-](\d{1,2})[./-]\d{2,4}\b")
+
+
+def _date_order(values: list, default: bool) -> tuple[bool, str]:
+    """One day/month order for a whole date column: the one its unambiguous dates show (a first number
+    above 12 is a day: 25/03/2024; a second one above 12 is a day: 03/25/2024), else ``default``."""
+    day_first = month_first = False
+    for value in values:
+        m = _NUMERIC_DATE.match(value) if isinstance(value, str) else None
+        if m:
+            day_first |= int(m.group(1)) > 12
+            month_first |= int(m.group(2)) > 12
+    if day_first != month_first:
+        return day_first, "detected from the column"
+    return default, "default" if not day_first else "column mixes both orders; default used"
+
+
 def read_table(
     data: bytes, source: str, *, kind: str = "csv", dayfirst: bool = True, details: dict | None = None
 ) -> list[Record]:
@@ -230,6 +248,9 @@ def read_table(
             f"columns: {shown}. Rename the text column to 'text'."
         )
     details["columns_used"] = used
+    if "date" in used:
+        dayfirst, how = _date_order([row.get(used["date"]) for _, row in rows if isinstance(row, dict)], dayfirst)
+        details["date_order"] = f"{'day' if dayfirst else 'month'}-first ({how})"
     records: list[Record] = []
     skipped = broken
     for seq, (line, row) in enumerate(rows):
