@@ -1105,32 +1105,47 @@ _AUTO_SPANS = (("day", 60), ("week", 366), ("month", 4 * 366), ("quarter", 12 * 
 _FINEST_FOR_PRECISION = {"day": "day", "month": "month", "year": "year"}
 
 
-def auto_granularity(start, end, *, precision: str | None = None) -> str:
-    """A sensible period length for a date span: about 10 to 60 periods, never finer than the dates.
+def auto_granularity(start, end, *, precision: str | None = None, documents: int | None = None) -> str:
+    """A sensible period length for a date span: about 10 to 60 periods, never finer than the dates, and
+    not many more periods than documents.
 
-    ``day`` for a span up to 60 days, ``week`` up to a year, ``month`` up to 4 years, ``quarter`` up to 12
-    years, else ``year``; then made coarser when the dates are coarser (``precision="year"`` gives
-    ``year``, ``"month"`` at least ``month``).
+    ``day`` for a span up to 60 days, ``week`` up to a year (366 days), ``month`` up to 4 years, ``quarter``
+    up to 12 years, else ``year``; then made coarser when the dates are coarser (``precision="year"`` gives
+    ``year``, ``"month"`` at least ``month``), and, when ``documents`` is given, until the span has no more
+    periods than there are documents (8 documents over 8 years: years, not 33 mostly empty quarters).
 
     Arguments:
         start, end: the first and last date (``datetime.date``, ``Timestamp`` or ISO string); either None
-            (no dated documents) gives ``month``.
+            (no dated documents) gives ``month`` (or the precision's granularity when coarser).
         precision: the finest date precision most documents have (``day``, ``month``, ``year`` or None
             for day), e.g. from common_precision.
+        documents: how many dated documents the span holds (None: not taken into account).
 
     Returns:
         One of GRANULARITIES.
     """
     if precision is not None:
         _check_choice("precision", precision, _FINEST_FOR_PRECISION)
+    if documents is not None and (not isinstance(documents, (int, np.integer)) or documents < 0):
+        raise ValueError(f"The 'documents' parameter must be None or an int >= 0; got {documents!r} instead.")
     first, last = _as_date("start", start), _as_date("end", end)
-    if first is None or last is None:
-        chosen = "month"
-    else:
-        days = abs((last - first).days)
-        chosen = next((name for name, longest in _AUTO_SPANS if days <= longest), "year")
     floor = _FINEST_FOR_PRECISION[precision or "day"]
-    return max(chosen, floor, key=GRANULARITIES.index)
+    if first is None or last is None:
+        return max("month", floor, key=GRANULARITIES.index)
+    days = abs((last - first).days)
+    chosen = next((name for name, longest in _AUTO_SPANS if days <= longest), "year")
+    chosen = max(chosen, floor, key=GRANULARITIES.index)
+    if documents is not None:
+        while chosen != "year" and _count_periods(first, last, chosen) > max(documents, 1):
+            chosen = GRANULARITIES[GRANULARITIES.index(chosen) + 1]
+    return chosen
+
+
+def _count_periods(first: dt.date, last: dt.date, granularity: str) -> int:
+    """How many calendar periods of ``granularity`` the days from ``first`` to ``last`` touch."""
+    freq = _FREQ[granularity]
+    low, high = sorted((first, last))
+    return pd.Period(high, freq).ordinal - pd.Period(low, freq).ordinal + 1
 
 
 def common_precision(precisions, *, share: float = 0.5) -> str | None:
@@ -1156,8 +1171,8 @@ def common_precision(precisions, *, share: float = 0.5) -> str | None:
 
 
 def choose_granularity(documents: pd.DataFrame, mentions: pd.DataFrame, filters: Filters = Filters()) -> str:
-    """The automatic period length for the filtered documents: auto_granularity over their date span and
-    the precision common to at least half of them.
+    """The automatic period length for the filtered documents: auto_granularity over their date span, the
+    precision common to at least half of them and their number.
 
     Returns:
         One of GRANULARITIES (``month`` when no filtered document has a date).
@@ -1169,5 +1184,6 @@ def choose_granularity(documents: pd.DataFrame, mentions: pd.DataFrame, filters:
     if dated.empty:
         return auto_granularity(None, None)
     return auto_granularity(
-        dated["date"].min(), dated["date"].max(), precision=common_precision(dated["date_precision"])
+        dated["date"].min(), dated["date"].max(), precision=common_precision(dated["date_precision"]),
+        documents=len(dated),
     )

@@ -134,9 +134,10 @@ def main(argv: list[str] | None = None) -> int:
         at.selectbox(key=K["measure"]).set_value("share")
         _timed_run(at)
     worst = max(medians, key=medians.get)
-    verdict = "meets" if medians.get("Overview", medians[worst]) * 1000 < TARGET_MS else "misses"
-    print(f"target: median < {TARGET_MS} ms on the landing tab: {verdict} it "
-          f"(slowest tab: {worst}, median {medians[worst] * 1000:.0f} ms)")
+    over = [t for t, m in medians.items() if m * 1000 >= TARGET_MS]
+    print(f"target: median filter change < {TARGET_MS} ms: "
+          + (f"missed on {', '.join(over)}" if over else "met on every tab measured")
+          + f" (slowest: {worst}, median {medians[worst] * 1000:.0f} ms)")
     return 0
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
+import plotly.colors as _colors
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
+import plotly.io as pio
 
 __all__ = [
     "KINDS",
@@ -26,6 +28,17 @@ __all__ = [
 ]
 
 TEMPLATE = "plotly_white"
+# The parts of plotly_white these charts use. Every figure is built as plain dicts and validated once by
+# go.Figure(...): building traces one by one and calling update_* costs ten times more (a deep copy of the
+# whole template each time), which a large build pays on every rerun.
+_TEMPLATE_LAYOUT = {
+    k: v for k, v in pio.templates[TEMPLATE].layout.to_plotly_json().items()
+    if k in ("autotypenumbers", "colorway", "font", "hovermode", "hoverlabel", "paper_bgcolor", "plot_bgcolor",
+             "xaxis", "yaxis", "coloraxis", "colorscale", "title")
+}
+_TEMPLATE = go.layout.Template(layout=_TEMPLATE_LAYOUT)
+# Light (low) to dark (high), spelled out: plotly.js reads the bare name "Blues" the other way round.
+_BLUES = [[i / (len(_colors.sequential.Blues) - 1), c] for i, c in enumerate(_colors.sequential.Blues)]
 KINDS = ("theme", "organisation", "cluster")
 
 # measure name -> (column in the timeline table, title phrase, unit for the axis and the title)
@@ -130,21 +143,31 @@ def _title(text: str) -> dict:
     return {"text": _esc(text), "x": 0.0, "xanchor": "left", "font": {"size": 16}}
 
 
-def _layout(fig: go.Figure, title: str, *, xtitle: str = "", ytitle: str = "", legend: bool = True) -> None:
-    fig.update_layout(
-        template=TEMPLATE,
-        title=_title(title),
-        xaxis_title=_esc(xtitle),
-        yaxis_title=_esc(ytitle),
-        showlegend=legend,
-        legend={"title": {"text": ""}, "orientation": "v"},
-        margin={"l": 60, "r": 20, "t": 60, "b": 50},
-        hoverlabel={"align": "left"},
-    )
+def _layout(title: str, *, xtitle: str = "", ytitle: str = "", legend: bool = True, **more) -> dict:
+    """The layout every chart shares, as a dict; ``more`` adds or replaces top-level entries."""
+    layout = {
+        "template": _TEMPLATE,
+        "title": _title(title),
+        "xaxis": {"title": {"text": _esc(xtitle)}},
+        "yaxis": {"title": {"text": _esc(ytitle)}},
+        "showlegend": legend,
+        "legend": {"title": {"text": ""}, "orientation": "v"},
+        "margin": {"l": 60, "r": 20, "t": 60, "b": 50},
+        "hoverlabel": {"align": "left"},
+    }
+    layout.update(more)
+    return layout
 
 
-def _time_axis(fig: go.Figure, granularity: str | None, n_periods: int) -> None:
-    """Ticks on period starts, labelled for people ("Mar 2024"), never two ticks in one month."""
+def _figure(traces: list[dict], layout: dict) -> go.Figure:
+    # Not validated here: a figure of twenty traces costs ~50 ms to validate, on every rerun. The tests
+    # validate every chart (tests/test_charts.py::test_every_figure_is_valid_plotly).
+    return go.Figure(data=traces, layout=layout, _validate=False)
+
+
+def _time_axis(granularity: str | None, n_periods: int) -> dict:
+    """x-axis settings: ticks on period starts, labelled for people ("Mar 2024"), never two in one month,
+    and few enough to stay horizontal (``n_periods``: the periods shown, times the panels side by side)."""
     granularity = granularity or "month"
     dtick = None
     if granularity == "month":
@@ -152,10 +175,11 @@ def _time_axis(fig: go.Figure, granularity: str | None, n_periods: int) -> None:
     elif granularity == "quarter":
         dtick = "M3" if n_periods <= 14 else "M12"
     elif granularity == "year":
-        dtick = "M12" if n_periods <= 25 else "M60"
-    fig.update_xaxes(tickformat=_TICKFORMAT.get(granularity, "%b %Y"), showgrid=False)
+        dtick = "M12" if n_periods <= 12 else "M60" if n_periods <= 40 else "M120" if n_periods <= 100 else "M240"
+    axis = {"tickformat": _TICKFORMAT.get(granularity, "%b %Y"), "showgrid": False}
     if dtick:
-        fig.update_xaxes(dtick=dtick, tick0="2000-01-01")
+        axis.update(dtick=dtick, tick0="2000-01-01")
+    return axis
 
 
 def _timeline_title(measure: str, kind: str, granularity: str | None) -> tuple[str, str]:
@@ -177,13 +201,27 @@ def _labels(df: pd.DataFrame, key_col: str = "key", label_col: str = "label") ->
             if isinstance(v, str) and v}
 
 
-def _period_customdata(rows: pd.DataFrame, kind: str) -> list[list[str]]:
+def _iso_days(values: pd.Series) -> np.ndarray:
+    """ISO dates (``2024-05-01``) of a datetime column; "" where missing."""
+    days = pd.to_datetime(values).to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    text = np.datetime_as_string(days, unit="D").astype(object)
+    text[np.isnat(days)] = ""
+    return text
+
+
+def _customdata(n: int, **fields) -> np.ndarray:
+    """An (n, len(TARGET_FIELDS)) array of customdata (see TARGET_FIELDS); fields not given are ""."""
+    out = np.full((n, len(TARGET_FIELDS)), "", dtype=object)
+    for name, values in fields.items():
+        out[:, TARGET_FIELDS.index(name)] = values
+    return out
+
+
+def _period_customdata(rows: pd.DataFrame, kind: str) -> np.ndarray:
     """Customdata rows (see TARGET_FIELDS) for period points of one key."""
     ends = rows["period_end"] if "period_end" in rows else rows["period"]
-    return [
-        [kind, str(key), _iso(start), _iso(end), "", "", ""]
-        for key, start, end in zip(rows["key"], rows["period"], ends, strict=True)
-    ]
+    return _customdata(len(rows), kind=kind, key=rows["key"].astype(str).to_numpy(dtype=object),
+                       start=_iso_days(rows["period"]), end=_iso_days(ends))
 
 
 _TIMELINE_COLUMNS = ("period", "period_label", "key")
@@ -224,7 +262,7 @@ def timeline_figure(
     data = df.copy()
     names = _labels(data)
     auto_title, unit = _timeline_title(measure, kind, granularity)
-    fig = go.Figure()
+    traces = []
     for i, key in enumerate(_keys_in_order(data)):
         rows = data[data["key"].astype(str) == key].sort_values("period")
         partial = rows["partial"].fillna(False).astype(bool).tolist() if "partial" in rows else [False] * len(rows)
@@ -234,29 +272,29 @@ def timeline_figure(
             for label, part in zip(rows["period_label"], partial, strict=True)
         ]
         color = _color(colors, key, i, kind)
-        trace = go.Scatter(
-            x=rows["period"].tolist(),
-            y=rows[column].tolist(),
-            name=_esc(name),
-            mode="lines+markers",
-            line={"color": color, "width": 2},
-            marker={
+        trace = {
+            "type": "scatter",
+            "x": rows["period"].to_numpy(),
+            "y": rows[column].tolist(),
+            "name": _esc(name),
+            "mode": "lines+markers",
+            "line": {"color": color, "width": 2},
+            "marker": {
                 "color": color,
-                "size": 7,
+                "size": 7 if len(rows) <= 40 else 4,
                 "symbol": ["circle-open" if p else "circle" for p in partial],
             },
-            text=hover,
-            customdata=_period_customdata(rows, kind),
-            hovertemplate=f"%{{text}}<br>%{{y:,.2f}} {_esc(unit)}<extra></extra>",
-        )
+            "text": hover,
+            "customdata": _period_customdata(rows, kind),
+            "hovertemplate": f"%{{text}}<br>%{{y:,.2f}} {_esc(unit)}<extra></extra>",
+        }
         if style == "area":
             trace.update(stackgroup="one", line={"color": color, "width": 1}, fillcolor=color)
-        fig.add_trace(trace)
-    _layout(fig, title or auto_title, xtitle="Period", ytitle=unit.capitalize())
-    _time_axis(fig, granularity, data["period"].nunique())
-    fig.update_yaxes(rangemode="tozero")
-    fig.update_layout(hovermode="closest")
-    return fig
+        traces.append(trace)
+    layout = _layout(title or auto_title, xtitle="Period", ytitle=unit.capitalize(), hovermode="closest")
+    layout["xaxis"].update(_time_axis(granularity, data["period"].nunique()))
+    layout["yaxis"].update(rangemode="tozero")
+    return _figure(traces, layout)
 
 
 def cluster_timeline_figure(
@@ -318,31 +356,36 @@ def heatmap_figure(
     names = _labels(data)
     keys = sorted(_keys_in_order(data), key=lambda k: (names.get(k, k).casefold(), k))
     lookup = {(str(k), p): v for k, p, v in zip(data["key"], data["period"], data[column], strict=True)}
-    z, custom, text = [], [], []
-    for key in keys:
+    starts = _iso_days(periods["period"])
+    stops = _iso_days(ends.loc[periods["period"]]) if ends is not None else starts
+    # customdata as one (keys, periods, fields) array: plotly takes it without walking nested lists.
+    custom = np.full((len(keys), len(periods), len(TARGET_FIELDS)), "", dtype=object)
+    custom[:, :, 0] = kind
+    custom[:, :, 2], custom[:, :, 3] = starts, stops
+    z, text = [], []
+    for row, key in enumerate(keys):
+        custom[row, :, 1] = key
         z.append([_none_if_nan(lookup.get((key, p))) for p in periods["period"]])
-        custom.append([
-            [kind, key, _iso(p), _iso(ends[p] if ends is not None else p), "", "", ""] for p in periods["period"]
-        ])
         text.append([f"{_esc(names.get(key, key))}<br>{_esc(lbl)}" for lbl in periods["period_label"]])
     auto_title, unit = _timeline_title(measure, kind, granularity)
-    fig = go.Figure(go.Heatmap(
-        x=periods["period"].tolist(),
-        y=[_esc(names.get(k, k)) for k in keys],
-        z=z,
-        customdata=custom,
-        text=text,
-        colorscale="Blues",
-        colorbar={"title": {"text": _esc(unit)}},
-        hovertemplate=f"%{{text}}<br>%{{z:,.2f}} {_esc(unit)}<extra></extra>",
-        xgap=1,
-        ygap=1,
-    ))
-    _layout(fig, f"{auto_title}: one row per {kind}", xtitle="Period", ytitle=kind.capitalize(), legend=False)
-    fig.update_yaxes(autorange="reversed", type="category", dtick=1)
-    _time_axis(fig, granularity, len(periods))
-    fig.update_layout(height=max(300, 22 * len(keys) + 150))
-    return fig
+    trace = {
+        "type": "heatmap",
+        "x": periods["period"].to_numpy(),
+        "y": [_esc(names.get(k, k)) for k in keys],
+        "z": z,
+        "customdata": custom,
+        "text": text,
+        "colorscale": _BLUES,
+        "colorbar": {"title": {"text": _esc(unit)}},
+        "hovertemplate": f"%{{text}}<br>%{{z:,.2f}} {_esc(unit)}<extra></extra>",
+        "xgap": 1,
+        "ygap": 1,
+    }
+    layout = _layout(f"{auto_title}: one row per {kind}", xtitle="Period", ytitle=kind.capitalize(),
+                     legend=False, height=max(300, 22 * len(keys) + 150))
+    layout["yaxis"].update(autorange="reversed", type="category", dtick=1)
+    layout["xaxis"].update(_time_axis(granularity, len(periods)))
+    return _figure([trace], layout)
 
 
 def _none_if_nan(value):
@@ -383,31 +426,48 @@ def small_multiples_figure(
     keys = sorted(_keys_in_order(data), key=lambda k: (names.get(k, k).casefold(), k)) or [""]
     ncols = min(columns, len(keys))
     nrows = -(-len(keys) // ncols)
-    fig = make_subplots(
-        rows=nrows, cols=ncols, shared_xaxes=True, shared_yaxes=True,
-        subplot_titles=[_esc(names.get(k, k)) for k in keys], vertical_spacing=min(0.08, 0.5 / nrows),
-        horizontal_spacing=0.06,
-    )
     auto_title, unit = _timeline_title(measure, kind, granularity)
+    layout = _layout(f"{auto_title}: one panel per {kind}", legend=False, height=max(320, 170 * nrows + 80))
+    del layout["xaxis"], layout["yaxis"]  # one pair per panel, below
+    time_axis = _time_axis(granularity, data["period"].nunique() * ncols)
+    traces, annotations = [], []
     for i, key in enumerate(keys):
         rows = data[data["key"].astype(str) == key].sort_values("period")
         color = _color(colors, key, i, kind)
         name = names.get(key, key)
-        fig.add_trace(
-            go.Scatter(
-                x=rows["period"].tolist(), y=rows[column].tolist(), name=_esc(name),
-                mode="lines+markers", line={"color": color, "width": 2}, marker={"size": 5, "color": color},
-                text=[f"{_esc(name)}<br>{_esc(lbl)}" for lbl in rows["period_label"]],
-                customdata=_period_customdata(rows, kind),
-                hovertemplate=f"%{{text}}<br>%{{y:,.2f}} {_esc(unit)}<extra></extra>",
-                showlegend=False,
-            ),
-            row=i // ncols + 1, col=i % ncols + 1,
-        )
-    _layout(fig, f"{auto_title}: one panel per {kind}", legend=False)
-    fig.update_layout(height=max(320, 170 * nrows + 80))
-    _time_axis(fig, granularity, data["period"].nunique())
-    return fig
+        (x0, x1), (y0, y1) = _panel_domain(i, ncols, nrows)
+        suffix = "" if i == 0 else str(i + 1)
+        bottom = i + ncols >= len(keys)  # no panel below: this one shows the dates
+        layout[f"xaxis{suffix}"] = {**time_axis, "domain": [x0, x1], "anchor": f"y{suffix}",
+                                    "showticklabels": bottom, **({"matches": "x"} if i else {})}
+        layout[f"yaxis{suffix}"] = {"domain": [y0, y1], "anchor": f"x{suffix}", "rangemode": "tozero",
+                                    "showticklabels": i % ncols == 0, **({"matches": "y"} if i else {})}
+        annotations.append({"text": _esc(name), "x": (x0 + x1) / 2, "y": y1, "xref": "paper", "yref": "paper",
+                            "xanchor": "center", "yanchor": "bottom", "showarrow": False, "font": {"size": 13}})
+        traces.append({
+            "type": "scatter", "x": rows["period"].to_numpy(), "y": rows[column].tolist(), "name": _esc(name),
+            "xaxis": f"x{suffix}", "yaxis": f"y{suffix}",
+            "mode": "lines+markers", "line": {"color": color, "width": 2},
+            "marker": {"size": 5 if len(rows) <= 40 else 3, "color": color},
+            "text": [f"{_esc(name)}<br>{_esc(lbl)}" for lbl in rows["period_label"]],
+            "customdata": _period_customdata(rows, kind),
+            "hovertemplate": f"%{{text}}<br>%{{y:,.2f}} {_esc(unit)}<extra></extra>",
+            "showlegend": False,
+        })
+    layout["annotations"] = annotations
+    return _figure(traces, layout)
+
+
+def _panel_domain(i: int, ncols: int, nrows: int) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The (x, y) paper domains of panel ``i`` in a grid filled row by row from the top left (the spacing
+    of plotly's make_subplots, without its cost of one layout update per panel)."""
+    h_space, v_space = 0.06, min(0.08, 0.5 / nrows)
+    width = (1 - h_space * (ncols - 1)) / ncols
+    height = (1 - v_space * (nrows - 1)) / nrows
+    row, col = divmod(i, ncols)
+    x0 = col * (width + h_space)
+    top = 1 - row * (height + v_space)
+    return (x0, min(1.0, x0 + width)), (max(0.0, top - height), top)
 
 
 _RANKING_MEASURES = {
@@ -450,20 +510,21 @@ def ranking_figure(
         data = data.head(top)
     keys = [str(k) for k in data["key"]]
     names = _labels(data)
-    fig = go.Figure(go.Bar(
-        x=data[column].tolist(),
-        y=[_esc(names.get(k, k)) for k in keys],
-        orientation="h",
-        marker={"color": [_color(colors, k, i, kind) for i, k in enumerate(keys)]},
-        customdata=[[kind, k, "", "", "", "", ""] for k in keys],
-        text=[_esc(names.get(k, k)) for k in keys],
-        hovertemplate=f"%{{text}}<br>%{{x:,.2f}} {_esc(axis.lower())}<extra></extra>",
-        textposition="none",
-    ))
-    _layout(fig, title.format(kind=kind), xtitle=axis, ytitle=kind.capitalize(), legend=False)
-    fig.update_yaxes(autorange="reversed", type="category")
-    fig.update_layout(height=max(300, 26 * len(keys) + 120))
-    return fig
+    trace = {
+        "type": "bar",
+        "x": data[column].tolist(),
+        "y": [_esc(names.get(k, k)) for k in keys],
+        "orientation": "h",
+        "marker": {"color": [_color(colors, k, i, kind) for i, k in enumerate(keys)]},
+        "customdata": _customdata(len(keys), kind=kind, key=np.array(keys, dtype=object)),
+        "text": [_esc(names.get(k, k)) for k in keys],
+        "hovertemplate": f"%{{text}}<br>%{{x:,.2f}} {_esc(axis.lower())}<extra></extra>",
+        "textposition": "none",
+    }
+    layout = _layout(title.format(kind=kind), xtitle=axis, ytitle=kind.capitalize(), legend=False,
+                     height=max(300, 26 * len(keys) + 120))
+    layout["yaxis"].update(autorange="reversed", type="category")
+    return _figure([trace], layout)
 
 
 _CROSSTAB_VALUES = {
@@ -506,28 +567,29 @@ def crosstab_figure(
     z = [[_none_if_nan(lookup.get((r, c))) for c in cols] for r in rows]
     unit = _CROSSTAB_VALUES[value]
     fmt = "%{z:.1f}" if value == "share_pct" else "%{z:.0f}"
-    fig = go.Figure(go.Heatmap(
-        x=[_esc(col_names.get(c, c)) for c in cols],
-        y=[_esc(row_names.get(r, r)) for r in rows],
-        z=z,
-        customdata=[[[row_kind, r, "", "", "", col_kind, c] for c in cols] for r in rows],
-        colorscale="Blues",
-        texttemplate=fmt,
-        colorbar={"title": {"text": _esc(unit)}},
-        hovertemplate=f"%{{y}} × %{{x}}<br>{fmt} {_esc(unit)}<extra></extra>",
-        xgap=1,
-        ygap=1,
-    ))
+    trace = {
+        "type": "heatmap",
+        "x": [_esc(col_names.get(c, c)) for c in cols],
+        "y": [_esc(row_names.get(r, r)) for r in rows],
+        "z": z,
+        "customdata": [[[row_kind, r, "", "", "", col_kind, c] for c in cols] for r in rows],
+        "colorscale": _BLUES,
+        "texttemplate": fmt,
+        "colorbar": {"title": {"text": _esc(unit)}},
+        "hovertemplate": f"%{{y}} × %{{x}}<br>{fmt} {_esc(unit)}<extra></extra>",
+        "xgap": 1,
+        "ygap": 1,
+    }
     auto = (
         f"Share of the documents mentioning each {row_kind} that also mention each {col_kind} (%)"
         if value == "share_pct"
         else f"Documents mentioning both the {row_kind} and the {col_kind} (documents)"
     )
-    _layout(fig, title or auto, xtitle=col_kind.capitalize(), ytitle=row_kind.capitalize(), legend=False)
-    fig.update_yaxes(autorange="reversed", type="category")
-    fig.update_xaxes(type="category", tickangle=-35)
-    fig.update_layout(height=max(320, 24 * len(rows) + 160))
-    return fig
+    layout = _layout(title or auto, xtitle=col_kind.capitalize(), ytitle=row_kind.capitalize(), legend=False,
+                     height=max(320, 24 * len(rows) + 160))
+    layout["yaxis"].update(autorange="reversed", type="category")
+    layout["xaxis"].update(type="category", tickangle=-35)
+    return _figure([trace], layout)
 
 
 def comention_figure(df: pd.DataFrame, value: str = "documents") -> go.Figure:
@@ -561,8 +623,9 @@ def document_map_figure(
         colors: cluster label -> colour (color_map(labels, "cluster")).
 
     Returns:
-        A Figure with one Scattergl-free Scatter trace per cluster (documents outside any cluster last, in
-        grey); hover shows the escaped title; customdata carries the doc_id (TARGET_FIELDS).
+        A Figure with one (SVG) Scatter trace per cluster (documents outside any cluster last, in grey);
+        hover shows the escaped title; customdata carries the doc_id (TARGET_FIELDS). Draw a few thousand
+        points at most (dashboard.data.map_points samples a large build).
     """
     _check_columns(docs, ("doc_id", "x", "y", "cluster_id"), "documents")
     _check_columns(clusters, ("cluster_id", "label"), "clusters")
@@ -570,7 +633,7 @@ def document_map_figure(
     data = data[data["x"].notna() & data["y"].notna()]
     labels = _cluster_labels(clusters)
     ids = sorted({int(c) for c in data["cluster_id"]}, key=lambda c: (c < 0, c))
-    fig = go.Figure()
+    traces = []
     for i, cid in enumerate(ids):
         rows = data[data["cluster_id"].astype(int) == cid]
         label = labels.get(cid, "No cluster" if cid < 0 else f"Cluster {cid}")
@@ -578,22 +641,25 @@ def document_map_figure(
         titles = rows["title"] if "title" in rows else pd.Series([""] * len(rows))
         dates = rows["date"] if "date" in rows else pd.Series([None] * len(rows))
         hover = [
-            f"{_esc(_shorten(t) or '(untitled)')}<br>{_esc(label)}<br>{_iso(d) or 'undated'}"
-            for t, d in zip(titles, dates, strict=True)
+            f"{_esc(_shorten(t) or '(untitled)')}<br>{_esc(label)}<br>{d or 'undated'}"
+            for t, d in zip(titles, _iso_days(dates), strict=True)
         ]
-        fig.add_trace(go.Scatter(
-            x=rows["x"].tolist(), y=rows["y"].tolist(), mode="markers", name=_esc(label),
-            marker={"color": color, "size": 10, "opacity": 0.9, "line": {"width": 0.8, "color": "white"}},
-            text=hover,
-            customdata=[["document", "", "", "", str(d), "", ""] for d in rows["doc_id"]],
-            hovertemplate="%{text}<extra></extra>",
-        ))
-    _layout(fig, "Map of documents by similarity of wording, coloured by topic cluster",
-            xtitle="Map x (no unit)", ytitle="Map y (no unit)")
-    fig.update_xaxes(showticklabels=False, zeroline=False)
-    fig.update_yaxes(showticklabels=False, zeroline=False)
-    fig.update_layout(dragmode="lasso", height=520)
-    return fig
+        size = 10 if len(data) <= 500 else 7 if len(data) <= 2000 else 5
+        traces.append({
+            "type": "scatter", "x": rows["x"].tolist(), "y": rows["y"].tolist(), "mode": "markers",
+            "name": _esc(label),
+            "marker": {"color": color, "size": size, "opacity": 0.85,
+                       "line": {"width": 0.8 if size >= 7 else 0.4, "color": "white"}},
+            "text": hover,
+            "customdata": _customdata(len(rows), kind="document",
+                                      doc_id=rows["doc_id"].astype(str).to_numpy(dtype=object)),
+            "hovertemplate": "%{text}<extra></extra>",
+        })
+    layout = _layout("Map of documents by similarity of wording, coloured by topic cluster",
+                     xtitle="Map x (no unit)", ytitle="Map y (no unit)", dragmode="lasso", height=560)
+    layout["xaxis"].update(showticklabels=False, zeroline=False)
+    layout["yaxis"].update(showticklabels=False, zeroline=False)
+    return _figure(traces, layout)
 
 
 def _cluster_labels(clusters: pd.DataFrame) -> dict[int, str]:

@@ -163,11 +163,108 @@ def _shallow(value):
 
 # cache_resource, not cache_data: cache_data pickles every result in and out on every call, which costs
 # more than computing small tables and far more for the documents of a large build.
+# Tables that read only the mentions of the kinds they are asked about (and of the filters' kinds): they
+# get only those rows, which halves the work on a build with hundreds of thousands of mentions.
+_KIND_ARGS = {
+    "timeline": ("kind",), "ranking": ("kind",), "crosstab": ("row_kind", "col_kind"), "concordance": ("kind",),
+    "filter_documents": (), "choose_granularity": (),
+}
+_DEFAULT_KIND = {"timeline": "theme", "ranking": "organisation", "crosstab": None}
+
+
+def _kinds_needed(name: str, kwargs: dict) -> tuple[str, ...] | None:
+    """The mention kinds a table reads, or None when it may read any (summary, documents_table, …)."""
+    if name not in _KIND_ARGS:
+        return None
+    kinds = set()
+    for arg in _KIND_ARGS[name]:
+        kind = kwargs.get(arg, _DEFAULT_KIND.get(name) if arg == "kind" else
+                          ("organisation" if arg == "row_kind" else "theme"))
+        if kind is None:  # concordance of every kind
+            return None
+        kinds.add(kind)
+    filters = kwargs.get("filters") or tl.Filters()
+    if filters.organisations:
+        kinds.add("organisation")
+    if filters.themes:
+        kinds.add("theme")
+    return tuple(sorted(kinds))
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _cached_kind_mentions(path: str, key: str, kinds: tuple[str, ...]) -> pd.DataFrame:
+    mentions = _cached_cluster_mentions(path, key) if "cluster" in kinds else _cached_build(path, key).mentions
+    return mentions[mentions["kind"].isin(kinds)].reset_index(drop=True)
+
+
+# Tables computed on the filtered documents and their mentions only (see _cached_subset); the others
+# (concordance reads texts, explain_empty names the filters) get the whole build.
+_ON_SUBSET = {"timeline", "ranking", "crosstab", "summary", "documents_table", "choose_granularity"}
+
+
+def _residual(filters: tl.Filters) -> tl.Filters:
+    """What is left of the filters once the documents are filtered: the date bounds, which also set the
+    periods a timeline covers (applying them again keeps the same documents)."""
+    return tl.Filters(start=filters.start, end=filters.end, include_duplicates=True, include_inferred=True)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64, hash_funcs={tl.Filters: repr})
+def _cached_subset(path: str, key: str, filters: tl.Filters, kinds: tuple[str, ...] | None,
+                   with_clusters: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The filtered documents (without their texts) and the mentions (of ``kinds``, or all): only those in
+    these documents when they are few.
+
+    Every table of one filter state is then computed on these, instead of filtering a build of hundreds of
+    thousands of mentions again for each table; the results are the same.
+    """
+    build = _cached_build(path, key)
+    mentions, doc_rows = _cached_mention_rows(path, key, kinds, with_clusters)
+    documents = _cached_documents_without_text(path, key)
+    docs = tl.filter_documents(documents, build.mentions, filters)
+    if len(docs) * 3 > len(documents):
+        # The analysis functions ignore mentions of documents they are not given: copying most of the
+        # mentions would cost more than it saves.
+        return docs, mentions
+    chosen = np.zeros(len(documents) + 1, dtype=bool)  # the last slot: mentions of unknown documents
+    chosen[documents.index.get_indexer(docs.index)] = True
+    return docs, mentions[chosen[doc_rows]].reset_index(drop=True)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _cached_documents_without_text(path: str, key: str) -> pd.DataFrame:
+    documents = _cached_build(path, key).documents
+    return documents[[c for c in documents.columns if c != "text"]]
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _cached_mention_rows(path: str, key: str, kinds: tuple[str, ...] | None,
+                         with_clusters: bool) -> tuple[pd.DataFrame, np.ndarray]:
+    """The mentions (of ``kinds``, or all) and the row of the documents table each belongs to (the
+    number of documents for an unknown doc_id)."""
+    build = _cached_build(path, key)
+    if kinds is not None:
+        mentions = _cached_kind_mentions(path, key, kinds)
+    else:
+        mentions = _cached_cluster_mentions(path, key) if with_clusters else build.mentions
+    rows = pd.Index(build.documents["doc_id"].astype("str")).get_indexer(mentions["doc_id"].astype("str"))
+    return mentions, np.where(rows < 0, len(build.documents), rows)
+
+
 @st.cache_resource(show_spinner=False, max_entries=1024, hash_funcs={tl.Filters: repr})
 def _cached_table(path: str, key: str, name: str, with_clusters: bool, kwargs: tuple):
     build = _cached_build(path, key)
-    mentions = _cached_cluster_mentions(path, key) if with_clusters else build.mentions
-    return _TABLES[name](build.documents, mentions, **dict(kwargs))
+    arguments = dict(kwargs)
+    kinds = _kinds_needed(name, arguments)
+    if name in _ON_SUBSET:
+        filters = arguments.get("filters") or tl.Filters()
+        documents, mentions = _cached_subset(path, key, filters, kinds, with_clusters)
+        arguments["filters"] = _residual(filters)
+        return _TABLES[name](documents, mentions, **arguments)
+    if kinds is not None:
+        mentions = _cached_kind_mentions(path, key, kinds)
+    else:
+        mentions = _cached_cluster_mentions(path, key) if with_clusters else build.mentions
+    return _TABLES[name](build.documents, mentions, **arguments)
 
 
 def _key(build: Build) -> tuple[str, str]:

@@ -1,6 +1,7 @@
 """Start the dashboard on a build and save one PNG per tab to build/screenshots/ (Playwright + Chromium).
 
     .venv/bin/python scripts/screenshots.py [--data build/sample] [--out build/screenshots]
+    .venv/bin/python scripts/screenshots.py --data /tmp/ungdc_build --out build/screenshots/ungdc
 """
 
 from __future__ import annotations
@@ -61,15 +62,39 @@ def serve(build: Path, timeout: float = 90.0):
             proc.kill()
 
 
+_DRAWN = """() => {
+    const panel = document.querySelector('[role=tabpanel]:not([hidden])');
+    if (!panel || document.querySelector('[data-stale=true]')) return false;
+    // Every view ends with its "Download manifest (JSON)" button: the script run has reached the end.
+    const done = [...panel.querySelectorAll('button')].some(b => b.innerText.includes('Download manifest'));
+    const charts = [...panel.querySelectorAll('.js-plotly-plot')]
+        .every(p => p._fullLayout && p.querySelector('.main-svg'));
+    const tables = [...panel.querySelectorAll('[data-testid=stDataFrame] canvas')]
+        .every(c => c.width > 0 && c.height > 0);
+    return done && charts && tables;
+}"""
+
+
 def _settle(page) -> None:
-    """Wait until the script run is over and every visible chart has drawn."""
+    """Wait until the open tab's script run is over, every chart and table in it has drawn, and the page
+    height has stopped changing."""
     from playwright.sync_api import expect
 
     expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=60_000)
-    page.wait_for_function(
-        """() => [...document.querySelectorAll('[role=tabpanel]:not([hidden]) .js-plotly-plot')]
-                 .every(p => p._fullLayout && p.querySelector('.main-svg'))""",
-        timeout=60_000,
+    page.wait_for_function(_DRAWN, timeout=120_000)
+    last = -1
+    for _ in range(50):  # the height settles once the last element has laid out
+        height = _page_height(page)
+        if height == last:
+            break
+        last = height
+        page.wait_for_function("() => new Promise(r => requestAnimationFrame(() => setTimeout(() => r(true), 200)))")
+
+
+def _page_height(page) -> int:
+    return page.evaluate(
+        "() => { const m = document.querySelector('[data-testid=stMain]');"
+        " return Math.max(m.scrollHeight, document.body.scrollHeight); }"
     )
 
 
@@ -88,11 +113,11 @@ def take(url: str, out: Path, chromium: str = "/usr/bin/chromium") -> list[Path]
         for i, name in enumerate(TABS):
             page.set_viewport_size({"width": WIDTH, "height": 1000})
             page.get_by_role("tab", name=name).click()
-            _settle(page)
-            height = page.evaluate(
-                "() => { const m = document.querySelector('[data-testid=stMain]');"
-                " return Math.max(m.scrollHeight, document.body.scrollHeight); }"
+            page.wait_for_function(
+                f"() => document.querySelector('[role=tab][aria-selected=true]')?.innerText.trim() === '{name}'"
             )
+            _settle(page)
+            height = _page_height(page)
             page.set_viewport_size({"width": WIDTH, "height": int(min(max(height, 1000), MAX_HEIGHT))})
             _settle(page)
             path = out / f"{i + 1}_{name.lower()}.png"

@@ -91,6 +91,53 @@ def write_tiny_build(out: Path) -> Path:
     return write_build(out, report=report, manifest=manifest, **tables)
 
 
+def write_big_build(out: Path, n: int = 3500) -> Path:
+    """``n`` short speeches dated only to their year (1946 onwards, like the UN General Debate), each
+    mentioning the SCO and one theme, with map coordinates and four clusters: larger than every display cap
+    of the dashboard."""
+    import numpy as np
+
+    from analysis.store import write_build
+
+    rng = np.random.default_rng(0)
+    years = 1946 + np.arange(n) % 75
+    themes = ["multipolarity", "ngos", "eurasian_security"]
+    texts = [f"Speech {i}. The SCO and {themes[i % 3].replace('_', ' ')} were discussed in {y}." for i, y in
+             enumerate(years)]
+    documents = pd.DataFrame({
+        "doc_id": [f"b{i:05d}" for i in range(n)], "source": [f"S{y}/C{i % 190}_{y}.txt" for i, y in enumerate(years)],
+        "seq": [0] * n, "title": [f"Speech {i} ({y})" for i, y in enumerate(years)],
+        "date": pd.to_datetime([f"{y}-01-01" for y in years]), "date_precision": ["year"] * n,
+        "date_method": ["path"] * n, "language": ["en"] * n, "text": texts,
+        "n_words": [len(t.split()) for t in texts], "duplicate_of": [None] * n,
+        "cluster_id": (np.arange(n) % 4).astype("int64"), "url": [None] * n, "format": ["text"] * n,
+        "date_surface": [None] * n, "x": rng.normal(size=n), "y": rng.normal(size=n),
+    })
+    rows = []
+    for doc_id, text, i in zip(documents["doc_id"], texts, range(n), strict=True):
+        start = text.index("SCO")
+        rows.append((doc_id, "organisation", "SCO", "SCO", start, start + 3))
+        surface = themes[i % 3].replace("_", " ")
+        start = text.index(surface)
+        rows.append((doc_id, "theme", themes[i % 3], surface, start, start + len(surface)))
+    mentions = pd.DataFrame(rows, columns=["doc_id", "kind", "key", "surface", "start", "end"])
+    clusters = pd.DataFrame({"cluster_id": [0, 1, 2, 3], "label": ["a · b", "c · d", "e · f", "g · h"],
+                             "top_terms": [["a", "b"], ["c", "d"], ["e", "f"], ["g", "h"]],
+                             "size": [int((documents["cluster_id"] == c).sum()) for c in range(4)]})
+    entities = tiny_tables()["entities"]
+    report = {"files": [{"path": s, "status": "parsed", "reason": None, "documents": 1, "encoding": "utf-8"}
+                        for s in documents["source"]],
+              "totals": {"files": n, "parsed": n, "skipped": 0, "failed": 0, "documents": n}}
+    manifest = {"build_hash": "big00001", "inputs": [{"path": s, "sha256": "0" * 64} for s in documents["source"]]}
+    return write_build(out, documents=documents, mentions=mentions, clusters=clusters, entities=entities,
+                       report=report, manifest=manifest)
+
+
+@pytest.fixture(scope="session")
+def big_build(tmp_path_factory) -> Path:
+    return write_big_build(tmp_path_factory.mktemp("big") / "build")
+
+
 @pytest.fixture
 def tiny():
     return tiny_tables()

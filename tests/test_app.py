@@ -68,10 +68,10 @@ def test_app_loads_on_the_sample_build(sample_build, monkeypatch):
     assert [m.label for m in at.metric][:4] == ["Documents", "Date span", "Undated documents", "Sources"]
     assert at.metric[0].value == f"{len(build.documents[build.documents['duplicate_of'].isna()]):,}"
     titles = [f["layout"]["title"]["text"] for f in _figures(at)]
-    # The sample spans 2017-2025 with day-precision dates: the automatic period is the quarter.
-    assert titles == ["Share of documents mentioning each theme, by quarter (%)",
+    # The sample: 17 dated documents over 2017-2025: the automatic period is the year, not 33 quarters.
+    assert titles == ["Share of documents mentioning each theme, by year (%)",
                       "Top organisations (documents mentioning each)"]
-    assert at.selectbox(key=K["granularity"]).options[0] == "Auto (quarter)"
+    assert at.selectbox(key=K["granularity"]).options[0] == "Auto (year)"
     assert len(at.tabs) == 6
     labels = [b.label for b in at.download_button]
     assert labels == ["Download CSV", "Download CSV", "Download manifest (JSON)"]
@@ -96,7 +96,7 @@ def test_a_filter_change_changes_the_chart(sample_build, monkeypatch):
     assert [t["y"] for t in before["data"]] != [t["y"] for t in after["data"]]
     build = read_build(sample_build)
     keys = tuple(tl.ranking(build.documents, build.mentions, kind="theme")["key"].head(dash._OVERVIEW_THEMES))
-    expected = tl.timeline(build.documents, build.mentions, kind="theme", keys=keys, granularity="quarter")
+    expected = tl.timeline(build.documents, build.mentions, kind="theme", keys=keys, granularity="year")
     labels = tl.entity_labels(build.entities, "theme")
     # Legends show the themes' labels; the keys stay in customdata for click-through.
     assert [t["name"] for t in after["data"]] == [labels[k] for k in keys]
@@ -155,6 +155,41 @@ def test_garbage_query_params_fall_back_to_defaults(sample_build, monkeypatch):
     assert at.multiselect(key=K["organisations"]).value == []
     assert at.selectbox(key=K["granularity"]).value == "auto"
     assert dict(at.query_params) == {}
+
+
+# --------------------------------------------------------------------------------------------- big
+
+
+def test_a_large_build_opens_on_years_and_caps_what_it_draws(big_build, monkeypatch):
+    at = _run(big_build, monkeypatch)
+    assert at.selectbox(key=K["granularity"]).options[0] == "Auto (year)"
+    assert _figures(at)[0]["layout"]["title"]["text"] == "Share of documents mentioning each theme, by year (%)"
+    assert [t["customdata"][0][1] for t in _figures(at)[0]["data"]] == ["eurasian_security", "multipolarity",
+                                                                         "ngos"]
+    assert [t["name"] for t in _figures(at)[0]["data"]] == ["Eurasian security", "Multipolarity", "NGOs"]
+
+    _open_tab(at, "Topics")
+    points = sum(len(t["x"]) for t in _figure(at, "Map of documents")["data"])
+    assert points == dash.MAP_POINTS
+    assert any(f"a fixed random sample of {dash.MAP_POINTS:,} of the 3,500" in c.value for c in at.caption)
+
+    _open_tab(at, "Documents")
+    assert len(_table(at, "documents_table")) == dash.DOCUMENT_ROWS
+    assert "Download all 3,500 (CSV)" in [b.label for b in at.download_button]
+    assert len(at.selectbox(key="reader_doc").options) == dash.READER_CHOICES
+    at.text_input(key="reader_query").input("Speech 3499 ").run()
+    assert at.selectbox(key="reader_doc").options == ["Speech 3499 (1995) — b03499"]
+    assert at.selectbox(key="reader_doc").value == "b03499"
+    html_blocks = [e.proto.body for e in at.get("html")]
+    assert 'title="organisation: SCO">SCO</mark>' in html_blocks[0]
+    conc = [df.value for df in at.dataframe if "match" in df.value.columns][0]
+    assert len(conc) == dash.PASSAGES
+    assert any(c.value.startswith(f"Showing the first {dash.PASSAGES} of ") for c in at.caption)
+
+    for tab in ("Themes", "Organisations", "Report"):
+        _open_tab(at, tab)
+        assert all(f["data"] for f in _figures(at)), f"a chart without data in {tab}"
+    assert any("more (download the manifest)" in str(j.proto.body) for j in at.json)
 
 
 # -------------------------------------------------------------------------------------------- tiny
@@ -262,3 +297,32 @@ def test_a_missing_default_build_is_built_from_the_sample(tmp_path, monkeypatch)
     labels = [getattr(child, "label", None) for child in at.main.children.values()]
     assert "Sample corpus built" in labels, labels
     assert int(at.metric[0].value) > 0
+
+
+@pytest.mark.parametrize("name,kwargs", [
+    ("timeline", {"kind": "theme", "granularity": "year"}),
+    ("timeline", {"kind": "organisation", "keys": ("SCO", "NATO"), "granularity": "month"}),
+    ("ranking", {"kind": "organisation"}),
+    ("ranking", {"kind": "theme"}),
+    ("crosstab", {"row_kind": "organisation", "col_kind": "theme"}),
+    ("crosstab", {"row_kind": "organisation", "col_kind": "organisation"}),
+    ("summary", {}),
+    ("documents_table", {}),
+    ("choose_granularity", {}),
+])
+@pytest.mark.parametrize("filters", [
+    tl.Filters(), tl.Filters(themes=("ngos",), start=dt.date(1990, 1, 1)), tl.Filters(organisations=("NATO",)),
+    tl.Filters(start=dt.date(1950, 1, 1), end=dt.date(1952, 12, 31), include_duplicates=True),
+])
+@pytest.mark.parametrize("which", ["tiny_build", "big_build"])
+def test_cached_tables_equal_the_analysis_functions(request, which, name, kwargs, filters):
+    # dashboard.data computes a filter state's tables on its documents and mentions only: same results.
+    path = request.getfixturevalue(which)
+    build = data.load_build(path)
+    got = data.analysis_table(build, name, filters=filters, **kwargs)
+    expected = getattr(tl, name)(build.documents, build.mentions, filters=filters, **kwargs)
+    if isinstance(expected, pd.DataFrame):
+        pd.testing.assert_frame_equal(got.reset_index(drop=True), expected.reset_index(drop=True))
+        assert got.attrs == expected.attrs
+    else:
+        assert got == expected

@@ -96,7 +96,7 @@ def test_a_download_delivers_the_csv(page, sample_url, sample_build):
     with page.expect_download() as info:
         page.get_by_role("button", name="Download CSV").first.click()
     download = info.value
-    assert download.suggested_filename.startswith("theme-timeline_quarter_share")
+    assert download.suggested_filename.startswith("theme-timeline_year_share")
     content = Path(download.path()).read_bytes()
     assert content.startswith(b"\xef\xbb\xbf")
     header = content[3:].splitlines()[0].decode()
@@ -104,7 +104,7 @@ def test_a_download_delivers_the_csv(page, sample_url, sample_build):
                       "words_total,share_pct,per_10k_words,partial")
     build = read_build(sample_build)
     keys = tuple(tl.ranking(build.documents, build.mentions, kind="theme")["key"].head(_OVERVIEW_THEMES))
-    expected = tl.timeline(build.documents, build.mentions, kind="theme", keys=keys, granularity="quarter")
+    expected = tl.timeline(build.documents, build.mentions, kind="theme", keys=keys, granularity="year")
     assert content == chart_csv(tl.add_labels(expected, build.entities, kind="theme"))
 
 

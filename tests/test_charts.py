@@ -282,3 +282,57 @@ def test_ranking_and_crosstab_draw_labels():
     assert list(heat["y"]) == ["Brics", "Shanghai"] and list(heat["x"]) == ["Multipolarity", "NGOs"]
     assert heat["customdata"][0][1] == ["organisation", "BRICS", "", "", "", "theme", "ngos"]
     assert list(heat["z"][0]) == [3.0, 0.0]
+
+
+def test_every_figure_is_valid_plotly(tiny):
+    # The charts skip plotly's validation for speed: every kind of figure is validated here instead.
+    import plotly.graph_objects as go
+
+    from analysis.timeline import cluster_mentions
+
+    docs, mentions, clusters = tiny["documents"], tiny["mentions"], tiny["clusters"]
+    line = _with_labels(_timeline_frame(), LABELS)
+    cluster_df = tl.timeline(docs, pd.concat([mentions, cluster_mentions(docs, clusters)]), kind="cluster")
+    cross = tl.crosstab(docs, mentions)
+    figures = [
+        charts.timeline_figure(line, "share", kind="organisation", granularity="month"),
+        charts.timeline_figure(line, "per_10k", kind="organisation", style="area", granularity="year"),
+        charts.cluster_timeline_figure(cluster_df, "share", granularity="month"),
+        charts.heatmap_figure(line, "mentions", kind="organisation", granularity="quarter"),
+        charts.small_multiples_figure(line, "documents", kind="organisation", granularity="week", columns=3),
+        charts.ranking_figure(_ranking_frame(), "share"),
+        charts.crosstab_figure(cross, "share_pct"),
+        charts.comention_figure(tl.crosstab(docs, mentions, col_kind="organisation")),
+        charts.document_map_figure(docs, clusters),
+        charts.timeline_figure(line.iloc[0:0], "share"),
+    ]
+    for fig in figures:
+        go.Figure(fig.to_dict())  # raises ValueError on any invalid property
+
+
+def test_iso_days_handles_missing_dates():
+    values = pd.Series(pd.to_datetime(["2024-05-01", None, "1946-12-31"]))
+    assert charts._iso_days(values).tolist() == ["2024-05-01", "", "1946-12-31"]
+
+
+def test_unvalidated_figures_draw_what_validated_ones_would(tiny):
+    # plotly's validation also rewrites some values (named colour scales, for one); the figures skip it,
+    # so they must hold nothing it would rewrite.
+    import json
+
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    docs, mentions, clusters = tiny["documents"], tiny["mentions"], tiny["clusters"]
+    line = _with_labels(_timeline_frame(), LABELS)
+    figures = [
+        charts.timeline_figure(line, "share", kind="organisation", style="area", granularity="month"),
+        charts.heatmap_figure(line, "mentions", kind="organisation", granularity="quarter"),
+        charts.small_multiples_figure(line, "documents", kind="organisation", columns=2),
+        charts.ranking_figure(_ranking_frame(), "share"),
+        charts.crosstab_figure(tl.crosstab(docs, mentions), "share_pct"),
+        charts.document_map_figure(docs, clusters),
+    ]
+    for fig in figures:
+        validated = json.loads(pio.to_json(go.Figure(fig.to_dict()), validate=False))
+        assert validated == json.loads(pio.to_json(fig, validate=False))

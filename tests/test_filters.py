@@ -171,3 +171,13 @@ def test_describe_targets():
     assert fl.describe_targets(targets) == (
         "theme ngos in 2024-03-01…2024-03-31, document d2, organisation SCO + theme ngos and 1 more"
     )
+
+
+@pytest.mark.parametrize("params,granularity", [
+    ({}, "auto"), ({"by": "auto"}, "auto"), ({"by": "quarter"}, "quarter"), ({"by": "fortnight"}, "auto"),
+])
+def test_the_period_length_is_automatic_unless_the_url_fixes_it(params, granularity):
+    view = fl.params_to_view(params, OPTIONS)
+    assert view.granularity == granularity
+    assert fl.view_to_params(view) == ({"by": granularity} if granularity != fl.AUTO else {})
+    assert fl.widgets_to_view(fl.view_to_widgets(view, OPTIONS), OPTIONS) == view

@@ -706,11 +706,28 @@ def test_auto_granularity(start, end, precision, expected):
     assert auto_granularity(start, end, precision=precision) == expected
 
 
+@pytest.mark.parametrize("start,end,documents,expected", [
+    ("2024-01-01", "2024-01-31", 31, "day"),  # 31 periods, 31 documents
+    ("2024-01-01", "2024-01-31", 30, "week"),
+    ("2024-01-01", "2024-01-31", 5, "week"),  # the weeks of 1, 8, 15, 22 and 29 January
+    ("2024-01-03", "2024-01-31", 4, "month"),  # five weeks too: from Monday 1 January
+    ("2024-01-01", "2024-01-31", 4, "month"),
+    ("2017-03-17", "2025-05-27", 17, "year"),  # the sample: 17 dated documents over 8 years
+    ("2017-03-17", "2025-05-27", 40, "quarter"),
+    ("2024-01-01", "2024-12-31", 0, "year"),
+    ("1946-01-01", "2023-01-01", 10_952, "year"),
+])
+def test_auto_granularity_has_no_more_periods_than_documents(start, end, documents, expected):
+    assert auto_granularity(start, end, documents=documents) == expected
+
+
 def test_auto_granularity_rejects_bad_arguments():
     with pytest.raises(ValueError, match=r"The 'precision' parameter must be one of \['day', 'month', 'year'\]"):
         auto_granularity("2024-01-01", "2024-02-01", precision="week")
     with pytest.raises(ValueError, match=r"The 'start' filter must be a datetime.date"):
         auto_granularity("soon", "2024-02-01")
+    with pytest.raises(ValueError, match=r"The 'documents' parameter must be None or an int >= 0; got -1"):
+        auto_granularity("2024-01-01", "2024-02-01", documents=-1)
 
 
 @pytest.mark.parametrize("precisions,share,expected", [
@@ -733,8 +750,10 @@ def test_common_precision_rejects_a_bad_share():
 
 
 @pytest.mark.parametrize("rows,filters,expected", [
-    ([{"date": "2024-01-01"}, {"date": "2024-01-20"}], Filters(), "day"),
-    ([{"date": "2017-01-01"}, {"date": "2025-06-01"}], Filters(), "quarter"),
+    ([{"date": f"2024-01-{d:02d}"} for d in range(1, 21)], Filters(), "day"),
+    ([{"date": "2024-01-01"}, {"date": "2024-01-20"}], Filters(), "month"),  # two documents: one period
+    ([{"date": f"{y}-0{m}-01"} for y in range(2017, 2026) for m in (1, 4, 7, 9)], Filters(), "quarter"),
+    ([{"date": "2017-01-01"}, {"date": "2025-06-01"}], Filters(), "year"),
     ([{"date": "2017-01-01"}, {"date": "2025-06-01"}], Filters(start=dt.date(2025, 1, 1)), "day"),
     ([{"date": "1990-01-01", "date_precision": "year"}, {"date": "1991-01-01", "date_precision": "year"},
       {"date": "1991-03-05"}], Filters(), "year"),
