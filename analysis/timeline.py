@@ -474,8 +474,8 @@ def timeline(
         filter's start/end when set, else the span of the filtered dated documents), zeros included.
         Columns: ``period`` (period start), ``period_end`` (its last day), ``period_label`` (``May 2024``),
         ``key``, [``by``], ``mentions``, ``documents_mentioning``, ``documents_total`` (dated filtered
-        documents in the period [and by-group]), ``words_total``, ``share_pct`` (0–100),
-        ``per_10k_words``, ``partial`` (the first/last period only partly covered by the data or the date
+        documents in the period [and by-group]), ``words_total``, ``share_pct`` (0–100;
+        NaN for a period without documents), ``per_10k_words`` (NaN without words), ``partial`` (the first/last period only partly covered by the data or the date
         filter). Undated documents and documents whose date is coarser than the granularity (a year-only
         date in a monthly timeline) cannot be placed: their numbers are in ``attrs["undated"]`` and
         ``attrs["excluded_coarse"]``. A filter that matches nothing gives an empty frame with these
@@ -567,9 +567,11 @@ def timeline(
     row_cell = row_period * n_groups + row_group
     total = docs_total[row_cell]
     words = words_total[row_cell]
+    # A period without documents has no share and no rate: NaN (an empty CSV cell, a gap in a line),
+    # not a 0 that would read as "documents that never mention it".
     with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(total > 0, docs_mentioning / np.maximum(total, 1) * 100.0, 0.0)
-        per_10k = np.where(words > 0, mention_counts / np.maximum(words, 1) * 10_000.0, 0.0)
+        share = np.where(total > 0, docs_mentioning / np.maximum(total, 1) * 100.0, np.nan)
+        per_10k = np.where(words > 0, mention_counts / np.maximum(words, 1) * 10_000.0, np.nan)
 
     starts = periods.start_time.as_unit("ns")
     ends = periods.end_time.normalize().as_unit("ns")

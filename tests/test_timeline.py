@@ -223,8 +223,9 @@ def test_monthly_timeline_has_every_month_with_zeros():
     assert out["documents_mentioning"].tolist() == [1, 0, 2, 0]
     assert out["documents_total"].tolist() == [2, 0, 2, 1]
     assert out["words_total"].tolist() == [400, 0, 300, 400]
-    assert out["share_pct"].tolist() == [50.0, 0.0, 100.0, 0.0]
-    assert out["per_10k_words"].tolist() == pytest.approx([50.0, 0.0, 2 / 300 * 10_000, 0.0])
+    # February has no documents: its share is undefined (NaN), not 0%.
+    assert out["share_pct"].fillna(-1).tolist() == [50.0, -1, 100.0, 0.0]
+    assert out["per_10k_words"].fillna(-1).tolist() == pytest.approx([50.0, -1, 2 / 300 * 10_000, 0.0])
     assert out["partial"].tolist() == [True, False, False, True]
     assert out.attrs["undated"] == 1
     assert out.attrs["excluded_coarse"] == 1  # "yearly" cannot be placed in a month
@@ -263,7 +264,8 @@ def test_periods_sum_to_the_totals(granularity):
     assert out["documents_mentioning"].sum() == nato["doc_id"].nunique()
     assert out["documents_total"].sum() == len(placed)
     assert out["words_total"].sum() == placed["n_words"].sum()
-    assert out["share_pct"].between(0, 100).all()
+    assert out["share_pct"].dropna().between(0, 100).all()
+    assert (out["share_pct"].isna() == (out["documents_total"] == 0)).all()
     assert out["period"].is_monotonic_increasing
     assert (out["period"] <= out["period_end"]).all()
 
