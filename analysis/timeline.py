@@ -63,7 +63,7 @@ CONCORDANCE_COLUMNS = (
     "left", "match", "right", "start", "end",
 )  # fmt: skip
 DOCUMENTS_TABLE_COLUMNS = (
-    "doc_id", "title", "date", "date_precision", "date_method", "source", "language",
+    "doc_id", "title", "date", "date_label", "date_precision", "date_method", "source", "language",
     "n_words", "themes", "organisations", "cluster_id", "duplicate_of",
 )  # fmt: skip
 MENTION_COLUMNS = ("doc_id", "kind", "key", "surface", "start", "end")
@@ -848,21 +848,38 @@ def _keys_per_doc(documents, mentions, kind: str, doc_ids: pa.Array) -> list[str
     return out
 
 
+_DATE_FORMATS = {"day": "%-d %b %Y", "month": "%b %Y", "year": "%Y"}
+
+
+def date_labels(dates: pd.Series, precisions: pd.Series) -> pd.Series:
+    """Dates written for people as precisely as they are known: "16 May 2024", "May 2024", "1970"; "" when
+    undated (a year-only date is not "1 Jan 1970")."""
+    dates = pd.to_datetime(dates)
+    out = pd.Series("", index=dates.index, dtype="str")
+    for precision, fmt in _DATE_FORMATS.items():
+        mask = (precisions == precision).to_numpy() & dates.notna().to_numpy()
+        if mask.any():
+            out[mask] = dates[mask].dt.strftime(fmt)
+    return out
+
+
 def documents_table(
     documents: pd.DataFrame, mentions: pd.DataFrame, filters: Filters = Filters()
 ) -> pd.DataFrame:
     """One row per filtered document with the themes and organisations it mentions.
 
     Returns:
-        Columns ``doc_id``, ``title``, ``date``, ``date_precision``, ``date_method``, ``source``,
+        Columns ``doc_id``, ``title``, ``date``, ``date_label`` (the date as precisely as it is known, see
+        :func:`date_labels`), ``date_precision``, ``date_method``, ``source``,
         ``language``, ``n_words``, ``themes`` and ``organisations`` (sorted keys joined by ``", "``; empty
         when none), ``cluster_id``, ``duplicate_of``, sorted by date (undated last), source and seq.
     """
     filters = _check_filters(filters)
     documents = _check_documents(documents)
-    columns = [c for c in DOCUMENTS_TABLE_COLUMNS if c not in ("themes", "organisations")] + ["seq"]
+    columns = [c for c in DOCUMENTS_TABLE_COLUMNS if c not in ("themes", "organisations", "date_label")] + ["seq"]
     out = _filtered_columns(documents, mentions, filters, columns)
     out = out.sort_values(["date", "source", "seq"], na_position="last", kind="stable").reset_index(drop=True)
+    out["date_label"] = date_labels(out["date"], out["date_precision"])
     doc_ids = _arrow_str(out["doc_id"])
     out["themes"] = pd.array(_keys_per_doc(documents, mentions, "theme", doc_ids), dtype="str")
     out["organisations"] = pd.array(_keys_per_doc(documents, mentions, "organisation", doc_ids), dtype="str")

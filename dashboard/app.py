@@ -544,9 +544,10 @@ def _documents(build: Build, view: fl.View, narrowed: Filters, targets) -> None:
     if len(table) > len(shown):
         st.caption(f"Showing the first {len(shown):,} of {len(table):,} documents (by date). \"Download CSV\" "
                    f"holds the rows shown; \"Download all {len(table):,} (CSV)\" holds every one.")
-    st.dataframe(shown, key="documents_table", hide_index=True, width="stretch", column_config={
+    st.dataframe(shown, key="documents_table", hide_index=True, width="stretch",
+                 column_order=[c for c in shown.columns if c != "date"], column_config={
         "doc_id": "Document id", "title": st.column_config.TextColumn("Title", width="large"),
-        "date": st.column_config.DateColumn("Date", format="D MMM YYYY"), "date_precision": "Precision",
+        "date_label": "Date", "date_precision": "Precision",
         "date_method": "Dated from", "source": "Source", "language": "Language", "n_words": "Words",
         "themes": "Themes", "organisations": "Organisations", "cluster_id": "Cluster",
         "duplicate_of": "Duplicate of",
@@ -663,7 +664,7 @@ def _report(build: Build) -> None:
         st.info("This build has no ingest report.")
     else:
         keep = [c for c in ("path", "status", "reason", "documents", "encoding", "format") if c in files]
-        files = files[keep]
+        files = files[keep].fillna({"reason": ""})
         st.dataframe(files, key="report_files", hide_index=True, width="stretch", column_config={
             "path": "File", "status": "Status", "reason": "Why (if skipped or failed)", "documents": "Documents",
             "encoding": "Encoding", "format": "Format"})

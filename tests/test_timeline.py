@@ -578,10 +578,12 @@ def test_summary():
 def test_documents_table():
     out = documents_table(DOCS, MENTIONS)
     assert list(out.columns) == [
-        "doc_id", "title", "date", "date_precision", "date_method", "source", "language", "n_words",
-        "themes", "organisations", "cluster_id", "duplicate_of",
+        "doc_id", "title", "date", "date_label", "date_precision", "date_method", "source", "language",
+        "n_words", "themes", "organisations", "cluster_id", "duplicate_of",
     ]  # fmt: skip
     assert out["doc_id"].tolist() == ["yearly", "jan1", "jan2", "mar1", "mar2", "apr1", "undated"]
+    assert out.set_index("doc_id").loc["yearly", "date_label"] == "2024"
+    assert out.set_index("doc_id").loc["undated", "date_label"] == ""
     row = out.set_index("doc_id").loc["jan1"]
     assert row["themes"] == "multipolarity"
     assert row["organisations"] == "EU, NATO"
@@ -766,3 +768,11 @@ def test_common_precision_rejects_a_bad_share():
 def test_choose_granularity(rows, filters, expected):
     documents = make_documents(rows)
     assert choose_granularity(documents, make_mentions([]), filters) == expected
+
+
+def test_date_labels_say_only_what_is_known():
+    from analysis.timeline import date_labels
+
+    dates = pd.Series(pd.to_datetime(["2024-05-16", "2024-05-01", "1970-01-01", None]))
+    precisions = pd.Series(["day", "month", "year", None])
+    assert date_labels(dates, precisions).tolist() == ["16 May 2024", "May 2024", "1970", ""]
