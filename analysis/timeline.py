@@ -863,6 +863,20 @@ def date_labels(dates: pd.Series, precisions: pd.Series) -> pd.Series:
     return out
 
 
+def top_groups(
+    documents: pd.DataFrame, mentions: pd.DataFrame, *, by: str = "source", filters: Filters = Filters(), n: int = 8
+) -> list[str]:
+    """The ``n`` values of a documents column (``source`` or ``language``) with the most dated filtered
+    documents, most first (ties by value): the series worth comparing in ``timeline(..., by=by)``."""
+    if by not in ("source", "language"):
+        raise ValueError(f"The 'by' parameter must be one of ['language', 'source']; got {by!r} instead.")
+    docs = filter_documents(documents, mentions, filters)
+    values = docs.loc[docs["date"].notna(), by].dropna().astype(str)
+    counts = values.value_counts()
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return [value for value, _ in ranked[:n]]
+
+
 def documents_table(
     documents: pd.DataFrame, mentions: pd.DataFrame, filters: Filters = Filters()
 ) -> pd.DataFrame:

@@ -51,6 +51,7 @@ _GRAN_HELP = {
 _TOP_ORGS = 15
 _OVERVIEW_THEMES = 6
 _TAB_THEMES = 8
+_COMPARE_SERIES = 6  # lines in the source comparison when no sources are chosen
 MARK_STYLE = "background: #fbe7a1; padding: 0 1px; border-radius: 2px"
 
 
@@ -453,6 +454,40 @@ def _themes(build: Build, view: fl.View, colors) -> None:
     fig = charts.small_multiples_figure(every, view.measure, kind="theme", colors=colors["theme"],
                                         granularity=view.granularity, columns=3)
     _chart(fig, every, f"theme-small-multiples {view.granularity} {view.measure}", "themes_small", build, view)
+    _compare(build, view)
+
+
+def _compare(build: Build, view: fl.View) -> None:
+    """One theme or organisation over time, a line per source or language: two channels side by side."""
+    st.subheader("Compare sources")
+    labels = {kind: data.entity_labels(build, kind) for kind in ("theme", "organisation")}
+    choices = [f"theme:{k}" for k in labels["theme"]] + [f"organisation:{k}" for k in labels["organisation"]]
+    if not choices:
+        return
+    left, right = st.columns([2, 1])
+    target = left.selectbox(
+        "Theme or organisation", choices, key="compare_target",
+        format_func=lambda c: f"{c.split(':', 1)[0]}: {labels[c.split(':', 1)[0]].get(c.split(':', 1)[1])}",
+        help="The theme or organisation whose timeline is split by source or language.")
+    by = right.radio("One line per", ["source", "language"], key="compare_by", horizontal=True,
+                     help="Sources chosen in the sidebar, else the ones with the most dated documents.")
+    kind, key = target.split(":", 1)
+    chosen = view.filters.sources if by == "source" else view.filters.languages
+    groups = tuple(chosen) or tuple(data.analysis_table(build, "top_groups", by=by, filters=view.filters,
+                                                         n=_COMPARE_SERIES))
+    filters = dataclasses.replace(view.filters, **{"sources" if by == "source" else "languages": groups})
+    df = data.analysis_table(build, "timeline", kind=kind, keys=(key,), granularity=view.granularity,
+                             filters=filters, by=by)
+    if df.empty:
+        _empty(build, view, kind=kind, keys=(key,), granularity=view.granularity)
+        return
+    st.caption(f"{'The sources chosen in the sidebar' if chosen else f'The {len(groups)} {by}s with the most dated documents'}"
+               f"; each line's share is of that {by}'s own documents in the period.")
+    fig = charts.timeline_figure(df, view.measure, kind=kind, granularity=view.granularity, series=by,
+                                 title=f"{labels[kind].get(key, key)}: "
+                                       f"{charts.MEASURE_LABELS[view.measure][1].format(kind=kind).lower()} "
+                                       f"by {by}, by {view.granularity} ({charts.MEASURE_LABELS[view.measure][2]})")
+    _chart(fig, df, f"{kind}-{key}-by-{by} {view.granularity} {view.measure}", "compare_timeline", build, view)
 
 
 def _organisations(build: Build, view: fl.View, colors) -> None:

@@ -188,8 +188,8 @@ def _timeline_title(measure: str, kind: str, granularity: str | None) -> tuple[s
     return f"{phrase.format(kind=kind)}{per} ({unit})", unit
 
 
-def _keys_in_order(df: pd.DataFrame) -> list[str]:
-    return [str(k) for k in pd.unique(df["key"])]
+def _keys_in_order(df: pd.DataFrame, column: str = "key") -> list[str]:
+    return [str(k) for k in pd.unique(df[column])]
 
 
 def _labels(df: pd.DataFrame, key_col: str = "key", label_col: str = "label") -> dict[str, str]:
@@ -236,6 +236,7 @@ def timeline_figure(
     colors: Mapping[str, str] | None = None,
     granularity: str | None = None,
     title: str | None = None,
+    series: str = "key",
 ) -> go.Figure:
     """Lines (or stacked areas) of one measure per key over time.
 
@@ -249,22 +250,24 @@ def timeline_figure(
         colors: key -> colour, from color_map over all keys of this kind.
         granularity: the period length, named in the title ("by month").
         title: overrides the generated title.
+        series: the column that makes one line each: ``key`` (the default), or the ``by`` column of a
+            timeline split by source or language (one key, one line per source).
 
     Returns:
-        A Figure with one trace per key, in the order keys first appear in ``df``; each point carries the
+        A Figure with one trace per key (or per ``series`` value), in the order keys first appear in ``df``; each point carries the
         customdata described by TARGET_FIELDS.
     """
     _check_kind(kind)
     if style not in ("lines", "area"):
         raise ValueError(f"The 'style' parameter must be one of ['lines', 'area']; got {style!r} instead.")
     column = measure_column(measure)
-    _check_columns(df, (*_TIMELINE_COLUMNS, column), "timeline")
+    _check_columns(df, (*_TIMELINE_COLUMNS, column, series), "timeline")
     data = df.copy()
-    names = _labels(data)
+    names = _labels(data) if series == "key" else {}
     auto_title, unit = _timeline_title(measure, kind, granularity)
     traces = []
-    for i, key in enumerate(_keys_in_order(data)):
-        rows = data[data["key"].astype(str) == key].sort_values("period")
+    for i, key in enumerate(_keys_in_order(data, series)):
+        rows = data[data[series].astype(str) == key].sort_values("period")
         partial = rows["partial"].fillna(False).astype(bool).tolist() if "partial" in rows else [False] * len(rows)
         name = names.get(key, key)
         hover = [

@@ -138,6 +138,7 @@ _TABLES = {
     "filter_documents": tl.filter_documents,
     "explain_empty": tl.explain_empty,
     "choose_granularity": tl.choose_granularity,
+    "top_groups": tl.top_groups,
 }
 
 

@@ -327,3 +327,20 @@ def test_cached_tables_equal_the_analysis_functions(request, which, name, kwargs
         assert got.attrs == expected.attrs
     else:
         assert got == expected
+
+
+def test_compare_sources_draws_one_line_per_source(sample_build, monkeypatch):
+    at = _open_tab(_run(sample_build, monkeypatch), "Themes")
+    at.selectbox(key="compare_target").set_value("organisation:SCO").run()
+    assert not at.exception
+    fig = _figure(at, "SCO: ")
+    build = read_build(sample_build)
+    expected = tl.timeline(build.documents, build.mentions, kind="organisation", keys=("SCO",), granularity="year",
+                           filters=tl.Filters(sources=tuple(tl.top_groups(build.documents, build.mentions, n=6))),
+                           by="source")
+    assert sorted(t["name"] for t in fig["data"]) == sorted(expected["source"].unique())
+    dump = [t for t in fig["data"] if t["name"] == "003_8822cdba48cf6688.txt"][0]
+    assert dump["y"] == [None if pd.isna(v) else v
+                         for v in expected[expected["source"] == "003_8822cdba48cf6688.txt"]["share_pct"]]
+    at.radio(key="compare_by").set_value("language").run()
+    assert [t["name"] for t in _figure(at, "SCO: ")["data"]] == ["en"]

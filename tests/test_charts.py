@@ -336,3 +336,21 @@ def test_unvalidated_figures_draw_what_validated_ones_would(tiny):
     for fig in figures:
         validated = json.loads(pio.to_json(go.Figure(fig.to_dict()), validate=False))
         assert validated == json.loads(pio.to_json(fig, validate=False))
+
+
+def test_timeline_figure_one_line_per_source():
+    df = pd.DataFrame({
+        "period": pd.to_datetime(["2024-01-01", "2024-02-01"] * 2),
+        "period_end": pd.to_datetime(["2024-01-31", "2024-02-29"] * 2),
+        "period_label": ["January 2024", "February 2024"] * 2,
+        "key": ["SCO"] * 4,
+        "source": ["a.txt", "a.txt", "<b>.txt", "<b>.txt"],
+        "mentions": [1, 0, 2, 3], "documents_mentioning": [1, 0, 1, 1], "documents_total": [2, 1, 1, 1],
+        "words_total": [10, 10, 10, 10], "share_pct": [50.0, 0.0, 100.0, 100.0],
+        "per_10k_words": [1000.0, 0.0, 2000.0, 3000.0], "partial": [False] * 4,
+    })
+    before = df.copy()
+    fig = charts.timeline_figure(df, "share", kind="organisation", series="source").to_dict()
+    assert [t["name"] for t in fig["data"]] == ["a.txt", "&lt;b&gt;.txt"]
+    assert [list(t["y"]) for t in fig["data"]] == [[50.0, 0.0], [100.0, 100.0]]
+    pd.testing.assert_frame_equal(df, before)

@@ -776,3 +776,13 @@ def test_date_labels_say_only_what_is_known():
     dates = pd.Series(pd.to_datetime(["2024-05-16", "2024-05-01", "1970-01-01", None]))
     precisions = pd.Series(["day", "month", "year", None])
     assert date_labels(dates, precisions).tolist() == ["16 May 2024", "May 2024", "1970", ""]
+
+
+def test_top_groups_ranks_sources_by_dated_documents():
+    from analysis.timeline import top_groups
+
+    ranked = top_groups(DOCS, MENTIONS, by="source", n=2)
+    counts = filter_documents(DOCS, MENTIONS, Filters()).dropna(subset=["date"])["source"].value_counts()
+    assert ranked == sorted(counts.index, key=lambda s: (-counts[s], s))[:2]
+    with pytest.raises(ValueError, match=r"The 'by' parameter must be one of \['language', 'source'\]; got 'x'"):
+        top_groups(DOCS, MENTIONS, by="x")
