@@ -52,6 +52,12 @@ _TOP_ORGS = 15
 _OVERVIEW_THEMES = 6
 _TAB_THEMES = 8
 _COMPARE_SERIES = 6  # lines in the source comparison when no sources are chosen
+_COMPARE_PHRASES = {
+    "share": "share of each {by}'s documents that mention it",
+    "documents": "documents of each {by} that mention it",
+    "mentions": "mentions in each {by}",
+    "per_10k": "mentions per 10,000 words of each {by}",
+}
 MARK_STYLE = "background: #fbe7a1; padding: 0 1px; border-radius: 2px"
 
 
@@ -484,9 +490,8 @@ def _compare(build: Build, view: fl.View) -> None:
     st.caption(f"{'The sources chosen in the sidebar' if chosen else f'The {len(groups)} {by}s with the most dated documents'}"
                f"; each line's share is of that {by}'s own documents in the period.")
     fig = charts.timeline_figure(df, view.measure, kind=kind, granularity=view.granularity, series=by,
-                                 title=f"{labels[kind].get(key, key)}: "
-                                       f"{charts.MEASURE_LABELS[view.measure][1].format(kind=kind).lower()} "
-                                       f"by {by}, by {view.granularity} ({charts.MEASURE_LABELS[view.measure][2]})")
+                                 title=f"{labels[kind].get(key, key)}: {_COMPARE_PHRASES[view.measure].format(by=by)}, "
+                                       f"by {view.granularity} ({charts.MEASURE_LABELS[view.measure][2]})")
     _chart(fig, df, f"{kind}-{key}-by-{by} {view.granularity} {view.measure}", "compare_timeline", build, view)
 
 
