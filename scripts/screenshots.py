@@ -7,59 +7,19 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from dashboard.devserver import CHROMIUM_FLAGS, serve_app  # noqa: E402
+
 TABS = ("Overview", "Themes", "Organisations", "Topics", "Documents", "Report")
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 WIDTH = 1440
 MAX_HEIGHT = 7000
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def serve(build: Path, timeout: float = 90.0):
-    """Run the app on a free port and yield its URL; the streamlit process is stopped by its PID."""
-    port = _free_port()
-    exe = Path(sys.executable).with_name("streamlit")
-    cmd = [str(exe), "run", str(ROOT / "dashboard" / "app.py"), "--server.headless", "true",
-           "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none", "--", "--data", str(build)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                raise SystemExit(f"streamlit exited with status {proc.returncode}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit(f"streamlit did not answer on {url} within {timeout:.0f} s")
-            time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 _DRAWN = """() => {
@@ -105,7 +65,7 @@ def take(url: str, out: Path, chromium: str = "/usr/bin/chromium") -> list[Path]
     out.mkdir(parents=True, exist_ok=True)
     written = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, headless=True, args=FLAGS)
+        browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_FLAGS)
         page = browser.new_page(viewport={"width": WIDTH, "height": 1000}, device_scale_factor=1)
         page.set_default_timeout(60_000)
         page.goto(url)
@@ -140,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     if not Path("/usr/bin/chromium").exists():
         print("Debian's chromium is missing: sh scripts/ensure_chromium.sh", file=sys.stderr)
         return 2
-    with serve(build) as url:
+    with serve_app(build, timeout=90.0) as url:
         for path in take(url, Path(args.out)):
             print(path)
     return 0

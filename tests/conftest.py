@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from dashboard.devserver import CHROMIUM, CHROMIUM_FLAGS
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 
 
 def tiny_tables() -> dict[str, pd.DataFrame]:
@@ -183,47 +173,3 @@ def browser(chromium_path):
             b.close()
 
 
-def streamlit_bin() -> str:
-    exe = Path(sys.executable).with_name("streamlit")
-    return str(exe) if exe.exists() else shutil.which("streamlit") or "streamlit"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def serve_app(build: Path, *, timeout: float = 60.0):
-    """Run `streamlit run dashboard/app.py -- --data BUILD` on a free port; yield its URL; stop it by PID."""
-    port = free_port()
-    cmd = [streamlit_bin(), "run", str(ROOT / "dashboard" / "app.py"), "--server.headless", "true",
-           "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none", "--", "--data", str(build)]
-    log = open(Path(build).parent / f"streamlit-{port}.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited with status {proc.returncode}; see {log.name}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not answer on {url} within {timeout:.0f} s; see {log.name}")
-            time.sleep(0.2)  # polling a health endpoint, not waiting for the page
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()

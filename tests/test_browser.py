@@ -7,7 +7,8 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import serve_app
+
+from dashboard.devserver import serve_app
 
 pytestmark = pytest.mark.browser
 
