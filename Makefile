@@ -35,8 +35,10 @@ test: setup browser-deps
 	$(PY) -m ruff check .
 	$(PY) -m pytest -q
 
+# The build of ../shared/corpora/ungdc against a bare TF-IDF baseline, then the dashboard on that build.
 bench: setup
-	$(PY) benchmarks/bench_build.py
+	$(PY) benchmarks/bench_build.py --keep build/ungdc
+	$(PY) benchmarks/bench_dashboard.py --data build/ungdc
 
 clean:
 	rm -rf build .pytest_cache
