@@ -38,16 +38,18 @@ def _text_key(text: str) -> str:
     return hashlib.sha1(" ".join(text.split()).casefold().encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _title(text: str) -> str | None:
-    """The first line that reads like a headline: three words or more, so that a bare date ("17 March
-    201712:11"), a hashtag or a menu item ("All news") is passed over; leading emoji and bullets dropped."""
+def _title(text: str, date_surface: str | None = None) -> str | None:
+    """The first line that reads like a headline: three words or more besides the date that dates the
+    document, so that a bare date line ("17 March 201712:11", "Москва, 8 мая 2025 года 10:10"), a hashtag
+    or a menu item ("All news") is passed over; leading emoji and bullets dropped."""
     fallback = None
     for line in text.splitlines():
         line = _LEADING_SYMBOLS.sub("", _SPACE.sub(" ", line).strip())
         if not line:
             continue
         fallback = fallback or line
-        if len(_TITLE_WORD.findall(line)) >= 3:
+        words = line.replace(date_surface, " ") if date_surface else line
+        if len(_TITLE_WORD.findall(words)) >= 3:
             return _shorten(line)
     return _shorten(fallback) if fallback else None
 
@@ -97,7 +99,7 @@ def document_rows(record: Record, *, dayfirst: bool = True, today: dt.date | Non
                 "doc_id": _doc_id(record.source, seq, post),
                 "source": record.source,
                 "seq": seq,
-                "title": record.title if record.title and len(posts) == 1 else _title(post),
+                "title": record.title if record.title and len(posts) == 1 else _title(post, hit and hit.surface),
                 "date": date,
                 "date_precision": hit.precision if date else None,
                 "date_method": hit.method if date else None,

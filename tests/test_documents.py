@@ -33,6 +33,19 @@ def test_title(text, title):
     assert _title(text) == title
 
 
+@pytest.mark.parametrize(
+    ("text", "surface", "title"),
+    [
+        ("Москва, 8 мая 2025 года 10:10\n\nНекоммерческие организации играют роль.", "8 мая 2025",
+         "Некоммерческие организации играют роль."),
+        ("Remarks at a meeting, Moscow, March 17, 2017\n\nGood afternoon.", "March 17, 2017",
+         "Remarks at a meeting, Moscow, March 17, 2017"),
+    ],
+)
+def test_title_passes_over_a_line_that_is_only_the_date(text, surface, title):
+    assert _title(text, surface) == title
+
+
 def test_columns_and_types():
     docs = _docs(Record("a.txt", "3 July 2024\n\nThe SCO summit opened in Astana today.", "text", segmentable=True))
     assert list(docs.columns) == DOCUMENT_COLUMNS

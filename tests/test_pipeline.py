@@ -158,3 +158,36 @@ def test_un_general_debate_speeches_are_dated_to_their_year(tmp_path):
     rus = docs[docs["source"] == "RUS_70_2015.txt"].iloc[0]
     rus_mentions = build.mentions[build.mentions["doc_id"] == rus["doc_id"]]
     assert {"UN", "UNSC"} <= set(rus_mentions["key"])
+
+
+RUSSIAN_DUMP = """МИД России
+Переслано от МИД России
+🎙 Выступление Министра иностранных дел России С.В.Лаврова на заседании СМИД ШОС, Астана, 21 мая 2024 года
+
+Шанхайская организация сотрудничества остаётся одной из опор многополярного мироустройства. Мы обсудили \
+евразийскую безопасность и взаимодействие с ОДКБ, СНГ и ЕАЭС.
+Переслано от МИД России
+📍 Москва, 8 мая 2025 года 10:10
+
+Некоммерческие организации и институты гражданского общества играют важную роль в общественной дипломатии.
+Переслано от МИД России
+О сотрудничестве в рамках БРИКС и ООН.
+"""
+
+
+def test_a_russian_channel_dump_in_cp1251_end_to_end(tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "posts.txt").write_bytes(RUSSIAN_DUMP.encode("cp1251", errors="ignore"))
+    build = run_build([tmp_path / "in"], tmp_path / "out")
+    assert build.report["files"][0]["encoding"] == "cp1251"
+    docs = build.documents
+    assert docs["language"].tolist() == ["ru", "ru", "ru"]
+    assert [d.date().isoformat() if not pd.isna(d) else None for d in docs["date"]] == [
+        "2024-05-21", "2025-05-08", None]
+    assert docs["title"][1] == "Некоммерческие организации и институты гражданского общества играют важную роль в общественной дипломатии."
+    seq = dict(zip(docs["doc_id"], docs["seq"], strict=True))
+    found = {(seq[m.doc_id], m.key) for m in build.mentions.itertuples()}
+    assert found == {
+        (0, "SCO"), (0, "multipolarity"), (0, "eurasian_security"), (0, "CSTO"), (0, "CIS"), (0, "EAEU"),
+        (1, "ngos"), (2, "BRICS"), (2, "UN"),
+    }
