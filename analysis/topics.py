@@ -108,6 +108,22 @@ def _c_tf_idf(counts: sparse.csr_matrix, labels: np.ndarray, n_clusters: int) ->
     return tf * idf[None, :]
 
 
+def _distinctiveness(counts: sparse.csr_matrix, labels: np.ndarray, n_clusters: int) -> np.ndarray:
+    """c-TF-IDF weighted by how much more often the cluster uses a term than the corpus does:
+    ``c_tf_idf * log(1 + max(0, lift - 1))`` with ``lift = tf_cluster / tf_corpus``. Plain c-TF-IDF lets a
+    word that is frequent everywhere ("development" in UN speeches) lead many labels; a term the cluster
+    uses no more than the corpus scores 0 here."""
+    membership = sparse.csr_matrix(
+        (np.ones(len(labels)), (labels, np.arange(len(labels)))), shape=(n_clusters, counts.shape[0])
+    )
+    per_cluster = np.asarray((membership @ counts).todense(), dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tf = per_cluster / np.maximum(per_cluster.sum(axis=1, keepdims=True), 1e-12)
+        corpus = per_cluster.sum(axis=0) / max(per_cluster.sum(), 1e-12)
+        lift = np.where(corpus > 0, tf / np.maximum(corpus, 1e-12), 0.0)
+    return _c_tf_idf(counts, labels, n_clusters) * np.log1p(np.maximum(lift - 1.0, 0.0))
+
+
 def _flip_signs(vectors: np.ndarray) -> np.ndarray:
     """Make the largest-magnitude entry of each column positive, so results do not flip between runs."""
     largest = np.argmax(np.abs(vectors), axis=0)
@@ -154,7 +170,8 @@ class TopicModel:
     reduced by TruncatedSVD to at most 100 dimensions and L2-normalised, clustered by KMeans with a fixed
     seed. Without ``n_clusters`` the number of clusters is the one in ``k_range`` with the best silhouette
     (on a fixed sample of at most 2,000 documents). Labels come from class-based TF-IDF (BERTopic's
-    c-TF-IDF), so they name what sets a cluster apart rather than what is merely frequent.
+    c-TF-IDF) weighted by each term's lift over the corpus, so they name what sets a cluster apart rather
+    than what is merely frequent everywhere.
 
     Arguments:
         n_clusters: the number of clusters, or None to choose it within ``k_range``.
@@ -305,7 +322,9 @@ class TopicModel:
         if n_clusters >= 2:
             self.silhouette_ = self._silhouette(reduced, local)
 
-        scores = _c_tf_idf(counts[valid], local, n_clusters)
+        scores = _distinctiveness(counts[valid], local, n_clusters)
+        if n_clusters == 1:  # nothing to stand out from: the cluster's own c-TF-IDF ranks its terms
+            scores = _c_tf_idf(counts[valid], local, n_clusters)
         rows = []
         for cluster in range(n_clusters):
             ranked = np.argsort(-scores[cluster], kind="stable")

@@ -233,3 +233,14 @@ def test_automatic_k_range_grows_with_the_corpus(n_docs, expected):
     from analysis.topics import _auto_k_range
 
     assert _auto_k_range(n_docs) == expected
+
+
+def test_a_word_frequent_in_every_cluster_does_not_lead_the_labels():
+    texts = [t + " Development, development and development." for t in SPACE + FOOD]
+    model = fitted(texts, n_clusters=2)
+    for terms in model.clusters_["top_terms"]:
+        assert "development" not in terms[:3]
+    heads = [set(t[:3]) for t in model.clusters_["top_terms"]]
+    space, food = {"rocket", "satellite", "orbit", "launch"}, {"bread", "dough", "oven", "bake"}
+    assert sorted(bool(h & space) for h in heads) == [False, True]
+    assert sorted(bool(h & food) for h in heads) == [False, True]
