@@ -438,12 +438,24 @@ def _timeline_notes(df: pd.DataFrame, note: str = "") -> None:
         st.caption(text[0].upper() + text[1:])
 
 
+def _rows_of(table: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
+    """The rows of ``keys`` in a timeline, in the order of ``keys`` (the order of the lines and legend)."""
+    order = {k: i for i, k in enumerate(keys)}
+    rows = table[table["key"].isin(order)]
+    rows = rows.iloc[rows["key"].map(order).argsort(kind="stable")].reset_index(drop=True)
+    rows.attrs = dict(table.attrs)
+    return rows
+
+
 def _themes(build: Build, view: fl.View, colors) -> None:
     keys, note = _theme_keys(build, view, _TAB_THEMES)
-    df = data.analysis_table(build, "timeline", kind="theme", keys=keys, granularity=view.granularity,
-                             filters=view.filters)
-    every = df if keys is None else data.analysis_table(
-        build, "timeline", kind="theme", granularity=view.granularity, filters=view.filters)
+    every = data.analysis_table(build, "timeline", kind="theme", granularity=view.granularity,
+                                filters=view.filters)
+    # The lines are the rows of the chosen themes in the table of all themes (one computation, not two);
+    # a chosen theme nobody mentions still needs its row of zeros, which only a timeline of its own has.
+    df = every if keys is None else (
+        _rows_of(every, keys) if set(keys) <= set(every["key"]) else data.analysis_table(
+            build, "timeline", kind="theme", keys=keys, granularity=view.granularity, filters=view.filters))
     if df.empty:
         _empty(build, view, kind="theme", granularity=view.granularity)
         return
@@ -466,6 +478,9 @@ def _themes(build: Build, view: fl.View, colors) -> None:
 def _compare(build: Build, view: fl.View) -> None:
     """One theme or organisation over time, a line per source or language: two channels side by side."""
     st.subheader("Compare sources")
+    if not st.toggle("Compare a theme or organisation across sources or languages", key="compare_on",
+                     help="One line per source (or language): two channels side by side."):
+        return
     labels = {kind: data.entity_labels(build, kind) for kind in ("theme", "organisation")}
     choices = [f"theme:{k}" for k in labels["theme"]] + [f"organisation:{k}" for k in labels["organisation"]]
     if not choices:

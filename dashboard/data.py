@@ -200,7 +200,7 @@ def _cached_kind_mentions(path: str, key: str, kinds: tuple[str, ...]) -> pd.Dat
 
 # Tables computed on the filtered documents and their mentions only (see _cached_subset); the others
 # (concordance reads texts, explain_empty names the filters) get the whole build.
-_ON_SUBSET = {"timeline", "ranking", "crosstab", "summary", "documents_table", "choose_granularity"}
+_ON_SUBSET = {"timeline", "ranking", "crosstab", "summary", "documents_table", "choose_granularity", "top_groups"}
 
 
 def _residual(filters: tl.Filters) -> tl.Filters:

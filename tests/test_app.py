@@ -331,6 +331,8 @@ def test_cached_tables_equal_the_analysis_functions(request, which, name, kwargs
 
 def test_compare_sources_draws_one_line_per_source(sample_build, monkeypatch):
     at = _open_tab(_run(sample_build, monkeypatch), "Themes")
+    assert not [f for f in _figures(at) if f["layout"]["title"]["text"].startswith("SCO: ")]
+    at.toggle(key="compare_on").set_value(True).run()
     at.selectbox(key="compare_target").set_value("organisation:SCO").run()
     assert not at.exception
     fig = _figure(at, "SCO: ")
