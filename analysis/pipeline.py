@@ -246,8 +246,9 @@ def run_build(
         key=lambda e: e["path"],
     )
     versions = _versions()
+    fingerprint, entities = lexicon.fingerprint(), lexicon.entities()
     hashed = {"inputs": input_hashes, "options": {k: v for k, v in options.items() if k != "today"},
-              "lexicon": lexicon.fingerprint(), "analysis": versions["analysis"]}
+              "lexicon": fingerprint, "analysis": versions["analysis"]}
     build_hash = hashlib.sha256(json.dumps(hashed, sort_keys=True).encode()).hexdigest()[:16]
     manifest = {
         "tool": "diplomatic-themes",
@@ -257,7 +258,7 @@ def run_build(
         "options": options,
         "inputs": [str(p) for p in inputs],
         "input_files": input_hashes,
-        "lexicon_fingerprint": lexicon.fingerprint(),
+        "lexicon_fingerprint": fingerprint,
         "counts": {
             "documents": len(documents),
             "dated": int(documents["date"].notna().sum()),
@@ -271,8 +272,8 @@ def run_build(
     if progress:
         progress("Writing the build", 0.0)
     path = write_build(out, documents=documents, mentions=mentions, clusters=model.clusters_,
-                       entities=lexicon.entities(), report=report, manifest=manifest)
+                       entities=entities, report=report, manifest=manifest)
     stage("write", t)
     if progress:
         progress("Done", 1.0)
-    return Build(path, documents, mentions, model.clusters_, lexicon.entities(), report, manifest)
+    return Build(path, documents, mentions, model.clusters_, entities, report, manifest)
