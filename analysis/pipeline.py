@@ -176,7 +176,6 @@ def run_build(
     workers: int | None = None,
     today: dt.date | None = None,
     progress: Progress | None = None,
-    quiet: bool = True,
 ) -> Build:
     """Build ``inputs`` into the folder ``out`` (written atomically) and return the build.
 
@@ -188,8 +187,8 @@ def run_build(
         n_clusters: the number of topic clusters; None chooses it by silhouette.
         workers: processes for the per-document stages (default: up to 2).
         today: the latest date a document may have (default: today).
-        progress: called with (stage message, fraction done) as the build goes.
-        quiet: unused here; the command line decides whether to draw a progress bar.
+        progress: called with (stage message, fraction done) as the build goes (the command line draws
+            a progress bar from it unless --quiet; the dashboard a status).
 
     Returns:
         The :class:`~analysis.store.Build` that was written; ``manifest["timings"]`` holds seconds and peak
@@ -200,7 +199,6 @@ def run_build(
         NoDocumentsError: no input gave a document.
         analysis.lexicon.LexiconError: a dictionary file is malformed.
     """
-    del quiet
     today = today or dt.date.today()
     n_workers = _workers(workers)
     timings: dict[str, dict] = {}
