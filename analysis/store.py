@@ -23,6 +23,7 @@ BUILD_FILES = (
     "ingest_report.json",
     "manifest.json",
 )
+_STRING_COLUMNS = ("title", "date_precision", "date_method", "language", "duplicate_of", "url", "date_surface")
 _REQUIRED = ("documents.parquet", "mentions.parquet", "clusters.parquet", "manifest.json")
 
 
@@ -57,7 +58,15 @@ def _documents_to_arrow(documents: pd.DataFrame) -> pa.Table:
     # The contract's `date` is a date, not a timestamp.
     docs["date"] = pd.to_datetime(docs["date"]).dt.date
     docs["date"] = docs["date"].astype(object).where(docs["date"].notna(), None)
-    return pa.Table.from_pandas(docs, preserve_index=False)
+    table = pa.Table.from_pandas(docs, preserve_index=False)
+    # A column that is null in every row of this build (no URLs, no duplicates) keeps its type, so that
+    # readers of another build see the same schema.
+    for i, field in enumerate(table.schema):
+        if pa.types.is_null(field.type) and field.name in _STRING_COLUMNS:
+            table = table.set_column(i, pa.field(field.name, pa.string()), table.column(i).cast(pa.string()))
+        elif pa.types.is_null(field.type) and field.name == "date":
+            table = table.set_column(i, pa.field("date", pa.date32()), table.column(i).cast(pa.date32()))
+    return table
 
 
 def write_build(

@@ -92,3 +92,18 @@ def test_refuses_to_replace_a_folder_that_is_not_a_build(tmp_path):
 def test_read_errors(tmp_path, make, match):
     with pytest.raises(BuildError, match=match):
         read_build(make(tmp_path))
+
+
+def test_all_null_columns_keep_their_types(tmp_path):
+    import pyarrow.parquet as pq
+
+    tables = _tables()
+    tables["documents"]["date"] = pd.to_datetime([None, None])
+    tables["documents"]["duplicate_of"] = [None, None]
+    tables["documents"]["url"] = [None, None]
+    out = write_build(tmp_path / "b", **tables)
+    schema = pq.read_schema(out / "documents.parquet")
+    assert str(schema.field("date").type) == "date32[day]"
+    assert str(schema.field("duplicate_of").type) == "string"
+    assert str(schema.field("url").type) == "string"
+    assert read_build(out).documents["date"].isna().all()
