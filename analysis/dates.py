@@ -336,8 +336,26 @@ def find_text_date(
     today = _today(today)
     best = min(_header_candidates(text, dayfirst, today), key=lambda c: c[:2], default=None)
     if best is not None:
-        return best[2]
+        return _range_year(text, best[2], dayfirst, today)
     return _body_date(text, dayfirst, today) if body else None
+
+
+_RANGE_TO = re.compile(r"\s*(?:[-–—]|to|till|until|through|по|до)\s*", re.IGNORECASE)
+
+
+def _range_year(text: str, hit: DateHit, dayfirst: bool, today: dt.date) -> DateHit:
+    """A year-less date that opens a range across months takes the year of the range's end: "May 30 –
+    June 2, 2025" is 30 May 2025, "30 December – 2 January 2025" is 30 December 2024."""
+    if hit.year is None and hit.month is not None and hit.end >= 0:
+        sep = _RANGE_TO.match(text, hit.end)
+        end = _DATE_RE.match(text, sep.end()) if sep else None
+        parsed = _from_match(end, dayfirst, today) if end else None
+        if parsed is not None and parsed[0] is not None and parsed[1] is not None:
+            year = parsed[0] - (1 if hit.month > parsed[1] else 0)
+            if _valid(year, hit.month, hit.day, today):
+                return DateHit(year, hit.month, hit.day, hit.precision, hit.method, hit.start, end.end(),
+                               text[hit.start : end.end()], hit.role)
+    return hit
 
 
 # ---------------------------------------------------------------------------------------------------------

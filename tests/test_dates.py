@@ -492,3 +492,18 @@ def test_infer_sequence_drops_a_date_far_behind_its_neighbours():
     out = infer_sequence(hits, today=dt.date(2026, 1, 1))
     assert out[1] is not None and out[1].as_date() == dt.date(2024, 5, 1)  # between May 20 and May 21: month
     assert out[2].as_date() == dt.date(2024, 5, 21)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "surface"),
+    [
+        ("🗓 On May 30 – June 2, 2025, in Moscow the forum met", (2025, 5, 30), "May 30 – June 2, 2025"),
+        ("Talks (Astana, 30 May – 2 June 2025)", (2025, 5, 30), "30 May – 2 June 2025"),
+        ("Talks (Moscow, 30 December – 2 January 2025)", (2024, 12, 30), "30 December – 2 January 2025"),
+        ("MOSCOW, October 26 - Russia will strengthen cooperation", (None, 10, 26), "October 26"),
+    ],
+)
+def test_a_range_across_months_takes_the_year_of_its_end(text, expected, surface):
+    hit = find_text_date(text, today=dt.date(2026, 1, 1))
+    assert (hit.year, hit.month, hit.day) == expected
+    assert hit.surface == surface == text[hit.start : hit.end]
