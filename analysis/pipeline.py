@@ -9,6 +9,7 @@ import multiprocessing as mp
 import os
 import platform
 import resource
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -49,6 +50,10 @@ def _peak_rss_mb() -> float:
 def _workers(requested: int | None) -> int:
     if requested is not None:
         return max(1, requested)
+    if threading.current_thread() is not threading.main_thread():
+        # Called from a server's thread (the dashboard): forking a process with other threads running can
+        # deadlock on a lock one of them holds, so the work stays in this process.
+        return 1
     return max(1, min(2, os.cpu_count() or 1))
 
 
@@ -185,7 +190,8 @@ def run_build(
         themes, organisations: a user's own dictionaries (TOML) instead of the bundled ones.
         dayfirst: how to read ambiguous numeric dates such as 03/04/2024 (day first by default).
         n_clusters: the number of topic clusters; None chooses it by silhouette.
-        workers: processes for the per-document stages (default: up to 2).
+        workers: processes for the per-document stages (default: up to 2, and 1 when called from another
+            thread than the main one, such as a web server's).
         today: the latest date a document may have (default: today).
         progress: called with (stage message, fraction done) as the build goes (the command line draws
             a progress bar from it unless --quiet; the dashboard a status).

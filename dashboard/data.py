@@ -375,7 +375,7 @@ def build_default(out: str | Path = DEFAULT_BUILD, progress: Progress | None = N
     """Build data/sample into ``out`` (the default build, made on first start when missing)."""
     from analysis.pipeline import run_build
 
-    return run_build([SAMPLE_INPUT], out, progress=progress, workers=1)
+    return run_build([SAMPLE_INPUT], out, progress=progress)
 
 
 _SAFE_NAME = re.compile(r"[^\w.\- ]+")
@@ -442,6 +442,5 @@ def build_uploads(
             safe = f"{i}_{safe}"
         used.add(safe)
         (inputs / safe).write_bytes(data)
-    # One process: forking the Streamlit server (a process with many threads) for worker processes could
-    # deadlock on a lock another thread holds. Large corpora are better built with the command line.
-    return run_build([inputs], out, progress=progress, workers=1)
+    # run_build stays in one process here (Streamlit runs the script in a thread of its server).
+    return run_build([inputs], out, progress=progress)

@@ -191,3 +191,16 @@ def test_a_russian_channel_dump_in_cp1251_end_to_end(tmp_path):
         (0, "SCO"), (0, "multipolarity"), (0, "eurasian_security"), (0, "CSTO"), (0, "CIS"), (0, "EAEU"),
         (1, "ngos"), (2, "BRICS"), (2, "UN"),
     }
+
+
+def test_no_worker_processes_when_called_from_a_server_thread():
+    import threading
+
+    from analysis.pipeline import _workers
+
+    seen = []
+    thread = threading.Thread(target=lambda: seen.append(_workers(None)))
+    thread.start()
+    thread.join()
+    assert seen == [1]
+    assert _workers(3) == 3
