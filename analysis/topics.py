@@ -50,7 +50,8 @@ BOILERPLATE_WORDS = _words(
 STOP_WORDS = frozenset(ENGLISH_STOP_WORDS) | RUSSIAN_STOP_WORDS | BOILERPLATE_WORDS
 # Runs of two or more letters of any script: numbers ("2024") and underscores are dropped, and a token
 # mixing letters and digits keeps only its letters ("covid19" -> "covid").
-TOKEN_PATTERN = r"(?u)[^\W\d_]{2,}"
+# Words of two or more characters that start with a letter: "G20" and "covid19" are terms, "2024" is not.
+TOKEN_PATTERN = r"(?u)[^\W\d_][^\W_]+"
 
 _SMALL_CORPUS = 20  # below this many documents, keep terms that occur in a single document
 _MIN_TERMS = 2  # a document with fewer distinct terms (after stop words) is in no cluster
