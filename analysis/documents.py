@@ -14,18 +14,30 @@ from .language import detect_language
 from .records import DateHit, Record
 from .segment import Post, split_posts_detailed
 
-__all__ = ["DOCUMENT_COLUMNS", "build_documents", "document_rows"]
+__all__ = ["DOCUMENT_COLUMNS", "OPTIONAL_TEXT_COLUMNS", "build_documents", "document_rows", "none_for_missing"]
 
 DOCUMENT_COLUMNS = [
     "doc_id", "source", "seq", "title", "date", "date_precision", "date_method", "language", "text",
     "n_words", "duplicate_of", "cluster_id", "url", "format", "date_surface",
 ]
 
+# Text columns that may be missing in a row: None there (not NaN or pandas' NA), in memory and when read back.
+OPTIONAL_TEXT_COLUMNS = ("title", "date_precision", "date_method", "language", "duplicate_of", "url",
+                         "date_surface")
+
 _SPACE = re.compile(r"\s+")
 _TITLE_MAX = 200
 _TITLE_WORD = re.compile(r"[^\W\d_]{2,}")
 # Emoji, flags, bullets and other symbols that open many channel posts, but not a hashtag's "#".
 _LEADING_SYMBOLS = re.compile(r"^[^\w#\"'«“(\[]+")
+
+
+def none_for_missing(frame: pd.DataFrame, columns=OPTIONAL_TEXT_COLUMNS) -> pd.DataFrame:
+    """``frame`` with the missing values of ``columns`` (those it has) as None in object columns; in place."""
+    for col in columns:
+        if col in frame:
+            frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
+    return frame
 
 
 def _doc_id(source: str, seq: int, text: str) -> str:
@@ -129,9 +141,6 @@ def build_documents(rows: Iterable[dict]) -> pd.DataFrame:
     docs["seq"] = docs["seq"].astype("int64")
     docs["n_words"] = docs["n_words"].astype("int64")
     first = docs.groupby("text_key", sort=False)["doc_id"].transform("first")
-    docs["duplicate_of"] = first.where(first != docs["doc_id"], None).astype(object)
-    docs["duplicate_of"] = docs["duplicate_of"].where(docs["duplicate_of"].notna(), None)
+    docs["duplicate_of"] = first.where(first != docs["doc_id"])
     docs["cluster_id"] = -1
-    for col in ("title", "date_precision", "date_method", "language", "url", "date_surface"):
-        docs[col] = docs[col].astype(object).where(docs[col].notna(), None)
-    return docs[DOCUMENT_COLUMNS].reset_index(drop=True)
+    return none_for_missing(docs[DOCUMENT_COLUMNS].reset_index(drop=True))

@@ -13,6 +13,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .documents import OPTIONAL_TEXT_COLUMNS, none_for_missing
+
 __all__ = ["BUILD_FILES", "Build", "BuildError", "read_build", "write_build"]
 
 BUILD_FILES = (
@@ -23,7 +25,6 @@ BUILD_FILES = (
     "ingest_report.json",
     "manifest.json",
 )
-_STRING_COLUMNS = ("title", "date_precision", "date_method", "language", "duplicate_of", "url", "date_surface")
 _REQUIRED = ("documents.parquet", "mentions.parquet", "clusters.parquet", "manifest.json")
 
 
@@ -62,7 +63,7 @@ def _documents_to_arrow(documents: pd.DataFrame) -> pa.Table:
     # A column that is null in every row of this build (no URLs, no duplicates) keeps its type, so that
     # readers of another build see the same schema.
     for i, field in enumerate(table.schema):
-        if pa.types.is_null(field.type) and field.name in _STRING_COLUMNS:
+        if pa.types.is_null(field.type) and field.name in OPTIONAL_TEXT_COLUMNS:
             table = table.set_column(i, pa.field(field.name, pa.string()), table.column(i).cast(pa.string()))
         elif pa.types.is_null(field.type) and field.name == "date":
             table = table.set_column(i, pa.field("date", pa.date32()), table.column(i).cast(pa.date32()))
@@ -138,9 +139,7 @@ def read_build(path: str | Path) -> Build:
         )
     documents = pd.read_parquet(path / "documents.parquet")
     documents["date"] = pd.to_datetime(documents["date"])
-    for col in ("title", "date_precision", "date_method", "language", "duplicate_of", "url", "date_surface"):
-        if col in documents:
-            documents[col] = documents[col].astype(object).where(documents[col].notna(), None)
+    none_for_missing(documents)
     mentions = pd.read_parquet(path / "mentions.parquet")
     clusters = pd.read_parquet(path / "clusters.parquet")
     if "top_terms" in clusters:
