@@ -70,11 +70,6 @@ def _shorten(line: str) -> str:
     return line if len(line) <= _TITLE_MAX else line[: _TITLE_MAX - 1].rstrip() + "…"
 
 
-def _header_only(hit: DateHit | None) -> DateHit | None:
-    # In a dump, a date merely mentioned in a post's body says nothing about when the post was written.
-    return hit if hit is not None and hit.role == "header" else None
-
-
 def _post_date(post: Post, dayfirst: bool, today: dt.date | None) -> DateHit | None:
     # A post header such as "Channel, [12.05.24 14:33]" dates the post better than anything in its text.
     # (Offsets of a header date point into the header line, which is not part of the post's text.)
@@ -82,7 +77,8 @@ def _post_date(post: Post, dayfirst: bool, today: dt.date | None) -> DateHit | N
         hit = find_text_date(post.header, dayfirst=dayfirst, today=today, body=False)
         if hit is not None and hit.year is not None:
             return hit
-    return _header_only(find_text_date(post.text, dayfirst=dayfirst, today=today))
+    # In a dump, a date merely mentioned in a post's body says nothing about when the post was written.
+    return find_text_date(post.text, dayfirst=dayfirst, today=today, body=False)
 
 
 def document_rows(record: Record, *, dayfirst: bool = True, today: dt.date | None = None) -> list[dict]:
