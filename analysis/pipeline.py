@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -77,24 +78,30 @@ def _ranges(n: int, size: int) -> list[tuple[int, int]]:
     return [(i, min(n, i + size)) for i in range(0, n, size)]
 
 
+def _use_pool(workers: int, n_items: int) -> bool:
+    return workers > 1 and n_items >= _PARALLEL_MIN_RECORDS and "fork" in mp.get_all_start_methods()
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"))
+
+
 def _parallel(fn, n_items: int, chunk: int, workers: int, shared: dict, message: str,
               progress: Progress | None) -> list:
     """``fn`` over consecutive ranges of ``n_items`` items, in order, on ``workers`` forked processes."""
     ranges = _ranges(n_items, chunk)
     _SHARED.update(shared)
     try:
-        if workers == 1 or n_items < _PARALLEL_MIN_RECORDS or "fork" not in mp.get_all_start_methods():
-            pool, results = None, map(fn, ranges)
-        else:
-            pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"))
-            results = pool.map(fn, ranges)
-        out = []
-        for i, part in enumerate(results):
-            out.append(part)
-            if progress:
-                progress(message, (i + 1) / len(ranges))
-        if pool is not None:
-            pool.shutdown()
+        with contextlib.ExitStack() as stack:
+            if _use_pool(workers, n_items):
+                results = stack.enter_context(_pool(workers)).map(fn, ranges)
+            else:
+                results = map(fn, ranges)
+            out = []
+            for i, part in enumerate(results):
+                out.append(part)
+                if progress:
+                    progress(message, (i + 1) / len(ranges))
         return out
     finally:
         _SHARED.clear()
@@ -112,7 +119,7 @@ def _mentions_and_topics(documents, lexicon: Lexicon, *, n_clusters, workers, pr
     """Find the mentions on the worker processes while this process fits the topic model: the two are
     independent, and together they keep both cores busy."""
     frame = documents[["doc_id", "text"]]
-    if workers == 1 or len(frame) < _PARALLEL_MIN_RECORDS or "fork" not in mp.get_all_start_methods():
+    if not _use_pool(workers, len(frame)):
         t = time.perf_counter()
         if progress:
             progress("Finding theme and organisation mentions", 0.0)
@@ -127,7 +134,7 @@ def _mentions_and_topics(documents, lexicon: Lexicon, *, n_clusters, workers, pr
     t = time.perf_counter()
     _SHARED.update(documents=frame, lexicon=lexicon)
     try:
-        with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
+        with _pool(workers) as pool:
             futures = [pool.submit(_mentions_for_range, r) for r in _ranges(len(frame), 250)]
             if progress:
                 progress("Clustering topics (and finding mentions)", 0.0)
