@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 
 from .documents import OPTIONAL_TEXT_COLUMNS, none_for_missing
 
-__all__ = ["BUILD_FILES", "Build", "BuildError", "read_build", "write_build"]
+__all__ = ["BUILD_FILES", "Build", "BuildError", "check_build", "read_build", "write_build"]
 
 BUILD_FILES = (
     "documents.parquet",
@@ -120,11 +120,11 @@ def write_build(
     return out
 
 
-def read_build(path: str | Path) -> Build:
-    """Read a build folder written by :func:`write_build`.
+def check_build(path: str | Path) -> Path:
+    """The path of a build folder, checked without reading it.
 
     Raises:
-        BuildError: when the folder is missing or lacks one of the build's files.
+        BuildError: when the folder is missing or lacks one of the build's files, saying how to make it.
     """
     path = Path(path)
     if not path.is_dir():
@@ -137,6 +137,16 @@ def read_build(path: str | Path) -> Build:
             f"The folder '{path}' is not a complete build: missing {', '.join(missing)}. "
             f"Rebuild it with `python -m analysis build INPUT --out {path}`."
         )
+    return path
+
+
+def read_build(path: str | Path) -> Build:
+    """Read a build folder written by :func:`write_build`.
+
+    Raises:
+        BuildError: when the folder is missing or lacks one of the build's files (see :func:`check_build`).
+    """
+    path = check_build(path)
     documents = pd.read_parquet(path / "documents.parquet")
     documents["date"] = pd.to_datetime(documents["date"])
     none_for_missing(documents)

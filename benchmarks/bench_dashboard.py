@@ -85,10 +85,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--changes", type=int, default=20, help="filter changes per tab (at least 15)")
     parser.add_argument("--tabs", default=",".join(TABS), help="comma-separated tabs to measure")
     args = parser.parse_args(argv)
-    build_path = Path(args.data)
-    if not (build_path / "manifest.json").exists():
-        print(f"No build at {build_path}: make one with `python -m analysis build INPUT --out {build_path}`.",
-              file=sys.stderr)
+    from analysis.store import BuildError, check_build
+
+    try:
+        build_path = check_build(args.data)
+    except BuildError as exc:
+        print(exc, file=sys.stderr)
         return 2
     tabs = [t.strip() for t in args.tabs.split(",") if t.strip()]
     unknown = [t for t in tabs if t not in TABS]

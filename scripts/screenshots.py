@@ -13,7 +13,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from dashboard.devserver import CHROMIUM_FLAGS, serve_app  # noqa: E402
+from analysis.store import BuildError, check_build  # noqa: E402
+from dashboard.devserver import CHROMIUM, CHROMIUM_FLAGS, serve_app  # noqa: E402
 
 TABS = ("Overview", "Themes", "Organisations", "Topics", "Documents", "Report")
 WIDTH = 1440
@@ -58,7 +59,7 @@ def _page_height(page) -> int:
     )
 
 
-def take(url: str, out: Path, chromium: str = "/usr/bin/chromium") -> list[Path]:
+def take(url: str, out: Path, chromium: str = str(CHROMIUM)) -> list[Path]:
     """One full-height PNG per tab of the page at ``url``; returns the files written."""
     from playwright.sync_api import sync_playwright
 
@@ -92,12 +93,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", default=str(ROOT / "build" / "sample"), help="the build folder to open")
     parser.add_argument("--out", default=str(ROOT / "build" / "screenshots"), help="where to write the PNGs")
     args = parser.parse_args(argv)
-    build = Path(args.data)
-    if not (build / "manifest.json").exists():
-        print(f"No build at {build}: run `python -m analysis build data/sample --out {build}` first.",
-              file=sys.stderr)
+    try:
+        build = check_build(args.data)
+    except BuildError as exc:
+        print(exc, file=sys.stderr)
         return 2
-    if not Path("/usr/bin/chromium").exists():
+    if not CHROMIUM.exists():
         print("Debian's chromium is missing: sh scripts/ensure_chromium.sh", file=sys.stderr)
         return 2
     with serve_app(build, timeout=90.0) as url:

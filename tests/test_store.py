@@ -107,3 +107,13 @@ def test_all_null_columns_keep_their_types(tmp_path):
     assert str(schema.field("duplicate_of").type) == "string"
     assert str(schema.field("url").type) == "string"
     assert read_build(out).documents["date"].isna().all()
+
+
+def test_check_build_reads_nothing_and_names_what_is_missing(tmp_path):
+    from analysis.store import check_build
+
+    out = write_build(tmp_path / "b", **_tables())
+    assert check_build(out) == out
+    (out / "mentions.parquet").unlink()
+    with pytest.raises(BuildError, match="missing mentions.parquet"):
+        check_build(out)
