@@ -36,20 +36,21 @@ _CHROME_TABLE: tuple[tuple[str, int], ...] = (
     (r"open in telegram", _I),
     (r"this post is not available in your country", _I),
     # reaction and view counters: a short line of only counts and emoji ("2", "👍41", "1👍1", "1.2K👁")
-    (rf"(?:\d{{1,3}}(?:[.,]\d{{1,2}})?(?!\d)[KkMm]?|[{_EMOJI}]| ){{1,16}}", 0),
+    (rf"(?>\d{{1,3}}+(?:[.,]\d{{1,2}}+)?+(?!\d)[KkMm]?+|[{_EMOJI}]| ){{1,16}}+", 0),
     # channel counters ("2.95K subscribers", "4.1K photos", "747 videos", "9 files", "3.13K links")
     (
-        r"\d+(?:[.,]\d+)? ?[KkMm]? +(?:subscribers?|members?|photos?|videos?|files?|links?|audios?"
+        r"\d++(?:[.,]\d++)?+(?: ?[KkMm])?+ ++(?:subscribers?|members?|photos?|videos?|files?|links?|audios?"
         r"|voice messages?|online|views?)",
         _I,
     ),
     # news-site menus and breadcrumbs ("All news", "HomeLatest News…", "Home › World › …")
     (r"all news", _I),
-    (r"Home(?:[A-Z]|\s*[›»>/|]\s*)\S.*", 0),
+    (r"Home(?:[A-Z]|\s*+[›»>/|]\s*+)\S.*", 0),
     # web-analytics leftovers
     (r"hit tracker", _I),
     # language switchers ("• en-GB1 ru-RU1")
-    (r"[•·|]? *(?:[a-z]{2}[-_][A-Z]{2}\d* *[|/•·]? *){1,8}", 0),
+    # (atomic: "en-GB" and 24 spaces eight times, then "é", would otherwise backtrack for ever)
+    (r"[•·|]?+ *+(?>[a-z]{2}[-_][A-Z]{2}\d*+ *+[|/•·]?+ *+){1,8}+", 0),
 )
 # All of them as one alternation: one fullmatch per line instead of one per pattern (texts with hard-wrapped
 # lines have hundreds of short lines each).
@@ -58,7 +59,7 @@ _CHROME_LINE = re.compile(
 )
 
 _MAX_CHROME_CHARS = 240
-_BLANK_RUN = re.compile(r"\n(?:[ \t\u00a0]*\n){2,}")
+_BLANK_RUN = re.compile(r"\n(?:[ \t\u00a0]*+\n){2,}")
 
 
 @dataclass(frozen=True)
@@ -105,18 +106,21 @@ def clean_chrome(text: str) -> str:
     return _BLANK_RUN.sub("\n\n", "\n".join(kept))
 
 
+# Possessive quantifiers and atomic groups (Python 3.11) throughout: no pattern here may backtrack over
+# the same characters in more than one way, so a hostile line costs linear time (tests/test_hostile.py).
+
 # Header lines whose SHAPE marks the start of a post; the variable parts differ from post to post.
-_TS = r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4},?\s+\d{1,2}:\d{2}(?::\d{2})?(?:\s?[AaPp][Mm])?"
+_TS = r"\d{1,2}+[./-]\d{1,2}+[./-]\d{2,4}+,?+\s++\d{1,2}+:\d{2}(?::\d{2})?+(?:\s?[AaPp][Mm])?+"
 _HEADER_SHAPES: tuple[re.Pattern[str], ...] = (
     # Telegram "Forwarded from <channel>"
-    re.compile(r"(?:forwarded from|переслано от|пересланное сообщение от)\s*:?\s*\S.{0,80}", re.IGNORECASE),
+    re.compile(r"(?:forwarded from|переслано от|пересланное сообщение от)\s*+:?+\s*+\S.{0,80}", re.IGNORECASE),
     # Telegram Desktop copy: "Channel name, [12.05.24 14:33]"
-    re.compile(rf"[^\[\]\n]{{1,80}},\s*\[{_TS}\]"),
+    re.compile(rf"[^\[\]\n]{{1,80}}?,\s*+\[{_TS}\]"),
     # Telegram web copy: "[12.05.2024 14:33] Channel name:" (the post may go on after the colon)
-    re.compile(rf"\[{_TS}\]\s*[^:\n]{{1,80}}:(?:\s.*)?"),
+    re.compile(rf"\[{_TS}\]\s*+[^:\n]{{1,80}}+:(?:\s.*)?"),
 )
 # The "[ts] Channel:" shape carries the post's first words after the colon; they belong to the post.
-_INLINE_HEADER = re.compile(rf"(\[{_TS}\]\s*[^:\n]{{1,80}}:)\s?(.*)")
+_INLINE_HEADER = re.compile(rf"(\[{_TS}\]\s*+[^:\n]{{1,80}}+:)\s?(.*)")
 # A line that varies only in its digits and carries a time (e.g. "12 May 2024, 14:33 Channel").
 _TIME = re.compile(r"\d{1,2}:\d{2}")
 _DIGITS = re.compile(r"\d")
@@ -124,7 +128,7 @@ _DIGITS = re.compile(r"\d")
 _LABELS = re.compile(
     r"(?:question|answer|q|a|reply|comment|interviewer|moderator|host|вопрос|ответ|note|update)\b.{0,3}"
     # forms of address that open the paragraphs of a speech
-    r"|(?:mr\.?|madam|madame|mister|monsieur|señor|господин|госпожа|уважаемый)\s+\w+(?:[- ]\w+)?\W{0,2}"
+    r"|(?:mr\.?|madam|madame|mister|monsieur|señor|господин|госпожа|уважаемый)\s++\w++(?:[- ]\w++)?+\W{0,2}"
     r"|(?:excellenc(?:y|ies)|ladies and gentlemen|dear (?:colleagues|friends)|colleagues|friends)\W{0,2}",
     re.IGNORECASE,
 )
