@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import datetime as dt
 import functools
 import math
 import re
 from collections.abc import Sequence
 
-from analysis.records import DateHit
+from analysis.records import EVIDENCE, DateHit
 
-__all__ = ["date_from_path", "find_text_date", "infer_sequence", "parse_date_value", "resolve_date"]
+__all__ = [
+    "date_from_path", "find_body_date", "find_text_date", "infer_sequence", "parse_date_value", "resolve_date",
+]
 
 _MIN_YEAR = 1900
 _PRECISION_RANK = {"year": 0, "month": 1, "day": 2}
@@ -159,9 +162,9 @@ def _from_match(m: re.Match, dayfirst: bool, today: dt.date) -> tuple[int | None
     return y, mo, d, ("day" if d is not None else "month")
 
 
-def _hit(m: re.Match, parsed, method: str, role: str, offset: int = 0) -> DateHit:
+def _hit(m: re.Match, parsed, method: str, role: str, offset: int = 0, evidence: str = "") -> DateHit:
     y, mo, d, precision = parsed
-    return DateHit(y, mo, d, precision, method, offset + m.start(), offset + m.end(), m.group(), role)
+    return DateHit(y, mo, d, precision, method, offset + m.start(), offset + m.end(), m.group(), role, evidence)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -178,11 +181,15 @@ _LABEL_CHARS = 2000  # "Date: ..." lines and datelines ("MOSCOW, October 26. /TA
 _MAX_LINE = 1000  # header lines are read up to this many characters
 _HEAD_LINE_MAX = 200  # a full date in a later head line counts when the line is this short (not prose)
 
-_LABEL = re.compile(
-    r"[\W_]{0,3}(?:date|dated|published|posted|updated|issued|release date|дата|опубликовано|"
-    r"обновлено)\b\s*:?",
+# "Date: …" header lines (publication labels are read by `_publication_lines`, anywhere in the head or tail).
+_LABEL = re.compile(r"[\W_]{0,3}(?:date|dated|issued|release date|дата)\b\s*:?", re.IGNORECASE)
+# A date right after one of these is when the page changed, not when it was published.
+_UPDATED = re.compile(
+    r"(?<!\w)(?:last[ \t]+updated|updated|last[ \t]+modified|modified|revised|обновлено|дата[ \t]+обновления|"
+    r"изменено|mis[ \t]+à[ \t]+jour|actualizado|aktualisiert|aggiornato)(?!\w)",
     re.IGNORECASE,
 )
+_UPDATED_REACH = 30  # an "Updated" label this many characters before a date claims it
 _DATELINE = re.compile(r"[\W_]{0,3}[A-ZА-ЯЁ][A-ZА-ЯЁ'’.\- ]{1,40}(?:\s*\([^)\n]{1,40}\))?,\s*")
 _HASHTAG_LINE = re.compile(r"(?:#\w+\s*)+")
 _OPENING = re.compile(r"[\W_]*(?:(?:on|в|от)\s+)?", re.IGNORECASE)  # "🇷🇺🇰🇿 On " before the date
@@ -252,8 +259,17 @@ def _line_matches(line: str, in_head_until: int, short: bool, labelled, dateline
                 yield m
 
 
+def _updated(line: str, start: int) -> bool:
+    """True when an "Updated"/"Обновлено" label stands just before the date at ``start``."""
+    return _UPDATED.search(line, max(0, start - _UPDATED_REACH), start) is not None
+
+
 def _header_candidates(text: str, dayfirst: bool, today: dt.date):
-    """Yield (tier, position, hit) for dates that date the document; lower tier is stronger."""
+    """Yield (tier, position, hit, listed) for dates that date the document; lower tier is stronger.
+
+    ``listed`` marks the kinds of candidate a list of dates (a sidebar of other items) is made of: lines
+    that are only a date and full dates in the first lines, not labelled lines, datelines or the title.
+    """
     lines = _lines(text, _LABEL_CHARS)
     first = next((i for i, (_, line) in enumerate(lines) if not _HASHTAG_LINE.fullmatch(line.strip())), None)
     for i, (off, line) in enumerate(lines):
@@ -266,23 +282,71 @@ def _header_candidates(text: str, dayfirst: bool, today: dt.date):
         in_head_until = max(0, _HEAD_SCAN - off) if in_head else 0
         for m in _line_matches(line, in_head_until, short, labelled, dateline):
             parsed = _from_match(m, dayfirst, today)
-            if parsed is None:
+            if parsed is None or _updated(line, m.start()):
                 continue
             full = parsed[0] is not None and parsed[3] == "day"
-            strong = (
-                (labelled and labelled.end() <= m.start() <= labelled.end() + 20)  # "Date: …"
-                or (dateline and m.start() == dateline.end() and parsed[2] is not None)  # "MOSCOW, Oct 26."
-                or (short and _standalone(line, m))  # "Saturday, June 22, 2024"
-            )
-            if strong:
-                tier = 0
+            is_label = labelled and labelled.end() <= m.start() <= labelled.end() + 20  # "Date: …"
+            is_dateline = dateline and m.start() == dateline.end() and parsed[2] is not None  # "MOSCOW, Oct 26."
+            if is_label or is_dateline:
+                tier, evidence, listed = 0, "header" if is_label else "dateline", False
+            elif short and _standalone(line, m):  # "Saturday, June 22, 2024"
+                tier, evidence, listed = 0, "header", True
             elif i == first and m.end() <= off + in_head_until and _title_position(line, m, parsed):
-                tier = 1
+                tier, evidence, listed = 1, "title", False
             elif in_head and full and m.end() <= off + in_head_until and len(line) <= _HEAD_LINE_MAX:
-                tier = 2
+                tier, evidence, listed = 2, "header", True
             else:
                 continue
-            yield tier, off + m.start(), _hit(m, parsed, "text", "header", off)
+            yield tier, off + m.start(), _hit(m, parsed, "text", "header", off, evidence), listed
+
+
+# Publication lines: "Дата публикации: 6 мая 2025 года, 16:10", "Publication date: …", "Published: …",
+# "Опубликовано: …", "Posted on …". The unambiguous labels count anywhere in the head or tail of a text;
+# the others ("published", "posted") only with a colon or at the start of a line, since "was published on
+# 5 May" in a sentence is prose.
+_PUB_STRONG = (
+    r"дата[ \t]+публикации|дата[ \t]+опубликования|publication[ \t]+date|date[ \t]+of[ \t]+publication|"
+    r"date[ \t]+published|date[ \t]+de[ \t]+publication|fecha[ \t]+de[ \t]+publicaci[oó]n|"
+    r"data[ \t]+de[ \t]+publica[cç][aã]o|veröffentlichungsdatum|data[ \t]+di[ \t]+pubblicazione"
+)
+_PUB_WEAK = (
+    r"published(?:[ \t]+on)?|posted(?:[ \t]+on)?|опубликовано|размещено|publié(?:[ \t]+le)?|"
+    r"publicado(?:[ \t]+(?:el|em))?|veröffentlicht(?:[ \t]+am)?|pubblicato(?:[ \t]+il)?"
+)
+_PUBLICATION = re.compile(
+    rf"(?<!\w)(?:(?P<strong>{_PUB_STRONG})|(?P<weak>{_PUB_WEAK}))(?!\w)[ \t]*+(?P<colon>:)?", re.IGNORECASE
+)
+# Between the label and its date: spaces and punctuation, "on"/"в"/"от", a weekday ("Posted on Monday, …").
+_PUB_GAP = re.compile(
+    r"[\s:,.–—-]{0,6}(?:(?i:on|le|el|em|am|il|в|от)\s{1,3})?(?:" + _WEEKDAYS.pattern + r"[\s,.]{0,3})?"
+)
+_PUB_CHARS = 3000  # publication lines are looked for this far into the text and this far from its end
+_PUB_REACH = 60  # the date starts within this many characters after the label
+_LINE_START = re.compile(r"[\W_]{0,3}")
+_LIST_MIN = 3  # this many different dates among header lines (or publication lines) are a list, not a header
+
+
+def _publication_lines(text: str, dayfirst: bool, today: dt.date) -> list[DateHit]:
+    """Dates given by labelled publication lines in the first and last `_PUB_CHARS` of the text, in order."""
+    n = len(text)
+    spans = [(0, min(n, _PUB_CHARS))]
+    if n > _PUB_CHARS:
+        spans.append((max(_PUB_CHARS, n - _PUB_CHARS), n))
+    out = []
+    for pos, endpos in spans:
+        for label in _PUBLICATION.finditer(text, pos, endpos):
+            if label["weak"] and not label["colon"]:
+                line_start = text.rfind("\n", 0, label.start()) + 1
+                if not _LINE_START.fullmatch(text, line_start, label.start()):
+                    continue
+            m = _DATE_RE.search(text, label.end(), min(n, label.end() + _PUB_REACH))
+            if m is None or not _PUB_GAP.fullmatch(text, label.end(), m.start()):
+                continue
+            parsed = _from_match(m, dayfirst, today)
+            if parsed is not None and parsed[0] is not None:
+                out.append(_range_year(text, _hit(m, parsed, "text", "header", 0, "publication-line"), dayfirst,
+                                       today))
+    return out
 
 
 _YEAR_TRIGGER = re.compile(r"(?:1[89]|2\d)\d\d")
@@ -308,36 +372,67 @@ def _body_date(text: str, dayfirst: bool, today: dt.date) -> DateHit | None:
     return None
 
 
+def _distinct(hits) -> set:
+    return {(h.year, h.month, h.day) for h in hits}
+
+
 def find_text_date(
-    text: str, *, dayfirst: bool = True, today: dt.date | None = None, body: bool = True
+    text: str, *, dayfirst: bool = True, today: dt.date | None = None, body: bool = False
 ) -> DateHit | None:
     """Find the date that dates a document in its text.
 
-    Header dates are preferred: a labelled line ("Date: June 22, 2024"), a dateline ("MOSCOW,
-    October 26. /TASS/."), a line that is only a date ("Saturday, June 22, 2024", "📍 Astana, May 21"),
-    a date in the first line (a title ending "(Astana, May 21, 2024)", opening words "On May 20, …"),
-    then a full date in the first few lines. Only the head of the text is searched for these. A
-    header date may lack its year ("May 21": ``year=None``); the caller decides what to do with it.
+    Strongest first: a labelled publication line anywhere in the first or last 3,000 characters
+    ("Дата публикации: 6 мая 2025 года, 16:10", "Publication date: …", "Published: …", "Опубликовано: …",
+    "Posted on …"; a date after "Updated"/"Last updated"/"Обновлено" never counts); then, in the head of
+    the text only, a labelled line ("Date: June 22, 2024") or a dateline ("MOSCOW, October 26. /TASS/."), a
+    line that is only a date ("Saturday, June 22, 2024", "📍 Astana, May 21"), a date in the first line (a
+    title ending "(Astana, May 21, 2024)", opening words "On May 20, …"), then a full date in the first few
+    lines. Three or more different dates among lines that are only a date (or among the first lines) are
+    a list of other items, such as a sidebar, and date nothing; so are three or more different publication
+    lines. A header date may lack its year ("May 21": ``year=None``); the caller decides what to do with it.
 
     Arguments:
         text: the document's text.
         dayfirst: read ambiguous numeric dates (03/04/2024) as day/month.
         today: dates after this day are ignored (default: today).
-        body: when no header date is found, fall back to the first full date (day, month and year)
-            anywhere in the text, with ``role="body"``. Pass False for posts of a dump, whose body
-            dates are events they report, not their own date.
+        body: when no header date is found, fall back to the first full date in the body (`find_body_date`,
+            ``role="body"``). Off by default: a date merely mentioned in a text is almost always an event it
+            talks about, not its own date.
 
     Returns:
-        A `DateHit` with ``method="text"``, ``role`` ``"header"`` or ``"body"`` and ``start``/``end``/
+        A `DateHit` with ``method="text"``, ``role`` ``"header"`` or ``"body"``, ``evidence``
+        (``publication-line``, ``dateline``, ``title``, ``header`` or ``body``) and ``start``/``end``/
         ``surface`` locating the date in `text`; None when no date is found.
     """
     if not isinstance(text, str) or not text:
         return None
     today = _today(today)
-    best = min(_header_candidates(text, dayfirst, today), key=lambda c: c[:2], default=None)
+    published = _publication_lines(text, dayfirst, today)
+    if published and len(_distinct(published)) < _LIST_MIN:
+        return published[0]
+    candidates = list(_header_candidates(text, dayfirst, today))
+    if len(_distinct(c[2] for c in candidates if c[3])) >= _LIST_MIN:
+        candidates = [c for c in candidates if not c[3]]
+    best = min(candidates, key=lambda c: c[:2], default=None)
     if best is not None:
         return _range_year(text, best[2], dayfirst, today)
     return _body_date(text, dayfirst, today) if body else None
+
+
+def find_body_date(text: str, *, dayfirst: bool = True, today: dt.date | None = None) -> DateHit | None:
+    """The first full date (day, month and year) anywhere in a text: a hint, not the document's date.
+
+    Arguments:
+        text: the document's text.
+        dayfirst: read ambiguous numeric dates (03/04/2024) as day/month.
+        today: dates after this day are ignored (default: today).
+
+    Returns:
+        A `DateHit` with ``method="text"``, ``role="body"``, ``evidence="body"``, or None.
+    """
+    if not isinstance(text, str) or not text:
+        return None
+    return _body_date(text, dayfirst, _today(today))
 
 
 _RANGE_TO = re.compile(r"\s*(?:[-–—]|to|till|until|through|по|до)\s*", re.IGNORECASE)
@@ -353,8 +448,7 @@ def _range_year(text: str, hit: DateHit, dayfirst: bool, today: dt.date) -> Date
         if parsed is not None and parsed[0] is not None and parsed[1] is not None:
             year = parsed[0] - (1 if hit.month > parsed[1] else 0)
             if _valid(year, hit.month, hit.day, today):
-                return DateHit(year, hit.month, hit.day, hit.precision, hit.method, hit.start, end.end(),
-                               text[hit.start : end.end()], hit.role)
+                return dataclasses.replace(hit, year=year, end=end.end(), surface=text[hit.start : end.end()])
     return hit
 
 
@@ -380,11 +474,21 @@ def _metadata_hit(y: int, mo: int | None, d: int | None, today: dt.date, surface
     return DateHit(y, mo, d, precision, "metadata", surface=surface)
 
 
+# A number is read as a Unix time only from this many seconds on (3 March 1973): 0, 1, -1 or 86400 in a
+# date column are codes or counters, and reading them as seconds would make up a date in 1970.
+_MIN_UNIX_SECONDS = 1e8
+
+
 def _from_number(value: float, today: dt.date) -> DateHit | None:
     if not math.isfinite(value):
         return None
     if value == int(value) and _MIN_YEAR <= value <= today.year:
         return _metadata_hit(int(value), None, None, today)
+    if value == int(value) and 19000101 <= value <= 29991231:  # 20240516
+        y, md = divmod(int(value), 10000)
+        return _metadata_hit(y, md // 100, md % 100, today)
+    if abs(value) < _MIN_UNIX_SECONDS:
+        return None
     seconds = value
     for scale in (1e3, 1e3, 1e3):  # milliseconds, microseconds, nanoseconds since the epoch
         if abs(seconds) < 1e11:
@@ -579,34 +683,58 @@ def date_from_path(path: str, *, dayfirst: bool = True, today: dt.date | None = 
 # ---------------------------------------------------------------------------------------------------------
 
 
-def resolve_date(
-    *, metadata: DateHit | None = None, text_hit: DateHit | None = None, path_hit: DateHit | None = None
-) -> DateHit | None:
-    """Choose a document's date among the dates found for it.
+# How much each kind of evidence is trusted (see `analysis.records.EVIDENCE`): higher wins.
+_STRENGTH = {name: len(EVIDENCE) - i for i, name in enumerate(EVIDENCE)}
+# Dates read from the text (or inferred from neighbours) whose year the path contradicts lose to the path.
+_PATH_CHECKED = frozenset({"dateline", "title", "header", "inferred"})
 
-    Precedence: metadata → a header date in the text (with a known year) → the path → a body date in
-    the text. A header date whose year disagrees with the path's year loses to the path. Dates without
-    a year never win.
+
+def resolve_date(
+    *,
+    metadata: DateHit | None = None,
+    text_hit: DateHit | None = None,
+    path_hit: DateHit | None = None,
+    candidates: Sequence[DateHit | None] = (),
+    body_dates: bool = False,
+) -> DateHit | None:
+    """Choose a document's date among the dates found for it: one rule, by the strength of the evidence.
+
+    Strength, strongest first: ``publication-line`` (a labelled in-page publication date, which wins
+    over metadata that disagrees, since page metadata may hold an update or a related item's date),
+    ``metadata``, ``dateline``, ``title``, ``header``, ``inferred``, ``path``, ``body``. A date from the
+    text (dateline, title, header, inferred) whose year disagrees with the path's year loses to the path.
+    Body dates count only with ``body_dates`` and then come back with ``method="body"``. Dates without a
+    year never win. When a weaker date agrees with the winner and is more precise (a header's
+    "15 June 2019" under a metadata year 2019), the more precise one is taken.
 
     Arguments:
-        metadata: from `parse_date_value`.
-        text_hit: from `find_text_date`.
+        metadata: from `parse_date_value` (a record's metadata date).
+        text_hit: from `find_text_date` (or `infer_sequence`).
         path_hit: from `date_from_path`.
+        candidates: further dates, such as an HTML page's dated ``<title>`` (``evidence="title"``).
+        body_dates: let a body date (``evidence="body"``) date the document when nothing else does.
 
     Returns:
-        The winning `DateHit` unchanged, or None.
+        The winning `DateHit` (unchanged, except ``method="body"`` for a body date), or None.
     """
-    if metadata is not None and metadata.year is not None:
-        return metadata
-    text_ok = text_hit is not None and text_hit.year is not None
-    path_ok = path_hit is not None and path_hit.year is not None
-    if text_ok and text_hit.role == "header" and not (path_ok and path_hit.year != text_hit.year):
-        return text_hit
-    if path_ok:
-        return path_hit
-    if text_ok:
-        return text_hit
-    return None
+    pool = [h for h in (metadata, text_hit, path_hit, *candidates) if h is not None and h.year is not None]
+    if not body_dates:
+        pool = [h for h in pool if h.evidence != "body"]
+    paths = [h for h in pool if h.evidence == "path"]
+    if paths:
+        year = paths[0].year
+        pool = [h for h in pool if h.evidence not in _PATH_CHECKED or h.year == year]
+    if not pool:
+        return None
+    order = {id(h): i for i, h in enumerate(pool)}
+    best = max(pool, key=lambda h: (_STRENGTH.get(h.evidence, 0), -order[id(h)]))
+    finer = [h for h in pool if _PRECISION_RANK[h.precision] > _PRECISION_RANK[best.precision] and
+             h.year == best.year and (best.month is None or h.month == best.month) and h.evidence != "body"]
+    if finer:
+        best = max(finer, key=lambda h: (_STRENGTH.get(h.evidence, 0), -order[id(h)]))
+    if best.evidence == "body":
+        return dataclasses.replace(best, method="body")
+    return best
 
 
 _SLACK = dt.timedelta(days=30)

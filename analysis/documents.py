@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from .dates import date_from_path, find_text_date, infer_sequence, resolve_date
+from .dates import date_from_path, find_body_date, find_text_date, infer_sequence, resolve_date
 from .language import detect_language
 from .records import DateHit, Record
 from .segment import Post, split_posts_detailed
@@ -18,12 +18,13 @@ __all__ = ["DOCUMENT_COLUMNS", "OPTIONAL_TEXT_COLUMNS", "build_documents", "docu
 
 DOCUMENT_COLUMNS = [
     "doc_id", "source", "seq", "title", "date", "date_precision", "date_method", "language", "text",
-    "n_words", "duplicate_of", "cluster_id", "url", "format", "date_surface",
+    "n_words", "duplicate_of", "cluster_id", "url", "format", "date_surface", "date_evidence", "date_hint",
+    "date_hint_surface",
 ]
 
 # Text columns that may be missing in a row: None there (not NaN or pandas' NA), in memory and when read back.
 OPTIONAL_TEXT_COLUMNS = ("title", "date_precision", "date_method", "language", "duplicate_of", "url",
-                         "date_surface")
+                         "date_surface", "date_evidence", "date_hint", "date_hint_surface")
 
 _SPACE = re.compile(r"\s+")
 _TITLE_MAX = 200
@@ -81,11 +82,14 @@ def _post_date(post: Post, dayfirst: bool, today: dt.date | None) -> DateHit | N
     return find_text_date(post.text, dayfirst=dayfirst, today=today, body=False)
 
 
-def document_rows(record: Record, *, dayfirst: bool = True, today: dt.date | None = None) -> list[dict]:
+def document_rows(record: Record, *, dayfirst: bool = True, today: dt.date | None = None,
+                  body_dates: bool = False) -> list[dict]:
     """One record -> rows of the documents table (several when the record is a dump of posts).
 
     Every row has the columns of DOCUMENT_COLUMNS except ``duplicate_of`` and ``cluster_id``, which need
-    the whole corpus.
+    the whole corpus. A document left undated keeps the first full date its text mentions as a hint
+    (``date_hint``, ISO ``YYYY-MM-DD``, and ``date_hint_surface``); with ``body_dates`` that date dates it
+    instead, with ``date_method="body"``.
     """
     detailed = split_posts_detailed(record.text) if record.segmentable else [Post(record.text.strip(), None)]
     detailed = [p for p in detailed if p.text.strip()]
@@ -94,13 +98,16 @@ def document_rows(record: Record, *, dayfirst: bool = True, today: dt.date | Non
     if len(posts) > 1:
         text_hits = infer_sequence([_post_date(p, dayfirst, today) for p in detailed], today=today)
     else:
-        # A body date only ever dates a document that has neither metadata nor a date in its path.
-        body = record.date is None and path_hit is None
-        text_hits = [find_text_date(p, dayfirst=dayfirst, today=today, body=body) for p in posts]
+        text_hits = [find_text_date(p, dayfirst=dayfirst, today=today) for p in posts]
+    candidates = record.date_candidates if len(posts) == 1 else ()
     rows = []
     for i, (post, text_hit) in enumerate(zip(posts, text_hits, strict=True)):
         seq = record.seq + i if not record.segmentable else i
-        hit = resolve_date(metadata=record.date, text_hit=text_hit, path_hit=path_hit)
+        hit = resolve_date(metadata=record.date, text_hit=text_hit, path_hit=path_hit, candidates=candidates)
+        # A date merely mentioned in the text is kept as a hint; it dates the document only when asked.
+        hint = find_body_date(post, dayfirst=dayfirst, today=today) if hit is None else None
+        if hint is not None and body_dates:
+            hit, hint = resolve_date(text_hit=hint, body_dates=True), None
         date = hit.as_date() if hit is not None else None
         rows.append(
             {
@@ -117,6 +124,9 @@ def document_rows(record: Record, *, dayfirst: bool = True, today: dt.date | Non
                 "url": record.url,
                 "format": record.format,
                 "date_surface": (hit.surface or None) if date else None,
+                "date_evidence": hit.evidence if date else None,
+                "date_hint": hint.as_date().isoformat() if hint is not None else None,
+                "date_hint_surface": hint.surface if hint is not None else None,
                 "text_key": _text_key(post),
             }
         )

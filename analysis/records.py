@@ -5,10 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-__all__ = ["DateHit", "FileReport", "Record"]
+__all__ = ["EVIDENCE", "DateHit", "FileReport", "Record"]
 
 PRECISIONS = ("day", "month", "year")
-METHODS = ("metadata", "text", "path", "inferred")
+METHODS = ("metadata", "text", "path", "inferred", "body")
+# Why a date was taken, strongest first (see `analysis.dates.resolve_date`): a labelled publication line
+# ("Дата публикации: 6 мая 2025 года", "Published: …"), the source's metadata (a table's date column, a
+# Telegram message's date, an HTML page's date metadata), a dateline ("MOSCOW, October 26, 2015. /TASS/."),
+# a dated title or headline, a header line ("Date: …", a line that is only a date, a full date in the first
+# lines), a date inferred from the neighbouring posts of a dump, the file's path, a date in the body.
+EVIDENCE = ("publication-line", "metadata", "dateline", "title", "header", "inferred", "path", "body")
 
 
 @dataclass(frozen=True)
@@ -19,7 +25,8 @@ class DateHit:
     from: ``metadata``, ``text``, ``path`` or ``inferred``. ``start``/``end``/``surface`` locate the date
     in the document's text when it was read from the text (``-1``/``""`` otherwise). ``role`` is
     ``header`` for a date that dates the document (dateline, header, publication line) and ``body`` for a
-    date merely mentioned in the body.
+    date merely mentioned in the body. ``evidence`` is the finer reason (one of ``EVIDENCE``); when not
+    given it follows from ``method`` and ``role`` (``metadata``, ``path``, ``inferred``, ``header``, ``body``).
     """
 
     year: int | None
@@ -31,6 +38,12 @@ class DateHit:
     end: int = -1
     surface: str = ""
     role: str = "header"
+    evidence: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.evidence:
+            derived = self.method if self.method in ("metadata", "path", "inferred") else self.role
+            object.__setattr__(self, "evidence", derived if derived in EVIDENCE else "header")
 
     def as_date(self) -> dt.date | None:
         """The date as a ``datetime.date`` (first of the month/year for coarser precision), or None when
@@ -51,6 +64,8 @@ class Record:
     ``seq`` is the record's position within its source (row of a table, message of a Telegram export).
     ``date`` holds a date from metadata (table column, Telegram message, HTML meta tags), if any.
     ``segmentable`` is True for free text that may be a dump of many posts (plain text files).
+    ``date_candidates`` holds further dates the reader found outside the text (an HTML page's dated
+    ``<title>`` or ``<h1>``), weighed beside ``date`` by `analysis.dates.resolve_date`.
     """
 
     source: str
@@ -62,6 +77,7 @@ class Record:
     date: DateHit | None = None
     segmentable: bool = False
     extra: dict = field(default_factory=dict)
+    date_candidates: list[DateHit] = field(default_factory=list)
 
 
 @dataclass

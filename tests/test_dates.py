@@ -10,7 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.dates import date_from_path, find_text_date, infer_sequence, parse_date_value, resolve_date
+from analysis.dates import (
+    date_from_path,
+    find_body_date,
+    find_text_date,
+    infer_sequence,
+    parse_date_value,
+    resolve_date,
+)
 from analysis.records import DateHit
 from analysis.segment import split_posts
 
@@ -199,7 +206,7 @@ def test_find_text_date(text, expected, surface):
     ],
 )
 def test_header_beats_body(text, expected, role):
-    hit = find_text_date(text, today=TODAY)
+    hit = find_text_date(text, today=TODAY, body=True)
     if role is None:
         assert hit is None
         return
@@ -207,10 +214,12 @@ def test_header_beats_body(text, expected, role):
     assert (hit.as_date().isoformat() if hit.year else None) == expected
 
 
-def test_body_dates_can_be_turned_off():
+def test_body_dates_are_off_unless_asked_for():
     text = "Mr President,\n" + "Peace matters. " * 60 + "The Charter was signed on 26 June 1945."
-    assert find_text_date(text, today=TODAY).role == "body"
-    assert find_text_date(text, today=TODAY, body=False) is None
+    assert find_text_date(text, today=TODAY) is None
+    hit = find_text_date(text, today=TODAY, body=True)
+    assert (hit.role, hit.evidence, hit.surface) == ("body", "body", "26 June 1945")
+    assert find_body_date(text, today=TODAY) == hit
 
 
 def test_dates_after_today_are_skipped_for_the_next():
@@ -280,7 +289,7 @@ PATH = H(1970, method="path")
         (None, HEADER, PATH, PATH),  # header year disagrees with the path: the path wins
         (None, HEADER_1970, PATH, HEADER_1970),  # agreeing header is more precise
         (None, BODY, PATH, PATH),
-        (None, BODY, None, BODY),
+        (None, BODY, None, None),  # a body date never dates a document by default
         (None, YEARLESS, None, None),
         (None, YEARLESS, PATH, PATH),
         (DateHit(None, 5, 21, "day", "metadata"), None, None, None),
