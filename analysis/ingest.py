@@ -14,7 +14,7 @@ from analysis.formats import ARCHIVE_EXTENSIONS, FormatError, NoTextError, read_
 from analysis.formats.encoding import looks_binary
 from analysis.records import FileReport, Record
 
-__all__ = ["IngestResult", "read_inputs"]
+__all__ = ["LIMITS", "UPLOAD_LIMITS", "IngestResult", "Setting", "read_inputs"]
 
 _JUNK_FILES = frozenset({".ds_store", "thumbs.db", "ehthumbs.db", "desktop.ini", "icon\r", ".localized"})
 # Formats a user may plausibly drop in a corpus folder that we cannot read: say so plainly.
@@ -57,6 +57,39 @@ _UNSUPPORTED = frozenset(
 _MB = 1_000_000
 
 
+@dataclass(frozen=True)
+class Setting:
+    """One reading limit: its name (a keyword of ``read_inputs``), default and what it bounds."""
+
+    name: str
+    default: int
+    help: str
+
+
+# The limits on what one build reads, in one table. A build holds about 25 MB of memory per MB of text, so
+# the text cap is what keeps a build within memory; the byte caps keep a zip bomb from being read at all.
+LIMITS: tuple[Setting, ...] = (
+    Setting("max_zip_members", 10_000, "the most members read from one archive; the rest are reported"),
+    Setting("max_zip_bytes", 2_000_000_000, "the most uncompressed bytes read from one archive"),
+    Setting("max_file_bytes", 200_000_000, "the largest single file (or archive member) read"),
+    Setting("max_total_bytes", 4_000_000_000, "the most bytes read from all inputs together (uncompressed)"),
+    Setting("max_text_chars", 400_000_000, "the most characters of text one build may hold (about 25 bytes "
+            "of memory each)"),
+    Setting("file_seconds", 120, "the time one file may take to read; a slower file is skipped"),
+)
+# Uploads to the dashboard come from anyone who can reach it: tighter limits that keep one build within
+# about 1 GB of memory and a few seconds per file.
+UPLOAD_LIMITS: dict[str, int] = {
+    "max_zip_members": 5_000,
+    "max_zip_bytes": 250_000_000,
+    "max_file_bytes": 50_000_000,
+    "max_total_bytes": 250_000_000,
+    "max_text_chars": 40_000_000,
+    "file_seconds": 20,
+}
+_DEFAULTS = {setting.name: setting.default for setting in LIMITS}
+
+
 @dataclass
 class IngestResult:
     """Everything read from the inputs.
@@ -76,6 +109,9 @@ class _Limits:
     max_zip_members: int
     max_zip_bytes: int
     max_file_bytes: int
+    max_total_bytes: int = _DEFAULTS["max_total_bytes"]
+    max_text_chars: int = _DEFAULTS["max_text_chars"]
+    file_seconds: int = _DEFAULTS["file_seconds"]
 
 
 def _is_hidden(name: str) -> bool:
@@ -159,8 +195,25 @@ def _sha256_file(path: Path) -> str | None:
     return digest.hexdigest()
 
 
-def _read_zip(path: Path, label: str, input_name: str, limits: _Limits) -> tuple[list, list]:
-    """Records and reports for a zip archive read in memory (nothing is extracted to disk)."""
+def _zip_declared_bytes(path: Path) -> int:
+    """The uncompressed size an archive's headers declare (0 when it cannot be opened)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return sum(info.file_size for info in zf.infolist())
+    except Exception:  # a corrupt archive is reported when it is read
+        return 0
+
+
+def _read_zip(
+    path: Path, label: str, input_name: str, limits: _Limits, total_left: int | None = None
+) -> tuple[list, list]:
+    """Records and reports for a zip archive read in memory (nothing is extracted to disk).
+
+    ``total_left`` is what remains of ``max_total_bytes`` for this archive (all of it when None).
+    """
+    total_left = limits.max_total_bytes if total_left is None else total_left
+    zip_cap = min(limits.max_zip_bytes, total_left)
+    cap_name = "max_zip_bytes" if limits.max_zip_bytes <= total_left else "max_total_bytes (all inputs together)"
     archive = FileReport(path=label, status="parsed", format="zip")
     reports = [archive]
     records: list[Record] = []
@@ -232,18 +285,18 @@ def _read_zip(path: Path, label: str, input_name: str, limits: _Limits) -> tuple
                     )
                 )
                 continue
-            if total_bytes + info.file_size > limits.max_zip_bytes:
+            if total_bytes + info.file_size > zip_cap:
                 reports.append(
                     FileReport(
                         member_label,
                         "skipped",
-                        f"archive too large: its members exceed max_zip_bytes ({limits.max_zip_bytes / _MB:.1f} MB "
+                        f"archive too large: its members exceed {cap_name} ({zip_cap / _MB:.1f} MB "
                         "uncompressed); extract it and pass the folder, or raise the limit",
                     )
                 )
                 continue
             read += 1
-            budget = min(limits.max_file_bytes, limits.max_zip_bytes - total_bytes)
+            budget = min(limits.max_file_bytes, zip_cap - total_bytes)
             try:
                 with zf.open(info) as handle:
                     # Read at most budget+1 bytes: a member whose header lies about its size is caught here.
@@ -342,6 +395,37 @@ def _file_job(full: Path, source: str, path: str, input_name: str, limits: _Limi
     return records, [report]
 
 
+def _within_text_cap(
+    records: list[Record], reports: list[FileReport], held: int, cap: int
+) -> tuple[list[Record], int]:
+    """The records of one job that fit under ``cap`` characters of text (``held`` so far), file by file.
+
+    A file whose text would go over the cap is dropped whole and its report says so; the records of the
+    other files are kept in order. Returns the kept records and the new total.
+    """
+    by_source: dict[str, int] = {}
+    for record in records:
+        by_source[record.source] = by_source.get(record.source, 0) + len(record.text)
+    refused: set[str] = set()
+    for report in reports:
+        chars = by_source.get(report.path)
+        if chars is None or report.status != "parsed":
+            continue
+        if held + chars > cap:
+            refused.add(report.path)
+            report.status = "skipped"
+            report.reason = (
+                f"the build would hold more than max_text_chars ({cap:,} characters of text); this file's "
+                f"{chars:,} characters were not added. Build fewer files at once, or raise the limit"
+            )
+            report.documents = 0
+        else:
+            held += chars
+    if refused:
+        records = [record for record in records if record.source not in refused]
+    return records, held
+
+
 def read_inputs(
     inputs: Sequence[str | Path] | str | Path,
     *,
@@ -349,6 +433,9 @@ def read_inputs(
     max_zip_members: int = 10_000,
     max_zip_bytes: int = 2_000_000_000,
     max_file_bytes: int = 200_000_000,
+    max_total_bytes: int = _DEFAULTS["max_total_bytes"],
+    max_text_chars: int = _DEFAULTS["max_text_chars"],
+    file_seconds: int = _DEFAULTS["file_seconds"],
     progress: Callable[[int], None] | None = None,
 ) -> IngestResult:
     """Read files, folders (recursively) and zip archives into records, with one report per file.
@@ -363,6 +450,11 @@ def read_inputs(
         max_zip_members: the most members read from one archive; the rest are reported, not read.
         max_zip_bytes: the most uncompressed bytes read from one archive.
         max_file_bytes: the largest single file (or archive member) read.
+        max_total_bytes: the most bytes read from all inputs together (uncompressed); later files are
+            skipped with the reason.
+        max_text_chars: the most characters of text the records may hold together; a file that would go
+            over is skipped with the reason (see ``LIMITS``; ``UPLOAD_LIMITS`` for the dashboard's uploads).
+        file_seconds: the time one file may take to read; a slower one is skipped with the reason.
         progress: called with 1 after each file is read (for a progress bar).
 
     Returns:
@@ -385,6 +477,9 @@ def read_inputs(
         ("max_zip_members", max_zip_members),
         ("max_zip_bytes", max_zip_bytes),
         ("max_file_bytes", max_file_bytes),
+        ("max_total_bytes", max_total_bytes),
+        ("max_text_chars", max_text_chars),
+        ("file_seconds", file_seconds),
     ):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"The '{name}' parameter must be a positive integer; got {value!r} instead.")
@@ -393,15 +488,51 @@ def read_inputs(
             raise FileNotFoundError(
                 f"Input '{item}' does not exist: pass a file, a folder or a .zip archive."
             )
-    limits = _Limits(dayfirst, max_zip_members, max_zip_bytes, max_file_bytes)
+    limits = _Limits(
+        dayfirst, max_zip_members, max_zip_bytes, max_file_bytes, max_total_bytes, max_text_chars, file_seconds
+    )
     result = IngestResult(
         options={
             "dayfirst": dayfirst,
             "max_zip_members": max_zip_members,
             "max_zip_bytes": max_zip_bytes,
             "max_file_bytes": max_file_bytes,
+            "max_total_bytes": max_total_bytes,
+            "max_text_chars": max_text_chars,
+            "file_seconds": file_seconds,
         }
     )
+    # The total byte budget is shared out in input order from the sizes on disk (and the sizes an archive
+    # declares), so which file goes over it does not depend on which thread reads first.
+    total_left = [max_total_bytes]
+
+    def over_total(source: str, size: int) -> FileReport | None:
+        if size <= total_left[0]:
+            total_left[0] -= size
+            return None
+        return FileReport(
+            source,
+            "skipped",
+            f"the inputs together exceed max_total_bytes ({max_total_bytes / _MB:.1f} MB); this file "
+            f"({size / _MB:.1f} MB) was not read. Build fewer files at once, or raise the limit",
+        )
+
+    def size_of(path: Path) -> int:
+        try:
+            return path.stat().st_size
+        except OSError:
+            return 0
+
+    def zip_job(full: Path, rel: str, name: str) -> Callable[[], tuple[list, list]]:
+        left = total_left[0]
+        total_left[0] -= min(left, _zip_declared_bytes(full), max_zip_bytes)
+        return lambda: _read_zip(full, rel, name, limits, left)
+
+    def file_job(full: Path, rel: str, path: str, name: str) -> Callable[[], tuple[list, list]]:
+        refused = over_total(rel, size_of(full))
+        if refused is not None:
+            return lambda: ([], [refused])
+        return lambda: _file_job(full, rel, path, name, limits)
 
     # Jobs are built in a deterministic order and run in a thread pool; map() keeps that order.
     jobs: list[Callable[[], tuple[list, list]]] = []
@@ -414,24 +545,22 @@ def read_inputs(
                     report = FileReport(rel, "skipped", reason, details=details)
                     jobs.append(lambda report=report: ([], [report]))
                 elif _suffix(rel) == ".zip":
-                    jobs.append(
-                        lambda full=full, rel=rel, name=input_name: _read_zip(full, rel, name, limits)
-                    )
+                    jobs.append(zip_job(full, rel, input_name))
                 else:
-                    jobs.append(
-                        lambda full=full, rel=rel, name=input_name: _file_job(full, rel, rel, name, limits)
-                    )
+                    jobs.append(file_job(full, rel, rel, input_name))
         elif _suffix(root.name) == ".zip":
-            jobs.append(lambda root=root, name=input_name: _read_zip(root, root.name, name, limits))
+            jobs.append(zip_job(root, root.name, input_name))
         elif root.name.lower() in _JUNK_FILES:
             report = FileReport(root.name, "skipped", _hidden_reason(root.name))
             jobs.append(lambda report=report: ([], [report]))
         else:
-            jobs.append(lambda root=root, name=input_name: _file_job(root, root.name, name, name, limits))
+            jobs.append(file_job(root, root.name, input_name, input_name))
 
     workers = max(1, min(2, os.cpu_count() or 1))
     with ThreadPoolExecutor(max_workers=workers) as pool:
+        text_chars = 0
         for records, reports in pool.map(lambda job: job(), jobs):
+            records, text_chars = _within_text_cap(records, reports, text_chars, max_text_chars)
             result.records.extend(records)
             result.files.extend(reports)
             if progress is not None:

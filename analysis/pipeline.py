@@ -24,7 +24,7 @@ from .documents import build_documents, document_rows
 from .ingest import read_inputs
 from .lexicon import Lexicon, load_lexicon
 from .mentions import find_mentions
-from .store import Build, write_build
+from .store import Build, check_out, write_build
 from .topics import TopicModel
 
 __all__ = ["NoDocumentsError", "run_build"]
@@ -188,6 +188,7 @@ def run_build(
     workers: int | None = None,
     today: dt.date | None = None,
     progress: Progress | None = None,
+    limits: dict[str, int] | None = None,
 ) -> Build:
     """Build ``inputs`` into the folder ``out`` (written atomically) and return the build.
 
@@ -202,6 +203,8 @@ def run_build(
         today: the latest date a document may have (default: today).
         progress: called with (stage message, fraction done) as the build goes (the command line draws
             a progress bar from it unless --quiet; the dashboard a status).
+        limits: reading limits by name (see ``analysis.ingest.LIMITS``; the dashboard passes
+            ``UPLOAD_LIMITS``); the others keep their defaults.
 
     Returns:
         The :class:`~analysis.store.Build` that was written; ``manifest["timings"]`` holds seconds and peak
@@ -211,6 +214,7 @@ def run_build(
         FileNotFoundError: an input does not exist.
         NoDocumentsError: no input gave a document.
         analysis.lexicon.LexiconError: a dictionary file is malformed.
+        analysis.store.BuildError: ``out`` may not be replaced (checked before anything is read).
     """
     today = today or dt.date.today()
     n_workers = _workers(workers)
@@ -221,12 +225,13 @@ def run_build(
         if n is not None:
             timings[name]["items"] = n
 
+    check_out(out, inputs)  # before any work: never replace a folder that is not an earlier build
     lexicon = load_lexicon(themes, organisations)  # fail fast on a malformed dictionary
 
     t = time.perf_counter()
     if progress:
         progress("Reading input files", 0.0)
-    ingested = read_inputs(inputs, dayfirst=dayfirst)
+    ingested = read_inputs(inputs, dayfirst=dayfirst, **(limits or {}))
     stage("ingest", t, len(ingested.files))
     input_bytes = sum(int(f.details.get("bytes", 0) or 0) for f in ingested.files)
     timings["ingest"]["bytes"] = input_bytes
@@ -238,6 +243,8 @@ def run_build(
     options = {"dayfirst": dayfirst, "date_order": "day-first" if dayfirst else "month-first",
                "n_clusters": n_clusters, "themes": str(themes) if themes else None,
                "organisations": str(organisations) if organisations else None, "today": today.isoformat()}
+    if limits:
+        options["limits"] = dict(limits)
     report = _report(ingested.files, documents, options)
     if documents.empty:
         reasons = "; ".join(f"{f.path}: {f.status} ({f.reason})" for f in ingested.files[:10]) or "no files found"

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import fcntl
 import json
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +19,9 @@ import pyarrow.parquet as pq
 
 from .documents import OPTIONAL_TEXT_COLUMNS, none_for_missing
 
-__all__ = ["BUILD_FILES", "Build", "BuildError", "check_build", "read_build", "write_build"]
+__all__ = ["BUILD_FILES", "TOOL", "Build", "BuildError", "check_build", "check_out", "read_build", "write_build"]
+
+TOOL = "diplomatic-themes"  # manifest.json's "tool": only a folder that says so may be replaced by a build
 
 BUILD_FILES = (
     "documents.parquet",
@@ -70,6 +76,101 @@ def _documents_to_arrow(documents: pd.DataFrame) -> pa.Table:
     return table
 
 
+def _manifest_tool(folder: Path) -> str | None:
+    """The ``tool`` named by a folder's manifest.json, or None when it has none or it cannot be read."""
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return manifest.get("tool") if isinstance(manifest, dict) else None
+
+
+def check_out(out: str | Path, inputs: Sequence[str | Path] = ()) -> Path:
+    """Check, before a build starts, that ``out`` may receive a build; it is left untouched.
+
+    A folder may be replaced only when it is missing, empty, or an earlier build of this tool (its
+    ``manifest.json`` says ``"tool": "diplomatic-themes"``); never the current folder or one of its parents,
+    and never a folder that holds one of the ``inputs``.
+
+    Returns:
+        ``out`` as a Path.
+
+    Raises:
+        BuildError: saying why ``out`` cannot be used and what to pass instead.
+    """
+    out = Path(out)
+    if isinstance(inputs, str | Path):
+        inputs = [inputs]
+    if not out.name or out.name in (".", ".."):
+        raise BuildError(
+            f"--out '{out}' names no folder of its own (the build folder is replaced whole); "
+            "pass a new folder such as build/mycorpus."
+        )
+    resolved = out.resolve()
+    if resolved == Path.cwd().resolve() or resolved in Path.cwd().resolve().parents:
+        raise BuildError(
+            f"--out '{out}' is the current folder or one of its parents, which a build would replace whole; "
+            "pass a new folder such as build/mycorpus."
+        )
+    for item in inputs:
+        item = Path(item).resolve()
+        if item == resolved or resolved in item.parents:
+            raise BuildError(
+                f"--out '{out}' holds the input '{item}', which replacing the build folder would delete; "
+                "pass an --out outside the inputs."
+            )
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise BuildError(f"The output '{out}' exists and is not a folder; expected a folder. Choose another --out.")
+    if out.is_dir():
+        try:
+            empty = not any(out.iterdir())
+        except OSError as error:
+            raise BuildError(f"The output folder '{out}' cannot be read ({error.strerror}); choose another --out.") from None
+        if not empty and _manifest_tool(out) != TOOL:
+            raise BuildError(
+                f"The output folder '{out}' is not empty and holds no earlier build of this tool (no manifest.json "
+                f'with "tool": "{TOOL}"); refusing to replace it. Choose an empty or new folder for --out.'
+            )
+    return out
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step (Linux renameat2 RENAME_EXCHANGE); False where the system cannot."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    ok = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
+    return ok
+
+
+@contextlib.contextmanager
+def _locked(out: Path):
+    """Hold an exclusive lock on ``out`` (a sibling lock file) or raise BuildError when another build has it."""
+    lock_path = out.with_name(f".{out.name}.lock")
+    handle = open(lock_path, "a+")  # noqa: SIM115 - closed below
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise BuildError(
+                f"Another build is writing into '{out}' right now; wait for it to finish or choose another --out."
+            ) from None
+        yield
+    finally:
+        handle.close()
+
+
+def _remove_leftovers(out: Path) -> None:
+    """Temporary and old folders that an interrupted build left beside ``out`` (called under the lock)."""
+    for pattern in (f".{out.name}.tmp-*", f".{out.name}.old-*"):
+        for leftover in out.parent.glob(pattern):
+            if leftover.is_dir() and not leftover.is_symlink():
+                shutil.rmtree(leftover, ignore_errors=True)
+
+
 def write_build(
     out: str | Path,
     *,
@@ -82,41 +183,48 @@ def write_build(
 ) -> Path:
     """Write a build into ``out`` atomically: an earlier build there is replaced whole, never half-written.
 
-    The files are written into a temporary sibling folder, which then takes the place of ``out``; on any
-    error the temporary folder is removed and ``out`` is left as it was.
+    The files are written into a temporary sibling folder, which then takes the place of ``out`` in one
+    step (the two are exchanged, so readers always find a whole build); on any error the temporary folder
+    is removed and ``out`` is left as it was. A lock file beside ``out`` keeps two builds from writing into
+    it at once; leftovers of an interrupted build are removed. ``manifest["tool"]`` is set to this tool.
 
     Returns:
         The path of the build folder.
+
+    Raises:
+        BuildError: ``out`` may not be replaced (see :func:`check_out`) or another build is writing into it.
     """
-    out = Path(out)
+    out = check_out(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    if out.exists() and not out.is_dir():
-        raise BuildError(f"The output '{out}' exists and is a file; expected a folder. Choose another --out.")
-    if out.is_dir() and any(out.iterdir()) and not (out / "manifest.json").exists():
-        raise BuildError(
-            f"The output folder '{out}' is not empty and holds no earlier build (no manifest.json); "
-            "refusing to replace it. Choose an empty or new folder for --out."
-        )
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
-        pq.write_table(_documents_to_arrow(documents), tmp / "documents.parquet")
-        mentions.to_parquet(tmp / "mentions.parquet", index=False)
-        clusters.to_parquet(tmp / "clusters.parquet", index=False)
-        entities.to_parquet(tmp / "entities.parquet", index=False)
-        (tmp / "ingest_report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str))
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str))
-        old = None
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            if old.exists():
-                shutil.rmtree(old)
-            out.rename(old)
-        tmp.rename(out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    manifest = {"tool": TOOL, **manifest}
+    with _locked(out):
+        _remove_leftovers(out)
+        check_out(out)  # again under the lock: the folder may have changed while this build ran
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+        try:
+            pq.write_table(_documents_to_arrow(documents), tmp / "documents.parquet")
+            mentions.to_parquet(tmp / "mentions.parquet", index=False)
+            clusters.to_parquet(tmp / "clusters.parquet", index=False)
+            entities.to_parquet(tmp / "entities.parquet", index=False)
+            (tmp / "ingest_report.json").write_text(
+                json.dumps(report, indent=2, ensure_ascii=False, default=str), encoding="utf-8", errors="replace"
+            )
+            (tmp / "manifest.json").write_text(
+                json.dumps(manifest, indent=2, ensure_ascii=False, default=str), encoding="utf-8", errors="replace"
+            )
+            if out.exists() and _exchange(tmp, out):
+                shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the earlier build
+            else:
+                old = None
+                if out.exists():
+                    old = out.with_name(f".{out.name}.old-{os.getpid()}")
+                    out.rename(old)
+                tmp.rename(out)
+                if old is not None:
+                    shutil.rmtree(old, ignore_errors=True)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
     return out
 
 
@@ -147,6 +255,18 @@ def read_build(path: str | Path) -> Build:
         BuildError: when the folder is missing or lacks one of the build's files (see :func:`check_build`).
     """
     path = check_build(path)
+    try:
+        return _read(path)
+    except BuildError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, pa.ArrowException) as error:
+        raise BuildError(
+            f"The build in '{path}' cannot be read ({type(error).__name__}: {error}); a file of it is corrupt or "
+            f"was not written by this tool. Rebuild it with `python -m analysis build INPUT --out {path}`."
+        ) from None
+
+
+def _read(path: Path) -> Build:
     documents = pd.read_parquet(path / "documents.parquet")
     documents["date"] = pd.to_datetime(documents["date"])
     none_for_missing(documents)
@@ -163,4 +283,9 @@ def read_build(path: str | Path) -> Build:
     report_path = path / "ingest_report.json"
     report = json.loads(report_path.read_text()) if report_path.exists() else {"files": [], "totals": {}}
     manifest = json.loads((path / "manifest.json").read_text())
+    if not isinstance(manifest, dict) or not isinstance(report, dict):
+        raise BuildError(
+            f"The manifest.json or ingest_report.json of '{path}' is not a JSON object; rebuild the folder with "
+            f"`python -m analysis build INPUT --out {path}`."
+        )
     return Build(path, documents, mentions, clusters, entities, report, manifest)

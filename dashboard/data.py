@@ -7,7 +7,10 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import tempfile
+import threading
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -20,6 +23,7 @@ from analysis.store import Build, BuildError, read_build
 
 __all__ = [
     "DEFAULT_BUILD",
+    "MAX_UPLOAD_BUILDS",
     "MAX_UPLOAD_MB",
     "SAMPLE_INPUT",
     "UploadTooLarge",
@@ -42,6 +46,10 @@ SAMPLE_INPUT = ROOT / "data" / "sample"
 # app checks the total of one upload against it).
 MAX_UPLOAD_MB = 200
 _UPLOAD_ROOT = Path(tempfile.gettempdir()) / "diplomatic-themes-uploads"
+# Upload builds kept on disk at once: the oldest beyond this are removed (a session's own build is removed
+# when the session ends or uploads again).
+MAX_UPLOAD_BUILDS = 8
+_LEASE_KEY = "upload_lease"
 
 Progress = Callable[[str, float], None]
 
@@ -387,22 +395,87 @@ def _safe_name(name: str, i: int) -> str:
     return base[:150]
 
 
+class _Lease:
+    """One session's hold on an upload build: when the last holder is gone the folder is removed.
+
+    Stored in the session's state, so it is dropped with the session (or replaced by the next upload);
+    a finalizer then releases the folder.
+    """
+
+    _holders: dict[str, int] = {}
+    _lock = threading.Lock()
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = str(folder)
+        with self._lock:
+            self._holders[self.folder] = self._holders.get(self.folder, 0) + 1
+        weakref.finalize(self, _Lease._release, self.folder)
+
+    @classmethod
+    def _release(cls, folder: str) -> None:
+        with cls._lock:
+            left = cls._holders.get(folder, 1) - 1
+            if left > 0:
+                cls._holders[folder] = left
+                return
+            cls._holders.pop(folder, None)
+        shutil.rmtree(folder, ignore_errors=True)
+
+    @classmethod
+    def held(cls, folder: Path) -> bool:
+        with cls._lock:
+            return cls._holders.get(str(folder), 0) > 0
+
+
+def _hold(folder: Path) -> None:
+    """Give the current session a lease on ``folder`` (outside a Streamlit session: nothing to hold)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    if get_script_run_ctx(suppress_warning=True) is None:
+        return  # no session (a script or a test calling build_uploads): the bound on their number applies
+    st.session_state[_LEASE_KEY] = _Lease(folder)
+
+
+def prune_uploads(root: str | Path | None = None, keep: int = MAX_UPLOAD_BUILDS) -> list[Path]:
+    """Remove the oldest upload builds beyond ``keep`` (by last use) that no live session holds.
+
+    Returns:
+        The folders removed.
+    """
+    base = Path(root or _UPLOAD_ROOT)
+    if not base.is_dir():
+        return []
+    folders = [p for p in base.iterdir() if p.is_dir() and not p.is_symlink()]
+    folders.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    removed = []
+    for folder in folders[keep:]:
+        if not _Lease.held(folder):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
 def build_uploads(
     files: Sequence[tuple[str, bytes]],
     *,
     max_mb: float = MAX_UPLOAD_MB,
     progress: Progress | None = None,
     root: str | Path | None = None,
+    limits: Mapping[str, int] | None = None,
 ) -> Build:
     """Build uploaded files (plain files or .zip archives) into a temporary build folder.
 
     The same set of files (by content) maps to the same folder, so uploading them again reuses the build.
+    The build is read under ``analysis.ingest.UPLOAD_LIMITS`` (uncompressed size, text a build may hold,
+    time per file); at most ``MAX_UPLOAD_BUILDS`` upload builds are kept, and a session's own build is
+    removed when the session ends.
 
     Arguments:
         files: (file name, content) pairs as uploaded; names are reduced to a safe base name.
         max_mb: the cap on the total size, in megabytes.
         progress: called with (stage message, fraction done).
         root: where upload builds live (default: a folder in the system's temp dir).
+        limits: reading limits instead of ``UPLOAD_LIMITS`` (by name, see ``analysis.ingest.LIMITS``).
 
     Returns:
         The Build.
@@ -412,6 +485,7 @@ def build_uploads(
         ValueError: no file was given.
         analysis.pipeline.NoDocumentsError: nothing usable was found in them.
     """
+    from analysis.ingest import UPLOAD_LIMITS
     from analysis.pipeline import run_build
 
     if not files:
@@ -426,12 +500,15 @@ def build_uploads(
     digest = hashlib.sha256()
     for name, data in sorted(files, key=lambda f: f[0]):
         digest.update(name.encode("utf-8", "replace") + b"\0" + hashlib.sha256(data).digest())
-    folder = Path(root or _UPLOAD_ROOT) / digest.hexdigest()[:16]
+    base = Path(root or _UPLOAD_ROOT)
+    folder = base / digest.hexdigest()[:16]
     out = folder / "build"
+    _hold(folder)
     if (out / "manifest.json").exists():
         try:
+            os.utime(folder)  # last use, for prune_uploads
             return load_build(out)
-        except BuildError:
+        except (BuildError, OSError):
             pass
     inputs = folder / "inputs"
     inputs.mkdir(parents=True, exist_ok=True)
@@ -442,5 +519,6 @@ def build_uploads(
             safe = f"{i}_{safe}"
         used.add(safe)
         (inputs / safe).write_bytes(data)
+    prune_uploads(base)
     # run_build stays in one process here (Streamlit runs the script in a thread of its server).
-    return run_build([inputs], out, progress=progress)
+    return run_build([inputs], out, progress=progress, limits=dict(UPLOAD_LIMITS if limits is None else limits))
