@@ -414,3 +414,82 @@ def test_one_day_month_order_per_table(dates, dayfirst, expected, order):
     records = read_table(f"date,text\n{rows}\n".encode(), "t.csv", kind="csv", dayfirst=dayfirst, details=details)
     assert [r.date.as_date().isoformat() for r in records] == expected
     assert details["date_order"] == order
+
+
+# --- dates you can trust: HTML titles and publication lines, number-like table dates -----------------------
+
+_BRIEFING = """<html><head><title>Foreign Ministry Spokesperson Lu Kang's Regular Press Conference on May 14, 2018</title>
+</head><body><div class="content">
+<p>Other briefings:</p><p>May 11, 2018</p><p>May 10, 2018</p><p>May 9, 2018</p><p>May 8, 2018</p>
+<h1>Foreign Ministry Spokesperson Lu Kang's Regular Press Conference on May 14, 2018</h1>
+<p>Q: The DPRK announced that it will dismantle its nuclear test site. What is your comment on that?</p>
+<p>A: We welcome the announcement and hope all parties will work together for lasting peace on the Peninsula.</p>
+</div></body></html>"""
+
+_UPDATED_METADATA = """<html><head><title>Meeting with Government members</title>
+<meta property="article:published_time" content="2025-05-20T10:00:00+03:00"></head>
+<body><article><h1>Meeting with Government members</h1>
+<p>10 мая Владимир Путин проведёт совещание с членами Правительства. The President will hold a meeting.</p>
+<p>The main topic will be the development of the economy in the regions and the social programmes.</p>
+<p>Publication date: 6 May 2025, 16:10</p></article></body></html>"""
+
+
+def _dated(record) -> tuple:
+    from analysis.documents import document_rows
+
+    [row] = document_rows(record)
+    return (row["date"].isoformat() if row["date"] else None), row["date_evidence"]
+
+
+@pytest.mark.parametrize(
+    ("page", "expected"),
+    [
+        # the date only in the title; the page lists other briefings' dates, which must not win
+        (_BRIEFING, ("2018-05-14", "title")),
+        # the page's metadata holds another (updated) date; its "Publication date" line wins
+        (_UPDATED_METADATA, ("2025-05-06", "publication-line")),
+        # an <h1> alone dates the page too (htmldate reads this one as well: the two agree)
+        ("<html><body><h1>Statement (Astana, 3 July 2024)</h1><p>The ministers met and talked about the "
+         "region's security for a long time.</p></body></html>", ("2024-07-03", "metadata")),
+        # an undated title gives nothing
+        ("<html><head><title>Statement</title></head><body><p>The ministers met and talked about the region "
+         "for a long time.</p></body></html>", (None, None)),
+    ],
+)
+def test_html_title_and_publication_line_date_the_page(page, expected):
+    [record] = read_html(page.encode(), "page.html")
+    assert _dated(record) == expected
+
+
+def test_html_title_dates_are_candidates_beside_the_metadata():
+    [record] = read_html(_BRIEFING.encode(), "page.html")
+    assert record.date is None
+    assert {(h.as_date().isoformat(), h.evidence, h.surface) for h in record.date_candidates} == {
+        ("2018-05-14", "title", "May 14, 2018")
+    }
+
+
+@pytest.mark.parametrize(
+    ("dates", "expected"),
+    [
+        # codes and counters in a date column are no dates (not 1970-01-01 / 1969-12-31)
+        (["0", "1", "-1"], [None, None, None]),
+        (["2024-05-16", "0", "-1"], ["2024-05-16", None, None]),
+        # a column of Unix times is read as such; a stray Unix time in a column of dates is not
+        (["1715817600", "1715904000", "1715990400"], ["2024-05-16", "2024-05-17", "2024-05-18"]),
+        (["1715817600000", "1715904000000"], ["2024-05-16", "2024-05-17"]),
+        (["2024-05-16", "1715904000", "16.05.2024", "16 May 2024"], ["2024-05-16", None, "2024-05-16", "2024-05-16"]),
+        # years and compact dates are dates in any column
+        (["2019", "0", "20240516"], ["2019-01-01", None, "2024-05-16"]),
+    ],
+)
+def test_number_like_date_cells(dates, expected):
+    rows = "\n".join(f"{d},Text number {i}" for i, d in enumerate(dates))
+    records = read_table(f"date,text\n{rows}\n".encode(), "t.csv", kind="csv")
+    assert [r.date.as_date().isoformat() if r.date else None for r in records] == expected
+
+
+def test_number_like_date_cells_in_json():
+    payload = [{"text": "one", "date": 0}, {"text": "two", "date": -1}, {"text": "three", "date": 1}]
+    records = read_table(json.dumps(payload).encode(), "t.json", kind="json")
+    assert [r.date for r in records] == [None, None, None]

@@ -192,6 +192,51 @@ def _find_date(html: str) -> str | None:
         return None
 
 
+_HEADING_SCAN = 500_000  # a page's <title> and first <h1> are looked for this far into its markup
+_HEADING_MAX = 500  # ... and read up to this many characters
+_TAG = re.compile(r"<[^<>]{0,2000}+>")
+
+
+def _heading(html: str, tag: str) -> str | None:
+    """The text of the first ``<tag>…</tag>`` (``title``, ``h1``), tags inside dropped; None when absent."""
+    import html as html_lib
+
+    head = html[:_HEADING_SCAN]
+    lower = head.lower()
+    start = lower.find(f"<{tag}")
+    while start >= 0 and lower[start + len(tag) + 1 : start + len(tag) + 2] not in (">", " ", "\t", "\n", "\r", "/"):
+        start = lower.find(f"<{tag}", start + 1)  # "<h1" is not "<h10>", "<title" not "<titles>"
+    if start < 0:
+        return None
+    open_end = lower.find(">", start)
+    close = lower.find(f"</{tag}", open_end)
+    if open_end < 0 or close < 0:
+        return None
+    inner = _TAG.sub(" ", head[open_end + 1 : min(close, open_end + 1 + 4 * _HEADING_MAX)])
+    text = " ".join(html_lib.unescape(inner).split())[:_HEADING_MAX]
+    return text or None
+
+
+def _page_dates(html: str, document, dayfirst: bool):
+    """The page's metadata date (trafilatura's, else htmldate's) and the dates of its ``<title>`` and first
+    ``<h1>`` as ``evidence="title"`` candidates: briefing pages often carry their date only in the title."""
+    import dataclasses
+
+    from analysis.dates import find_text_date
+
+    raw_date = getattr(document, "date", None)
+    if not raw_date and not getattr(document, "text", None):  # trafilatura read nothing: ask htmldate itself
+        raw_date = _find_date(html)
+    date = metadata_date(raw_date, dayfirst=dayfirst) if raw_date else None
+    candidates = []
+    for tag in ("title", "h1"):
+        text = _heading(html, tag)
+        hit = find_text_date(text, dayfirst=dayfirst) if text else None
+        if hit is not None and hit.year is not None:
+            candidates.append(dataclasses.replace(hit, start=-1, end=-1, evidence="title"))
+    return date, candidates
+
+
 def read_html(
     data: bytes, source: str, *, dayfirst: bool = True, details: dict | None = None
 ) -> list[Record]:
@@ -204,8 +249,9 @@ def read_html(
         details: a dict that receives ``encoding`` and ``extractor`` (``trafilatura`` or ``fallback``).
 
     Returns:
-        One ``Record(format="html", segmentable=False)`` with title and metadata date when found, or
-        ``[]`` when the page has no visible text.
+        One ``Record(format="html", segmentable=False)`` with title and metadata date when found (and
+        the dates of its ``<title>``/``<h1>`` in ``date_candidates``), or ``[]`` when the page has no
+        visible text.
     """
     details = {} if details is None else details
     html, encoding = decode_bytes(data)
@@ -216,18 +262,16 @@ def read_html(
     document = _trafilatura(html)
     text = _squeeze(getattr(document, "text", None) or "")
     title = getattr(document, "title", None) or None
-    raw_date = getattr(document, "date", None)
     details["extractor"] = "trafilatura"
     if not text:
         text, fallback_title = html_to_text(html)
         title = title or fallback_title
         details["extractor"] = "fallback"
-        raw_date = raw_date or _find_date(html)
     if title is None:
         title = html_to_text(html)[1]
     if not text:
         return []
-    date = metadata_date(raw_date, dayfirst=dayfirst) if raw_date else None
+    date, date_candidates = _page_dates(html, document, dayfirst)
     url = getattr(document, "url", None) or None
     return [
         Record(
@@ -239,5 +283,6 @@ def read_html(
             url=url,
             date=date,
             segmentable=False,
+            date_candidates=date_candidates,
         )
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import re
 import sys
 
@@ -193,6 +194,44 @@ def _date_order(values: list, default: bool) -> tuple[bool, str]:
     return default, "default" if not day_first else "column mixes both orders; default used"
 
 
+_NUMBER = re.compile(r"\s*+[+-]?\d++(?:\.\d++)?\s*+")
+_UNIX_SHARE = 0.9  # a column holds Unix times when this share of its cells (years aside) are such numbers
+_UNIX_MIN = 1e8  # seconds since 1970 (3 March 1973): smaller numbers are codes or counters, not times
+
+
+def _number(value: object) -> float | None:
+    """The value as a number when it is one or a string of one ("1715817600", "-1"), else None."""
+    if isinstance(value, bool):
+        return None
+    is_text_number = isinstance(value, str) and len(value) <= 40 and _NUMBER.fullmatch(value) is not None
+    if not (isinstance(value, int | float) or is_text_number):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _calendar_number(number: float) -> bool:
+    """A year (2019) or a compact date (20240516): numbers that are dates without being Unix times."""
+    return number == int(number) and (1900 <= number <= 2999 or 19000101 <= number <= 29991231)
+
+
+def _unix_column(values: list) -> bool:
+    """True when the date column as a whole holds Unix times (seconds, milliseconds …): then its number-like
+    cells are read as such; otherwise a number-like cell (0, 1, -1, a row count) is no date at all."""
+    cells = [v for v in values if v is not None and not (isinstance(v, str) and not v.strip())]
+    numbers = [_number(v) for v in cells]
+    others = [v for v, n in zip(cells, numbers, strict=True) if n is None or not _calendar_number(n)]
+    times = sum(n is not None and not _calendar_number(n) and abs(n) >= _UNIX_MIN for n in numbers)
+    return times > 0 and times >= _UNIX_SHARE * len(others)
+
+
+def _date_cell(value: object, dayfirst: bool, unix: bool):
+    number = _number(value)
+    if number is not None and not unix and not _calendar_number(number):
+        return None
+    return metadata_date(value, dayfirst=dayfirst)
+
+
 def read_table(
     data: bytes, source: str, *, kind: str = "csv", dayfirst: bool = True, details: dict | None = None
 ) -> list[Record]:
@@ -248,9 +287,14 @@ def read_table(
             f"columns: {shown}. Rename the text column to 'text'."
         )
     details["columns_used"] = used
+    unix = False
     if "date" in used:
-        dayfirst, how = _date_order([row.get(used["date"]) for _, row in rows if isinstance(row, dict)], dayfirst)
+        values = [row.get(used["date"]) for _, row in rows if isinstance(row, dict)]
+        dayfirst, how = _date_order(values, dayfirst)
         details["date_order"] = f"{'day' if dayfirst else 'month'}-first ({how})"
+        unix = _unix_column(values)
+        if unix:
+            details["date_numbers"] = "Unix times"
     records: list[Record] = []
     skipped = broken
     for seq, (line, row) in enumerate(rows):
@@ -264,7 +308,7 @@ def read_table(
             continue
         title = _cell(row.get(used["title"])).strip() if "title" in used else ""
         url = _cell(row.get(used["url"])).strip() if "url" in used else ""
-        date = metadata_date(row.get(used["date"]), dayfirst=dayfirst) if "date" in used else None
+        date = _date_cell(row.get(used["date"]), dayfirst, unix) if "date" in used else None
         records.append(
             Record(
                 source=source,
