@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import numbers
+import re
+from collections import Counter, defaultdict
+from itertools import repeat
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 from sklearn.cluster import KMeans
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer, TfidfTransformer
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfTransformer
 from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import normalize
 from threadpoolctl import threadpool_limits
@@ -60,9 +63,19 @@ _N_INIT = 3
 _N_INIT_SMALL = 10
 _SMALL_FOR_KMEANS = 1000
 _MAX_DIMENSIONS = 100
+# The vocabulary, IDF, SVD, KMeans and map axes are fitted on a fixed-seed sample of at most this many
+# documents; the others are assigned in chunks, so a larger archive costs one tokenising pass more, not a
+# larger fit. Why 20,000: it gives each of at most 20 clusters about 1,000 members on average in a space of
+# 100 dimensions, where KMeans' centroids and the silhouette's choice of k (itself made on 2,000 rows) are
+# long stable; a term that a sample this size sees fewer than twice is too rare to lead a cluster's label
+# (labels are computed over every document, not the sample); and it holds every corpus this project has
+# met whole (the UN General Debate has 10,952 speeches), which are then clustered exactly as before.
+_FIT_DOCUMENTS = 20_000
+_CHUNK = 5_000  # documents assigned at a time (bounds the memory of the assignment pass)
 # Silhouette on TF-IDF favours the fewest clusters; on a large corpus two or three clusters say little, so
 # the automatic search starts higher as the corpus grows: (documents below, k_range).
 _AUTO_K_RANGES = ((200, (2, 12)), (2000, (4, 16)), (None, (6, 20)))
+_TOKEN = re.compile(TOKEN_PATTERN)
 
 
 def _auto_k_range(n_docs: int) -> tuple[int, int]:
@@ -70,6 +83,8 @@ def _auto_k_range(n_docs: int) -> tuple[int, int]:
         if limit is None or n_docs < limit:
             return k_range
     raise AssertionError("unreachable")
+
+
 _CLUSTER_COLUMNS = ("cluster_id", "label", "top_terms", "size")
 
 
@@ -92,14 +107,82 @@ def _empty_clusters() -> pd.DataFrame:
     )
 
 
-def _c_tf_idf(counts: sparse.csr_matrix, labels: np.ndarray, n_clusters: int) -> np.ndarray:
-    """Class-based TF-IDF (BERTopic): the term frequency within each cluster's concatenated documents,
-    L1-normalised, times ``log(1 + A / f_t)`` with A the average number of words per cluster and f_t the
-    term's frequency over all clusters. Returns a dense (n_clusters, n_terms) array."""
+def _token_counts(text: str) -> Counter:
+    # Counter over findall's list counts in C: several times faster than CountVectorizer's per-token loop.
+    return Counter(_TOKEN.findall(text.lower()))
+
+
+def _learn_counts(texts: list[str], *, min_df: int, max_df: float, max_features: int):
+    """Term counts of ``texts`` and their vocabulary, the way ``CountVectorizer(lowercase=True,
+    token_pattern=TOKEN_PATTERN, min_df=min_df, max_df=max_df)`` finds them, then without stop words and
+    cut to the ``max_features`` most frequent terms.
+
+    Returns:
+        (terms, counts): the vocabulary sorted (array of str) and a float32 CSR matrix (documents x terms),
+        or (None, None) when no term is left.
+    """
+    provisional: defaultdict[str, int] = defaultdict()
+    provisional.default_factory = provisional.__len__  # a new term gets the next index, all in C
+    indices, values, indptr = [], [], [0]
+    for text in texts:
+        counts = _token_counts(text)
+        indices.append(np.fromiter(map(provisional.__getitem__, counts), dtype=np.int32, count=len(counts)))
+        values.append(np.fromiter(counts.values(), dtype=np.float32, count=len(counts)))
+        indptr.append(indptr[-1] + len(counts))
+    if not provisional:
+        return None, None
+    n_docs = len(texts)
+    all_indices = np.concatenate(indices)
+    counts = sparse.csr_matrix(
+        (np.concatenate(values), all_indices, np.asarray(indptr, dtype=np.int64)),
+        shape=(n_docs, len(provisional)),
+    )
+    names = np.array(list(provisional), dtype=object)  # in index order
+    document_frequency = np.bincount(all_indices, minlength=len(names))
+    keep = (document_frequency >= min_df) & (document_frequency <= max_df * n_docs)
+    keep &= np.fromiter((name not in STOP_WORDS for name in names), dtype=bool, count=len(names))
+    keep = np.flatnonzero(keep)
+    keep = keep[np.argsort(names[keep], kind="stable")]  # alphabetical, as CountVectorizer's vocabulary
+    if len(keep) > max_features:  # the most frequent; ties keep the alphabetical order
+        frequency = np.asarray(counts[:, keep].sum(axis=0), dtype=np.float64).ravel()
+        keep = np.sort(keep[np.argsort(-frequency, kind="stable")[:max_features]])
+        keep = keep[np.argsort(names[keep], kind="stable")]
+    if len(keep) == 0:
+        return None, None
+    counts = counts[:, keep].tocsr()
+    counts.sort_indices()
+    return names[keep], counts
+
+
+def _fixed_counts(texts: list[str], vocabulary: dict[str, int]) -> sparse.csr_matrix:
+    """Term counts of ``texts`` over a fixed vocabulary (terms outside it are dropped)."""
+    indices, values, indptr = [], [], [0]
+    for text in texts:
+        counts = _token_counts(text)
+        found = np.fromiter(map(vocabulary.get, counts, repeat(-1)), dtype=np.int64, count=len(counts))
+        known = found >= 0
+        indices.append(found[known])
+        values.append(np.fromiter(counts.values(), dtype=np.float32, count=len(counts))[known])
+        indptr.append(indptr[-1] + int(known.sum()))
+    matrix = sparse.csr_matrix(
+        (np.concatenate(values) if values else np.zeros(0, np.float32),
+         np.concatenate(indices) if indices else np.zeros(0, np.int64),
+         np.asarray(indptr, dtype=np.int64)),
+        shape=(len(texts), len(vocabulary)),
+    )
+    matrix.sort_indices()
+    return matrix
+
+
+def _per_cluster(counts: sparse.csr_matrix, labels: np.ndarray, n_clusters: int) -> np.ndarray:
+    """Summed term counts of each cluster's documents: a dense (n_clusters, n_terms) float64 array."""
     membership = sparse.csr_matrix(
         (np.ones(len(labels)), (labels, np.arange(len(labels)))), shape=(n_clusters, counts.shape[0])
     )
-    per_cluster = np.asarray((membership @ counts).todense(), dtype=np.float64)
+    return np.asarray((membership @ counts).todense(), dtype=np.float64)
+
+
+def _c_tf_idf_of(per_cluster: np.ndarray) -> np.ndarray:
     words_per_cluster = per_cluster.sum(axis=1)
     term_totals = per_cluster.sum(axis=0)
     average = words_per_cluster.mean()
@@ -109,20 +192,23 @@ def _c_tf_idf(counts: sparse.csr_matrix, labels: np.ndarray, n_clusters: int) ->
     return tf * idf[None, :]
 
 
-def _distinctiveness(counts: sparse.csr_matrix, labels: np.ndarray, n_clusters: int) -> np.ndarray:
+def _c_tf_idf(counts: sparse.csr_matrix, labels: np.ndarray, n_clusters: int) -> np.ndarray:
+    """Class-based TF-IDF (BERTopic): the term frequency within each cluster's concatenated documents,
+    L1-normalised, times ``log(1 + A / f_t)`` with A the average number of words per cluster and f_t the
+    term's frequency over all clusters. Returns a dense (n_clusters, n_terms) array."""
+    return _c_tf_idf_of(_per_cluster(counts, labels, n_clusters))
+
+
+def _distinctiveness_of(per_cluster: np.ndarray) -> np.ndarray:
     """c-TF-IDF weighted by how much more often the cluster uses a term than the corpus does:
     ``c_tf_idf * log(1 + max(0, lift - 1))`` with ``lift = tf_cluster / tf_corpus``. Plain c-TF-IDF lets a
     word that is frequent everywhere ("development" in UN speeches) lead many labels; a term the cluster
     uses no more than the corpus scores 0 here."""
-    membership = sparse.csr_matrix(
-        (np.ones(len(labels)), (labels, np.arange(len(labels)))), shape=(n_clusters, counts.shape[0])
-    )
-    per_cluster = np.asarray((membership @ counts).todense(), dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         tf = per_cluster / np.maximum(per_cluster.sum(axis=1, keepdims=True), 1e-12)
         corpus = per_cluster.sum(axis=0) / max(per_cluster.sum(), 1e-12)
         lift = np.where(corpus > 0, tf / np.maximum(corpus, 1e-12), 0.0)
-    return _c_tf_idf(counts, labels, n_clusters) * np.log1p(np.maximum(lift - 1.0, 0.0))
+    return _c_tf_idf_of(per_cluster) * np.log1p(np.maximum(lift - 1.0, 0.0))
 
 
 def _flip_signs(vectors: np.ndarray) -> np.ndarray:
@@ -133,16 +219,17 @@ def _flip_signs(vectors: np.ndarray) -> np.ndarray:
     return vectors * signs
 
 
-def _truncated_svd(
+def _svd_components(
     X: sparse.csr_matrix, n_components: int, random_state: int, *, n_iter: int = 2, fit_rows: int = 2000
 ) -> np.ndarray:
-    """Document coordinates of a randomized truncated SVD of a sparse matrix (Halko et al.).
+    """Term-space components (n_terms, k) of a randomized truncated SVD of a sparse matrix (Halko et al.);
+    a document's coordinates are its row times them.
 
     Like sklearn's ``TruncatedSVD(algorithm="randomized")``, with two shortcuts that keep it cheap next to
-    the TF-IDF itself: the term-space components are fitted on a fixed sample of at most ``fit_rows``
-    documents and every document is then projected on them (one sparse product); and the small SVD at the
-    end is the eigendecomposition of a (k x k) Gram matrix instead of LAPACK's SVD of a (k x n_terms)
-    matrix, the slowest step on wide vocabularies.
+    the TF-IDF itself: the components are fitted on a fixed sample of at most ``fit_rows`` documents (every
+    document is then projected on them: one sparse product); and the small SVD at the end is the
+    eigendecomposition of a (k x k) Gram matrix instead of LAPACK's SVD of a (k x n_terms) matrix, the
+    slowest step on wide vocabularies.
     """
     rng = np.random.RandomState(random_state)
     n_rows = X.shape[0]
@@ -160,8 +247,7 @@ def _truncated_svd(
     vectors = _flip_signs(vectors[:, order])
     # Term-space components V (n_terms, k): projected = V S U_small^T, so V = projected U_small / S.
     keep = singular > singular[0] * 1e-10 if len(singular) else singular > 0
-    components = (projected @ vectors[:, keep]) / singular[keep]
-    return np.asarray(X @ components)
+    return (projected @ vectors[:, keep]) / singular[keep]
 
 
 class TopicModel:
@@ -174,15 +260,24 @@ class TopicModel:
     c-TF-IDF) weighted by each term's lift over the corpus, so they name what sets a cluster apart rather
     than what is merely frequent everywhere.
 
+    At scale: the vocabulary, IDF, SVD, KMeans and the map's axes are fitted on a fixed-seed sample of at
+    most ``max_fit_documents`` documents (all of them when there are fewer); every other document is then
+    counted over that vocabulary, projected and assigned to its nearest centroid in chunks, so a million
+    documents cost one pass of tokenising more than the fit, in bounded memory. Cluster sizes, ids and
+    labels count every document.
+
     Arguments:
         n_clusters: the number of clusters, or None to choose it within ``k_range``.
         k_range: (smallest, largest) number of clusters to try; capped at the number of documents minus 1.
             None (the default) scales with the corpus: (2, 12) under 200 documents, (4, 16) under 2,000,
             (6, 20) above.
-        random_state: seed for the SVD, KMeans and the silhouette sample.
+        random_state: seed for the fitting sample, the SVD, KMeans and the silhouette sample.
         max_features: the largest vocabulary kept (most frequent terms).
         n_terms: number of ``top_terms`` per cluster.
-        min_df: a term must occur in at least this many documents (1 for corpora under 20 documents).
+        min_df: a term must occur in at least this many documents of the fitting sample (1 for corpora
+            under 20 documents).
+        max_fit_documents: the most documents the model is fitted on (20,000 by default); the rest are
+            assigned.
 
     Attributes (after ``fit``):
         labels_: cluster id per document row (int, -1 for an empty or too-short text).
@@ -190,9 +285,11 @@ class TopicModel:
             str, best first), ``size``; ids ordered by size, 0 = largest.
         coords_: (n_docs, 2) float array of document-map coordinates (NaN for documents in no cluster).
         n_clusters_: the number of clusters found.
-        silhouette_: silhouette of the chosen clustering, or None when it is undefined (fewer than 2
-            clusters).
+        silhouette_: silhouette of the chosen clustering (on the fitting sample), or None when it is
+            undefined (fewer than 2 clusters).
         terms_: the vocabulary (array of str).
+        fit_rows_: row numbers of the documents the model was fitted on (sorted; every row when the corpus
+            has at most ``max_fit_documents`` documents).
     """
 
     def __init__(
@@ -204,6 +301,7 @@ class TopicModel:
         max_features: int = 50_000,
         n_terms: int = 10,
         min_df: int = 2,
+        max_fit_documents: int = _FIT_DOCUMENTS,
     ) -> None:
         self.n_clusters = n_clusters
         self.k_range = k_range
@@ -211,6 +309,7 @@ class TopicModel:
         self.max_features = max_features
         self.n_terms = n_terms
         self.min_df = min_df
+        self.max_fit_documents = max_fit_documents
 
     def _validate(self) -> None:
         _check_int("n_clusters", self.n_clusters, 1, allow_none=True)
@@ -218,6 +317,7 @@ class TopicModel:
         _check_int("n_terms", self.n_terms, 1)
         _check_int("min_df", self.min_df, 1)
         _check_int("random_state", self.random_state, 0)
+        _check_int("max_fit_documents", self.max_fit_documents, _SMALL_CORPUS)
         k_range = self.k_range
         if k_range is not None and (
             not isinstance(k_range, (tuple, list))
@@ -246,7 +346,8 @@ class TopicModel:
                 document; rows keep their order in ``labels_`` and ``coords_``).
 
         Returns:
-            self, with ``labels_``, ``clusters_``, ``coords_``, ``n_clusters_``, ``silhouette_`` set.
+            self, with ``labels_``, ``clusters_``, ``coords_``, ``n_clusters_``, ``silhouette_``, ``terms_``
+            and ``fit_rows_`` set.
         """
         self._validate()
         # One thread for BLAS and OpenMP: the matrices are small, and multithreaded OpenBLAS spins (up to
@@ -267,93 +368,117 @@ class TopicModel:
             )
         n_docs = len(documents)
         self.terms_ = np.array([], dtype=object)
+        self.fit_rows_ = self._fit_rows(n_docs)
         if n_docs == 0:
             return self._set_empty(0)
-        texts = [t if isinstance(t, str) else "" for t in documents["text"].tolist()]
+        column = documents["text"]
 
-        small = n_docs < _SMALL_CORPUS
-        # Stop words are dropped from the vocabulary after counting rather than token by token while
-        # counting: the same result, without a set lookup per token.
-        vectorizer = CountVectorizer(
-            lowercase=True,
-            token_pattern=TOKEN_PATTERN,
+        def texts(rows: np.ndarray) -> list[str]:
+            # Only the rows asked for become Python strings: a million posts are never all copied at once.
+            return [t if isinstance(t, str) else "" for t in column.iloc[rows].tolist()]
+
+        fit_rows = self.fit_rows_
+        small = len(fit_rows) < _SMALL_CORPUS
+        terms, counts = _learn_counts(
+            texts(fit_rows),
             min_df=1 if small else self.min_df,
             max_df=1.0 if small else 0.95,
-            dtype=np.float32,
+            max_features=self.max_features,
         )
-        try:
-            counts = vectorizer.fit_transform(texts).tocsr()
-        except ValueError:  # empty vocabulary: only numbers, punctuation or nothing at all
-            return self._set_empty(n_docs)
-        terms = vectorizer.get_feature_names_out()
-        keep = np.flatnonzero([term not in STOP_WORDS for term in terms])
-        if len(keep) > self.max_features:
-            frequency = np.asarray(counts.sum(axis=0)).ravel()[keep]
-            keep = np.sort(keep[np.argsort(-frequency, kind="stable")[: self.max_features]])
-        if len(keep) == 0:
-            return self._set_empty(n_docs)
-        counts = counts[:, keep]
-        self.terms_ = terms[keep]
-        tfidf = TfidfTransformer(sublinear_tf=True).fit_transform(counts).tocsr()
+        self._set_empty(n_docs)
+        if terms is None:  # only numbers, punctuation, stop words or nothing at all
+            return self
+        self.terms_ = terms
+        idf = TfidfTransformer(sublinear_tf=True).fit(counts)
 
         valid = np.flatnonzero(np.diff(counts.indptr) >= _MIN_TERMS)
         n_valid = len(valid)
-        self._set_empty(n_docs)
         if n_valid == 0:
             return self
-        X = tfidf[valid]
+        X = idf.transform(counts[valid])
 
         # Reduced, L2-normalised space for KMeans, the silhouette and the map.
         n_dims = min(_MAX_DIMENSIONS, n_valid - 1, X.shape[1] - 1)
-        if n_dims >= 2:
-            reduced = normalize(_truncated_svd(X, n_dims, self.random_state))
-        else:
-            reduced = normalize(X.toarray())
+        components = _svd_components(X, n_dims, self.random_state) if n_dims >= 2 else None
 
-        local = self._cluster(reduced, n_valid)
+        def reduce(tfidf: sparse.csr_matrix) -> np.ndarray:
+            return normalize(np.asarray(tfidf @ components) if components is not None else tfidf.toarray())
+
+        reduced = reduce(X)
+        local, predict = self._cluster(reduced, n_valid)
         n_clusters = int(local.max()) + 1
-        # Ids by size, largest first; equal sizes keep KMeans' (seeded, hence stable) order.
-        sizes = np.bincount(local, minlength=n_clusters)
+        if n_clusters >= 2:
+            self.silhouette_ = self._silhouette(reduced, local)
+        mean, axes = self._map_axes(reduced)
+        per_cluster = _per_cluster(counts[valid], local, n_clusters)
+        labels = self.labels_
+        labels[fit_rows[valid]] = local
+        self.coords_[fit_rows[valid]] = self._map(reduced, mean, axes)
+        del X, reduced, counts
+
+        rest = np.setdiff1d(np.arange(n_docs), fit_rows, assume_unique=True)
+        vocabulary = {str(term): i for i, term in enumerate(terms)}
+        for start in range(0, len(rest), _CHUNK):
+            rows = rest[start : start + _CHUNK]
+            chunk = _fixed_counts(texts(rows), vocabulary)
+            keep = np.flatnonzero(np.diff(chunk.indptr) >= _MIN_TERMS)
+            if len(keep) == 0:
+                continue
+            chunk = chunk[keep]
+            reduced = reduce(idf.transform(chunk))
+            assigned = predict(reduced)
+            labels[rows[keep]] = assigned
+            self.coords_[rows[keep]] = self._map(reduced, mean, axes)
+            per_cluster += _per_cluster(chunk, assigned, n_clusters)
+
+        # Ids by size over every document, largest first; equal sizes keep KMeans' (seeded) order.
+        sizes = np.bincount(labels[labels >= 0], minlength=n_clusters)
         order = np.lexsort((np.arange(n_clusters), -sizes))
         remap = np.empty(n_clusters, dtype=np.int64)
         remap[order] = np.arange(n_clusters)
-        local = remap[local]
-        self.labels_[valid] = local
+        labels[labels >= 0] = remap[labels[labels >= 0]]
+        per_cluster = per_cluster[order]
         self.n_clusters_ = n_clusters
-        if n_clusters >= 2:
-            self.silhouette_ = self._silhouette(reduced, local)
 
-        scores = _distinctiveness(counts[valid], local, n_clusters)
-        if n_clusters == 1:  # nothing to stand out from: the cluster's own c-TF-IDF ranks its terms
-            scores = _c_tf_idf(counts[valid], local, n_clusters)
+        # With one cluster there is nothing to stand out from: its own c-TF-IDF ranks its terms.
+        scores = _distinctiveness_of(per_cluster) if n_clusters > 1 else _c_tf_idf_of(per_cluster)
         rows = []
         for cluster in range(n_clusters):
             ranked = np.argsort(-scores[cluster], kind="stable")
             ranked = ranked[scores[cluster][ranked] > 0][: self.n_terms]
-            terms = [str(t) for t in self.terms_[ranked]]
-            rows.append(
-                (cluster, " · ".join(terms[:3]) or f"Cluster {cluster}", terms, int(sizes[order][cluster]))
-            )
+            top = [str(t) for t in self.terms_[ranked]]
+            rows.append((cluster, " · ".join(top[:3]) or f"Cluster {cluster}", top, int(sizes[order][cluster])))
         self.clusters_ = pd.DataFrame(rows, columns=list(_CLUSTER_COLUMNS)).astype(
             {"cluster_id": "int64", "size": "int64", "label": "str"}
         )
-        self.coords_[valid] = self._map(reduced)
         return self
 
-    def _cluster(self, reduced: np.ndarray, n_valid: int) -> np.ndarray:
-        """KMeans labels (0..k-1) of the reduced rows, k fixed or chosen by silhouette.
+    def _fit_rows(self, n_docs: int) -> np.ndarray:
+        """The rows the model is fitted on: all of them, or a fixed-seed sample of ``max_fit_documents``."""
+        if n_docs <= self.max_fit_documents:
+            return np.arange(n_docs)
+        rng = np.random.RandomState(self.random_state)
+        return np.sort(rng.choice(n_docs, self.max_fit_documents, replace=False))
+
+    def _cluster(self, reduced: np.ndarray, n_valid: int):
+        """KMeans labels (0..k-1) of the reduced rows, k fixed or chosen by silhouette, and the function
+        that assigns other reduced rows to the nearest of the k centroids.
 
         The search for k runs on a fixed sample of at most 2,000 rows with one KMeans initialisation per
         k; only the chosen k is then fitted on every row, with several initialisations."""
+
+        def one_cluster(rows: np.ndarray) -> np.ndarray:
+            return np.zeros(len(rows), dtype=np.int64)
+
         if n_valid == 1:
-            return np.zeros(1, dtype=np.int64)
+            return one_cluster(reduced), one_cluster
         if self.n_clusters is not None:
             k = min(self.n_clusters, n_valid)
         else:
             low, high = self.k_range or _auto_k_range(n_valid)
             candidates = list(range(low, min(high, n_valid - 1) + 1))
             if not candidates:
-                return np.zeros(n_valid, dtype=np.int64)
+                return one_cluster(reduced), one_cluster
             sample = self._sample(n_valid)
             best_k, best_score = candidates[0], -np.inf
             for k in candidates if len(candidates) > 1 else ():
@@ -365,11 +490,12 @@ class TopicModel:
                     best_k, best_score = k, score
             k = best_k
         if k == 1:
-            return np.zeros(n_valid, dtype=np.int64)
+            return one_cluster(reduced), one_cluster
         # Small corpora are cheap to cluster and sensitive to a bad start: try more initialisations.
         n_init = _N_INIT_SMALL if n_valid < _SMALL_FOR_KMEANS else _N_INIT
         model = KMeans(n_clusters=k, n_init=n_init, random_state=self.random_state)
-        return model.fit_predict(reduced).astype(np.int64)
+        labels = model.fit_predict(reduced).astype(np.int64)
+        return labels, lambda rows: model.predict(rows).astype(np.int64)
 
     def _sample(self, n: int) -> np.ndarray:
         """A fixed-seed sample of at most 2,000 row numbers (all rows when there are fewer)."""
@@ -386,17 +512,25 @@ class TopicModel:
             return None
         return float(silhouette_score(reduced, labels, metric="euclidean"))
 
-    def _map(self, reduced: np.ndarray) -> np.ndarray:
-        """2-D coordinates: the first two principal components (centred SVD) of the reduced space.
+    @staticmethod
+    def _map_axes(reduced: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """The map's origin and axes: the mean and first two principal components (centred SVD) of the
+        fitted rows of the reduced space (no axes with fewer than 2 rows: every point at 0, 0).
 
         Centring matters: the rows are L2-normalised, so an uncentred first component would be almost
         the same for every document."""
-        coords = np.zeros((reduced.shape[0], 2))
+        mean = reduced.mean(axis=0)
         if reduced.shape[0] < 2:
-            return coords
-        centred = reduced - reduced.mean(axis=0)
+            return mean, None
+        centred = reduced - mean
         n = min(2, centred.shape[1])
-        eigenvalues, vectors = np.linalg.eigh(centred.T @ centred)
-        vectors = _flip_signs(vectors[:, ::-1][:, :n])
-        coords[:, :n] = centred @ vectors
+        _, vectors = np.linalg.eigh(centred.T @ centred)
+        return mean, _flip_signs(vectors[:, ::-1][:, :n])
+
+    @staticmethod
+    def _map(reduced: np.ndarray, mean: np.ndarray, axes: np.ndarray | None) -> np.ndarray:
+        """2-D coordinates of reduced rows on the map's axes."""
+        coords = np.zeros((reduced.shape[0], 2))
+        if axes is not None:
+            coords[:, : axes.shape[1]] = (reduced - mean) @ axes
         return coords

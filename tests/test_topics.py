@@ -251,3 +251,86 @@ def test_terms_may_hold_digits_after_a_letter():
     model = fitted(texts, n_clusters=2, n_terms=30)
     terms = {t for terms in model.clusters_["top_terms"] for t in terms}
     assert "g20" in terms
+
+
+def _topic_texts(n: int, seed: int = 0) -> tuple[list[str], list[int]]:
+    """``n`` short texts drawn from two vocabularies (space, food), with the topic of each."""
+    rng = np.random.RandomState(seed)
+    words = [" ".join(SPACE).lower().split(), " ".join(FOOD).lower().split()]
+    topics = rng.randint(0, 2, size=n).tolist()
+    return [" ".join(rng.choice(words[t], size=12)) for t in topics], topics
+
+
+@pytest.mark.parametrize("texts", [SPACE + FOOD + RUSSIAN, _topic_texts(40)[0] + ["", "2024", "Photo video"]])
+@pytest.mark.parametrize(("min_df", "max_df"), [(1, 1.0), (2, 0.95), (3, 0.5)])
+def test_term_counts_match_count_vectorizer(texts, min_df, max_df):
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from analysis.topics import TOKEN_PATTERN, _learn_counts
+
+    terms, counts = _learn_counts(texts, min_df=min_df, max_df=max_df, max_features=50_000)
+    vectorizer = CountVectorizer(token_pattern=TOKEN_PATTERN, min_df=min_df, max_df=max_df)
+    expected = vectorizer.fit_transform(texts)
+    names = vectorizer.get_feature_names_out()
+    keep = [i for i, name in enumerate(names) if name not in STOP_WORDS]
+    assert terms.tolist() == names[keep].tolist()
+    np.testing.assert_array_equal(counts.toarray(), expected[:, keep].toarray())
+
+
+def test_max_features_keeps_the_most_frequent_terms():
+    from analysis.topics import _learn_counts
+
+    texts = ["orbit orbit orbit rocket rocket bread", "orbit rocket rocket bread oven", "orbit oven"]
+    terms, counts = _learn_counts(texts, min_df=1, max_df=1.0, max_features=2)
+    assert terms.tolist() == ["orbit", "rocket"]  # 5 and 4 uses; "bread" and "oven" 2 each
+    assert counts.toarray().tolist() == [[3, 2], [1, 2], [1, 0]]
+
+
+@pytest.mark.parametrize(("n_docs", "fit_size"), [(30, 30), (30, 20), (61, 25), (200, 40)])
+def test_documents_beyond_the_fitting_sample_are_assigned(n_docs, fit_size):
+    texts, topics = _topic_texts(n_docs, seed=n_docs)
+    model = fitted(texts, n_clusters=2, max_fit_documents=fit_size)
+    assert len(model.fit_rows_) == min(n_docs, fit_size)
+    assert (np.diff(model.fit_rows_) > 0).all()
+    assert (model.labels_ >= 0).all() and np.isfinite(model.coords_).all()
+    # Each topic's documents in one cluster, those outside the sample included.
+    from sklearn.metrics import adjusted_rand_score
+
+    assert adjusted_rand_score(topics, model.labels_) == 1.0
+    assert model.clusters_["size"].tolist() == sorted(np.bincount(model.labels_).tolist(), reverse=True)
+
+
+def test_an_assigned_document_lands_where_its_copy_in_the_sample_is():
+    texts, _ = _topic_texts(120, seed=7)
+    model = fitted(texts + texts, n_clusters=3, max_fit_documents=100)
+    inside = set(model.fit_rows_.tolist())
+    pairs = [(i, i + 120) for i in range(120) if (i in inside) != (i + 120 in inside)]
+    assert pairs  # the sample holds one copy of some texts and not the other
+    for a, b in pairs:
+        assert model.labels_[a] == model.labels_[b]
+        np.testing.assert_allclose(model.coords_[a], model.coords_[b], atol=1e-9)
+
+
+def test_chunk_size_does_not_change_the_result(monkeypatch):
+    import analysis.topics as topics
+
+    texts, _ = _topic_texts(150, seed=3)
+    first = fitted(texts, max_fit_documents=50)
+    monkeypatch.setattr(topics, "_CHUNK", 7)
+    second = fitted(texts, max_fit_documents=50)
+    np.testing.assert_array_equal(first.labels_, second.labels_)
+    np.testing.assert_allclose(first.coords_, second.coords_)
+    pd.testing.assert_frame_equal(first.clusters_, second.clusters_)
+
+
+def test_the_fitting_sample_follows_the_seed():
+    texts, _ = _topic_texts(100, seed=1)
+    a, b, c = (fitted(texts, max_fit_documents=30, random_state=s) for s in (0, 0, 1))
+    np.testing.assert_array_equal(a.fit_rows_, b.fit_rows_)
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    assert a.fit_rows_.tolist() != c.fit_rows_.tolist()
+
+
+def test_max_fit_documents_below_the_small_corpus_size_is_rejected():
+    with pytest.raises(ValueError, match=r"The 'max_fit_documents' parameter of TopicModel must be an integer >= 20"):
+        TopicModel(max_fit_documents=5).fit(make_docs(SPACE))
