@@ -34,6 +34,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="your own organisations dictionary (TOML) instead of data/organisations.toml")
     b.add_argument("--month-first", action="store_true",
                    help="read ambiguous numeric dates such as 03/04/2024 month first (default: day first)")
+    b.add_argument("--body-dates", action="store_true",
+                   help="date a document with no other date by the first full date its text mentions (marked "
+                        "date_method=body; off by default: such a date is usually an event the text talks about)")
     b.add_argument("--clusters", type=int, metavar="N", help="number of topic clusters (default: chosen automatically)")
     b.add_argument("--workers", type=int, metavar="N", help="processes for per-document work (default: up to 2)")
     b.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
@@ -86,7 +89,7 @@ def _build(args) -> int:
     try:
         result = run_build(args.inputs, args.out, themes=args.themes, organisations=args.organisations,
                            dayfirst=not args.month_first, n_clusters=args.clusters, workers=args.workers,
-                           progress=progress)
+                           progress=progress, body_dates=args.body_dates)
     except FileNotFoundError as exc:
         return _fail(str(exc), 2)
     except (LexiconError, BuildError) as exc:
@@ -106,6 +109,12 @@ def _build(args) -> int:
             f"{totals['failed']} failed); see {Path(result.path) / 'ingest_report.json'}",
             file=sys.stderr,
         )
+        if totals.get("body_dated"):
+            print(f"{totals['body_dated']} documents dated by a date their text merely mentions (--body-dates; "
+                  "date_method=body)", file=sys.stderr)
+        elif totals.get("undated_with_date_hint"):
+            print(f"{totals['undated_with_date_hint']} undated documents mention a date in their text, kept as "
+                  "date_hint (--body-dates would date them by it)", file=sys.stderr)
         for entry in result.report["files"]:
             if entry["status"] != "parsed":
                 print(f"  {entry['status']}: {entry['path']}: {entry['reason']}", file=sys.stderr)

@@ -232,7 +232,8 @@ def _title_position(line: str, m: re.Match, parsed) -> bool:
     ("…, Moscow, March 17, 2017", "… (Astana, May 21, 2024)", "… (3 July 2024, Astana)")."""
     before, after = line[: m.start()], line[m.end() :]
     if _OPENING.fullmatch(before):
-        return True
+        # "On 11 September 2001, the world …" opening a long paragraph is prose, not a dated title
+        return len(line) <= _HEAD_LINE_MAX or parsed[0] is None
     if parsed[2] is None:  # "November 2024" mid-title is no dateline
         return False
     if _CLOSING.fullmatch(after):
@@ -257,6 +258,19 @@ def _line_matches(line: str, in_head_until: int, short: bool, labelled, dateline
             if m.span() not in seen:
                 seen.add(m.span())
                 yield m
+
+
+# A full date in a short head line is a header ("Category: News Friday, 15 June 2018 11:40"), unless the line
+# reads as prose before it: a sentence ended ("… teachers. After 1 September 2000, …") or a word that makes
+# it an event ("since 1 January 2001", "as of January 1, 2001", "после 1 сентября 2000").
+_SENTENCE_END = re.compile(r"[.!?…][\"'»”)]?\s+[A-ZА-ЯЁ«\"“]")
+_EVENT_WORD = re.compile(
+    r"(?i:after|since|before|until|till|as\s+of|by|from|when|following|through|после|до|с|со|к|начиная\s+с)\s+$"
+)
+
+
+def _prose_before(before: str) -> bool:
+    return _SENTENCE_END.search(before) is not None or _EVENT_WORD.search(before[-30:]) is not None
 
 
 def _updated(line: str, start: int) -> bool:
@@ -293,7 +307,8 @@ def _header_candidates(text: str, dayfirst: bool, today: dt.date):
                 tier, evidence, listed = 0, "header", True
             elif i == first and m.end() <= off + in_head_until and _title_position(line, m, parsed):
                 tier, evidence, listed = 1, "title", False
-            elif in_head and full and m.end() <= off + in_head_until and len(line) <= _HEAD_LINE_MAX:
+            elif (in_head and full and m.end() <= off + in_head_until and len(line) <= _HEAD_LINE_MAX
+                  and not _prose_before(line[: m.start()])):
                 tier, evidence, listed = 2, "header", True
             else:
                 continue

@@ -64,9 +64,10 @@ _SHARED: dict = {}
 
 def _rows_for_range(bounds: tuple[int, int]) -> list[dict]:
     records, dayfirst, today = _SHARED["records"], _SHARED["dayfirst"], _SHARED["today"]
+    body_dates = _SHARED.get("body_dates", False)
     rows = []
     for record in records[bounds[0] : bounds[1]]:
-        rows.extend(document_rows(record, dayfirst=dayfirst, today=today))
+        rows.extend(document_rows(record, dayfirst=dayfirst, today=today, body_dates=body_dates))
     return rows
 
 
@@ -107,9 +108,10 @@ def _parallel(fn, n_items: int, chunk: int, workers: int, shared: dict, message:
         _SHARED.clear()
 
 
-def _document_stage(records, *, dayfirst, today, workers, progress: Progress | None) -> pd.DataFrame:
+def _document_stage(records, *, dayfirst, today, workers, progress: Progress | None,
+                    body_dates: bool = False) -> pd.DataFrame:
     parts = _parallel(_rows_for_range, len(records), 100, workers,
-                      {"records": records, "dayfirst": dayfirst, "today": today},
+                      {"records": records, "dayfirst": dayfirst, "today": today, "body_dates": body_dates},
                       "Splitting and dating documents", progress)
     return build_documents(row for part in parts for row in part)
 
@@ -174,6 +176,12 @@ def _report(files, documents: pd.DataFrame, options: dict) -> dict:
     for status in ("parsed", "skipped", "failed"):
         totals[status] = sum(e["status"] == status for e in entries)
     totals["documents"] = len(documents)
+    if "date" in documents:  # how many documents a timeline can place, and on what evidence
+        dated = documents["date"].notna()
+        totals["dated"] = int(dated.sum())
+        totals["undated"] = int((~dated).sum())
+        totals["undated_with_date_hint"] = int((~dated & documents["date_hint"].notna()).sum())
+        totals["body_dated"] = int((documents["date_method"] == "body").sum())
     return {"files": entries, "totals": totals, "options": options}
 
 
@@ -188,6 +196,7 @@ def run_build(
     workers: int | None = None,
     today: dt.date | None = None,
     progress: Progress | None = None,
+    body_dates: bool = False,
     limits: dict[str, int] | None = None,
 ) -> Build:
     """Build ``inputs`` into the folder ``out`` (written atomically) and return the build.
@@ -201,6 +210,9 @@ def run_build(
         workers: processes for the per-document stages (default: up to 2, and 1 when called from another
             thread than the main one, such as a web server's).
         today: the latest date a document may have (default: today).
+        body_dates: date a document that has no other date by the first full date its text mentions
+            (``date_method="body"``); off by default, since such a date is usually an event the text talks
+            about. Without it that date is kept as the document's ``date_hint``.
         progress: called with (stage message, fraction done) as the build goes (the command line draws
             a progress bar from it unless --quiet; the dashboard a status).
         limits: reading limits by name (see ``analysis.ingest.LIMITS``; the dashboard passes
@@ -238,11 +250,12 @@ def run_build(
 
     t = time.perf_counter()
     documents = _document_stage(ingested.records, dayfirst=dayfirst, today=today, workers=n_workers,
-                                progress=progress)
+                                progress=progress, body_dates=body_dates)
     stage("documents", t, len(documents))
     options = {"dayfirst": dayfirst, "date_order": "day-first" if dayfirst else "month-first",
                "n_clusters": n_clusters, "themes": str(themes) if themes else None,
-               "organisations": str(organisations) if organisations else None, "today": today.isoformat()}
+               "organisations": str(organisations) if organisations else None, "today": today.isoformat(),
+               "body_dates": body_dates}
     if limits:
         options["limits"] = dict(limits)
     report = _report(ingested.files, documents, options)

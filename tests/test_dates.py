@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from pathlib import Path
@@ -516,3 +517,178 @@ def test_a_range_across_months_takes_the_year_of_its_end(text, expected, surface
     hit = find_text_date(text, today=dt.date(2026, 1, 1))
     assert (hit.year, hit.month, hit.day) == expected
     assert hit.surface == surface == text[hit.start : hit.end]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Dates you can trust: real-looking snippets of the failures seen on real material
+# ---------------------------------------------------------------------------------------------------------
+
+_PROSE = "The sides discussed cooperation in trade, energy and culture at length. " * 8
+
+
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        # a bare statement: every full date in it is an event it talks about
+        ("Meeting with school graduates\n\nThe President congratulated the students. " + _PROSE
+         + "After 1 September 2000, when you gave our school its new building, much changed.", "2000-09-01"),
+        ("Remarks at the forum\n\n" + _PROSE + "Everything changed very vividly on August 31, 1998, when the "
+         "North Koreans launched a rocket.", "1998-08-31"),
+        ("Answers to questions\n\n" + _PROSE + "The figures are as of January 1, 2001.", "2001-01-01"),
+        ("Comment on the verdict\n\n" + _PROSE + "He stood trial on 15 February 2023 in Moscow.", "2023-02-15"),
+        ("Заявление\n\n" + "Стороны обсудили сотрудничество. " * 20 + "Договор подписан 12 июня 1990 года.",
+         "1990-06-12"),
+    ],
+)
+def test_a_bare_text_with_only_event_dates_is_undated_with_a_hint(text, hint):
+    assert find_text_date(text, today=TODAY) is None
+    found = find_body_date(text, today=TODAY)
+    assert found is not None and found.as_date().isoformat() == hint and found.evidence == "body"
+    assert text[found.start : found.end] == found.surface
+    assert resolve_date(text_hit=found) is None
+    assert resolve_date(text_hit=found, body_dates=True).method == "body"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "surface"),
+    [
+        # Kremlin announcements open with the event's date and end with the publication line
+        ("Переговоры с Председателем КНР\n\n10 мая Владимир Путин проведёт переговоры с Си Цзиньпином. "
+         + "Стороны обсудят сотрудничество. " * 10 + "\n\nДата публикации: 6 мая 2025 года, 16:10",
+         "2025-05-06", "6 мая 2025"),
+        ("Визит в Китай\n\n7–10 мая Владимир Путин посетит Китай. " + "Текст. " * 50
+         + "\nДата публикации: 6 мая 2025 года, 16:10", "2025-05-06", "6 мая 2025"),
+        ("Talks with the President of China\n\nOn May 10, 2025 Vladimir Putin will hold talks. " + _PROSE
+         + "\nPublication date: May 6, 2025, 16:10", "2025-05-06", "May 6, 2025"),
+        # labelled lines in the head, in the middle of a line, with a weekday, in other languages
+        ("Headline\nPublished: 12 March 2024\n" + _PROSE, "2024-03-12", "12 March 2024"),
+        ("Headline\nBy A. Writer | Published: 12 March 2024 | World\n" + _PROSE, "2024-03-12", "12 March 2024"),
+        ("Headline\nPosted on Tuesday, March 12, 2024 by admin\n" + _PROSE, "2024-03-12", "March 12, 2024"),
+        ("Заголовок\nОпубликовано: 12.03.2024 10:15\n" + _PROSE, "2024-03-12", "12.03.2024"),
+        (_PROSE + "\nDate of publication: 12/03/2024", "2024-03-12", "12/03/2024"),
+        ("Titre\nDate de publication : 12.03.2024\n" + _PROSE, "2024-03-12", "12.03.2024"),
+        # the publication line wins over a dated title or a dateline
+        ("Talks (Moscow, 10 May 2025)\n\n" + _PROSE + "\nДата публикации: 6 мая 2025 года", "2025-05-06",
+         "6 мая 2025"),
+        # "Updated" lines are not the publication date
+        ("Headline\nPublished: 12 March 2024. Updated: 14 March 2024\n" + _PROSE, "2024-03-12", "12 March 2024"),
+        ("Headline\nLast updated: 14 March 2024\n" + _PROSE + "\nPublished: 12 March 2024", "2024-03-12",
+         "12 March 2024"),
+    ],
+)
+def test_publication_lines_anywhere_in_the_head_or_tail(text, expected, surface):
+    hit = find_text_date(text, today=TODAY)
+    assert hit is not None and (hit.as_date().isoformat(), hit.surface) == (expected, surface)
+    assert hit.evidence == "publication-line" and text[hit.start : hit.end] == surface
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Headline\n\nUpdated: 14 March 2024\n\n" + _PROSE,
+        "Headline\nLast updated 14 March 2024\n" + _PROSE,
+        "Заголовок\nОбновлено: 14.03.2024\n" + _PROSE,
+        # "published on" inside a sentence is prose, not a label
+        "Headline\n\n" + _PROSE + "The report, which was published on 5 May 2020, is cited again.",
+        # a publication line in the middle of a long text is a quotation, not this text's line
+        "Headline\n\n" + _PROSE * 10 + "\nPublished: 5 May 2020\n" + _PROSE * 10,
+    ],
+)
+def test_update_lines_and_prose_give_no_date(text):
+    assert find_text_date(text, today=TODAY) is None
+
+
+def test_many_publication_lines_are_a_list_of_other_items():
+    listing = "".join(f"Item {i}\nPublished: {i} March 2024\n" for i in range(1, 6))
+    assert find_text_date("News\n" + listing, today=TODAY) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a sidebar listing other briefings' dates is chrome, not a header
+        ("Briefings\nMay 11, 2018\nMay 10, 2018\nMay 9, 2018\nMay 8, 2018\n\n" + _PROSE, None),
+        ("Related\nBriefing of May 11, 2018\nBriefing of May 10, 2018\nBriefing of May 9, 2018\n" + _PROSE, None),
+        # ... but a dateline or a labelled line among them still dates the text
+        ("Date: 14 May 2018\nMay 11, 2018\nMay 10, 2018\nMay 9, 2018\n" + _PROSE, "2018-05-14"),
+        # one or two date lines are a header
+        ("hit tracker\nSaturday, June 22, 2024\nHeadline\n" + _PROSE, "2024-06-22"),
+    ],
+)
+def test_a_list_of_dates_is_not_a_header(text, expected):
+    hit = find_text_date(text, today=TODAY)
+    assert (hit.as_date().isoformat() if hit else None) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "evidence"),
+    [
+        ("MOSCOW, October 26, 2015. /TASS/. Lavrov said.", "dateline"),
+        ("Title\n\nDate: June 22, 2024 Time: 16:49:02\n\nText.", "header"),
+        ("hit tracker\nSaturday, June 22, 2024\nHeadline", "header"),
+        ("Talks with Xi Jinping (May 16, 2024)\n\nText.", "title"),
+        ("Published: 2023-04-05\nSome text.", "publication-line"),
+    ],
+)
+def test_text_dates_say_what_evidence_they_are(text, evidence):
+    assert find_text_date(text, today=TODAY).evidence == evidence
+
+
+PUBLISHED = DateHit(2025, 5, 6, "day", "text", evidence="publication-line")
+TITLE = DateHit(2018, 5, 14, "day", "text", evidence="title")
+META_UPDATED = H(2025, 5, 20, method="metadata")
+META_YEAR = H(2019, method="metadata")
+HEADER_2019 = H(2019, 6, 15)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        # a labelled in-page publication date wins over page metadata that disagrees (an updated date)
+        ({"metadata": META_UPDATED, "text_hit": PUBLISHED}, PUBLISHED),
+        # a dated title beats a weaker header, loses to metadata
+        ({"text_hit": HEADER, "candidates": [TITLE]}, TITLE),
+        ({"metadata": META, "candidates": [TITLE]}, META),
+        # an agreeing, more precise date refines a coarse one
+        ({"metadata": META_YEAR, "text_hit": HEADER_2019}, HEADER_2019),
+        ({"metadata": META_YEAR, "text_hit": H(2018, 3, 4)}, META_YEAR),  # disagrees: metadata stands
+        # the path's year vetoes a text date of another year, never a publication line
+        ({"text_hit": PUBLISHED, "path_hit": PATH}, PUBLISHED),
+        ({"candidates": [TITLE], "path_hit": PATH}, PATH),
+        # body dates only when asked, and marked as such
+        ({"text_hit": BODY, "body_dates": True}, dataclasses.replace(BODY, method="body")),
+        ({"text_hit": BODY, "path_hit": PATH, "body_dates": True}, PATH),
+        ({"candidates": [None, YEARLESS]}, None),
+    ],
+)
+def test_resolve_date_weighs_evidence(kwargs, expected):
+    assert resolve_date(**kwargs) == expected
+
+
+@pytest.mark.parametrize("value", [0, 1, -1, "0", "1", "-1", 86400, 12345678, "  -1 "])
+def test_small_numbers_are_no_unix_times(value):
+    assert parse_date_value(value, today=TODAY) is None
+
+
+def test_a_compact_number_is_a_day():
+    assert _d(parse_date_value(20240516, today=TODAY)) == ("2024-05-16", "day")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a short head line that reads as prose: an event, not a header
+        ("Remarks at the school\nThe President thanked the teachers. After 1 September 2000, much changed.", None),
+        ("Statement\nThe figures are given as of January 1, 2001 for all regions.", None),
+        ("Заявление\nЭто изменилось после 1 сентября 2000 года.", None),
+        # a long first paragraph opening with a full date is prose too
+        ("On 11 September 2001, " + "the world changed and the Assembly met again to speak of it. " * 5, None),
+        # a short line opening with one is a dated announcement
+        ("🗓 On May 27-29, 2025, in Moscow, a forum of the ministers.", "2025-05-27"),
+        # a header line stays a header
+        ("Title\nCategory: Foreign Policy News Friday, 15 June 2018 11:40 Written by X", "2018-06-15"),
+    ],
+)
+def test_prose_in_the_head_is_no_header(text, expected):
+    hit = find_text_date(text, today=TODAY)
+    assert (hit.as_date().isoformat() if hit else None) == expected

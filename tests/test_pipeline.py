@@ -96,7 +96,11 @@ def test_every_input_file_is_accounted_for(built):
     report = json.loads((built.path / "ingest_report.json").read_text())
     paths = sorted(entry["path"] for entry in report["files"])
     assert paths == sorted(p.name for p in SAMPLE.iterdir())
-    assert report["totals"] == {"files": 5, "parsed": 5, "skipped": 0, "failed": 0, "documents": 24}
+    docs = built.documents
+    undated = docs["date"].isna()
+    assert report["totals"] == {"files": 5, "parsed": 5, "skipped": 0, "failed": 0, "documents": 24,
+                                "dated": 17, "undated": 7, "body_dated": 0,
+                                "undated_with_date_hint": int((undated & docs["date_hint"].notna()).sum())}
     assert {e["path"]: e["documents"] for e in report["files"]}[DUMP] == 20
 
 
@@ -204,3 +208,34 @@ def test_no_worker_processes_when_called_from_a_server_thread():
     thread.join()
     assert seen == [1]
     assert _workers(3) == 3
+
+
+_EVENT_ONLY = ("Remarks at the school\n\nThe President congratulated the pupils and their teachers. "
+               "After 1 September 2000, when you gave our school its new building, much changed.\n")
+
+
+@pytest.mark.parametrize(
+    ("body_dates", "expected"),
+    [
+        # by default a date the text merely mentions dates nothing: it is kept as a hint and counted
+        (False, (None, None, None, "2000-09-01", "1 September 2000", {"undated_with_date_hint": 1, "body_dated": 0})),
+        # --body-dates dates the document by it, marked with its own date_method
+        (True, ("2000-09-01", "body", "body", None, None, {"undated_with_date_hint": 0, "body_dated": 1})),
+    ],
+)
+def test_body_dates_are_a_hint_unless_asked_for(tmp_path, body_dates, expected):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "school.txt").write_text(_EVENT_ONLY, encoding="utf-8")
+    (tmp_path / "in" / "dated.txt").write_text("Statement (Astana, May 21, 2024)\n\nThe SCO met.\n", encoding="utf-8")
+    build = run_build([tmp_path / "in"], tmp_path / "out", body_dates=body_dates)
+    row = build.documents.set_index("source").loc["school.txt"]
+    date = None if pd.isna(row["date"]) else row["date"].date().isoformat()
+    totals = build.report["totals"]
+    got = (date, row["date_method"], row["date_evidence"], row["date_hint"], row["date_hint_surface"],
+           {k: totals[k] for k in ("undated_with_date_hint", "body_dated")})
+    assert got == expected
+    assert build.report["options"]["body_dates"] is body_dates
+    other = build.documents.set_index("source").loc["dated.txt"]
+    assert (other["date_evidence"], other["date_hint"]) == ("header", None)
+    back = read_build(build.path).documents.set_index("source")
+    assert back.loc["school.txt", "date_hint"] == expected[3]
