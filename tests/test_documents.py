@@ -116,3 +116,39 @@ def test_dump_posts_are_dated_from_their_headers_and_neighbours():
 def test_empty_input_gives_an_empty_table_with_the_columns():
     docs = build_documents([])
     assert docs.empty and list(docs.columns) == DOCUMENT_COLUMNS
+
+
+@pytest.mark.parametrize(
+    ("text", "body_dates", "expected"),
+    [
+        # a bare text whose only full date is an event it talks about: undated, the date kept as a hint
+        ("Remarks at a meeting\n\n" + "The sides discussed trade and energy at length. " * 10
+         + "Everything changed very vividly on August 31, 1998, when the North Koreans launched a rocket.",
+         False, (None, None, None, "1998-08-31", "August 31, 1998")),
+        ("Remarks at a meeting\n\n" + "The sides discussed trade and energy at length. " * 10
+         + "Everything changed very vividly on August 31, 1998, when the North Koreans launched a rocket.",
+         True, (dt.date(1998, 8, 31), "body", "body", None, None)),
+        # a publication line at the end dates it, whatever the text opens with
+        ("Переговоры\n\n10 мая Владимир Путин проведёт переговоры. " + "Текст. " * 40
+         + "\nДата публикации: 6 мая 2025 года, 16:10", False, (dt.date(2025, 5, 6), "text", "publication-line", None, None)),
+    ],
+)
+def test_date_evidence_and_hint(text, body_dates, expected):
+    [row] = document_rows(Record("a.txt", text, "text", segmentable=True), today=TODAY, body_dates=body_dates)
+    assert (row["date"], row["date_method"], row["date_evidence"], row["date_hint"], row["date_hint_surface"]) == expected
+
+
+def test_a_record_s_title_candidates_date_it():
+    title = DateHit(2018, 5, 14, "day", "text", surface="May 14, 2018", evidence="title")
+    record = Record("p.html", "Q: Your comment?\nA: We welcome it.", "html", date_candidates=[title])
+    [row] = document_rows(record, today=TODAY)
+    assert (row["date"], row["date_method"], row["date_evidence"], row["date_surface"]) == (
+        dt.date(2018, 5, 14), "text", "title", "May 14, 2018")
+
+
+def test_hints_and_evidence_survive_the_table():
+    docs = _docs(Record("a.txt", "Remarks\n\nWe recall that on 15 February 2023 he stood trial. " + "Text. " * 50,
+                        "text"),
+                 Record("b.txt", "3 July 2024\n\nThe SCO summit opened in Astana today.", "text"))
+    assert docs["date_evidence"].tolist() == [None, "header"]
+    assert docs["date_hint"].tolist() == ["2023-02-15", None]
