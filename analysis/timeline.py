@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 __all__ = [
+    "DATING_GAP_COLUMNS",
     "GRANULARITIES",
     "KINDS",
     "MEASURES",
@@ -24,6 +25,7 @@ __all__ = [
     "common_precision",
     "concordance",
     "crosstab",
+    "dating_gaps",
     "documents_table",
     "entity_labels",
     "explain_empty",
@@ -813,23 +815,54 @@ def summary(documents: pd.DataFrame, mentions: pd.DataFrame, filters: Filters = 
     """Counts describing the filtered documents.
 
     Returns:
-        ``{"documents", "dated", "undated", "first_date", "last_date" (datetime.date or None), "sources",
-        "languages" (sorted list), "mentions"}``.
+        ``{"documents", "dated", "undated", "undated_with_hint" (undated, but the text mentions a date),
+        "body_dated" (dated only by a date the text mentions, ``date_method="body"``), "first_date",
+        "last_date" (datetime.date or None), "sources", "languages" (sorted list), "mentions"}``.
     """
     filters = _check_filters(filters)
     documents = _check_documents(documents)
-    docs = _filtered_columns(documents, mentions, filters, ["doc_id", "date", "source", "language"])
+    docs = _filtered_columns(documents, mentions, filters,
+                             ["doc_id", "date", "source", "language", "date_method", "date_hint"])
     dates = docs["date"].dropna()
+    hinted = docs["date"].isna() & docs["date_hint"].notna() if "date_hint" in docs else pd.Series(False, docs.index)
     return {
         "documents": len(docs),
         "dated": len(dates),
         "undated": len(docs) - len(dates),
+        "undated_with_hint": int(hinted.sum()),
+        "body_dated": int((docs["date_method"] == "body").sum()),
         "first_date": dates.min().date() if len(dates) else None,
         "last_date": dates.max().date() if len(dates) else None,
         "sources": int(docs["source"].nunique()),
         "languages": sorted(str(v) for v in docs["language"].dropna().unique()),
         "mentions": int(_isin(mentions["doc_id"], _arrow_str(docs["doc_id"])).sum()),
     }
+
+
+DATING_GAP_COLUMNS = ("doc_id", "title", "source", "seq", "date", "date_method", "date_evidence", "date_hint",
+                      "date_hint_surface")
+
+
+def dating_gaps(documents: pd.DataFrame, mentions: pd.DataFrame, filters: Filters = Filters()) -> pd.DataFrame:
+    """The filtered documents a timeline cannot trust: undated ones and those dated only by a date their
+    text mentions (``date_method="body"``, with ``--body-dates``), undated first, then by source and seq.
+
+    Returns:
+        Columns ``DATING_GAP_COLUMNS``; ``date_hint``/``date_hint_surface`` hold the date an undated text
+        mentions (None when none, or in builds made before hints were kept).
+    """
+    filters = _check_filters(filters)
+    documents = _check_documents(documents)
+    docs = _filtered_columns(documents, mentions, filters, list(DATING_GAP_COLUMNS))
+    docs = docs[docs["date"].isna() | (docs["date_method"] == "body")].copy()
+    for column in DATING_GAP_COLUMNS:
+        if column not in docs:
+            docs[column] = None
+    for column in ("title", "date_method", "date_evidence", "date_hint", "date_hint_surface"):
+        docs[column] = docs[column].astype(object).where(docs[column].notna(), None)
+    docs["_dated"] = docs["date"].notna()
+    docs = docs.sort_values(["_dated", "source", "seq"], kind="stable")
+    return docs[list(DATING_GAP_COLUMNS)].reset_index(drop=True)
 
 
 def _keys_per_doc(documents, mentions, kind: str, doc_ids: pa.Array) -> list[str]:

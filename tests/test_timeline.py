@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from analysis.timeline import (
+    DATING_GAP_COLUMNS,
     GRANULARITIES,
     MEASURES,
     TIMELINE_COLUMNS,
@@ -16,6 +17,7 @@ from analysis.timeline import (
     cluster_mentions,
     concordance,
     crosstab,
+    dating_gaps,
     documents_table,
     explain_empty,
     filter_documents,
@@ -565,6 +567,8 @@ def test_summary():
         "documents": 7,
         "dated": 6,
         "undated": 1,
+        "undated_with_hint": 0,  # a table without date_hint (a build made before hints were kept)
+        "body_dated": 0,
         "first_date": dt.date(2024, 1, 1),
         "last_date": dt.date(2024, 4, 15),
         "sources": 3,
@@ -786,3 +790,35 @@ def test_top_groups_ranks_sources_by_dated_documents():
     assert ranked == sorted(counts.index, key=lambda s: (-counts[s], s))[:2]
     with pytest.raises(ValueError, match=r"The 'by' parameter must be one of \['language', 'source'\]; got 'x'"):
         top_groups(DOCS, MENTIONS, by="x")
+
+
+def _dating_docs() -> pd.DataFrame:
+    docs = make_documents([
+        {"doc_id": "dated", "date": "2024-01-10"},
+        {"doc_id": "body", "date": "2000-09-01", "date_method": "body", "source": "b.txt"},
+        {"doc_id": "hinted", "source": "a.txt"},
+        {"doc_id": "bare", "source": "c.txt"},
+    ])
+    docs["date_evidence"] = ["header", "body", None, None]
+    docs["date_hint"] = [None, None, "1998-08-31", None]
+    docs["date_hint_surface"] = [None, None, "August 31, 1998", None]
+    return docs
+
+
+def test_summary_counts_undated_hints_and_body_dates():
+    out = summary(_dating_docs(), make_mentions([]))
+    assert (out["documents"], out["undated"], out["undated_with_hint"], out["body_dated"]) == (4, 2, 1, 1)
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        (Filters(), [("hinted", "1998-08-31"), ("bare", None), ("body", None)]),  # undated first
+        (Filters(sources=("b.txt",)), [("body", None)]),
+        (Filters(start=dt.date(2020, 1, 1)), []),  # a date range keeps dated documents only
+    ],
+)
+def test_dating_gaps(filters, expected):
+    out = dating_gaps(_dating_docs(), make_mentions([]), filters)
+    assert list(out.columns) == list(DATING_GAP_COLUMNS)
+    assert list(zip(out["doc_id"], out["date_hint"], strict=True)) == expected
