@@ -18,7 +18,7 @@ import streamlit as st  # noqa: E402
 
 from analysis.export import csv_filename, to_csv_bytes  # noqa: E402
 from analysis.store import Build, BuildError  # noqa: E402
-from analysis.timeline import MEASURES, Filters, add_labels  # noqa: E402
+from analysis.timeline import MEASURES, Filters, add_labels, dating_gaps  # noqa: E402
 from dashboard import charts, data  # noqa: E402
 from dashboard import filters as fl  # noqa: E402
 from dashboard.filters import WIDGET_KEYS as K  # noqa: E402
@@ -385,11 +385,14 @@ def _overview(build: Build, view: fl.View, colors) -> None:
         first, last = f"{s['first_date']:{fmt}}", f"{s['last_date']:{fmt}}"
         span = first if first == last else f"{first} – {last}"
     c2.metric("Date span", span, help="First and last date among the filtered documents.")
-    c3.metric("Undated documents", f"{s['undated']:,}", help="Left out of timelines: no date could be found.")
+    c3.metric("Undated documents", _count_share(s["undated"], s["documents"]),
+              help="Left out of timelines: no date could be trusted (a date the text merely mentions is only "
+                   "a hint).")
     c4.metric("Sources", f"{s['sources']:,}", help="Input files the filtered documents came from.")
     if s["documents"] == 0:
         _empty(build, view)
         return
+    _dating_gaps(build, view, s)
     left, right = st.columns([3, 2])
     with left:
         keys, note = _theme_keys(build, view, _OVERVIEW_THEMES)
@@ -412,6 +415,33 @@ def _overview(build: Build, view: fl.View, colors) -> None:
             fig = charts.ranking_figure(rank, "documents", kind="organisation", colors=colors["organisation"])
             fig.update_layout(title={"text": "Top organisations (documents mentioning each)"})
             _chart(fig, rank, "top-organisations", "overview_ranking", build, view)
+
+
+def _count_share(n: int, total: int) -> str:
+    return f"{n:,} ({n / total:.0%})" if total else f"{n:,}"
+
+
+def _dating_gaps(build: Build, view: fl.View, s: dict) -> None:
+    """The undated and body-dated share of the filtered documents, and a list of those documents."""
+    undated, body = s["undated"], s.get("body_dated", 0)
+    if not undated and not body:
+        return
+    parts = [f"{_count_share(undated, s['documents'])} of the documents are undated"]
+    if s.get("undated_with_hint"):
+        parts.append(f"{s['undated_with_hint']:,} of them mention a date in their text (a hint, not their date)")
+    if body:
+        parts.append(f"{_count_share(body, s['documents'])} are dated only by a date their text mentions "
+                     "(built with --body-dates)")
+    with st.expander("; ".join(parts) + ".", icon=":material/event_busy:"):
+        gaps = dating_gaps(build.documents, build.mentions, view.filters)
+        st.caption("Open one in the Documents tab's reader by its id (\"Find a document\").")
+        st.dataframe(gaps.head(DOCUMENT_ROWS), key="dating_gaps_table", hide_index=True, width="stretch",
+                     column_config={"doc_id": "Document id", "title": "Title", "source": "Source", "seq": "Seq",
+                                    "date": st.column_config.DateColumn("Date", format="D MMM YYYY"),
+                                    "date_method": "Dated from", "date_evidence": "Evidence",
+                                    "date_hint": "Date mentioned", "date_hint_surface": "As written"})
+        _downloads(gaps, "undated documents", "dating_gaps", view, label="Download the list (CSV)",
+                   help="Every undated or body-dated document that passes the filters.")
 
 
 def _theme_keys(build: Build, view: fl.View, top: int) -> tuple[tuple[str, ...] | None, str]:
@@ -680,6 +710,28 @@ def _reader_choice(table: pd.DataFrame) -> str | None:
     )
 
 
+_EVIDENCE_TEXT = {
+    "publication-line": "its publication line", "metadata": "the source's metadata", "dateline": "its dateline",
+    "title": "its dated title", "header": "a date line in its head", "inferred": "the posts around it",
+    "path": "its file's path", "body": "a date its text merely mentions (--body-dates)",
+}
+
+
+def date_evidence_text(doc) -> str:
+    """Why the reader's document has its date, or the date its text mentions when it has none."""
+    def value(name):
+        v = doc.get(name) if hasattr(doc, "get") else None
+        return v if isinstance(v, str) and v else None  # None, NaN and NaT are "no value"
+
+    if pd.isna(doc["date"]):
+        surface = value("date_hint_surface")
+        return f"No date found; the text mentions {surface}." if surface else "No date found."
+    evidence = value("date_evidence")
+    reason = _EVIDENCE_TEXT.get(evidence or "", value("date_method") or "unknown")
+    surface = value("date_surface")
+    return f"Dated by {reason}" + (f": “{surface}”." if surface else ".")
+
+
 def _reader(build: Build, doc_id: str) -> None:
     doc, mentions = data.document(build, doc_id)
     if doc is None:
@@ -691,7 +743,7 @@ def _reader(build: Build, doc_id: str) -> None:
     )
     meta = (f"{doc['title'] or '(untitled)'}\n{dated or 'undated'}"
             f" · {doc['source']} · {doc['language'] or 'language unknown'} · {int(doc['n_words']):,} words")
-    st.text(meta)
+    st.text(meta + "\n" + date_evidence_text(doc))
     labels = {kind: data.entity_labels(build, kind) for kind in ("theme", "organisation")}
     spans = [(int(s), int(e), f"{k}: {labels.get(k, {}).get(key, key)}") for s, e, k, key in
              zip(mentions["start"], mentions["end"], mentions["kind"], mentions["key"], strict=True)]

@@ -74,7 +74,7 @@ def test_app_loads_on_the_sample_build(sample_build, monkeypatch):
     assert at.selectbox(key=K["granularity"]).options[0] == "Auto (year)"
     assert len(at.tabs) == 6
     labels = [b.label for b in at.download_button]
-    assert labels == ["Download CSV", "Download CSV", "Download manifest (JSON)"]
+    assert labels == ["Download the list (CSV)", "Download CSV", "Download CSV", "Download manifest (JSON)"]
     _open_tab(at, "Topics")
     titles = [f["layout"]["title"]["text"] for f in _figures(at)]
     assert any(t.startswith("Map of documents") for t in titles)
@@ -346,3 +346,42 @@ def test_compare_sources_draws_one_line_per_source(sample_build, monkeypatch):
                          for v in expected[expected["source"] == "003_8822cdba48cf6688.txt"]["share_pct"]]
     at.radio(key="compare_by").set_value("language").run()
     assert [t["name"] for t in _figure(at, "SCO: ")["data"]] == ["en"]
+
+
+# ------------------------------------------------------------------------------------------ dates
+
+
+def test_overview_shows_the_undated_share_and_lists_those_documents(sample_build, monkeypatch):
+    at = _run(sample_build, monkeypatch)
+    docs = read_build(sample_build).documents
+    shown = docs[docs["duplicate_of"].isna()]
+    undated = shown[shown["date"].isna()]
+    assert at.metric[2].value == f"{len(undated):,} ({len(undated) / len(shown):.0%})"
+    [expander] = [e for e in at.expander if "undated" in e.label]
+    assert expander.label.startswith(f"{len(undated):,} ({len(undated) / len(shown):.0%}) of the documents")
+    [gaps] = [df.value for df in at.dataframe if "date_hint_surface" in df.value.columns]
+    assert list(gaps.columns) == list(tl.DATING_GAP_COLUMNS)
+    assert sorted(gaps["doc_id"]) == sorted(undated["doc_id"])
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        ({"date": pd.NaT, "date_hint_surface": "1 September 2000"}, "No date found; the text mentions 1 September 2000."),
+        ({"date": pd.NaT, "date_hint_surface": None}, "No date found."),
+        ({"date": pd.NaT}, "No date found."),  # a build made before hints were kept
+        ({"date": pd.Timestamp("2025-05-06"), "date_evidence": "publication-line", "date_surface": "6 мая 2025"},
+         "Dated by its publication line: “6 мая 2025”."),
+        ({"date": pd.Timestamp("2000-09-01"), "date_evidence": "body", "date_surface": "1 September 2000"},
+         "Dated by a date its text merely mentions (--body-dates): “1 September 2000”."),
+        ({"date": pd.Timestamp("1970-01-01"), "date_method": "path", "date_surface": None}, "Dated by path."),
+    ],
+)
+def test_reader_says_why_a_document_has_its_date(row, expected):
+    assert dash.date_evidence_text(pd.Series(row)) == expected
+
+
+def test_reader_shows_the_date_evidence(sample_build, monkeypatch):
+    at = _open_tab(_run(sample_build, monkeypatch), "Documents")
+    texts = [t.value for t in at.text]
+    assert any("Dated by " in t or "No date found" in t for t in texts), texts
