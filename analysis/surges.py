@@ -8,6 +8,8 @@ sparse document-term matrix, or plain arrays. Shares are percentages (0-100) as 
 from __future__ import annotations
 
 import math
+import re
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from statistics import NormalDist
 
@@ -316,12 +318,36 @@ def _runs(states: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1, strict=True))
 
 
+@dataclass(frozen=True)
+class _Series:
+    """One key's periods in order, as arrays."""
+
+    period: np.ndarray
+    period_end: np.ndarray
+    label: np.ndarray
+    r: np.ndarray
+    d: np.ndarray
+
+
+def _wilson_scalar(x: float, n: float, z: float) -> tuple[float, float]:
+    """wilson_interval for one count, without numpy's per-call overhead (the surges table calls it often)."""
+    if n <= 0:
+        return float("nan"), float("nan")
+    p = x / n
+    denominator = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z / denominator * math.sqrt(max(p * (1 - p) / n + z * z / (4 * n * n), 0.0))
+    low = 0.0 if x == 0 else min(max(centre - half, 0.0), 1.0)
+    high = 1.0 if x == n else min(max(centre + half, 0.0), 1.0)
+    return low, high
+
+
 def _rows_for_key(
-    series: pd.DataFrame, key: str, kind, method: str, spans, *, min_documents: int, confidence: float
+    series: _Series, key: str, kind, method: str, spans, *, min_documents: int, confidence: float
 ) -> list[dict]:
     """One row per candidate (first, last, before_first, before_last) span of one key's series."""
-    r = series["documents_mentioning"].to_numpy(np.float64)
-    d = series["documents_total"].to_numpy(np.float64)
+    r, d = series.r, series.d
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(d > 0, r / d, np.nan)
     rows = []
@@ -331,8 +357,8 @@ def _rows_for_key(
             r_out, d_out = r[before_first : before_last + 1].sum(), d[before_first : before_last + 1].sum()
         else:
             r_out = d_out = 0.0
-        (low_in,), (high_in,) = wilson_interval([r_in], [d_in], confidence=confidence)
-        (low_out,), (high_out,) = wilson_interval([r_out], [d_out], confidence=confidence)
+        low_in, high_in = _wilson_scalar(r_in, d_in, z)
+        low_out, high_out = _wilson_scalar(r_out, d_out, z)
         during = r_in / d_in if d_in else float("nan")
         before = r_out / d_out if d_out else float("nan")
         if not during > before:  # not a rise (NaN compares False too)
@@ -345,10 +371,10 @@ def _rows_for_key(
                 "key": key,
                 "kind": kind,
                 "method": method,
-                "start": series["period"].iloc[first],
-                "end": series["period_end"].iloc[last],
-                "peak": series["period"].iloc[peak],
-                "peak_label": series["period_label"].iloc[peak],
+                "start": series.period[first],
+                "end": series.period_end[last],
+                "peak": series.period[peak],
+                "peak_label": str(series.label[peak]),
                 "periods": last - first + 1,
                 "share_before": before * 100.0,
                 "share_before_low": low_out * 100.0,
@@ -456,10 +482,20 @@ def surges(
         )
     kind = timeline.attrs.get("kind")
     rows: list[dict] = []
-    for key, series in timeline.groupby("key", sort=True, observed=True):
-        series = series.sort_values("period", kind="stable")
-        r = series["documents_mentioning"].to_numpy(np.float64)
-        d = series["documents_total"].to_numpy(np.float64)
+    # Plain arrays sorted by key then period: a groupby would copy the frame (and its attrs) per key.
+    codes, key_names = pd.factorize(timeline["key"].astype(str), sort=True)
+    period = timeline["period"].to_numpy("datetime64[ns]")
+    order = np.lexsort((period.view(np.int64), codes))
+    codes, period = codes[order], period[order]
+    period_end = timeline["period_end"].to_numpy("datetime64[ns]")[order]
+    label = timeline["period_label"].astype(str).to_numpy(object)[order]
+    mentioning = timeline["documents_mentioning"].to_numpy(np.float64)[order]
+    totals = timeline["documents_total"].to_numpy(np.float64)[order]
+    bounds_of_key = np.searchsorted(codes, np.arange(len(key_names) + 1))
+    for code, key in enumerate(key_names):
+        lo, hi = bounds_of_key[code], bounds_of_key[code + 1]
+        series = _Series(period[lo:hi], period_end[lo:hi], label[lo:hi], mentioning[lo:hi], totals[lo:hi])
+        r, d = series.r, series.d
         level = 1 - (1 - confidence) / max(int((d > 0).sum()), 1) if adjust else confidence
         if "burst" in methods:
             spans = [
@@ -471,7 +507,7 @@ def surges(
         if "change_point" in methods:
             with np.errstate(divide="ignore", invalid="ignore"):
                 share = np.where(d > 0, r / d, np.nan)
-            bounds = [0, *change_points(share, penalty=penalty, min_size=min_size), len(series)]
+            bounds = [0, *change_points(share, penalty=penalty, min_size=min_size), len(r)]
             spans = [
                 (bounds[i], bounds[i + 1] - 1, bounds[i - 1], bounds[i] - 1) for i in range(1, len(bounds) - 1)
             ]
@@ -518,40 +554,58 @@ def term_counts(
     """Word counts of every document, counted once per build (the dashboard caches the result).
 
     The tokens and stop words are the topic model's (:data:`analysis.topics.TOKEN_PATTERN`,
-    :data:`analysis.topics.STOP_WORDS`), so the words shown agree with the cluster labels.
+    :data:`analysis.topics.STOP_WORDS`), so the words shown agree with the cluster labels. The counts are
+    those of ``CountVectorizer(lowercase=True, token_pattern=TOKEN_PATTERN, min_df=..., max_df=...)`` (tested),
+    found with one ``re.findall`` and a ``Counter`` per text, which does the per-token work in C.
 
     Arguments:
         documents: the documents table (``doc_id``, ``text``).
         min_df: a term must occur in at least this many documents (1 for a corpus under 20 documents).
         max_df: terms in more than this fraction of the documents are dropped (1.0 under 20 documents).
-        max_features: the most frequent terms kept.
+        max_features: the most frequent terms kept (ties: alphabetical order).
 
     Returns:
-        A ``TermCounts`` (int32 counts; no terms when the texts hold none).
+        A ``TermCounts`` (int32 counts, terms in alphabetical order; no terms when the texts hold none).
     """
-    from sklearn.feature_extraction.text import CountVectorizer
-
     from analysis.topics import STOP_WORDS, TOKEN_PATTERN
 
     if not isinstance(documents, pd.DataFrame) or not {"doc_id", "text"} <= set(documents.columns):
         raise ValueError("The 'documents' argument must be the documents table with 'doc_id' and 'text'.")
+    min_df = _check_int("min_df", min_df, 1)
+    max_features = _check_int("max_features", max_features, 1)
     doc_ids = documents["doc_id"].astype(str).to_numpy(dtype=object)
     texts = [t if isinstance(t, str) else "" for t in documents["text"].tolist()]
-    small = len(texts) < 20
-    vectorizer = CountVectorizer(
-        lowercase=True, token_pattern=TOKEN_PATTERN, min_df=1 if small else min_df,
-        max_df=1.0 if small else max_df, dtype=np.int32,
-    )  # fmt: skip
-    try:
-        matrix = vectorizer.fit_transform(texts).tocsr()
-    except ValueError:  # no terms at all
-        return TermCounts(doc_ids, np.array([], dtype=object), sparse.csr_matrix((len(texts), 0), dtype=np.int32))
-    terms = vectorizer.get_feature_names_out().astype(object)
-    keep = np.flatnonzero([t not in STOP_WORDS for t in terms])
+    n_docs = len(texts)
+    if n_docs < 20:
+        min_df, max_df = 1, 1.0
+    token = re.compile(TOKEN_PATTERN)
+    index: defaultdict[str, int] = defaultdict()
+    index.default_factory = index.__len__  # a new term gets the next column, all in C
+    columns, values, indptr = [], [], [0]
+    for text in texts:
+        counts = Counter(token.findall(text.lower()))
+        columns.append(np.fromiter(map(index.__getitem__, counts), dtype=np.int32, count=len(counts)))
+        values.append(np.fromiter(counts.values(), dtype=np.int32, count=len(counts)))
+        indptr.append(indptr[-1] + len(counts))
+    names = np.array(list(index), dtype=object)
+    if len(names) == 0:
+        return TermCounts(doc_ids, names, sparse.csr_matrix((n_docs, 0), dtype=np.int32))
+    all_columns = np.concatenate(columns)
+    matrix = sparse.csr_matrix(
+        (np.concatenate(values), all_columns, np.asarray(indptr, dtype=np.int64)), shape=(n_docs, len(names))
+    )
+    frequency_in_documents = np.bincount(all_columns, minlength=len(names))
+    keep = (frequency_in_documents >= min_df) & (frequency_in_documents <= max_df * n_docs)
+    keep &= np.fromiter((name not in STOP_WORDS for name in names), dtype=bool, count=len(names))
+    keep = np.flatnonzero(keep)
+    keep = keep[np.argsort(names[keep].astype(str), kind="stable")]
     if len(keep) > max_features:
-        frequency = np.asarray(matrix[:, keep].sum(axis=0)).ravel()
+        frequency = np.asarray(matrix[:, keep].sum(axis=0), dtype=np.float64).ravel()
         keep = np.sort(keep[np.argsort(-frequency, kind="stable")[:max_features]])
-    return TermCounts(doc_ids, terms[keep], matrix[:, keep].tocsr())
+        keep = keep[np.argsort(names[keep].astype(str), kind="stable")]
+    matrix = matrix[:, keep].tocsr()
+    matrix.sort_indices()
+    return TermCounts(doc_ids, names[keep], matrix)
 
 
 def distinctive_words(

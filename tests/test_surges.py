@@ -525,3 +525,41 @@ def test_term_counts_shape_is_checked():
 def test_surges_dates_are_iso_days():
     out = surges(_timeline({"k": _planted(30, 10, 5)}), methods="burst")
     assert out["start"].dt.date.iloc[0] == dt.date(2010, 1, 1)
+
+
+def test_term_counts_agree_with_countvectorizer():
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from analysis.topics import STOP_WORDS, TOKEN_PATTERN
+
+    rng = np.random.default_rng(5)
+    words = ["Summit", "summit", "G20", "covid19", "2024", "snake_case", "Ёлка", "мир", "a", "the", "world", "x1y2"]
+    texts = [" ".join(rng.choice(words, size=rng.integers(0, 30))) + " 12ab, multipolar." for _ in range(40)]
+    documents = pd.DataFrame({"doc_id": [f"d{i}" for i in range(40)], "text": texts})
+    counts = term_counts(documents, min_df=2, max_df=0.9)
+    vectorizer = CountVectorizer(lowercase=True, token_pattern=TOKEN_PATTERN, min_df=2, max_df=0.9)
+    expected = vectorizer.fit_transform(texts)
+    names = vectorizer.get_feature_names_out()
+    keep = [i for i, name in enumerate(names) if name not in STOP_WORDS]
+    assert counts.terms.tolist() == names[keep].tolist()
+    assert (counts.matrix != expected[:, keep]).nnz == 0
+    limited = term_counts(documents, min_df=2, max_df=0.9, max_features=3)
+    totals = np.asarray(expected[:, keep].sum(axis=0)).ravel()
+    assert len(limited.terms) == 3 and set(limited.terms) <= set(names[keep])
+    assert np.asarray(limited.matrix.sum(axis=0)).ravel().min() >= np.sort(totals)[-3]
+
+
+@settings(max_examples=200, deadline=1000)
+@given(st.integers(0, 5000), st.integers(0, 5000), st.floats(0.5, 0.9999))
+def test_the_scalar_wilson_interval_used_by_the_table_is_the_same(a, b, confidence):
+    from statistics import NormalDist
+
+    from analysis.surges import _wilson_scalar
+
+    x, n = min(a, b), max(a, b)
+    low, high = _wilson_scalar(x, n, NormalDist().inv_cdf(0.5 + confidence / 2))
+    (want_low,), (want_high,) = wilson_interval([x], [n], confidence=confidence)
+    if n == 0:
+        assert math.isnan(low) and math.isnan(high) and np.isnan(want_low)
+    else:
+        assert low == pytest.approx(want_low, abs=1e-12) and high == pytest.approx(want_high, abs=1e-12)
