@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import itertools
 import json
 import multiprocessing as mp
 import os
@@ -12,7 +13,8 @@ import platform
 import resource
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from importlib import metadata
 from pathlib import Path
@@ -31,8 +33,13 @@ __all__ = ["NoDocumentsError", "run_build"]
 
 Progress = Callable[[str, float], None]
 
-# Below this many records the process pool costs more than it saves.
+# Below this many records (and this many characters of text) the process pool costs more than it saves.
 _PARALLEL_MIN_RECORDS = 400
+_PARALLEL_MIN_CHARS = 2_000_000
+# Records go to the workers in chunks of at most this many records or characters, whichever comes first: a
+# big table is many chunks, and a few long texts do not all land on one worker.
+_CHUNK_RECORDS = 200
+_CHUNK_CHARS = 1_000_000
 _PACKAGES = ("pandas", "pyarrow", "scikit-learn", "numpy", "dateparser", "trafilatura", "htmldate",
              "charset-normalizer", "pyahocorasick")
 
@@ -62,13 +69,13 @@ def _workers(requested: int | None) -> int:
 _SHARED: dict = {}
 
 
-def _rows_for_range(bounds: tuple[int, int]) -> list[dict]:
-    records, dayfirst, today = _SHARED["records"], _SHARED["dayfirst"], _SHARED["today"]
-    body_dates = _SHARED.get("body_dates", False)
+def _rows_for_records(job: tuple[list, dict]) -> tuple[int, list[dict]]:
+    """(number of records, their documents table rows): the work of one chunk, on a worker."""
+    records, options = job
     rows = []
-    for record in records[bounds[0] : bounds[1]]:
-        rows.extend(document_rows(record, dayfirst=dayfirst, today=today, body_dates=body_dates))
-    return rows
+    for record in records:
+        rows.extend(document_rows(record, **options))
+    return len(records), rows
 
 
 def _mentions_for_range(bounds: tuple[int, int]) -> pd.DataFrame:
@@ -87,32 +94,60 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"))
 
 
-def _parallel(fn, n_items: int, chunk: int, workers: int, shared: dict, message: str,
-              progress: Progress | None) -> list:
-    """``fn`` over consecutive ranges of ``n_items`` items, in order, on ``workers`` forked processes."""
-    ranges = _ranges(n_items, chunk)
-    _SHARED.update(shared)
-    try:
-        with contextlib.ExitStack() as stack:
-            if _use_pool(workers, n_items):
-                results = stack.enter_context(_pool(workers)).map(fn, ranges)
-            else:
-                results = map(fn, ranges)
-            out = []
-            for i, part in enumerate(results):
-                out.append(part)
-                if progress:
-                    progress(message, (i + 1) / len(ranges))
-        return out
-    finally:
-        _SHARED.clear()
+def _record_chunks(records: Iterable) -> Iterator[tuple[list, int]]:
+    """Consecutive chunks of ``records`` (of at most _CHUNK_RECORDS records or _CHUNK_CHARS characters),
+    each with its number of characters, read lazily."""
+    chunk, chars = [], 0
+    for record in records:
+        chunk.append(record)
+        chars += len(record.text)
+        if len(chunk) >= _CHUNK_RECORDS or chars >= _CHUNK_CHARS:
+            yield chunk, chars
+            chunk, chars = [], 0
+    if chunk:
+        yield chunk, chars
 
 
-def _document_stage(records, *, dayfirst, today, workers, progress: Progress | None,
+def _in_order(pool: ProcessPoolExecutor, fn, jobs: Iterable, in_flight: int) -> Iterator:
+    """``fn`` over ``jobs`` on ``pool``, results in order, with at most ``in_flight`` jobs submitted and not
+    yet collected (so that a streamed input is read only as fast as the workers go)."""
+    pending: deque = deque()
+    for job in jobs:
+        pending.append(pool.submit(fn, job))
+        if len(pending) >= in_flight:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+def _document_stage(records: Iterable, *, dayfirst, today, workers, progress: Progress | None,
                     body_dates: bool = False) -> pd.DataFrame:
-    parts = _parallel(_rows_for_range, len(records), 100, workers,
-                      {"records": records, "dayfirst": dayfirst, "today": today, "body_dates": body_dates},
-                      "Splitting and dating documents", progress)
+    """Records (a list, or any iterable such as a streaming reader's) -> the documents table.
+
+    Whatever format the records came from, they go to the worker processes in chunks (one big table is many
+    chunks), unless the first _PARALLEL_MIN_RECORDS records hold too little text for a pool to pay."""
+    options = {"dayfirst": dayfirst, "today": today, "body_dates": body_dates}
+    total = len(records) if isinstance(records, Sequence) else None
+    chunks = _record_chunks(records)
+    head, n_head, chars = [], 0, 0  # the chunks read before deciding whether the pool pays
+    for chunk, size in chunks:
+        head.append((chunk, size))
+        n_head, chars = n_head + len(chunk), chars + size
+        if n_head >= _PARALLEL_MIN_RECORDS or chars >= _PARALLEL_MIN_CHARS:
+            break
+    jobs = ((chunk, options) for chunk, _ in itertools.chain(head, chunks))
+    use_pool = _use_pool(workers, n_head if chars < _PARALLEL_MIN_CHARS else _PARALLEL_MIN_RECORDS)
+    parts, done = [], 0
+    with contextlib.ExitStack() as stack:
+        if use_pool:
+            results = _in_order(stack.enter_context(_pool(workers)), _rows_for_records, jobs, 2 * workers + 2)
+        else:
+            results = map(_rows_for_records, jobs)
+        for n_records, part in results:
+            parts.append(part)
+            done += n_records
+            if progress:
+                progress("Splitting and dating documents", min(1.0, done / total) if total else 0.0)
     return build_documents(row for part in parts for row in part)
 
 

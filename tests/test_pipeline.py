@@ -239,3 +239,84 @@ def test_body_dates_are_a_hint_unless_asked_for(tmp_path, body_dates, expected):
     assert (other["date_evidence"], other["date_hint"]) == ("header", None)
     back = read_build(build.path).documents.set_index("source")
     assert back.loc["school.txt", "date_hint"] == expected[3]
+
+
+def _table_records(n: int):
+    from analysis.records import Record
+
+    return [Record(source="big.jsonl", text=f"Row {i}: the SCO met in Astana on May {i % 28 + 1}, 2024.",
+                   format="table", seq=i) for i in range(n)]
+
+
+def _long_records(n: int):
+    from analysis.records import Record
+
+    return [Record(source=f"long{i}.txt", text="The SCO met. " * 200_000, format="text", seq=i) for i in range(n)]
+
+
+def _tag_rows_with_pid(monkeypatch):
+    """Make every documents row carry the id of the process that made it; return the rows seen."""
+    import os
+
+    from analysis import pipeline
+    from analysis.documents import build_documents, document_rows
+
+    seen: list[dict] = []
+
+    def tagged(record, **options):
+        return [dict(row, pid=os.getpid()) for row in document_rows(record, **options)]
+
+    def collect(rows):
+        rows = list(rows)
+        seen.extend(rows)
+        return build_documents(rows)
+
+    monkeypatch.setattr(pipeline, "document_rows", tagged)
+    monkeypatch.setattr(pipeline, "build_documents", collect)
+    return seen
+
+
+@pytest.mark.parametrize(
+    ("records", "as_iterator"),
+    [
+        (_table_records(1_000), False),  # one big table: many chunks
+        (_table_records(1_000), True),  # the same records streamed (a generator, no len())
+        # fewer records than _PARALLEL_MIN_RECORDS, but long texts: the pool still pays
+        (_long_records(3), False),
+    ],
+)
+def test_records_of_one_input_are_made_into_documents_on_the_workers(monkeypatch, records, as_iterator):
+    import os
+
+    from analysis import pipeline
+
+    seen = _tag_rows_with_pid(monkeypatch)
+    source = iter(records) if as_iterator else records
+    docs = pipeline._document_stage(source, dayfirst=True, today=dt.date(2025, 1, 1), workers=2, progress=None)
+    assert len(docs) == len(records)
+    assert {row["pid"] for row in seen}.isdisjoint({os.getpid()})
+    assert docs["seq"].tolist() == [r.seq for r in records]  # chunks come back in order
+
+
+def test_small_inputs_stay_in_this_process_and_match_the_workers_result(monkeypatch):
+    import os
+
+    from analysis import pipeline
+
+    seen = _tag_rows_with_pid(monkeypatch)
+    today = dt.date(2025, 1, 1)
+    few = pipeline._document_stage(_table_records(50), dayfirst=True, today=today, workers=2, progress=None)
+    assert {row["pid"] for row in seen} == {os.getpid()}
+    many = pipeline._document_stage(_table_records(1_000), dayfirst=True, today=today, workers=2, progress=None)
+    alone = pipeline._document_stage(_table_records(1_000), dayfirst=True, today=today, workers=1, progress=None)
+    pd.testing.assert_frame_equal(many, alone)
+    assert few["doc_id"].tolist() == many["doc_id"].tolist()[:50]
+
+
+def test_document_stage_reports_progress_up_to_one():
+    from analysis import pipeline
+
+    seen = []
+    pipeline._document_stage(_table_records(1_000), dayfirst=True, today=dt.date(2025, 1, 1), workers=2,
+                             progress=lambda message, fraction: seen.append(fraction))
+    assert seen == sorted(seen) and seen[-1] == 1.0 and len(seen) == 5
