@@ -51,7 +51,7 @@ def main() -> int:
         for f in files:
             dest = corpus / f.relative_to(args.corpus)
             dest.parent.mkdir(parents=True, exist_ok=True)
-            dest.symlink_to(f)
+            shutil.copyfile(f, dest)  # not a symbolic link: ingest does not follow links out of an input
     n_bytes = sum(f.stat().st_size for f in files)
     out = args.keep or work / "build"
     print(f"Corpus: {corpus} ({len(files)} files, {n_bytes / 1e6:.1f} MB)")
@@ -89,8 +89,8 @@ def main() -> int:
     print(f"\nBaseline TfidfVectorizer().fit_transform: {base_s:.1f} s "
           f"(peak RSS of this process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)")
     peak = max(row["peak_rss_mb"] for row in manifest["timings"].values())
-    print(f"Ratio build / baseline: {build_s / base_s:.2f}x (target <= 3x); build peak memory {peak:.0f} MB "
-          f"(target < 4096 MB)")
+    print(f"Ratio build / baseline: {build_s / base_s:.2f}x (target <= 1.5x, issue 9); build peak memory "
+          f"{peak:.0f} MB (target < 4096 MB)")
 
     # 3. Filtered timelines on the build.
     sys.path.insert(0, str(ROOT))
