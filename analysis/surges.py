@@ -542,10 +542,30 @@ class TermCounts:
                 f"The count matrix must have one row per document and one column per term; got shape "
                 f"{self.matrix.shape} for {len(self.doc_ids)} documents and {len(self.terms)} terms."
             )
+        # Looked up on every question about a surge: computed once.
+        object.__setattr__(self, "_row", {str(d): i for i, d in enumerate(self.doc_ids)})
+        object.__setattr__(self, "_column", {str(t): j for j, t in enumerate(self.terms)})
+        object.__setattr__(self, "_lengths", np.asarray(self.matrix.sum(axis=1), dtype=np.float64).ravel())
+        object.__setattr__(self, "_totals", np.asarray(self.matrix.sum(axis=0), dtype=np.float64).ravel())
 
     def mask(self, doc_ids) -> np.ndarray:
-        """Boolean mask over the rows: which are among ``doc_ids``."""
-        return np.isin(self.doc_ids, np.asarray(list(doc_ids), dtype=object))
+        """Boolean mask over the rows: which are among ``doc_ids`` (ids not in the counts are ignored)."""
+        out = np.zeros(len(self.doc_ids), dtype=bool)
+        if isinstance(doc_ids, str):
+            doc_ids = (doc_ids,)
+        rows = [self._row[d] for d in map(str, doc_ids) if d in self._row]
+        out[rows] = True
+        return out
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """The number of counted words of each document (float)."""
+        return self._lengths
+
+    @property
+    def totals(self) -> np.ndarray:
+        """The count of each term over all the documents (float): the ``corpus`` of distinctive_words."""
+        return self._totals
 
 
 def term_counts(
@@ -613,15 +633,17 @@ def distinctive_words(
     terms,
     mask,
     *,
+    reference=None,
+    corpus=None,
     prior: float = 1000.0,
     top: int = 20,
 ) -> pd.DataFrame:
     """The words that tell a set of documents (a surge's) from the rest: the log-odds ratio with an
     informative Dirichlet prior (Monroe, Colaresi & Quinn 2008, "Fightin' Words", section 3.5).
 
-    With ``y_w`` the count of word w in the chosen documents (total ``n``), ``y'_w`` in the rest (total
-    ``n'``), and the prior ``a_w = prior * (y_w + y'_w) / (n + n')`` (the corpus's word shares, summing to
-    ``a0 = prior``)::
+    With ``y_w`` the count of word w in the chosen documents (total ``n``), ``y'_w`` in the reference
+    documents (total ``n'``), and the prior ``a_w = prior * c_w / C`` (the word's share of all the rows of
+    ``counts``, the corpus, so that the prior sums to ``a0 = prior``)::
 
         delta_w = log((y_w + a_w) / (n + a0 - y_w - a_w)) - log((y'_w + a_w) / (n' + a0 - y'_w - a_w))
         var_w   = 1 / (y_w + a_w) + 1 / (y'_w + a_w)
@@ -634,6 +656,11 @@ def distinctive_words(
         counts: documents x terms counts (sparse or dense).
         terms: the term of each column.
         mask: boolean, one per row: True for the chosen documents.
+        reference: boolean, one per row: the documents to compare with (None: every row not in ``mask``).
+            The documents of the same period that do not mention the key tell *why this key then* apart
+            from *what that period was about*.
+        corpus: the column totals of ``counts`` when already known (``TermCounts.totals``), to save a pass
+            over the whole matrix; None computes them.
         prior: ``a0``, the weight of the prior in pseudo-words (> 0).
         top: how many words to return on each side.
 
@@ -662,13 +689,26 @@ def distinctive_words(
             "The 'mask' must choose some documents and leave some out; got "
             f"{int(mask.sum())} of {len(mask)} chosen. Widen or narrow the surge's documents."
         )
-    y_in = np.asarray(matrix[mask].sum(axis=0), dtype=np.float64).ravel()
-    y_out = np.asarray(matrix[~mask].sum(axis=0), dtype=np.float64).ravel()
+    if reference is not None and not _valid_reference(np.asarray(reference), mask):
+        raise ValueError(
+            "The 'reference' must be a boolean array with one value per document, choosing at least one "
+            "document and none of those in 'mask'."
+        )
+    # Sums over the chosen rows only: the cost follows the documents asked about, not the corpus.
+    if corpus is None:
+        corpus = np.asarray(matrix.sum(axis=0), dtype=np.float64).ravel()
+    corpus = np.asarray(corpus, dtype=np.float64)
+    if corpus.shape != (matrix.shape[1],):
+        raise ValueError(f"The 'corpus' totals must have one value per term ({matrix.shape[1]}); got {corpus.shape}.")
+    y_in = np.asarray(matrix[np.flatnonzero(mask)].sum(axis=0), dtype=np.float64).ravel()
+    if reference is None:
+        y_out = corpus - y_in
+    else:
+        y_out = np.asarray(matrix[np.flatnonzero(reference)].sum(axis=0), dtype=np.float64).ravel()
     n_in, n_out = y_in.sum(), y_out.sum()
-    total = n_in + n_out
-    if total == 0:
+    if corpus.sum() == 0:
         return pd.DataFrame({c: [] for c in DISTINCTIVE_COLUMNS})
-    alpha = prior * (y_in + y_out) / total
+    alpha = prior * corpus / corpus.sum()
     with np.errstate(divide="ignore", invalid="ignore"):
         delta = np.log((y_in + alpha) / (n_in + prior - y_in - alpha)) - np.log(
             (y_out + alpha) / (n_out + prior - y_out - alpha)
@@ -695,7 +735,12 @@ def distinctive_words(
     return pd.concat(parts, ignore_index=True)[list(DISTINCTIVE_COLUMNS)]
 
 
-def document_scores(counts: TermCounts, words: pd.DataFrame, *, side: str = "surge") -> pd.Series:
+def _valid_reference(reference: np.ndarray, mask: np.ndarray) -> bool:
+    return bool(reference.dtype == bool and reference.shape == mask.shape and reference.any()
+                and not (reference & mask).any())  # fmt: skip
+
+
+def document_scores(counts: TermCounts, words: pd.DataFrame, *, side: str = "surge", doc_ids=None) -> pd.Series:
     """How much each document uses a surge's distinctive words: the z-weighted count of those words per
     word of the document (its counted terms), so long documents are not favoured.
 
@@ -703,6 +748,7 @@ def document_scores(counts: TermCounts, words: pd.DataFrame, *, side: str = "sur
         counts: the build's ``TermCounts``.
         words: a table of :func:`distinctive_words`.
         side: which side's words score (``surge`` or ``rest``).
+        doc_ids: score only these documents (the surge's, say); None for all.
 
     Returns:
         A float Series indexed by ``doc_id`` (0 for a document without any of the words).
@@ -710,13 +756,16 @@ def document_scores(counts: TermCounts, words: pd.DataFrame, *, side: str = "sur
     if side not in ("surge", "rest"):
         raise ValueError(f"The 'side' parameter must be 'surge' or 'rest'; got {side!r} instead.")
     chosen = words[words["side"] == side]
-    position = {t: i for i, t in enumerate(counts.terms)}
-    columns = [position[t] for t in chosen["term"] if t in position]
-    weights = np.array([abs(z) for t, z in zip(chosen["term"], chosen["z"], strict=True) if t in position])
-    length = np.asarray(counts.matrix.sum(axis=1), dtype=np.float64).ravel()
-    raw = counts.matrix[:, columns] @ weights if columns else np.zeros(len(counts.doc_ids))
-    score = np.where(length > 0, np.asarray(raw, dtype=np.float64).ravel() / np.maximum(length, 1), 0.0)
-    return pd.Series(score, index=pd.Index(counts.doc_ids, name="doc_id"), name="score")
+    weights = np.zeros(len(counts.terms))
+    for term, z in zip(chosen["term"], chosen["z"], strict=True):
+        column = counts._column.get(str(term))
+        if column is not None:
+            weights[column] = abs(z)
+    rows = np.arange(len(counts.doc_ids)) if doc_ids is None else np.flatnonzero(counts.mask(doc_ids))
+    raw = np.asarray(counts.matrix[rows] @ weights, dtype=np.float64).ravel()
+    length = counts.lengths[rows]
+    score = np.where(length > 0, raw / np.maximum(length, 1), 0.0)
+    return pd.Series(score, index=pd.Index(counts.doc_ids[rows], name="doc_id"), name="score")
 
 
 def representative_passages(concordance: pd.DataFrame, scores: pd.Series, *, top: int = 5) -> pd.DataFrame:

@@ -398,6 +398,20 @@ def test_distinctive_words_against_hand_computed_log_odds():
     assert (beta["side"], beta["rank"], beta["count_in"], beta["count_out"]) == ("rest", 1, 1, 5)
 
 
+def test_distinctive_words_against_a_reference_set():
+    # Surge: document 0; reference: document 1 only (document 2 still counts in the corpus prior, a = (4, 6)).
+    counts = np.array([[3, 1], [1, 3], [0, 2]])
+    out = distinctive_words(counts, ["alpha", "beta"], np.array([True, False, False]),
+                            reference=np.array([False, True, False]), prior=10.0).set_index("term")  # fmt: skip
+    # alpha: log((3+4)/(4+10-3-4)) - log((1+4)/(4+10-1-4)) = log(9/5); variance 1/7 + 1/5.
+    assert out.loc["alpha", "z"] == pytest.approx(math.log(9 / 5) / math.sqrt(1 / 7 + 1 / 5))
+    # beta: log((1+6)/(4+10-1-6)) - log((3+6)/(4+10-3-6)) = -log(9/5); variance 1/7 + 1/9.
+    assert out.loc["beta", "z"] == pytest.approx(-math.log(9 / 5) / math.sqrt(1 / 7 + 1 / 9))
+    assert out.loc["beta", "count_out"] == 3
+    with pytest.raises(ValueError, match=r"'reference' must be a boolean array .* none of those in 'mask'"):
+        distinctive_words(counts, ["alpha", "beta"], np.array([True, False, False]), reference=np.array([True, True, False]))
+
+
 def test_distinctive_words_rank_frequent_words_above_rare_ones():
     # "summit" appears 40 times in the surge and 10 in the rest; "zeugma" twice, only in the surge. Its
     # raw log-odds is higher, but so is its variance: the z-score puts "summit" first.
@@ -563,3 +577,19 @@ def test_the_scalar_wilson_interval_used_by_the_table_is_the_same(a, b, confiden
         assert math.isnan(low) and math.isnan(high) and np.isnan(want_low)
     else:
         assert low == pytest.approx(want_low, abs=1e-12) and high == pytest.approx(want_high, abs=1e-12)
+
+
+def test_known_corpus_totals_and_a_subset_of_scores_give_the_same_numbers():
+    counts = term_counts(_documents())
+    mask = counts.mask(["a", "b"])
+    plain = distinctive_words(counts.matrix, counts.terms, mask, prior=10.0)
+    cached = distinctive_words(counts.matrix, counts.terms, mask, prior=10.0, corpus=counts.totals)
+    pd.testing.assert_frame_equal(plain, cached)
+    with pytest.raises(ValueError, match=r"'corpus' totals must have one value per term"):
+        distinctive_words(counts.matrix, counts.terms, mask, corpus=counts.totals[:-1])
+    every = document_scores(counts, plain)
+    some = document_scores(counts, plain, doc_ids=["d", "a", "unknown"])
+    assert some.index.tolist() == ["a", "d"]  # in the counts' order; unknown ids are ignored
+    pd.testing.assert_series_equal(some, every.loc[["a", "d"]])
+    assert counts.mask("c").tolist() == [False, False, True, False]
+    assert counts.lengths.tolist() == np.asarray(counts.matrix.sum(axis=1)).ravel().tolist()
