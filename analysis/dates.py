@@ -224,7 +224,8 @@ def _standalone(line: str, m: re.Match) -> bool:
     rest = line[: m.start()] + " " + line[m.end() :]
     rest = _TIME_OF_DAY.sub(" ", _WEEKDAYS.sub(" ", rest))
     words = _WORD.findall(rest)
-    return len(words) <= 2 and all(w[0].isupper() for w in words)  # a place name, not "held in"
+    # a place name ("Astana"), not "held in" nor "On 21 September 1981" opening a sentence
+    return len(words) <= 2 and all(w[0].isupper() and w.casefold() not in _PREPOSITIONS for w in words)
 
 
 def _title_position(line: str, m: re.Match, parsed) -> bool:
@@ -269,8 +270,26 @@ _EVENT_WORD = re.compile(
 )
 
 
-def _prose_before(before: str) -> bool:
-    return _SENTENCE_END.search(before) is not None or _EVENT_WORD.search(before[-30:]) is not None
+_PREPOSITIONS = frozenset({
+    "on", "in", "of", "at", "since", "after", "before", "until", "till", "by", "from", "during", "as", "through",
+    "в", "во", "на", "с", "со", "до", "после", "от", "к",
+})  # fmt: skip
+_LAST_WORD = re.compile(r"([^\W\d_]++)[\s,]*+$")
+
+
+def _prose_before(before: str, first_line: bool) -> bool:
+    """True when the words before a date on a head line make it prose. Beyond the first line (hard-wrapped
+    speeches: "anniversary of the 11 September 2001 terror attacks in") a line that starts in lower case,
+    or a date after a lower-case word or a preposition ("On 17 December 2010, Tunisia …"), is prose too."""
+    if _SENTENCE_END.search(before) is not None or _EVENT_WORD.search(before[-30:]) is not None:
+        return True
+    if first_line:
+        return False
+    start = before.lstrip()
+    if start[:1].islower():
+        return True
+    last = _LAST_WORD.search(before[-40:])
+    return last is not None and (last[1].islower() or last[1].casefold() in _PREPOSITIONS)
 
 
 def _updated(line: str, start: int) -> bool:
@@ -308,7 +327,7 @@ def _header_candidates(text: str, dayfirst: bool, today: dt.date):
             elif i == first and m.end() <= off + in_head_until and _title_position(line, m, parsed):
                 tier, evidence, listed = 1, "title", False
             elif (in_head and full and m.end() <= off + in_head_until and len(line) <= _HEAD_LINE_MAX
-                  and not _prose_before(line[: m.start()])):
+                  and not _prose_before(line[: m.start()], i == first)):
                 tier, evidence, listed = 2, "header", True
             else:
                 continue

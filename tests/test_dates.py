@@ -683,6 +683,10 @@ def test_a_compact_number_is_a_day():
         ("Заявление\nЭто изменилось после 1 сентября 2000 года.", None),
         # a long first paragraph opening with a full date is prose too
         ("On 11 September 2001, " + "the world changed and the Assembly met again to speak of it. " * 5, None),
+        # hard-wrapped speeches: a later head line of prose, or a sentence opening with a date
+        ("Mr President,\nwe meet on the eve of the\nanniversary of the 11 September 2001 terror attacks in\nNew York.",
+         None),
+        ("Mr President,\nOn 17 December 2010, Tunisia, as the Assembly\nknows, changed.", None),
         # a short line opening with one is a dated announcement
         ("🗓 On May 27-29, 2025, in Moscow, a forum of the ministers.", "2025-05-27"),
         # a header line stays a header
