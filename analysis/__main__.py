@@ -32,6 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--themes", metavar="FILE", help="your own themes dictionary (TOML) instead of data/themes.toml")
     b.add_argument("--organisations", "--organizations", metavar="FILE",
                    help="your own organisations dictionary (TOML) instead of data/organisations.toml")
+    b.add_argument("--events", metavar="FILE",
+                   help="a calendar of events (TOML, format in data/events.toml) to copy into the build")
     b.add_argument("--month-first", action="store_true",
                    help="read ambiguous numeric dates such as 03/04/2024 month first (default: day first)")
     b.add_argument("--body-dates", action="store_true",
@@ -69,6 +71,7 @@ def _fail(message: str, code: int = 1) -> int:
 
 
 def _build(args) -> int:
+    from .events import EventsError
     from .lexicon import LexiconError
     from .pipeline import NoDocumentsError, run_build
     from .store import BuildError
@@ -89,10 +92,10 @@ def _build(args) -> int:
     try:
         result = run_build(args.inputs, args.out, themes=args.themes, organisations=args.organisations,
                            dayfirst=not args.month_first, n_clusters=args.clusters, workers=args.workers,
-                           progress=progress, body_dates=args.body_dates)
+                           progress=progress, body_dates=args.body_dates, events=args.events)
     except FileNotFoundError as exc:
         return _fail(str(exc), 2)
-    except (LexiconError, BuildError) as exc:
+    except (LexiconError, EventsError, BuildError) as exc:
         return _fail(str(exc), 2)
     except NoDocumentsError as exc:
         return _fail(str(exc), 1)

@@ -23,6 +23,7 @@ import pandas as pd
 
 from . import __version__
 from .documents import build_documents, document_rows
+from .events import load_events
 from .ingest import read_inputs
 from .lexicon import Lexicon, load_lexicon
 from .mentions import find_mentions
@@ -233,6 +234,7 @@ def run_build(
     progress: Progress | None = None,
     body_dates: bool = False,
     limits: dict[str, int] | None = None,
+    events: str | Path | None = None,
 ) -> Build:
     """Build ``inputs`` into the folder ``out`` (written atomically) and return the build.
 
@@ -252,6 +254,8 @@ def run_build(
             a progress bar from it unless --quiet; the dashboard a status).
         limits: reading limits by name (see ``analysis.ingest.LIMITS``; the dashboard passes
             ``UPLOAD_LIMITS``); the others keep their defaults.
+        events: a calendar of events (TOML, see data/events.toml), validated and copied into the build as
+            ``events.toml``; the manifest records it under ``events``. None: no calendar in the build.
 
     Returns:
         The :class:`~analysis.store.Build` that was written; ``manifest["timings"]`` holds seconds and peak
@@ -261,6 +265,7 @@ def run_build(
         FileNotFoundError: an input does not exist.
         NoDocumentsError: no input gave a document.
         analysis.lexicon.LexiconError: a dictionary file is malformed.
+        analysis.events.EventsError: the events file is malformed.
         analysis.store.BuildError: ``out`` may not be replaced (checked before anything is read).
     """
     today = today or dt.date.today()
@@ -274,6 +279,10 @@ def run_build(
 
     check_out(out, inputs)  # before any work: never replace a folder that is not an earlier build
     lexicon = load_lexicon(themes, organisations)  # fail fast on a malformed dictionary
+    calendar = None
+    if events is not None:  # fail fast too; the file is copied as read
+        calendar = load_events(events)
+        calendar_bytes = Path(events).read_bytes()
 
     t = time.perf_counter()
     if progress:
@@ -334,11 +343,16 @@ def run_build(
         "topics": {"n_clusters": int(model.n_clusters_), "silhouette": model.silhouette_},
         "timings": timings,
     }
+    if calendar is not None:
+        manifest["events"] = {"file": "events.toml", "source": str(events), "events": len(calendar),
+                              "sha256": hashlib.sha256(calendar_bytes).hexdigest()}
     t = time.perf_counter()
     if progress:
         progress("Writing the build", 0.0)
     path = write_build(out, documents=documents, mentions=mentions, clusters=model.clusters_,
                        entities=entities, report=report, manifest=manifest)
+    if calendar is not None:
+        (Path(path) / "events.toml").write_bytes(calendar_bytes)
     stage("write", t)
     if progress:
         progress("Done", 1.0)

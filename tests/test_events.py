@@ -226,3 +226,34 @@ def test_match_surges_lists_each_overlap():
     assert empty.empty and "event_label" in empty.columns
     with pytest.raises(ValueError, match=r"surges table lacks the columns \['method'\]"):
         match_surges(surges.drop(columns="method"), _calendar())
+
+
+# ------------------------------------------------------------------------------------------- the build
+SAMPLE = DEFAULT_EVENTS.parents[1] / "data" / "sample"
+
+
+def test_build_with_events_copies_the_calendar_and_records_it(tmp_path, capsys):
+    import hashlib
+    import json
+
+    from analysis.__main__ import main
+
+    events = _write(tmp_path, EVENT_OK, "my_events.toml")
+    out = tmp_path / "build"
+    assert main(["build", str(SAMPLE), "--out", str(out), "--events", str(events), "--quiet"]) == 0
+    assert (out / "events.toml").read_bytes() == events.read_bytes()
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["events"] == {"file": "events.toml", "source": str(events), "events": 1,
+                                  "sha256": hashlib.sha256(events.read_bytes()).hexdigest()}  # fmt: skip
+    assert load_events(out / "events.toml")["key"].tolist() == ["sco-summit-2024"]
+
+
+def test_build_refuses_a_malformed_calendar_before_reading_anything(tmp_path, capsys):
+    from analysis.__main__ import main
+
+    events = _write(tmp_path, EVENT_OK.replace("end = 2024-07-04", "end = 2024-07-01"), "bad.toml")
+    out = tmp_path / "build"
+    assert main(["build", str(SAMPLE), "--out", str(out), "--events", str(events), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "bad.toml', event #1 (key 'sco-summit-2024') at line 2: the 'end' date 2024-07-01 is before" in err
+    assert not out.exists()
