@@ -605,8 +605,9 @@ def parse_date_value(value, *, dayfirst: bool = True, today: dt.date | None = No
 
     Arguments:
         value: a string in any common form ("2021-10-03T12:00:00Z", "2024-05", "16.05.2024",
-            "05/16/2024", "May 16, 2024", "16 мая 2024"), a Unix time (seconds or milliseconds), a
-            year as a number, a ``datetime``/``date``/pandas ``Timestamp`` or ``numpy.datetime64``.
+            "05/16/2024", "May 16, 2024", "16 мая 2024"), a Unix time (seconds or milliseconds, from
+            10^8 seconds, March 1973, on: 0, 1 or -1 are codes, not times), a year or a compact date
+            (20240516) as a number, a ``datetime``/``date``/pandas ``Timestamp`` or ``numpy.datetime64``.
             None, NaN, NaT and empty strings give None.
         dayfirst: read ambiguous numeric dates (03/04/2024) as day/month.
         today: dates after this day are rejected (default: today).
