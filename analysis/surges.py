@@ -361,7 +361,7 @@ def _rows_for_key(
         low_out, high_out = _wilson_scalar(r_out, d_out, z)
         during = r_in / d_in if d_in else float("nan")
         before = r_out / d_out if d_out else float("nan")
-        if not during > before:  # not a rise (NaN compares False too)
+        if before == before and not during > before:  # not a rise; without a "before" it stays untested
             continue
         window = share[first : last + 1]
         peak = first + int(np.nanargmax(window)) if not np.isnan(window).all() else first

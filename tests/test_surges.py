@@ -593,3 +593,11 @@ def test_known_corpus_totals_and_a_subset_of_scores_give_the_same_numbers():
     pd.testing.assert_series_equal(some, every.loc[["a", "d"]])
     assert counts.mask("c").tolist() == [False, False, True, False]
     assert counts.lengths.tolist() == np.asarray(counts.matrix.sum(axis=1)).ravel().tolist()
+
+
+def test_a_burst_at_the_very_start_has_no_before_and_is_not_reported():
+    table = _timeline({"k": _planted(20, 0, 3)})
+    assert surges(table, methods="burst").empty
+    candidate = surges(table, methods="burst", significant_only=False).iloc[0]
+    assert candidate["start"] == pd.Timestamp("2000-01-01") and candidate["documents_total_before"] == 0
+    assert np.isnan(candidate["share_before"]) and np.isnan(candidate["lift"]) and not candidate["significant"]
