@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
@@ -14,6 +15,7 @@ import pandas as pd
 __all__ = [
     "CATEGORIES",
     "DATA_DIR",
+    "Context",
     "Entry",
     "Lexicon",
     "LexiconError",
@@ -34,14 +36,20 @@ _SCHEMA = {
     "theme": {
         "table": "theme",
         "required": ("key", "label", "description"),
-        "optional": ("en", "ru", "acronyms", "exclude"),
+        "optional": ("en", "ru", "acronyms", "exclude", "context", "from", "until"),
     },
     "organisation": {
         "table": "organisation",
         "required": ("key", "label", "category"),
-        "optional": ("description", "en", "ru", "acronyms", "hashtags", "exclude"),
+        "optional": ("description", "en", "ru", "acronyms", "hashtags", "exclude", "context", "from", "until"),
     },
 }
+# Fields of one [[theme.context]] / [[organisation.context]] table.
+_CONTEXT_PATTERNS = ("en", "ru", "acronyms")
+_CONTEXT_FIELDS = (*_CONTEXT_PATTERNS, "cues", "cues_in_document", "unless", "unless_in_document", "window",
+                   "not_after_name")
+_MAX_WINDOW = 50
+DEFAULT_WINDOW = 8
 
 # A pattern is words of letters/digits (plus . , & ' ’ +) joined by spaces, hyphens or `?` (an optional
 # hyphen or space); a word may end with `*` (any ending); a hashtag starts with `#`.
@@ -55,13 +63,41 @@ class LexiconError(ValueError):
 
 
 @dataclass(frozen=True)
+class Context:
+    """Patterns of an entry that count only in the right context (a ``[[theme.context]]`` table).
+
+    ``en``/``ru``/``acronyms`` match as the entry's own fields do. A match counts only when one of the
+    ``cues`` is within ``window`` words of it or one of the ``cues_in_document`` is anywhere in the
+    document (when either is given: "General Assembly" marks a UN text), none of the ``unless`` patterns is
+    within ``window`` words, none of the ``unless_in_document`` patterns is anywhere in the document
+    (a text that names Russia's "Security Council Secretary" speaks of that council), and, with
+    ``not_after_name``, it does not directly follow another capitalised word ("Collective Security
+    Council", "Energy Charter"). Cues and ``unless`` patterns
+    match case-insensitively, except that one starting with an acronym in capitals needs the capitals.
+    """
+
+    en: tuple[str, ...] = ()
+    ru: tuple[str, ...] = ()
+    acronyms: tuple[str, ...] = ()
+    cues: tuple[str, ...] = ()
+    cues_in_document: tuple[str, ...] = ()
+    unless: tuple[str, ...] = ()
+    unless_in_document: tuple[str, ...] = ()
+    window: int = DEFAULT_WINDOW
+    not_after_name: bool = False
+
+
+@dataclass(frozen=True)
 class Entry:
     """One theme or organisation with the patterns that find it.
 
     ``en``, ``ru`` and ``hashtags`` are matched case-insensitively (except that a name starting with an
     acronym, "UN Charter", needs that acronym in capitals); ``acronyms`` case-sensitively. ``exclude``
-    patterns (case-insensitive) veto any match of this entry that overlaps them. ``line`` is the
-    entry's line in its file, for error messages.
+    patterns (case-insensitive) veto any match of this entry that overlaps them; ``contexts`` hold
+    patterns that count only in a given context. ``date_from``/``date_until`` (inclusive) bound the
+    documents in which the entry is looked for ("G8" from 1997): a document dated outside them has no
+    mention of it; an undated document is searched. ``line`` is the entry's line in its file, for error
+    messages.
     """
 
     kind: str
@@ -74,12 +110,18 @@ class Entry:
     acronyms: tuple[str, ...] = ()
     hashtags: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    contexts: tuple[Context, ...] = ()
+    date_from: dt.date | None = None
+    date_until: dt.date | None = None
     line: int | None = None
 
     @property
     def patterns(self) -> tuple[str, ...]:
-        """All patterns that find this entry (not the exclusions)."""
-        return self.en + self.ru + self.acronyms + self.hashtags
+        """All patterns that find this entry (not the exclusions nor the cues), context patterns included."""
+        out = self.en + self.ru + self.acronyms + self.hashtags
+        for c in self.contexts:
+            out += c.en + c.ru + c.acronyms
+        return out
 
 
 @dataclass(frozen=True)
@@ -114,7 +156,7 @@ class Lexicon:
             d = asdict(e)
             d.pop("line")
             content.append(d)
-        blob = json.dumps(content, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        blob = json.dumps(content, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8")
         return hashlib.sha256(blob).hexdigest()
 
 
@@ -249,10 +291,18 @@ def _parse(data: dict, raw: str, path: Path, kind: str) -> tuple[Entry, ...]:
             if field == "hashtags" and any(not p.startswith("#") for p in value):
                 raise LexiconError(prefix + "every hashtag must start with '#'.")
             lists[field] = tuple(value)
-        if not any(lists.get(f) for f in _PATTERN_FIELDS):
+        contexts = _parse_contexts(item.get("context", []), prefix)
+        if not any(lists.get(f) for f in _PATTERN_FIELDS) and not contexts:
             raise LexiconError(
                 prefix
-                + f"no patterns: give at least one pattern in {[f for f in _PATTERN_FIELDS if f in allowed]}."
+                + f"no patterns: give at least one pattern in {[f for f in _PATTERN_FIELDS if f in allowed]}"
+                " or in a [[" + table + ".context]] table."
+            )
+        date_from = _parse_date(item.get("from"), "from", prefix, end=False)
+        date_until = _parse_date(item.get("until"), "until", prefix, end=True)
+        if date_from and date_until and date_from > date_until:
+            raise LexiconError(
+                prefix + f"'from' ({date_from}) is after 'until' ({date_until}); swap them or drop one."
             )
         entries.append(
             Entry(
@@ -262,10 +312,79 @@ def _parse(data: dict, raw: str, path: Path, kind: str) -> tuple[Entry, ...]:
                 description=description,
                 category=item.get("category"),
                 line=line,
+                contexts=contexts,
+                date_from=date_from,
+                date_until=date_until,
                 **lists,
             )
         )
     return tuple(entries)
+
+
+def _parse_contexts(value: object, prefix: str) -> tuple[Context, ...]:
+    if not isinstance(value, list) or any(not isinstance(c, dict) for c in value):
+        raise LexiconError(
+            prefix + "'context' must be a list of tables: write each as [[theme.context]] (or "
+            "[[organisation.context]]) after its entry."
+        )
+    out = []
+    for n, table in enumerate(value):
+        where = prefix + f"in context table #{n + 1}, "
+        unknown = sorted(set(table) - set(_CONTEXT_FIELDS))
+        if unknown:
+            raise LexiconError(
+                where + f"unknown field(s) {unknown}; the allowed fields are {sorted(_CONTEXT_FIELDS)}."
+            )
+        lists = {}
+        for field in (*_CONTEXT_PATTERNS, "cues", "cues_in_document", "unless", "unless_in_document"):
+            patterns = table.get(field, [])
+            if not isinstance(patterns, list):
+                raise LexiconError(where + f"the field '{field}' must be a list of strings; got {patterns!r}.")
+            for p in patterns:
+                problem = validate_pattern(p)
+                if problem:
+                    raise LexiconError(where + f"in '{field}', {problem}.")
+            lists[field] = tuple(patterns)
+        if not any(lists[f] for f in _CONTEXT_PATTERNS):
+            raise LexiconError(where + f"no patterns: give at least one pattern in {list(_CONTEXT_PATTERNS)}.")
+        window = table.get("window", DEFAULT_WINDOW)
+        if isinstance(window, bool) or not isinstance(window, int) or not 1 <= window <= _MAX_WINDOW:
+            raise LexiconError(
+                where + f"'window' must be a whole number of words from 1 to {_MAX_WINDOW}; got {window!r}."
+            )
+        not_after_name = table.get("not_after_name", False)
+        if not isinstance(not_after_name, bool):
+            raise LexiconError(where + f"'not_after_name' must be true or false; got {not_after_name!r}.")
+        conditions = ("cues", "cues_in_document", "unless", "unless_in_document")
+        if not (any(lists[f] for f in conditions) or not_after_name):
+            raise LexiconError(
+                where + "it sets no condition: give 'cues', 'cues_in_document', 'unless', 'unless_in_document' or "
+                "'not_after_name = true' (or move "
+                "its patterns to the entry's own fields)."
+            )
+        out.append(Context(window=window, not_after_name=not_after_name, **lists))
+    return tuple(out)
+
+
+def _parse_date(value: object, field: str, prefix: str, *, end: bool) -> dt.date | None:
+    """A year (1997), a TOML date (1997-06-20) or such a string; a year is its first day (or, for
+    'until', its last)."""
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and 1000 <= value <= 9999:
+        return dt.date(value, 12, 31) if end else dt.date(value, 1, 1)
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise LexiconError(
+        prefix + f"'{field}' must be a year (1997) or a date (1997-06-20); got {value!r} instead."
+    )
 
 
 def _key_line(raw: str, key: str) -> int | None:
