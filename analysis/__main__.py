@@ -19,6 +19,16 @@ def _date(value: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD; got {value!r}") from None
 
 
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number; got {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number (1 or more); got {number}")
+    return number
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m analysis",
@@ -39,8 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--body-dates", action="store_true",
                    help="date a document with no other date by the first full date its text mentions (marked "
                         "date_method=body; off by default: such a date is usually an event the text talks about)")
-    b.add_argument("--clusters", type=int, metavar="N", help="number of topic clusters (default: chosen automatically)")
-    b.add_argument("--workers", type=int, metavar="N", help="processes for per-document work (default: up to 2)")
+    b.add_argument("--clusters", type=_positive, metavar="N", help="number of topic clusters (default: chosen automatically)")
+    b.add_argument("--workers", type=_positive, metavar="N", help="processes for per-document work (default: up to 2)")
     b.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
 
     e = sub.add_parser("export", help="export a table of the build in DIR as formula-safe CSV")
@@ -99,6 +109,9 @@ def _build(args) -> int:
         return _fail(str(exc), 2)
     except NoDocumentsError as exc:
         return _fail(str(exc), 1)
+    except OSError as exc:  # the disk is full, a folder cannot be written, ...
+        return _fail(f"the build could not be written ({exc.strerror or exc}: {exc.filename or args.out}); "
+                     "free some space or choose another --out.", 2)
     finally:
         if bar is not None:
             bar.close()
@@ -129,6 +142,11 @@ def _export(args) -> int:
     from .export import to_csv_bytes
     from .store import BuildError, read_build
 
+    if args.start and args.end and args.start > args.end:
+        return _fail(f"--start {args.start} is after --end {args.end}; swap them or leave one out.", 2)
+    out = Path(args.out)
+    if args.out != "-" and out.is_dir():
+        return _fail(f"--out '{out}' is a folder; expected a file name such as {out / (args.what + '.csv')}.", 2)
     try:
         build = read_build(args.build)
     except BuildError as exc:
@@ -165,8 +183,11 @@ def _export(args) -> int:
     if args.out == "-":
         sys.stdout.buffer.write(data)
     else:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_bytes(data)
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_bytes(data)
+        except OSError as exc:
+            return _fail(f"cannot write --out '{out}' ({exc.strerror}); choose a file in a folder you can write to.", 2)
         print(f"Wrote {len(table)} rows to {args.out}", file=sys.stderr)
     return 0
 

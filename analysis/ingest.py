@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
+import re
+import stat
+import subprocess
+import sys
+import threading
 import zipfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path, PurePosixPath
 
-from analysis.formats import ARCHIVE_EXTENSIONS, FormatError, NoTextError, read_bytes
-from analysis.formats.encoding import looks_binary
+from analysis.formats import ARCHIVE_EXTENSIONS, TEXT_EXTENSIONS, FormatError, NoTextError, read_bytes
+from analysis.formats.encoding import decoding_notes, looks_binary
 from analysis.records import FileReport, Record
 
 __all__ = ["LIMITS", "UPLOAD_LIMITS", "IngestResult", "Setting", "read_inputs"]
@@ -111,7 +118,7 @@ class _Limits:
     max_file_bytes: int
     max_total_bytes: int = _DEFAULTS["max_total_bytes"]
     max_text_chars: int = _DEFAULTS["max_text_chars"]
-    file_seconds: int = _DEFAULTS["file_seconds"]
+    file_seconds: float = _DEFAULTS["file_seconds"]
 
 
 def _is_hidden(name: str) -> bool:
@@ -145,18 +152,21 @@ def _process(data: bytes, name: str, source: str, path: str, input_name: str, li
         shown = suffix or "(no extension)"
         report.reason = f"binary or unsupported format: {shown}; convert it to text (.txt, .html, .csv) first"
         return [], report
-    details: dict = {}
-    try:
-        records, fmt = read_bytes(data, name, source, dayfirst=limits.dayfirst, details=details)
-    except FormatError as error:
-        report.status, report.reason = "failed", str(error)
+    if suffix in TEXT_EXTENSIONS:
+        # A .txt/.md file is only decoded here (linear, in C); it has no parser that hostile input could
+        # stall, so it skips the worker's round trip (about 1.5 ms a file: 15 s on the 11,000 UNGDC speeches).
+        status, outcome, details = _read_here(data, name, source, limits.dayfirst)
+    else:
+        status, outcome, details = _read_within_budget(data, name, source, limits)
+    if status == "parsed":
+        records, fmt = outcome
+    else:
+        report.status, report.reason = status, outcome
         records, fmt = [], None
-    except NoTextError as error:
-        report.status, report.reason = "skipped", str(error)
-        records, fmt = [], None
-    except Exception as error:  # a reader bug must not stop the whole build
-        report.status, report.reason = "failed", f"{type(error).__name__}: {error}"
-        records, fmt = [], None
+    replaced = sum(_clean_record(record) for record in records)
+    if replaced:
+        details["surrogates_replaced"] = replaced
+    details.update(decoding_notes(data, details.get("encoding")))
     report.encoding = details.pop("encoding", None)
     details.pop("_format", None)
     report.format = fmt
@@ -168,6 +178,191 @@ def _process(data: bytes, name: str, source: str, path: str, input_name: str, li
         record.extra.setdefault("path", path)
         record.extra.setdefault("input", input_name)
     return records, report
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean_label(text: str) -> str:
+    """``text`` with lone surrogates (a non-UTF-8 file name, a "\\ud83d" in JSON) as U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def _clean_value(value):
+    """(value with lone surrogates replaced, how many) for strings, lists and dicts of them."""
+    if isinstance(value, str):
+        cleaned, count = _SURROGATE.subn("\ufffd", value)
+        return cleaned, count
+    if isinstance(value, list | tuple):
+        pairs = [_clean_value(item) for item in value]
+        return type(value)(item for item, _ in pairs), sum(count for _, count in pairs)
+    if isinstance(value, dict):
+        out, total = {}, 0
+        for key, item in value.items():
+            key, k_count = _clean_value(key)
+            item, i_count = _clean_value(item)
+            out[key] = item
+            total += k_count + i_count
+        return out, total
+    return value, 0
+
+
+def _encodable(value) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _clean_record(record: Record) -> int:
+    """Replace lone surrogates in a record's strings (they cannot be written as UTF-8); how many there were."""
+    if _encodable(record.text) and all(_encodable(v) for v in (record.title, record.url, record.source) if v) and (
+        not record.extra or _encodable(repr(record.extra))
+    ):
+        return 0  # the common case, checked at C speed
+    total = 0
+    for name in ("text", "title", "url", "source"):
+        value, count = _clean_value(getattr(record, name))
+        if count:
+            setattr(record, name, value)
+            total += count
+    extra, count = _clean_value(record.extra)
+    if count:
+        record.extra, total = extra, total + count
+    return total
+
+
+# ------------------------------------------------------------------------------- the time budget per file
+# A file is read in a worker process that can be stopped: a reader stuck on hostile input (a pathological
+# page, a regex, a C extension) holds the GIL, so a thread could not be interrupted, and signal.alarm only
+# works in the main thread while ingest reads in a thread pool (and the dashboard builds in a server thread).
+# Workers are plain child interpreters (``python -c`` importing this module) talking over their stdin and
+# stdout: no fork of a threaded server, and, unlike multiprocessing's spawn or forkserver, no re-import of
+# the caller's main script. They are reused across files and builds; a worker that overruns is killed.
+
+
+class _TooSlow(Exception):
+    pass
+
+
+_ROOT = str(Path(__file__).resolve().parents[1])
+
+
+class _Worker:
+    """One reader process and the two pipes to it."""
+
+    def __init__(self) -> None:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (_ROOT, os.environ.get("PYTHONPATH")) if p)}
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", "from analysis.ingest import _serve_stdio; _serve_stdio()"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, close_fds=True,
+        )
+        self.send = Connection(os.dup(self.process.stdin.fileno()), readable=False)
+        self.recv = Connection(os.dup(self.process.stdout.fileno()), writable=False)
+        self.process.stdin.close()
+        self.process.stdout.close()
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def run(self, job: tuple, seconds: float):
+        self.send.send(job)
+        if not self.recv.poll(seconds):
+            raise _TooSlow
+        return self.recv.recv()
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.wait()
+        self.send.close()
+        self.recv.close()
+
+
+_IDLE: list[_Worker] = []
+_IDLE_LOCK = threading.Lock()
+
+
+def _serve_stdio() -> None:
+    """A worker's main: (data, name, source, dayfirst) jobs in on stdin, results out on stdout, until EOF."""
+    jobs = Connection(os.dup(0), writable=False)
+    results = Connection(os.dup(1), readable=False)
+    os.dup2(2, 1)  # anything a library prints goes to stderr, not into the results pipe
+    while True:
+        try:
+            job = jobs.recv()
+        except (EOFError, OSError):
+            return
+        results.send(_read_here(*job))
+
+
+def _read_here(data: bytes, name: str, source: str, dayfirst: bool) -> tuple[str, object, dict]:
+    """(status, (records, format) or reason, details) of one file read in this process. Never raises."""
+    details: dict = {}
+    try:
+        return "parsed", read_bytes(data, name, source, dayfirst=dayfirst, details=details), details
+    except FormatError as error:
+        return "failed", str(error), details
+    except NoTextError as error:
+        return "skipped", str(error), details
+    except RecursionError:
+        return "failed", "the file nests too deeply to be read (RecursionError); flatten it first", details
+    except Exception as error:  # a reader bug must not stop the whole build
+        return "failed", f"{type(error).__name__}: {error}", details
+
+
+def _stop_idle_workers() -> None:
+    with _IDLE_LOCK:
+        workers, _IDLE[:] = list(_IDLE), []
+    for worker in workers:
+        worker.stop()
+
+
+atexit.register(_stop_idle_workers)
+
+
+def _read_within_budget(data: bytes, name: str, source: str, limits: _Limits) -> tuple[str, object, dict]:
+    """``_read_here`` in a worker process, stopped after ``limits.file_seconds``.
+
+    Where no worker process can be started, the file is read here, without a budget, and its report says so.
+    """
+    job = (data, name, source, limits.dayfirst)
+    with _IDLE_LOCK:
+        worker = _IDLE.pop() if _IDLE else None
+    for attempt in (1, 2):
+        try:
+            if worker is None or not worker.alive():
+                if worker is not None:
+                    worker.stop()
+                worker = _Worker()
+        except OSError as error:
+            status, outcome, details = _read_here(*job)
+            details["time_budget"] = f"not enforced (no worker process: {error.strerror or error})"
+            return status, outcome, details
+        try:
+            result = worker.run(job, limits.file_seconds)
+        except _TooSlow:
+            worker.stop()
+            return "skipped", (
+                f"reading took longer than file_seconds ({limits.file_seconds:g} s) and was stopped; "
+                "check the file (it may be built to stall a parser), split it, or raise the limit"
+            ), {}
+        except BrokenPipeError:  # the idle worker had gone away: start a fresh one, once
+            worker.stop()
+            worker = None
+            if attempt == 1:
+                continue
+            return "failed", "the reader process could not be started; check the installation", {}
+        except (EOFError, OSError) as error:  # the worker died on this file (out of memory, a crash in C)
+            worker.stop()
+            return "failed", (
+                f"the reader stopped while reading this file ({type(error).__name__}); the file may be built "
+                "to crash a parser, or too large for the memory available"
+            ), {}
+        with _IDLE_LOCK:
+            _IDLE.append(worker)
+        return result
+    raise AssertionError("unreachable")
 
 
 def _unsafe_member(name: str) -> bool:
@@ -344,12 +539,18 @@ def _read_zip(
 def _walk(folder: Path) -> list[tuple[Path, str, str | None, dict]]:
     """(path, relative posix path, skip reason or None, details) for a folder's files, sorted by path.
 
-    Hidden folders (``.git``) are not entered: each gets one entry that counts the files it holds.
+    Hidden folders (``.git``) are not entered: each gets one entry that counts the files it holds. Symbolic
+    links to folders are not followed and get an entry saying so; a symbolic link to a file is read only when
+    its target lies inside ``folder`` (never outside the tree named); a FIFO, socket or device is not read.
     """
     entries: list[tuple[Path, str, str | None, dict]] = []
+    top = folder.resolve()
+
+    def rel_of(path: Path) -> str:
+        return clean_label(path.relative_to(folder).as_posix())
 
     def unreadable(error: OSError) -> None:
-        rel = Path(error.filename).relative_to(folder).as_posix() if error.filename else "."
+        rel = rel_of(Path(error.filename)) if error.filename else "."
         entries.append(
             (Path(error.filename or folder), rel + "/", f"folder cannot be read ({error.strerror})", {})
         )
@@ -358,26 +559,56 @@ def _walk(folder: Path) -> list[tuple[Path, str, str | None, dict]]:
         root_path = Path(root)
         for name in [d for d in dirs if d.startswith(".")]:
             count = sum(len(f) for _, _, f in os.walk(root_path / name))
-            rel = (root_path / name).relative_to(folder).as_posix() + "/"
             entries.append(
-                (root_path / name, rel, f"hidden folder ({count} files not read)", {"files": count})
+                (root_path / name, rel_of(root_path / name) + "/", f"hidden folder ({count} files not read)",
+                 {"files": count})
             )
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in [d for d in dirs if not d.startswith(".") and (root_path / d).is_symlink()]:
+            entries.append(
+                (root_path / name, rel_of(root_path / name) + "/",
+                 "symbolic link to a folder; not followed (pass the folder itself to read it)",
+                 {"link_target": clean_label(os.readlink(root_path / name))})
+            )
+        dirs[:] = [d for d in dirs if not d.startswith(".") and not (root_path / d).is_symlink()]
         for name in files:
             full = root_path / name
+            rel = rel_of(full)
+            details: dict = {}
             reason = _hidden_reason(name) if _is_hidden(name) else None
-            if reason is None and not full.is_file():
-                reason = "not a regular file"
-            entries.append((full, full.relative_to(folder).as_posix(), reason, {}))
+            if reason is None and full.is_symlink():
+                target = full.resolve()
+                details["link_target"] = clean_label(os.readlink(full))
+                if not target.is_relative_to(top):
+                    reason = "symbolic link to a file outside the input folder; not read"
+            if reason is None:
+                try:
+                    mode = full.stat().st_mode
+                except OSError as error:
+                    mode, reason = 0, f"cannot read file ({error.strerror})"
+                if reason is None and not stat.S_ISREG(mode):
+                    reason = f"not a regular file ({_kind(mode)}); not read"
+            entries.append((full, rel, reason, details))
     return sorted(entries, key=lambda entry: PurePosixPath(entry[1]).parts)
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder")):
+        if test(mode):
+            return name
+    return "not a file"
 
 
 def _file_job(full: Path, source: str, path: str, input_name: str, limits: _Limits):
     """Records and reports for one file on disk (a zip archive included). Never raises."""
     try:
-        size = full.stat().st_size
+        info = full.stat()
     except OSError as error:
-        return [], [FileReport(source, "failed", f"cannot read file ({error})")]
+        return [], [FileReport(source, "failed", f"cannot read file ({error.strerror})")]
+    if not stat.S_ISREG(info.st_mode):
+        # Reading a FIFO or a device would block or never end.
+        return [], [FileReport(source, "skipped", f"not a regular file ({_kind(info.st_mode)}); not read")]
+    size = info.st_size
     if size > limits.max_file_bytes:
         return [], [
             FileReport(
@@ -390,9 +621,38 @@ def _file_job(full: Path, source: str, path: str, input_name: str, limits: _Limi
     try:
         data = full.read_bytes()
     except OSError as error:
-        return [], [FileReport(source, "failed", f"cannot read file ({error})")]
+        return [], [FileReport(source, "failed", f"cannot read file ({error.strerror})")]
     records, report = _process(data, full.name, source, path, input_name, limits)
     return records, [report]
+
+
+def _unique_labels(records: list[Record], reports: list[FileReport], input_name: str, seen: set[str]) -> None:
+    """Give each file a source label no earlier file of the build has (in place).
+
+    Two inputs may hold the same relative path (``a/x.txt`` and ``b/x.txt`` both give ``x.txt``) and the same
+    file may be named twice; a later clash is labelled with its input's path (``b/x.txt``), else numbered
+    (``x.txt (2)``), so that every document has its own ``source`` and ``doc_id`` and a copy is found as
+    a ``duplicate_of`` its first occurrence.
+    """
+    renamed: dict[str, str] = {}
+    for report in reports:
+        label = report.path
+        if label in seen:
+            if input_name == label or input_name.endswith("/" + label):  # a file named as an input
+                candidate = input_name
+            else:  # a file inside a folder or an archive named as an input
+                candidate = f"{input_name}/{label}"
+            number = 2
+            while candidate in seen:
+                candidate, number = f"{label} ({number})", number + 1
+            report.details = {**report.details, "label_of": label}
+            renamed[label] = report.path = candidate
+            if report.reason is None and report.status == "parsed":
+                report.reason = f"another input has the same name ({label}); labelled {candidate}"
+        seen.add(report.path)
+    if renamed:
+        for record in records:
+            record.source = renamed.get(record.source, record.source)
 
 
 def _within_text_cap(
@@ -435,7 +695,7 @@ def read_inputs(
     max_file_bytes: int = 200_000_000,
     max_total_bytes: int = _DEFAULTS["max_total_bytes"],
     max_text_chars: int = _DEFAULTS["max_text_chars"],
-    file_seconds: int = _DEFAULTS["file_seconds"],
+    file_seconds: float = _DEFAULTS["file_seconds"],
     progress: Callable[[int], None] | None = None,
 ) -> IngestResult:
     """Read files, folders (recursively) and zip archives into records, with one report per file.
@@ -479,10 +739,13 @@ def read_inputs(
         ("max_file_bytes", max_file_bytes),
         ("max_total_bytes", max_total_bytes),
         ("max_text_chars", max_text_chars),
-        ("file_seconds", file_seconds),
     ):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"The '{name}' parameter must be a positive integer; got {value!r} instead.")
+    if isinstance(file_seconds, bool) or not isinstance(file_seconds, int | float) or not 0 < file_seconds < 1e6:
+        raise ValueError(
+            f"The 'file_seconds' parameter must be a positive number of seconds; got {file_seconds!r} instead."
+        )
     for item in inputs:
         if not Path(item).exists():
             raise FileNotFoundError(
@@ -535,31 +798,35 @@ def read_inputs(
         return lambda: _file_job(full, rel, path, name, limits)
 
     # Jobs are built in a deterministic order and run in a thread pool; map() keeps that order.
-    jobs: list[Callable[[], tuple[list, list]]] = []
+    jobs: list[tuple[str, Callable[[], tuple[list, list]]]] = []
     for item in inputs:
         root = Path(item)
-        input_name = Path(item).as_posix()
+        input_name = clean_label(Path(item).as_posix())
+        label = clean_label(root.name)
         if root.is_dir():
             for full, rel, reason, details in _walk(root):
                 if reason is not None:
                     report = FileReport(rel, "skipped", reason, details=details)
-                    jobs.append(lambda report=report: ([], [report]))
+                    jobs.append((input_name, lambda report=report: ([], [report])))
                 elif _suffix(rel) == ".zip":
-                    jobs.append(zip_job(full, rel, input_name))
+                    jobs.append((input_name, zip_job(full, rel, input_name)))
                 else:
-                    jobs.append(file_job(full, rel, rel, input_name))
+                    jobs.append((input_name, file_job(full, rel, rel, input_name)))
         elif _suffix(root.name) == ".zip":
-            jobs.append(zip_job(root, root.name, input_name))
+            jobs.append((input_name, zip_job(root, label, input_name)))
         elif root.name.lower() in _JUNK_FILES:
-            report = FileReport(root.name, "skipped", _hidden_reason(root.name))
-            jobs.append(lambda report=report: ([], [report]))
+            report = FileReport(label, "skipped", _hidden_reason(root.name))
+            jobs.append((input_name, lambda report=report: ([], [report])))
         else:
-            jobs.append(file_job(root, root.name, input_name, input_name))
+            jobs.append((input_name, file_job(root, label, input_name, input_name)))
 
     workers = max(1, min(2, os.cpu_count() or 1))
+    seen: set[str] = set()
     with ThreadPoolExecutor(max_workers=workers) as pool:
         text_chars = 0
-        for records, reports in pool.map(lambda job: job(), jobs):
+        results = pool.map(lambda job: job[1](), jobs)
+        for (input_name, _), (records, reports) in zip(jobs, results, strict=True):
+            _unique_labels(records, reports, input_name, seen)
             records, text_chars = _within_text_cap(records, reports, text_chars, max_text_chars)
             result.records.extend(records)
             result.files.extend(reports)

@@ -6,6 +6,7 @@ import dataclasses
 import html
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -99,9 +100,19 @@ def highlight_html(text: str, spans: list[tuple[int, int, str]]) -> str:
 
 
 def _escape_md(text: str) -> str:
-    """Text safe inside st.markdown/st.caption: no live Markdown, links or HTML."""
-    specials = "\\`*_{}[]()<>#+-.!|~$"
-    return "".join("\\" + ch if ch in specials else ch for ch in str(text))
+    """Text safe inside st.markdown/st.info/st.caption: no live Markdown, links, images or HTML.
+
+    Link, emphasis, code, HTML and Streamlit syntax characters are escaped everywhere (":" and "@" too,
+    so "https://…", "www.x.org" and "a@b.org" are not linked, ":red[…]" not coloured); list, heading and quote
+    markers only where a line starts.
+    """
+    escaped = "".join("\\" + ch if ch in _MD_SPECIALS else ch for ch in str(text))
+    return _MD_LINE_START.sub(lambda m: m.group(1) + "".join("\\" + ch if not ch.isdigit() else ch
+                                                               for ch in m.group(2)), escaped)
+
+
+_MD_SPECIALS = frozenset("\\`*_{}[]()<>!|~$:@&^.")
+_MD_LINE_START = re.compile(r"(?m)^([ \t]*)([-+=#]+|\d+[.)])")
 
 
 def manifest_json(build: Build) -> str:
@@ -144,7 +155,7 @@ def _chart(fig, df: pd.DataFrame, what: str, name: str, build: Build, view: fl.V
 
 
 def _empty(build: Build, view: fl.View, **kwargs) -> None:
-    st.info(data.analysis_table(build, "explain_empty", filters=view.filters, **kwargs))
+    st.info(_escape_md(data.analysis_table(build, "explain_empty", filters=view.filters, **kwargs)))
 
 
 def _options(build: Build) -> tuple[fl.Options, dict[str, int], dict[str, int], dict[str, dict[str, str]]]:
@@ -205,7 +216,7 @@ def _open_build() -> Build:
         return data.load_build(path)
     except BuildError as exc:
         if chosen or path.resolve() != data.DEFAULT_BUILD.resolve():
-            st.error(str(exc))
+            st.error(_escape_md(str(exc)))
             st.stop()
     with st.status("Building the sample corpus (first start)…", expanded=True) as status:
         bar = st.progress(0.0, text="Starting")
@@ -252,7 +263,7 @@ def _upload_section() -> None:
                 build = data.build_uploads([(f.name, f.getvalue()) for f in files], progress=progress)
             except Exception as exc:  # a bad upload must not break the page: say what happened
                 status.update(label="The upload could not be built", state="error", expanded=True)
-                st.error(f"{type(exc).__name__}: {exc}")
+                st.error(_escape_md(f"{type(exc).__name__}: {exc}"))
                 return
             status.update(label=f"Built {len(build.documents)} documents", state="complete", expanded=False)
         st.session_state[_BUILD_PATH] = str(build.path)
@@ -695,7 +706,7 @@ def _reader_choice(table: pd.DataFrame) -> str | None:
                + table["source"].astype(str)).str.casefold()
         found = table[hay.str.contains(needle, regex=False)]
         if found.empty:
-            st.info(f"No listed document has {query.strip()!r} in its title, id or source.")
+            st.info(_escape_md(f"No listed document has {query.strip()!r} in its title, id or source."))
             return None
     offered = found.head(READER_CHOICES)
     ids = offered["doc_id"].astype(str).tolist()

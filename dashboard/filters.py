@@ -94,8 +94,32 @@ def option_label(key: str, count: int | None) -> str:
 # ---------------------------------------------------------------------------------------------- URL
 
 
+def encode_value(value: str) -> str:
+    """One value of a list parameter as written into the URL: a comma or backslash in it is escaped with a
+    backslash, so that ``a,b.txt`` stays one value when lists may also be given comma-separated."""
+    return str(value).replace("\\", "\\\\").replace(",", "\\,")
+
+
+def _split_escaped(item: str) -> list[str]:
+    """``item`` split on its unescaped commas, each part unescaped (the inverse of ``encode_value``)."""
+    parts, current, chars = [], [], iter(item)
+    for char in chars:
+        if char == "\\":
+            current.append(next(chars, "\\"))
+        elif char == ",":
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    return parts
+
+
 def _values(params: Mapping, name: str) -> list[str]:
-    """All values of one query parameter, whether given as a string, a list or comma-separated."""
+    """All values of one query parameter, whether given as a string, a list or comma-separated.
+
+    Each value is unescaped (see ``encode_value``) and stripped of surrounding spaces.
+    """
     raw = params.get(name)
     if raw is None:
         return []
@@ -104,7 +128,7 @@ def _values(params: Mapping, name: str) -> list[str]:
     for item in items:
         if item is None:
             continue
-        out.extend(part.strip() for part in str(item).split(","))
+        out.extend(part.strip() for part in _split_escaped(str(item)))
     return [v for v in out if v]
 
 
@@ -161,7 +185,8 @@ def params_to_view(params: Mapping, options: Options | None = None) -> View:
 
     Arguments:
         params: name -> str or list of str (e.g. ``{k: st.query_params.get_all(k) for k in st.query_params}``).
-            Lists may also be given comma-separated (``org=SCO,BRICS``).
+            Lists may also be given comma-separated (``org=SCO,BRICS``); a comma inside a value is
+            escaped as ``\\,`` (``view_to_params`` does so), so every value round-trips.
         options: the values this build offers; unknown organisations, themes, sources and languages are
             dropped, and dates outside the build's span are clamped.
 
@@ -214,7 +239,7 @@ def view_to_params(view: View) -> dict[str, str | list[str]]:
     for name, values in ((_P_ORG, f.organisations), (_P_THEME, f.themes), (_P_SOURCE, f.sources),
                          (_P_LANG, f.languages)):
         if values:
-            out[name] = list(values)
+            out[name] = [encode_value(value) for value in values]
     if f.org_mode != "any":
         out[_P_MODE] = f.org_mode
     if f.include_duplicates:

@@ -66,7 +66,8 @@ def test_decode_bytes_strips_bom_character_and_normalises_newlines():
         (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", True),
         (b"PK\x03\x04\x14\x00\x00\x00", True),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", True),
-        (b"text with a NUL\x00 in the middle of it, once", True),
+        (b"text with a NUL\x00 in the middle of it, once", False),  # one stray NUL: still text
+        (b"many\x00NULs\x00are\x00binary\x00", True),
         (bytes(range(1, 9)) * 50, True),
     ],
 )

@@ -7,6 +7,7 @@ the text that was kept, not merely that nothing raised.
 from __future__ import annotations
 
 import importlib
+import json
 import multiprocessing as mp
 import re
 import re._constants as sc
@@ -429,13 +430,19 @@ def test_text_cap_keeps_what_fits_and_says_what_did_not(tmp_path):
     assert sum(len(r.text) for r in result.records) == 900
 
 
-@pytest.mark.parametrize("name", ["max_total_bytes", "max_text_chars", "file_seconds"])
-@pytest.mark.parametrize("value", [0, -1, True, 1.5])
-def test_limits_are_checked(tmp_path, name, value):
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        *((name, value, "a positive integer") for name in ("max_total_bytes", "max_text_chars")
+          for value in (0, -1, True, 1.5)),
+        *(("file_seconds", value, "a positive number of seconds") for value in (0, -1, True, "5", float("inf"))),
+    ],
+)
+def test_limits_are_checked(tmp_path, name, value, expected):
     from analysis.ingest import read_inputs
 
     (tmp_path / "a.txt").write_text("text")
-    with pytest.raises(ValueError, match=f"The '{name}' parameter must be a positive integer"):
+    with pytest.raises(ValueError, match=f"The '{name}' parameter must be {expected}"):
         read_inputs(tmp_path / "a.txt", **{name: value})
 
 
@@ -507,3 +514,394 @@ def test_the_server_listens_on_this_machine_only():
 
     config = tomllib.loads((Path(__file__).resolve().parents[1] / ".streamlit" / "config.toml").read_text())
     assert config["server"]["address"] == "127.0.0.1"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# 4. Lone surrogates and non-UTF-8 file names: replaced, reported, the build goes on
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_a_lone_surrogate_in_json_is_replaced_and_reported(tmp_path):
+    from analysis.pipeline import run_build
+
+    corpus = _tiny_input(tmp_path)
+    (corpus / "s.jsonl").write_text('{"text": "Broken emoji \\ud83d in a post about the SCO", "title": "T\\udc00"}\n')
+    build = run_build([corpus], tmp_path / "out", workers=1)
+    row = build.documents.set_index("source").loc["s.jsonl"]
+    assert row["text"] == "Broken emoji \ufffd in a post about the SCO"
+    assert row["title"] == "T\ufffd"
+    entry = next(e for e in build.report["files"] if e["path"] == "s.jsonl")
+    assert entry["status"] == "parsed" and entry["surrogates_replaced"] == 2
+
+
+def test_a_non_utf8_file_name_is_read_under_a_replaced_label(tmp_path):
+    import os
+
+    from analysis.pipeline import run_build
+
+    corpus = _tiny_input(tmp_path)
+    raw = os.path.join(os.fsencode(corpus), b"caf\xe9 notes.txt")
+    with open(raw, "wb") as handle:
+        handle.write(b"Notes on BRICS and the CSTO, kept as they were.")
+    build = run_build([corpus], tmp_path / "out", workers=1)
+    assert "caf\ufffd notes.txt" in set(build.documents["source"])
+    assert "Notes on BRICS and the CSTO, kept as they were." in set(build.documents["text"])
+    assert json.loads((tmp_path / "out" / "ingest_report.json").read_text())["totals"]["parsed"] == 2
+
+
+# ---------------------------------------------------------------------------------------------------------
+# 5. One bad byte does not turn a UTF-8 file into koi8-r; a half-and-half file is decoded part by part
+# ---------------------------------------------------------------------------------------------------------
+
+_RUSSIAN = "Министр иностранных дел России выступил на заседании ШОС в Астане. "
+
+
+def test_one_invalid_byte_keeps_utf8_and_says_how_many_were_replaced(tmp_path):
+    from analysis.ingest import read_inputs
+
+    data = (_RUSSIAN * 100).encode()
+    data = data[:4000] + b"\xff" + data[4000:]
+    (tmp_path / "one_bad.txt").write_bytes(data)
+    result = read_inputs(tmp_path / "one_bad.txt")
+    report = result.files[0]
+    assert report.encoding == "utf-8" and report.details["bytes_replaced"] == 1
+    assert result.records[0].text.count("\ufffd") == 1
+    assert result.records[0].text.replace("\ufffd", "") == _RUSSIAN * 100
+
+
+def test_half_utf8_half_cp1251_is_decoded_part_by_part(tmp_path):
+    from analysis.ingest import read_inputs
+
+    first, second = "Первая часть в UTF-8: ШОС и БРИКС.\n" * 10, "Вторая часть в cp1251: ОДКБ и СНГ.\n" * 10
+    (tmp_path / "mixed.txt").write_bytes(first.encode() + second.encode("cp1251"))
+    result = read_inputs(tmp_path / "mixed.txt")
+    report = result.files[0]
+    assert report.encoding == "utf-8+cp1251"
+    assert report.details["lines_by_encoding"] == {"utf-8": 10, "cp1251": 10}
+    assert result.records[0].text == (first + second).rstrip("\n") or result.records[0].text == first + second
+
+
+@pytest.mark.parametrize(
+    ("data", "encoding"),
+    [
+        ((_RUSSIAN * 20).encode("cp1251"), "cp1251"),
+        ((_RUSSIAN * 20).encode("koi8-r"), "koi8-r"),
+        (("Déclaration conjointe à Genève, le président. " * 20).encode("cp1252"), "cp1252"),
+    ],
+)
+def test_legacy_code_pages_are_still_told(data, encoding):
+    from analysis.formats.encoding import decode_bytes
+
+    text, found = decode_bytes(data)
+    assert text == data.decode(encoding)  # (cp1250 and cp1252 agree on these letters: either will do)
+    assert not found.startswith("utf-8")
+
+
+@settings(deadline=2000, max_examples=60)
+@given(st.text(min_size=1, max_size=300), st.binary(max_size=8), st.integers(min_value=0, max_value=300))
+def test_decode_bytes_keeps_every_valid_utf8_character(text, junk, at):
+    from analysis.formats.encoding import decode_bytes
+
+    data = text.encode("utf-8", "replace")
+    at = min(at, len(data))
+    decoded, encoding = decode_bytes(data[:at] + junk + data[at:])
+    if not junk:
+        assert decoded.replace("\ufeff", "") == text.encode("utf-8", "replace").decode().replace("\r\n", "\n").replace(
+            "\r", "\n").replace("\ufeff", "") or encoding.startswith("utf-16")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# 7. html.parser is gone from the fallback; every file has a time budget
+# ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "<html><body><p>Kept words.</p>" + "</" * 300_000 + "</body></html>",  # CVE-2025-6069: quadratic
+        "<p>Kept words.</p>" + "<div>" * 20_000 + "deep" + "</div>" * 20_000,
+        "<p>Kept words.</p>" + "<!--" * 100_000,
+        "<p>Kept words.</p>" + "<a href='" + "x" * 500_000,
+    ],
+)
+def test_the_fallback_extractor_is_linear_on_hostile_pages(page):
+    from analysis.formats.html import html_to_text
+
+    start = time.perf_counter()
+    text, _ = html_to_text(page)
+    assert time.perf_counter() - start < 2
+    assert text.startswith("Kept words.")
+
+
+def test_the_fallback_extractor_drops_chrome_and_keeps_blocks():
+    from analysis.formats.html import html_to_text
+
+    text, title = html_to_text(
+        "<html><head><title>A &amp; B</title><style>p{}</style></head><body><nav>Menu</nav>"
+        "<h1>Headline</h1><p>One<br>two <!-- hidden --> three</p><script>var x</script>Tail</body></html>"
+    )
+    assert (text, title) == ("Headline\nOne\ntwo three\nTail", "A & B")
+    assert html_to_text("<h1>Only a heading</h1>") == ("Only a heading", "Only a heading")
+    assert html_to_text("") == ("", None)
+
+
+def test_html_module_no_longer_uses_html_parser():
+    import analysis.formats.html as module
+
+    source = Path(module.__file__).read_text()
+    assert "from html.parser import" not in source and "HTMLParser)" not in source
+
+
+def test_a_file_over_its_time_budget_is_skipped_and_the_build_goes_on(tmp_path):
+    from analysis.ingest import read_inputs
+
+    corpus = _tiny_input(tmp_path)
+    big = "<html><body>" + "<p>SCO and BRICS met again.</p>" * 200_000 + "</body></html>"
+    (corpus / "slow.html").write_text(big)
+    result = read_inputs(corpus, file_seconds=0.05)
+    reports = _by_path(result)
+    assert reports["slow.html"].status == "skipped"
+    assert "took longer than file_seconds (0.05 s)" in reports["slow.html"].reason
+    assert reports["a.txt"].status == "parsed" and [r.source for r in result.records] == ["a.txt"]
+    again = read_inputs(corpus)  # the stopped worker was replaced: the next build reads everything
+    assert _by_path(again)["slow.html"].status == "parsed"
+
+
+def test_the_time_budget_works_from_a_thread_as_the_dashboard_builds(tmp_path):
+    import threading
+
+    from analysis.ingest import read_inputs
+
+    corpus = _tiny_input(tmp_path)
+    (corpus / "slow.html").write_text("<html><body>" + "<p>Words.</p>" * 200_000 + "</body></html>")
+    out = {}
+    thread = threading.Thread(target=lambda: out.update(result=read_inputs(corpus, file_seconds=0.05)))
+    thread.start()
+    thread.join(timeout=120)
+    assert _by_path(out["result"])["slow.html"].status == "skipped"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# 8. Shared links: a value with a comma round-trips
+# ---------------------------------------------------------------------------------------------------------
+
+
+@settings(deadline=500, max_examples=200)
+@given(st.lists(st.text(min_size=1, max_size=20).map(str.strip).filter(bool), min_size=1, max_size=5, unique=True))
+def test_every_source_value_round_trips_through_the_url(values):
+    from dashboard import filters as fl
+
+    view = fl.View(filters=fl.Filters(sources=tuple(values)))
+    options = fl.Options(sources=tuple(values))
+    params = fl.view_to_params(view)
+    assert fl.params_to_view(params, options) == view
+    joined = {k: ",".join(v) if isinstance(v, list) else v for k, v in params.items()}  # a hand-edited link
+    assert fl.params_to_view(joined, options) == view
+
+
+def test_a_comma_in_a_source_name_survives_a_shared_link():
+    from dashboard import filters as fl
+
+    view = fl.View(filters=fl.Filters(sources=("statements, 2024.csv", "b.txt")))
+    params = fl.view_to_params(view)
+    assert params["source"] == ["statements\\, 2024.csv", "b.txt"]
+    assert fl.params_to_view(params, fl.Options(sources=("b.txt", "statements, 2024.csv"))) == view
+    assert fl.params_to_view({"org": "SCO,BRICS"}, fl.Options(organisations=("SCO", "BRICS"))).filters.organisations \
+        == ("SCO", "BRICS")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# 9. Document identity: the same file twice, two inputs with the same relative name
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_the_same_file_twice_gets_two_labels_and_the_copy_is_a_duplicate(tmp_path):
+    from analysis.pipeline import run_build
+
+    corpus = _tiny_input(tmp_path)
+    build = run_build([corpus / "a.txt", corpus / "a.txt"], tmp_path / "out", workers=1)
+    docs = build.documents
+    assert docs["doc_id"].is_unique and docs["source"].is_unique and len(docs) == 2
+    assert docs["duplicate_of"].tolist() == [None, docs["doc_id"].iloc[0]]
+
+
+def test_two_inputs_with_the_same_relative_name_keep_apart(tmp_path):
+    from analysis.pipeline import run_build
+
+    for folder, text in (("one", "The SCO met in Astana."), ("two", "NATO met in Brussels.")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "x.txt").write_text(text)
+    build = run_build([tmp_path / "one", tmp_path / "two"], tmp_path / "out", workers=1)
+    sources = build.documents.set_index("text")["source"].to_dict()
+    assert sources == {"The SCO met in Astana.": "x.txt", "NATO met in Brussels.": f"{(tmp_path / 'two').as_posix()}/x.txt"}
+    assert build.documents["doc_id"].is_unique and build.documents["duplicate_of"].isna().all()
+    entry = next(e for e in build.report["files"] if e["path"].endswith("two/x.txt"))
+    assert entry["label_of"] == "x.txt" and "another input has the same name" in entry["reason"]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# 10. Ragged CSV rows: kept and counted
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_ragged_csv_rows_are_kept_and_counted():
+    from analysis.formats.table import read_table
+
+    data = (b"date,title,text\n"
+            b"2024-01-02,One,The SCO met, and BRICS too\n"  # an unquoted comma in the text: 4 cells
+            b"2024-01-03,Two\n"  # a short row: no text
+            b"2024-01-04,Three,Plain row\n")
+    details: dict = {}
+    records = read_table(data, "t.csv", details=details)
+    assert [r.text for r in records] == ["The SCO met, and BRICS too", "Plain row"]
+    assert details["rows_ragged"] == 2 and details["rows_skipped"] == 1
+    assert "row at line 2 has 4 cells, the header 3" in details["notes"]
+
+
+def test_a_csv_broken_part_way_keeps_the_rows_before_the_break():
+    from analysis.formats.table import read_table
+
+    data = b"text\nfirst row\nsecond row\n" + b'"never closed\x00 quote' + b"x" * 10
+    details: dict = {}
+    records = read_table(data, "t.csv", details=details)
+    assert [r.text for r in records][:2] == ["first row", "second row"]
+    assert details.get("nul_characters_removed") == 1
+
+
+@settings(deadline=1000, max_examples=80)
+@given(st.lists(st.lists(st.text(alphabet="ab,\"\n x;", max_size=8), max_size=5), max_size=8))
+def test_csv_reader_never_raises_but_format_errors(rows):
+    from analysis.formats import FormatError, NoTextError
+    from analysis.formats.table import read_table
+
+    data = ("text,date\n" + "\n".join(",".join(row) for row in rows)).encode()
+    try:
+        records = read_table(data, "t.csv")
+    except (FormatError, NoTextError):
+        return
+    assert all(record.text.strip() for record in records)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# 13. One bad Telegram message skips only itself
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _nested(depth: int) -> str:
+    """JSON of a text nested ``depth`` lists deep (as deep as json itself reads: about 990)."""
+    return "[" * depth + '"deep text"' + "]" * depth
+
+
+def test_bad_telegram_messages_are_skipped_and_counted():
+    from analysis.formats.telegram import read_telegram
+
+    export = ('{"name": "Channel", "messages": ['
+              '{"id": 1, "type": "message", "date_unixtime": Infinity, "text": "Dated by infinity"},'
+              '{"id": 2, "type": "message", "date": "2024-05-01T10:00:00", "text": "A good post about the SCO"},'
+              '{"id": 3, "type": "message", "text": ' + _nested(900) + '},'
+              '{"id": 4, "type": "message", "text": "Bad field", "date": {"nested": [1, 2]}, "from": [[]]}]}')
+    details: dict = {}
+    records = read_telegram(export.encode(), "result.json", details=details)
+    assert [r.text for r in records] == ["Dated by infinity", "A good post about the SCO", "deep text", "Bad field"]
+    assert records[0].date is None and records[1].date is not None
+    assert details["messages"] == 4 and details.get("broken_skipped", 0) == 0
+
+
+@settings(deadline=1000, max_examples=80)
+@given(st.recursive(st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=10),
+                    lambda children: st.lists(children, max_size=3) | st.dictionaries(
+                        st.sampled_from(["text", "type", "date", "date_unixtime", "id"]), children, max_size=4),
+                    max_leaves=20))
+def test_telegram_reader_never_raises_on_any_message(message):
+    from analysis.formats import NoTextError
+    from analysis.formats.telegram import read_telegram_export
+
+    details: dict = {}
+    try:
+        records = read_telegram_export({"messages": [message, {"text": "kept"}]}, "r.json", details=details)
+    except NoTextError:
+        raise AssertionError("the good message was lost") from None
+    assert records[-1].text == "kept"
+    assert details["messages"] == 2
+
+
+# ---------------------------------------------------------------------------------------------------------
+# 15. Symbolic links: reported, never followed outside the tree
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_symlinks_are_reported_and_never_read_outside_the_tree(tmp_path):
+    import os
+
+    from analysis.ingest import read_inputs
+
+    outside = tmp_path / "secret"
+    outside.mkdir()
+    (outside / "passwords.txt").write_text("The secret text outside the tree.")
+    corpus = _tiny_input(tmp_path)
+    os.symlink(outside / "passwords.txt", corpus / "link.txt")
+    os.symlink(outside, corpus / "linked_folder")
+    os.symlink(corpus / "a.txt", corpus / "inside.txt")
+    result = read_inputs(corpus)
+    reports = _by_path(result)
+    assert reports["link.txt"].status == "skipped"
+    assert reports["link.txt"].reason == "symbolic link to a file outside the input folder; not read"
+    assert reports["linked_folder/"].reason.startswith("symbolic link to a folder; not followed")
+    assert reports["inside.txt"].status == "parsed"
+    assert all("secret" not in record.text for record in result.records)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# 16. Messages, not tracebacks; no hang on a FIFO; a stray NUL keeps a text file
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_a_fifo_is_skipped_not_waited_on(tmp_path):
+    import os
+
+    from analysis.ingest import read_inputs
+
+    corpus = _tiny_input(tmp_path)
+    os.mkfifo(corpus / "pipe.txt")
+    for given_input, label in ((corpus, "pipe.txt"), (corpus / "pipe.txt", "pipe.txt")):
+        result = read_inputs(given_input)
+        assert _by_path(result)[label].reason == "not a regular file (a FIFO); not read"
+
+
+def test_a_single_nul_keeps_a_text_file(tmp_path):
+    from analysis.ingest import read_inputs
+
+    (tmp_path / "n.txt").write_bytes(b"Statement on the SCO summit.\x00 The rest of it is kept.")
+    result = read_inputs(tmp_path / "n.txt")
+    assert result.files[0].status == "parsed" and result.files[0].details["nul_bytes"] == 1
+    assert "The rest of it is kept." in result.records[0].text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["build", "{in}", "--out", "{tmp}/o", "--clusters", "0"], "expected a positive whole number"),
+        (["build", "{in}", "--out", "{tmp}/o", "--workers", "-2"], "expected a positive whole number"),
+        (["export", "{build}", "--what", "documents", "--start", "2024-05-01", "--end", "2024-01-01",
+          "--out", "{tmp}/x.csv"], "--start 2024-05-01 is after --end 2024-01-01"),
+        (["export", "{build}", "--what", "documents", "--out", "{tmp}"], "is a folder; expected a file name"),
+    ],
+)
+def test_cli_mistakes_get_messages(tmp_path, built_tiny, args, message):
+    import subprocess
+    import sys
+
+    corpus = _tiny_input(tmp_path)
+    argv = [a.format(**{"in": corpus, "tmp": tmp_path, "build": built_tiny}) for a in args]
+    proc = subprocess.run([sys.executable, "-m", "analysis", *argv], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parents[1])
+    assert proc.returncode == 2
+    assert message in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.fixture(scope="module")
+def built_tiny(tmp_path_factory):
+    from analysis.pipeline import run_build
+
+    base = tmp_path_factory.mktemp("tiny")
+    return run_build([_tiny_input(base)], base / "build", workers=1).path

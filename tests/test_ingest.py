@@ -221,7 +221,8 @@ def test_every_input_file_appears_exactly_once(tmp_path):
     _zip(root / "h.zip", {"in/one.txt": b"Inside.", "in/two.txt": b"Also inside."})
     result = read_inputs([root, root / "a.txt"])
     paths = [f.path for f in result.files]
-    expected = [*sorted(files), "h.zip", "h.zip/in/one.txt", "h.zip/in/two.txt", "a.txt"]
+    # The file named a second time gets its own label: the path it was named by.
+    expected = [*sorted(files), "h.zip", "h.zip/in/one.txt", "h.zip/in/two.txt", (root / "a.txt").as_posix()]
     assert paths == expected
     statuses = {f.path: f.status for f in result.files[:-1]}
     assert statuses == {

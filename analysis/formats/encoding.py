@@ -5,7 +5,7 @@ from __future__ import annotations
 import codecs
 import unicodedata
 
-__all__ = ["decode_bytes", "looks_binary", "normalise_newlines"]
+__all__ = ["decode_bytes", "decoding_notes", "looks_binary", "normalise_newlines"]
 
 _SAMPLE = 8192
 _SCORE_SAMPLE = 65536
@@ -102,7 +102,11 @@ def looks_binary(data: bytes) -> bool:
     if sample.startswith(_MAGIC):
         return True
     if b"\x00" in sample:
-        return _utf16_without_bom(data) is None
+        if _utf16_without_bom(data) is not None:
+            return False
+        # A stray NUL or two in a text file (a bad copy, a padded export) does not make it binary.
+        if sample.count(0) > max(2, len(sample) // 1000):
+            return True
     controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
     return controls > 0.05 * len(sample)
 
@@ -193,7 +197,90 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
         return normalise_newlines(data.decode("utf-8")), "utf-8"
     except UnicodeDecodeError:
         pass
+    mostly_utf8 = _mostly_utf8(data)
+    if mostly_utf8 is not None:
+        return mostly_utf8
     return _guess_legacy(data)
+
+
+# A file is read as UTF-8 with replacement when its invalid bytes are at most this share of its non-ASCII
+# sequences (one bad byte in a long UTF-8 file); above it, lines are decoded part by part when some of them
+# are valid UTF-8 with non-ASCII text (a UTF-8 file with cp1251 pasted in), else the legacy code pages win.
+_MAX_REPLACED_SHARE = 0.05
+_MIN_UTF8_LINE_SHARE = 0.10
+
+
+def _count_invalid(data: bytes) -> tuple[int, int]:
+    """(invalid bytes, valid non-ASCII characters) when ``data`` is read as UTF-8."""
+    # surrogateescape turns each invalid byte into one lone surrogate (U+DC80..U+DCFF), which valid UTF-8
+    # never decodes to.
+    text = data.decode("utf-8", errors="surrogateescape")
+    high = [char for char in text if ord(char) > 0x7F]
+    invalid = sum(1 for char in high if "\udc80" <= char <= "\udcff")
+    return invalid, len(high) - invalid
+
+
+def _mostly_utf8(data: bytes) -> tuple[str, str] | None:
+    """UTF-8 with replacement, or UTF-8 and a legacy code page line by line, or None (not UTF-8 at all)."""
+    invalid, valid = _count_invalid(data)
+    if valid == 0:
+        return None
+    if invalid <= _MAX_REPLACED_SHARE * (valid + invalid):
+        return normalise_newlines(data.decode("utf-8", errors="replace")), "utf-8"
+    lines = data.split(b"\n")
+    utf8_lines, other_lines = [], []
+    for line in lines:
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+            utf8_lines.append(line)
+        except UnicodeDecodeError:
+            other_lines.append(line)
+    if len(utf8_lines) < max(1, _MIN_UTF8_LINE_SHARE * (len(utf8_lines) + len(other_lines))):
+        return None
+    _, legacy = _guess_legacy(b"\n".join(other_lines))
+    codec = legacy.replace("-", "_")
+    parts = []
+    for line in lines:
+        try:
+            parts.append(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            parts.append(line.decode(codec, errors="replace"))
+    return normalise_newlines("\n".join(parts)), f"utf-8+{legacy}"
+
+
+def decoding_notes(data: bytes, encoding: str | None) -> dict:
+    """Facts for a file's report on how ``decode_bytes`` read it: bytes replaced, lines per encoding.
+
+    Arguments:
+        data: the file's bytes.
+        encoding: the encoding ``decode_bytes`` returned for them.
+
+    Returns:
+        ``{"bytes_replaced": n}`` for UTF-8 read with replacement characters, ``{"lines_by_encoding":
+        {"utf-8": n, "cp1251": m}}`` for a file read part by part, ``{"nul_bytes": n}`` for stray NULs;
+        else ``{}``.
+    """
+    notes: dict = {}
+    if encoding == "utf-8":
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            notes["bytes_replaced"] = _count_invalid(data)[0]
+    elif encoding and encoding.startswith("utf-8+"):
+        counts = {"utf-8": 0, encoding.split("+", 1)[1]: 0}
+        for line in data.split(b"\n"):
+            if not line.isascii():
+                try:
+                    line.decode("utf-8")
+                    counts["utf-8"] += 1
+                except UnicodeDecodeError:
+                    counts[encoding.split("+", 1)[1]] += 1
+        notes["lines_by_encoding"] = counts
+    if encoding and not encoding.startswith(("utf-16", "utf-32")) and b"\x00" in data:
+        notes["nul_bytes"] = data.count(0)
+    return notes
 
 
 def _guess_legacy(data: bytes) -> tuple[str, str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 
 from analysis.records import Record
 
@@ -35,24 +34,6 @@ _DROPPED = frozenset(
         "object",
         "canvas",
         "head",
-    }
-)
-_VOID = frozenset(
-    {
-        "area",
-        "base",
-        "br",
-        "col",
-        "embed",
-        "hr",
-        "img",
-        "input",
-        "link",
-        "meta",
-        "param",
-        "source",
-        "track",
-        "wbr",
     }
 )
 _BLOCK = frozenset(
@@ -87,65 +68,72 @@ _BLOCK = frozenset(
 )
 
 
-class _TextParser(HTMLParser):
-    """Visible text of a page without scripts, styles and page chrome; also ``<title>`` and first ``<h1>``."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.title_parts: list[str] = []
-        self.h1_parts: list[str] = []
-        self._skip: list[str] = []
-        self._in_title = False
-        self._in_h1 = False
-        self._h1_done = False
-
-    def handle_starttag(self, tag: str, attrs: list) -> None:
-        if tag in _VOID:
-            if tag == "br":
-                self.parts.append("\n")
-            return
-        if tag == "title":
-            self._in_title = True
-        if tag in _DROPPED:
-            self._skip.append(tag)
-        if tag == "h1" and not self._h1_done:
-            self._in_h1 = True
-        if tag in _BLOCK:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "title":
-            self._in_title = False
-        if tag == "h1" and self._in_h1:
-            self._in_h1 = False
-            self._h1_done = True
-        if tag in _DROPPED and tag in self._skip:
-            while self._skip and self._skip.pop() != tag:
-                pass
-        if tag in _BLOCK:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if self._in_title:
-            self.title_parts.append(data)
-            return
-        if self._skip:
-            return
-        if self._in_h1:
-            self.h1_parts.append(data)
-        self.parts.append(data)
-
-
 def _squeeze(text: str) -> str:
     lines = (" ".join(line.split()) for line in text.split("\n"))
     return "\n".join(line for line in lines if line)
 
 
+def _parse(html: str):
+    """The page as an lxml tree (libxml2's HTML parser: linear time, lenient), or None when it has no elements.
+
+    The text is passed as UTF-8 bytes so that an encoding declaration in it does not matter; NULs and lone
+    surrogates, which libxml2 cannot take, are dropped or replaced first.
+    """
+    from lxml import etree
+    from lxml import html as lxml_html
+
+    data = html.replace("\x00", "").encode("utf-8", errors="replace")
+    if not data.strip():
+        return None
+    parser = lxml_html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
+    try:
+        return lxml_html.document_fromstring(data, parser=parser)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError):
+        return None
+
+
+def _tag(element) -> str:
+    tag = element.tag
+    return tag.lower() if isinstance(tag, str) else ""  # comments, entities, processing instructions
+
+
+def _visible_text(root) -> tuple[str, str | None]:
+    """(visible text with one line per block, first ``<h1>`` text) of a parsed page."""
+    from lxml import etree
+
+    parts: list[str] = []
+    skip = 0
+    h1: str | None = None
+    # iterwalk, not recursion: a page may nest thousands of elements deep.
+    for event, element in etree.iterwalk(root, events=("start", "end")):
+        tag = _tag(element)
+        if event == "start":
+            if tag in _DROPPED:
+                skip += 1
+            if skip:
+                continue
+            if tag in _BLOCK:
+                parts.append("\n")
+            if tag == "h1" and h1 is None:
+                h1 = element.text_content()
+            if tag and element.text:
+                parts.append(element.text)
+        else:
+            if tag in _DROPPED:
+                skip -= 1
+            elif not skip and tag in _BLOCK:
+                parts.append("\n")
+            if not skip and element.tail:
+                parts.append(element.tail)
+    return _squeeze("".join(parts)), (_squeeze(h1) or None) if h1 else None
+
+
 def html_to_text(html: str) -> tuple[str, str | None]:
-    """Plain visible text of an HTML page by a simple parser (the fallback when trafilatura finds nothing).
+    """Plain visible text of an HTML page by lxml (the fallback when trafilatura finds nothing).
 
     Drops ``script``, ``style``, ``nav``, ``header``, ``footer`` and similar chrome; keeps one line per block.
+    lxml (libxml2) parses in linear time: Python's html.parser is quadratic on runs of ``</``
+    (CVE-2025-6069), so a hostile page could stall a build.
 
     Arguments:
         html: the page's markup.
@@ -153,14 +141,13 @@ def html_to_text(html: str) -> tuple[str, str | None]:
     Returns:
         ``(text, title)`` with the title from ``<title>`` or else the first ``<h1>`` (None when neither).
     """
-    parser = _TextParser()
-    try:
-        parser.feed(html)
-        parser.close()
-    except Exception:  # HTMLParser is lenient; anything it still chokes on leaves what was read so far
-        pass
-    title = _squeeze("".join(parser.title_parts)) or _squeeze("".join(parser.h1_parts)) or None
-    return _squeeze("".join(parser.parts)), title
+    root = _parse(html)
+    if root is None:
+        return "", None
+    title_element = root.find(".//title")
+    title = _squeeze(title_element.text_content()) if title_element is not None else ""
+    text, h1 = _visible_text(root)
+    return text, title or h1 or None
 
 
 def _trafilatura(html: str):

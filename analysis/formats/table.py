@@ -100,8 +100,20 @@ def _delimiter(text: str, kind: str) -> str:
     return best if counts[best] else ","
 
 
-def _rows_from_csv(text: str, kind: str) -> tuple[list[str], list[tuple[int, dict]]]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text, kind))
+def _rows_from_csv(text: str, kind: str, details: dict | None = None) -> tuple[list[str], list[tuple[int, dict]]]:
+    """(header, [(line, row)]) of a CSV/TSV text; ragged rows are kept and counted in ``details``.
+
+    A row with more cells than the header keeps its extra cells, joined by the delimiter, in its last
+    column (an unquoted delimiter inside the last column, the text, is the usual cause); a shorter row
+    lacks the missing columns. Both are counted (``rows_ragged``) and noted. A CSV that breaks part way
+    (an unclosed quote) keeps the rows read before the break and says where it broke.
+    """
+    details = {} if details is None else details
+    delimiter = _delimiter(text, kind)
+    if "\x00" in text:  # the csv module refuses NUL characters; they carry no text
+        details["nul_characters_removed"] = text.count("\x00")
+        text = text.replace("\x00", "")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = next(reader)
     except StopIteration:
@@ -109,16 +121,28 @@ def _rows_from_csv(text: str, kind: str) -> tuple[list[str], list[tuple[int, dic
     except csv.Error as error:
         raise FormatError(f"the CSV header cannot be read ({error}); check the file's quoting.") from error
     header = [name.strip() for name in header]
+    width = len(header)
     rows: list[tuple[int, dict]] = []
+    ragged = 0
     try:
         for row in reader:
             if not any(cell.strip() for cell in row):
                 continue  # blank line
+            if len(row) != width:
+                ragged += 1
+                _note(details, f"row at line {reader.line_num} has {len(row)} cells, the header {width}")
+                if len(row) > width and width:
+                    row = [*row[: width - 1], delimiter.join(row[width - 1 :])]
             rows.append((reader.line_num, dict(zip(header, row, strict=False))))
     except csv.Error as error:
-        raise FormatError(
-            f"the CSV breaks near line {reader.line_num} ({error}); check for an unclosed quote."
-        ) from error
+        if not rows:
+            raise FormatError(
+                f"the CSV breaks near line {reader.line_num} ({error}); check for an unclosed quote."
+            ) from error
+        details["broken_at_line"] = reader.line_num
+        _note(details, f"the CSV breaks near line {reader.line_num} ({error}); the rows after it were not read")
+    if ragged:
+        details["rows_ragged"] = ragged
     return header, rows
 
 
@@ -270,7 +294,7 @@ def read_table(
             return read_telegram_export(parsed, source, dayfirst=dayfirst, details=details)
         columns, rows = parsed
     elif kind in ("csv", "tsv", "tab"):
-        columns, rows = _rows_from_csv(text, kind)
+        columns, rows = _rows_from_csv(text, kind, details)
     else:
         raise ValueError(
             f"The 'kind' parameter must be one of ['csv', 'tsv', 'jsonl', 'json']; got {kind!r}."

@@ -24,15 +24,18 @@ def flatten_text(text: object) -> str:
     Returns:
         The concatenated text of all fragments (a ``text_link`` keeps its visible text).
     """
-    if text is None:
-        return ""
-    if isinstance(text, str):
-        return text
-    if isinstance(text, dict):
-        return flatten_text(text.get("text"))
-    if isinstance(text, list):
-        return "".join(flatten_text(part) for part in text)
-    return ""
+    # Iterative, not recursive: a hostile export may nest fragments thousands of levels deep.
+    parts: list[str] = []
+    stack = [text]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            parts.append(item)
+        elif isinstance(item, dict):
+            stack.append(item.get("text"))
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
+    return "".join(parts)
 
 
 def _username(export: dict) -> str | None:
@@ -70,8 +73,8 @@ def read_telegram_export(
 ) -> list[Record]:
     """Records from a parsed Telegram Desktop export.
 
-    Service messages (joins, pins, …) and messages without text (photos, videos, stickers) are skipped
-    and counted.
+    Service messages (joins, pins, …), messages without text (photos, videos, stickers) and broken
+    messages (a field no reader can take) are skipped and counted; the others are kept.
 
     Arguments:
         export: the parsed ``result.json`` (``{"name", "type", "id", "messages": [...]}``, or a full
@@ -80,8 +83,8 @@ def read_telegram_export(
         dayfirst: passed on to date parsing (the export's ISO dates are not ambiguous).
         username: the channel's public username for ``https://t.me/<username>/<id>`` links, when the
             export does not hold it.
-        details: a dict that receives ``messages``, ``service_skipped``, ``media_only_skipped`` and
-            ``channel``.
+        details: a dict that receives ``messages``, ``service_skipped``, ``media_only_skipped``,
+            ``broken_skipped`` (messages that could not be read, each noted in ``notes``) and ``channel``.
 
     Returns:
         One ``Record(format="telegram")`` per text message, ``seq`` in export order.
@@ -97,7 +100,7 @@ def read_telegram_export(
             'not a Telegram export: expected a "messages" list; export the channel again as JSON.'
         )
     records: list[Record] = []
-    total = service = media_only = 0
+    total = service = media_only = broken = 0
     names: list[str] = []
     for chat in chats:
         name = chat.get("name") if isinstance(chat.get("name"), str) else None
@@ -109,51 +112,68 @@ def read_telegram_export(
             if not isinstance(message, dict) or message.get("type", "message") != "message":
                 service += 1
                 continue
-            raw = message.get("text")
-            if raw in (None, "", []) and "text_entities" in message:
-                raw = message["text_entities"]
-            body = flatten_text(raw).replace("\r\n", "\n").replace("\r", "\n").strip()
-            if not body:
+            try:
+                record = _record(message, position, source, name, handle, len(records), dayfirst)
+            except Exception as error:  # one bad message (a date of Infinity, a bad field) skips only itself
+                broken += 1
+                notes = details.setdefault("notes", [])
+                if len(notes) < 20:
+                    notes.append(f"message {position} skipped ({type(error).__name__}: {error})"[:300])
+                continue
+            if record is None:
                 media_only += 1
                 continue
-            message_id = message.get("id")
-            valid_id = isinstance(message_id, int) and not isinstance(message_id, bool)
-            extra: dict = {"message_id": message_id if valid_id else None, "position": position}
-            for key in ("forwarded_from", "media_type", "from", "reply_to_message_id"):
-                if isinstance(message.get(key), str | int) and not isinstance(message.get(key), bool):
-                    extra[key] = message[key]
-            if "photo" in message:
-                extra["photo"] = True
-            if name:
-                extra["channel"] = name
-            date = metadata_date(message.get("date"), dayfirst=dayfirst)
-            if date is None and message.get("date_unixtime") is not None:
-                try:
-                    date = metadata_date(int(message["date_unixtime"]), dayfirst=dayfirst)
-                except (TypeError, ValueError):
-                    date = None
-            records.append(
-                Record(
-                    source=source,
-                    text=body,
-                    format="telegram",
-                    seq=len(records),
-                    title=None,
-                    url=f"https://t.me/{handle}/{message_id}" if handle and valid_id else None,
-                    date=date,
-                    segmentable=False,
-                    extra=extra,
-                )
-            )
+            records.append(record)
     details["messages"] = total
     details["service_skipped"] = service
     details["media_only_skipped"] = media_only
+    if broken:
+        details["broken_skipped"] = broken
     details["channel"] = names[0] if len(names) == 1 else (", ".join(names) or None)
     if not records:
         raise NoTextError(
-            f"no message with text ({total} messages: {service} service, {media_only} media-only)"
+            f"no message with text ({total} messages: {service} service, {media_only} media-only"
+            + (f", {broken} broken" if broken else "") + ")"
         )
     return records
+
+
+def _record(message: dict, position: int, source: str, name: str | None, handle: str | None, seq: int,
+            dayfirst: bool) -> Record | None:
+    """The record of one text message, or None when it has no text."""
+    raw = message.get("text")
+    if raw in (None, "", []) and "text_entities" in message:
+        raw = message["text_entities"]
+    body = flatten_text(raw).replace("\r\n", "\n").replace("\r", "\n").strip()
+    if not body:
+        return None
+    message_id = message.get("id")
+    valid_id = isinstance(message_id, int) and not isinstance(message_id, bool)
+    extra: dict = {"message_id": message_id if valid_id else None, "position": position}
+    for key in ("forwarded_from", "media_type", "from", "reply_to_message_id"):
+        if isinstance(message.get(key), str | int) and not isinstance(message.get(key), bool):
+            extra[key] = message[key]
+    if "photo" in message:
+        extra["photo"] = True
+    if name:
+        extra["channel"] = name
+    date = metadata_date(message.get("date"), dayfirst=dayfirst)
+    if date is None and message.get("date_unixtime") is not None:
+        try:
+            date = metadata_date(int(message["date_unixtime"]), dayfirst=dayfirst)
+        except (TypeError, ValueError, OverflowError):  # "Infinity", "NaN", "soon"
+            date = None
+    return Record(
+        source=source,
+        text=body,
+        format="telegram",
+        seq=seq,
+        title=None,
+        url=f"https://t.me/{handle}/{message_id}" if handle and valid_id else None,
+        date=date,
+        segmentable=False,
+        extra=extra,
+    )
 
 
 def read_telegram(
