@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import textwrap
 
 import pytest
@@ -249,3 +250,61 @@ def test_themes_may_not_carry_hashtags(tmp_path):
 )
 def test_validate_pattern(pattern, ok):
     assert (validate_pattern(pattern) is None) is ok
+
+
+# ------------------------------------------------------------------------------- context tables and date ranges
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ('[[theme.context]]\nen = ["beta"]\n', r"context table #1, it sets no condition"),
+        ('[[theme.context]]\ncues = ["xy"]\n', r"context table #1, no patterns"),
+        ('[[theme.context]]\nen = ["beta"]\ncues = ["xy"]\nwindow = 0\n', r"'window' must be a whole number of words from 1 to 50; got 0"),
+        ('[[theme.context]]\nen = ["beta"]\ncues = ["xy"]\nwindow = true\n', r"'window' must be a whole number"),
+        ('[[theme.context]]\nen = ["beta"]\nnot_after_name = "yes"\n', r"'not_after_name' must be true or false; got 'yes'"),
+        ('[[theme.context]]\nen = ["beta"]\ncues = ["xy"]\nnear = ["y"]\n', r"unknown field\(s\) \['near'\]"),
+        ('[[theme.context]]\nen = ["beta"]\ncues = ["x*y"]\n', r"in context table #1, in 'cues', pattern 'x\*y' is not valid"),
+        ('[[theme.context]]\nen = ["beta"]\nunless = "xy"\n', r"the field 'unless' must be a list of strings"),
+        ('context = ["x"]\n', r"'context' must be a list of tables"),
+        ('from = "soon"\n', r"'from' must be a year \(1997\) or a date \(1997-06-20\); got 'soon'"),
+        ('from = 2001\nuntil = 1999\n', r"'from' \(2001-01-01\) is after 'until' \(1999-12-31\)"),
+        ('until = true\n', r"'until' must be a year"),
+    ],
+)  # fmt: skip
+def test_context_and_date_errors(tmp_path, extra, message):
+    # The extra lines go after the entry's own fields (a TOML sub-table must come last).
+    path = _write(tmp_path, THEME_OK.replace('en = ["alpha*"]', 'en = ["alpha*"]\n' + extra))
+    with pytest.raises(LexiconError, match=message) as info:
+        load_lexicon(themes_path=path)
+    assert "key 'alpha'" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("fields", "date_from", "date_until"),
+    [
+        ("from = 1997", dt.date(1997, 1, 1), None),
+        ("until = 1990", None, dt.date(1990, 12, 31)),
+        ("from = 1988-06-01\nuntil = 1990-12-31", dt.date(1988, 6, 1), dt.date(1990, 12, 31)),
+        ('from = "1999-09-26"', dt.date(1999, 9, 26), None),
+    ],
+)
+def test_date_ranges(tmp_path, fields, date_from, date_until):
+    path = _write(tmp_path, THEME_OK + fields + "\n")
+    entry = load_lexicon(themes_path=path).themes[0]
+    assert (entry.date_from, entry.date_until) == (date_from, date_until)
+
+
+def test_a_context_table_is_enough_and_its_patterns_count(tmp_path):
+    text = THEME_OK.replace('en = ["alpha*"]', "") + '[[theme.context]]\nen = ["beta"]\ncues = ["gamma"]\nwindow = 4\n'
+    entry = load_lexicon(themes_path=_write(tmp_path, text)).themes[0]
+    assert entry.en == () and entry.patterns == ("beta",)
+    assert entry.contexts[0].cues == ("gamma",) and entry.contexts[0].window == 4
+
+
+def test_bundled_dictionaries_use_contexts_and_date_ranges(bundled):
+    by_key = {e.key: e for e in bundled.entries}
+    assert by_key["G8"].date_from == dt.date(1997, 1, 1)
+    assert by_key["G20"].date_from == dt.date(1999, 1, 1)
+    assert any("Security Council" in c.acronyms and c.not_after_name for c in by_key["UNSC"].contexts)
+    assert "energy" not in by_key["energy"].en  # bare "energy" only in context
