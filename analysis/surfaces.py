@@ -1,0 +1,138 @@
+"""What a theme or organisation is matched as: its top surfaces with counts, and sample contexts of each.
+
+A theme line is only as honest as its matches: a surface that is mostly wrong ("East and West" under
+Criticism of the West) shows at the top of this table, and its contexts say why. The fix is an ``exclude``
+pattern (or a context table) in the dictionary; see the top of data/themes.toml.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from analysis.timeline import KINDS, Filters, filter_documents
+
+__all__ = ["SAMPLE_COLUMNS", "SURFACE_COLUMNS", "surface_samples", "top_surfaces"]
+
+SURFACE_COLUMNS = ["kind", "key", "surface", "mentions", "documents", "share_pct"]
+SAMPLE_COLUMNS = ["kind", "key", "surface", "doc_id", "date", "source", "left", "match", "right", "start", "end"]
+_SPACES = re.compile(r"\s+")
+
+
+def _normalised(surfaces: pd.Series) -> pd.Series:
+    """Surfaces with runs of whitespace made one space ("United\\nNations" is "United Nations")."""
+    return surfaces.astype("str").str.replace(_SPACES, " ", regex=True)
+
+
+def _check(kind: str, key: str) -> None:
+    if kind not in KINDS[:2]:
+        raise ValueError(f"The 'kind' parameter must be one of {list(KINDS[:2])}; got {kind!r} instead.")
+    if not isinstance(key, str) or not key:
+        raise ValueError(f"The 'key' parameter must be a theme or organisation key (a string); got {key!r}.")
+
+
+def _of_key(
+    documents: pd.DataFrame, mentions: pd.DataFrame, kind: str, key: str, filters: Filters | None
+) -> pd.DataFrame:
+    docs = filter_documents(documents, mentions, filters)
+    filters = Filters() if filters is None else filters
+    rows = mentions[(mentions["kind"] == kind) & (mentions["key"] == key) & mentions["doc_id"].isin(docs["doc_id"])]
+    rows = rows.assign(surface_norm=_normalised(rows["surface"]))
+    return rows
+
+
+def top_surfaces(
+    documents: pd.DataFrame,
+    mentions: pd.DataFrame,
+    *,
+    kind: str,
+    key: str,
+    filters: Filters | None = None,
+    top: int | None = 20,
+) -> pd.DataFrame:
+    """The surfaces one theme or organisation is matched as in the filtered documents, most frequent first.
+
+    Arguments:
+        documents: the documents table (``doc_id`` and the filter columns).
+        mentions: the mentions table.
+        kind: ``theme`` or ``organisation``.
+        key: the theme or organisation key.
+        filters: a ``Filters`` (dates, sources, languages, ...); None: all documents.
+        top: keep only the ``top`` most frequent surfaces (None: all).
+
+    Returns:
+        Columns ``kind``, ``key``, ``surface`` (whitespace runs made one space; case kept, so "West" and
+        "west" are apart), ``mentions`` (int), ``documents`` (int: documents with that surface),
+        ``share_pct`` (float: the surface's share of the key's mentions, %), sorted by ``mentions``
+        descending, then ``surface``.
+    """
+    _check(kind, key)
+    if top is not None and (not isinstance(top, int) or top < 1):
+        raise ValueError(f"The 'top' parameter must be a positive whole number or None; got {top!r} instead.")
+    rows = _of_key(documents, mentions, kind, key, filters)
+    if rows.empty:
+        return pd.DataFrame({
+            "kind": pd.Series(dtype="str"), "key": pd.Series(dtype="str"), "surface": pd.Series(dtype="str"),
+            "mentions": pd.Series(dtype="int64"), "documents": pd.Series(dtype="int64"),
+            "share_pct": pd.Series(dtype="float64"),
+        })  # fmt: skip
+    grouped = rows.groupby("surface_norm", sort=False)
+    out = pd.DataFrame({
+        "surface": list(grouped.groups), "mentions": grouped.size().to_numpy(dtype="int64"),
+        "documents": grouped["doc_id"].nunique().to_numpy(dtype="int64"),
+    })  # fmt: skip
+    out["share_pct"] = 100.0 * out["mentions"] / len(rows)
+    out.insert(0, "key", key)
+    out.insert(0, "kind", kind)
+    out = out.sort_values(["mentions", "surface"], ascending=[False, True], ignore_index=True)
+    return (out if top is None else out.head(top))[SURFACE_COLUMNS].reset_index(drop=True)
+
+
+def surface_samples(
+    documents: pd.DataFrame,
+    mentions: pd.DataFrame,
+    *,
+    kind: str,
+    key: str,
+    surface: str | None = None,
+    filters: Filters | None = None,
+    n: int = 10,
+    width: int = 100,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """A random sample (fixed ``seed``) of the matches of one theme or organisation, with their context.
+
+    Arguments:
+        kind, key, filters: as for ``top_surfaces``.
+        surface: only matches with this surface (as ``top_surfaces`` writes it); None: any.
+        n: the most matches to return.
+        width: characters of context on each side (whitespace runs made one space).
+        seed: the random seed, so the same sample comes back.
+
+    Returns:
+        Columns ``kind``, ``key``, ``surface``, ``doc_id``, ``date``, ``source``, ``left``, ``match``,
+        ``right``, ``start``, ``end``, in document order.
+    """
+    _check(kind, key)
+    if not isinstance(n, int) or n < 1 or not isinstance(width, int) or width < 0:
+        raise ValueError(f"'n' must be a positive whole number and 'width' 0 or more; got n={n!r}, width={width!r}.")
+    rows = _of_key(documents, mentions, kind, key, filters)
+    if surface is not None:
+        rows = rows[rows["surface_norm"] == surface]
+    if len(rows) > n:
+        rows = rows.sample(n=n, random_state=seed).sort_index()
+    docs = documents.set_index("doc_id")
+    records = []
+    for r in rows.itertuples(index=False):
+        text = docs.at[r.doc_id, "text"] if "text" in docs.columns else ""
+        text = text if isinstance(text, str) else ""
+        records.append({
+            "kind": kind, "key": key, "surface": r.surface_norm, "doc_id": r.doc_id,
+            "date": docs.at[r.doc_id, "date"] if "date" in docs.columns else None,
+            "source": docs.at[r.doc_id, "source"] if "source" in docs.columns else None,
+            "left": _SPACES.sub(" ", text[max(0, r.start - width) : r.start]),
+            "match": _SPACES.sub(" ", text[r.start : r.end]),
+            "right": _SPACES.sub(" ", text[r.end : r.end + width]), "start": int(r.start), "end": int(r.end),
+        })  # fmt: skip
+    return pd.DataFrame(records, columns=SAMPLE_COLUMNS)
