@@ -331,6 +331,10 @@ def _sidebar(build: Build) -> tuple[fl.View, dict]:
               help="Documents whose text repeats an earlier one are left out unless this is on.")
     sb.toggle("Include inferred dates", key=K["include_inferred"],
               help="Dates completed from neighbouring posts (e.g. 'May 21' without a year).")
+    if "date_method" in build.documents and (build.documents["date_method"] == "body").any():
+        sb.toggle("Include body dates", key=K["include_body_dates"],
+                  help="Dates a text merely mentions (the build used --body-dates): often an event, not the date "
+                       "the text was published.")
 
     values = {k: st.session_state.get(k) for k in K.values() if k in st.session_state}
     view = fl.widgets_to_view(values, options)
@@ -513,7 +517,37 @@ def _themes(build: Build, view: fl.View, colors) -> None:
     fig = charts.small_multiples_figure(every, view.measure, kind="theme", colors=colors["theme"],
                                         granularity=view.granularity, columns=3)
     _chart(fig, every, f"theme-small-multiples {view.granularity} {view.measure}", "themes_small", build, view)
+    _surfaces(build, view, list(every["key"].drop_duplicates()))
     _compare(build, view)
+
+
+def _surfaces(build: Build, view: fl.View, keys: list[str]) -> None:
+    """What a theme is matched as: its top surfaces with counts, a sample of contexts, how to exclude one."""
+    st.subheader("What a theme is matched as")
+    if not keys:
+        return
+    labels = data.entity_labels(build, "theme")
+    key = st.selectbox("Theme", keys, key="surfaces_theme", format_func=lambda k: labels.get(k, k),
+                       help="Its matches in the filtered documents, grouped by the words matched.")
+    top = data.analysis_table(build, "top_surfaces", kind="theme", key=key, filters=view.filters, top=20)
+    if top.empty:
+        st.info("No matches of this theme in the filtered documents.")
+        return
+    fig = charts.surfaces_figure(top, labels.get(key, key))
+    _chart(fig, top, f"theme-surfaces {key}", "themes_surfaces", build, view, selectable=False)
+    surface = st.selectbox("Sample contexts of", list(top["surface"]), key="surfaces_surface",
+                           help="Ten matches of this surface drawn at random (fixed seed), with their context.")
+    sample = data.analysis_table(build, "surface_samples", kind="theme", key=key, surface=surface,
+                                 filters=view.filters, n=10)
+    st.dataframe(sample[["left", "match", "right", "date", "doc_id"]], key="surfaces_samples", hide_index=True,
+                 width="stretch")
+    _downloads(sample, f"theme-surface-samples {key}", "surfaces_samples", view)
+    st.caption(
+        "If a surface is mostly wrong here (\"East and West\" under Criticism of the West), exclude it: copy "
+        "data/themes.toml, add the phrase to that theme's `exclude = [...]` list (or make the word count only "
+        "near cue words with a `[[theme.context]]` table, as described at the top of the file), and rebuild "
+        "with `python -m analysis build INPUT --out DIR --themes mythemes.toml`."
+    )
 
 
 def _compare(build: Build, view: fl.View) -> None:

@@ -530,6 +530,36 @@ def ranking_figure(
     return _figure([trace], layout)
 
 
+def surfaces_figure(df: pd.DataFrame, label: str = "") -> go.Figure:
+    """Horizontal bars, most frequent first, of the surfaces one theme or organisation is matched as.
+
+    Arguments:
+        df: analysis.surfaces.top_surfaces: surface, mentions, documents, share_pct.
+        label: the theme's or organisation's name, for the title.
+
+    Returns:
+        A Figure with one Bar trace; bars follow ``df``'s order top to bottom.
+    """
+    _check_columns(df, ("surface", "mentions", "share_pct"), "top surfaces")
+    data = df.copy()
+    surfaces = [_esc(s) for s in data["surface"].astype(str)]
+    trace = {
+        "type": "bar",
+        "x": data["mentions"].tolist(),
+        "y": surfaces,
+        "orientation": "h",
+        "marker": {"color": _color(None, "", 0, "theme")},
+        "customdata": np.array(data["share_pct"].round(1).tolist(), dtype=float),
+        "text": surfaces,
+        "hovertemplate": "%{text}<br>%{x:,} mentions (%{customdata}% of them)<extra></extra>",
+        "textposition": "none",
+    }
+    title = f"Matched as: mentions of each surface{' of ' + _esc(label) if label else ''} (count)"
+    layout = _layout(title, xtitle="Mentions", ytitle="Surface", legend=False, height=max(300, 26 * len(data) + 120))
+    layout["yaxis"].update(autorange="reversed", type="category")
+    return _figure([trace], layout)
+
+
 _CROSSTAB_VALUES = {
     "share_pct": "share of documents (%)",
     "documents": "documents",

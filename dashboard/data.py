@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from analysis import surfaces as sf
 from analysis import timeline as tl
 from analysis.store import Build, BuildError, read_build
 
@@ -147,6 +148,8 @@ _TABLES = {
     "explain_empty": tl.explain_empty,
     "choose_granularity": tl.choose_granularity,
     "top_groups": tl.top_groups,
+    "top_surfaces": sf.top_surfaces,
+    "surface_samples": sf.surface_samples,
 }
 
 
@@ -176,7 +179,7 @@ def _shallow(value):
 # get only those rows, which halves the work on a build with hundreds of thousands of mentions.
 _KIND_ARGS = {
     "timeline": ("kind",), "ranking": ("kind",), "crosstab": ("row_kind", "col_kind"), "concordance": ("kind",),
-    "filter_documents": (), "choose_granularity": (),
+    "filter_documents": (), "choose_granularity": (), "top_surfaces": ("kind",), "surface_samples": ("kind",),
 }
 _DEFAULT_KIND = {"timeline": "theme", "ranking": "organisation", "crosstab": None}
 
@@ -287,7 +290,7 @@ def analysis_table(build: Build, name: str, **kwargs):
     Arguments:
         build: from load_build.
         name: one of timeline, ranking, crosstab, concordance, summary, documents_table, filter_documents,
-            explain_empty, choose_granularity.
+            explain_empty, choose_granularity, top_surfaces, surface_samples (analysis.surfaces).
         kwargs: the function's keyword arguments (``filters=Filters(...)``, ``kind=...``); kind "cluster"
             uses the build's mentions plus its cluster memberships (analysis.timeline.cluster_mentions).
 

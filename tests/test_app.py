@@ -385,3 +385,55 @@ def test_reader_shows_the_date_evidence(sample_build, monkeypatch):
     at = _open_tab(_run(sample_build, monkeypatch), "Documents")
     texts = [t.value for t in at.text]
     assert any("Dated by " in t or "No date found" in t for t in texts), texts
+
+
+# ------------------------------------------------------------------------------------------ surfaces
+
+
+def test_themes_view_shows_a_themes_top_surfaces_and_their_contexts(sample_build, monkeypatch):
+    from analysis.surfaces import surface_samples, top_surfaces
+
+    at = _open_tab(_run(sample_build, monkeypatch), "Themes")
+    at.selectbox(key="surfaces_theme").set_value("eurasian_security").run()
+    assert not at.exception
+    build = read_build(sample_build)
+    expected = top_surfaces(build.documents, build.mentions, kind="theme", key="eurasian_security", top=20)
+    fig = _figure(at, "Matched as: ")
+    assert fig["data"][0]["x"] == expected["mentions"].tolist()
+    assert fig["data"][0]["y"] == expected["surface"].tolist()
+    surface = expected["surface"].iloc[0]
+    at.selectbox(key="surfaces_surface").set_value(surface).run()
+    [shown] = [df.value for df in at.dataframe if {"left", "match", "right"} <= set(df.value.columns)]
+    sample = surface_samples(build.documents, build.mentions, kind="theme", key="eurasian_security", surface=surface,
+                             n=10)  # fmt: skip
+    assert shown["match"].tolist() == sample["match"].tolist()
+    assert shown["doc_id"].tolist() == sample["doc_id"].tolist()
+    assert any("exclude" in c.value for c in at.caption)
+    # The CSV behind the chart is the same frame (the download's bytes are built by chart_csv).
+    assert dash.chart_csv(expected) == dash.chart_csv(
+        data.analysis_table(build, "top_surfaces", kind="theme", key="eurasian_security", filters=tl.Filters(), top=20)
+    )
+
+
+@pytest.fixture(scope="module")
+def body_dated_build(tmp_path_factory) -> Path:
+    from analysis.pipeline import run_build
+
+    root = tmp_path_factory.mktemp("body")
+    (root / "in").mkdir()
+    (root / "in" / "a.txt").write_text("Statement (Astana, May 21, 2024)\n\nThe SCO met in Astana.\n", encoding="utf-8")
+    (root / "in" / "b.txt").write_text("Remarks\n\nThe sides discussed trade at length and in detail. " * 3
+                                       + "The treaty was signed on 12 June 1990 in Moscow.\n", encoding="utf-8")
+    run_build([root / "in"], root / "build", body_dates=True)
+    return root / "build"
+
+
+def test_body_dates_get_a_toggle_and_a_share(body_dated_build, sample_build, monkeypatch):
+    at = _run(body_dated_build, monkeypatch)
+    assert at.metric[0].value == "2"
+    [expander] = [e for e in at.expander if "dated only by a date their text mentions" in e.label]
+    assert "1 (50%) are dated only by" in expander.label
+    at.toggle(key=K["include_body_dates"]).set_value(False).run()
+    assert at.metric[0].value == "1"
+    assert at.query_params["body_dates"] == "0"
+    assert not [t for t in _run(sample_build, monkeypatch).toggle if t.key == K["include_body_dates"]]
