@@ -72,6 +72,8 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--language", action="append", default=[], metavar="CODE")
     e.add_argument("--include-duplicates", action="store_true")
     e.add_argument("--exclude-inferred", action="store_true", help="leave out documents whose date was inferred")
+    e.add_argument("--exclude-body-dates", action="store_true",
+                   help="leave out documents dated only by a date their text mentions (built with --body-dates)")
     return parser
 
 
@@ -153,7 +155,8 @@ def _export(args) -> int:
         return _fail(str(exc), 2)
     filters = tl.Filters(start=args.start, end=args.end, organisations=tuple(args.org), org_mode=args.org_mode,
                          themes=tuple(args.theme), sources=tuple(args.source), languages=tuple(args.language),
-                         include_duplicates=args.include_duplicates, include_inferred=not args.exclude_inferred)
+                         include_duplicates=args.include_duplicates, include_inferred=not args.exclude_inferred,
+                         include_body_dates=not args.exclude_body_dates)
     docs, mentions = build.documents, build.mentions
     if args.kind == "cluster":
         mentions = tl.cluster_mentions(docs, build.clusters)

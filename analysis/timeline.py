@@ -161,6 +161,7 @@ class Filters:
     languages: tuple[str, ...] = ()
     include_duplicates: bool = False
     include_inferred: bool = True
+    include_body_dates: bool = True
     doc_ids: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
@@ -205,6 +206,8 @@ class Filters:
             parts.append("with duplicates")
         if not self.include_inferred:
             parts.append("no inferred dates")
+        if not self.include_body_dates:
+            parts.append("no body dates")
         if self.doc_ids is not None:
             parts.append(f"{len(self.doc_ids)} selected documents")
         return ", ".join(parts)
@@ -351,6 +354,8 @@ def _filter_mask(documents: pd.DataFrame, mentions: pd.DataFrame, filters: Filte
         mask &= documents["duplicate_of"].isna().to_numpy(dtype=bool)
     if not filters.include_inferred:
         mask &= ~_isin(documents["date_method"], ("inferred",))
+    if not filters.include_body_dates:
+        mask &= ~_isin(documents["date_method"], ("body",))
     if filters.start is not None or filters.end is not None:
         dates = documents["date"]
         keep = dates.notna()
@@ -385,7 +390,8 @@ def filter_documents(
 
     Returns:
         A subset of ``documents``' rows with the same columns and index. Duplicates (``duplicate_of`` set)
-        are dropped unless ``include_duplicates``; inferred dates unless ``include_inferred``. With
+        are dropped unless ``include_duplicates``; inferred dates unless ``include_inferred``; dates a text
+        merely mentions (``date_method="body"``, built with ``--body-dates``) unless ``include_body_dates``. With
         ``start`` or ``end`` set only dated documents in the range are kept; with neither, undated ones
         are kept too.
     """
@@ -1005,6 +1011,8 @@ def _other_filters_text(filters: Filters) -> str:
         parts.append(f"the {len(filters.doc_ids)} selected documents")
     if not filters.include_inferred:
         parts.append("no inferred dates")
+    if not filters.include_body_dates:
+        parts.append("no body dates")
     return f" ({'; '.join(parts)})" if parts else ""
 
 

@@ -52,12 +52,13 @@ WIDGET_KEYS = {
     "languages": "f_languages",
     "include_duplicates": "f_duplicates",
     "include_inferred": "f_inferred",
+    "include_body_dates": "f_body_dates",
 }
 
 # URL parameter names: short, readable, stable (a shared link must keep working).
 _P_START, _P_END, _P_GRAN, _P_MEASURE = "from", "to", "by", "measure"
 _P_ORG, _P_MODE, _P_THEME, _P_SOURCE, _P_LANG = "org", "org_mode", "theme", "source", "lang"
-_P_DUPS, _P_INFERRED = "duplicates", "inferred"
+_P_DUPS, _P_INFERRED, _P_BODY = "duplicates", "inferred", "body_dates"
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
@@ -212,6 +213,7 @@ def params_to_view(params: Mapping, options: Options | None = None) -> View:
         languages=_keep(_values(params, _P_LANG), options.languages),
         include_duplicates=_bool(_first(params, _P_DUPS), False),
         include_inferred=_bool(_first(params, _P_INFERRED), True),
+        include_body_dates=_bool(_first(params, _P_BODY), True),
     )
     return View(
         filters=filters,
@@ -246,6 +248,8 @@ def view_to_params(view: View) -> dict[str, str | list[str]]:
         out[_P_DUPS] = "1"
     if not f.include_inferred:
         out[_P_INFERRED] = "0"
+    if not f.include_body_dates:
+        out[_P_BODY] = "0"
     return out
 
 
@@ -270,6 +274,7 @@ def view_to_widgets(view: View, options: Options | None = None) -> dict[str, obj
         WIDGET_KEYS["languages"]: list(f.languages),
         WIDGET_KEYS["include_duplicates"]: bool(f.include_duplicates),
         WIDGET_KEYS["include_inferred"]: bool(f.include_inferred),
+        WIDGET_KEYS["include_body_dates"]: bool(f.include_body_dates),
     }
     if options.first_date is not None and options.last_date is not None:
         out[WIDGET_KEYS["dates"]] = (f.start or options.first_date, f.end or options.last_date)
@@ -331,6 +336,7 @@ def widgets_to_view(values: Mapping[str, object], options: Options | None = None
         languages=_keep(many("languages"), options.languages),
         include_duplicates=bool(get("include_duplicates", False)),
         include_inferred=bool(get("include_inferred", True)),
+        include_body_dates=bool(get("include_body_dates", True)),
     )
     return View(
         filters=filters,

@@ -26,6 +26,7 @@ VIEWS = [
     View(Filters(organisations=("NATO",))),
     View(Filters(themes=("multipolarity", "ngos"), sources=("b.txt",), languages=("ru", "en"))),
     View(Filters(include_duplicates=True, include_inferred=False), "quarter", "share"),
+    View(Filters(include_body_dates=False)),
 ]
 
 
@@ -69,6 +70,8 @@ def test_params_are_readable():
     ({"theme": ["<script>"], "lang": ["xx"], "source": ["/etc/passwd"]}, View()),
     ({"duplicates": "maybe", "inferred": "perhaps"}, View()),
     ({"duplicates": "true", "inferred": "off"}, View(Filters(include_duplicates=True, include_inferred=False))),
+    ({"body_dates": "0"}, View(Filters(include_body_dates=False))),
+    ({"body_dates": "sometimes"}, View()),
     ({"from": "2024-03-01", "to": "2024-02-01"}, View(Filters(start=D(2024, 2, 1), end=D(2024, 3, 1)))),
     ({"from": "1990-01-01", "to": "2030-01-01"}, View()),  # the whole span is no date filter
     ({"from": "2030-01-01"}, View()),  # after the last document

@@ -822,3 +822,16 @@ def test_dating_gaps(filters, expected):
     out = dating_gaps(_dating_docs(), make_mentions([]), filters)
     assert list(out.columns) == list(DATING_GAP_COLUMNS)
     assert list(zip(out["doc_id"], out["date_hint"], strict=True)) == expected
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        (Filters(), {"dated", "body", "hinted", "bare"}),
+        (Filters(include_body_dates=False), {"dated", "hinted", "bare"}),
+    ],
+)
+def test_body_dated_documents_can_be_left_out(filters, expected):
+    assert ids(filter_documents(_dating_docs(), make_mentions([]), filters)) == expected
+    if not filters.include_body_dates:
+        assert "no body dates" in filters.describe()
