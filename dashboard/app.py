@@ -102,16 +102,22 @@ def highlight_html(text: str, spans: list[tuple[int, int, str]]) -> str:
 def _escape_md(text: str) -> str:
     """Text safe inside st.markdown/st.info/st.caption: no live Markdown, links, images or HTML.
 
-    Link, emphasis, code, HTML and Streamlit syntax characters are escaped everywhere (":" and "@" too,
-    so "https://…", "www.x.org" and "a@b.org" are not linked, ":red[…]" not coloured); list, heading and quote
-    markers only where a line starts.
+    Link, emphasis, code, HTML and Streamlit syntax characters are escaped everywhere (":" too, so that
+    ":red[…]" is not coloured); list, heading and quote markers only where a line starts; an invisible word
+    joiner (U+2060) goes inside "://", "www." and before "@", so no bare URL or address is linked.
     """
-    escaped = "".join("\\" + ch if ch in _MD_SPECIALS else ch for ch in str(text))
+    text = _MD_WWW.sub(lambda m: m.group(1) + _WORD_JOINER, str(text))
+    text = text.replace("://", ":" + _WORD_JOINER + "//").replace("@", _WORD_JOINER + "@")
+    escaped = "".join("\\" + ch if ch in _MD_SPECIALS else ch for ch in text)
     return _MD_LINE_START.sub(lambda m: m.group(1) + "".join("\\" + ch if not ch.isdigit() else ch
                                                                for ch in m.group(2)), escaped)
 
 
-_MD_SPECIALS = frozenset("\\`*_{}[]()<>!|~$:@&^.")
+_MD_SPECIALS = frozenset("\\`*_{}[]()<>!|~$&^:@.")
+# Streamlit's renderer links bare URLs, "www." and e-mail addresses in the text it shows, whatever escapes
+# the Markdown held: an invisible word joiner inside "://", "www." and before "@" keeps them plain text.
+_WORD_JOINER = "\u2060"
+_MD_WWW = re.compile(r"(?i)\b(www)(?=\.)")
 _MD_LINE_START = re.compile(r"(?m)^([ \t]*)([-+=#]+|\d+[.)])")
 
 

@@ -905,3 +905,122 @@ def built_tiny(tmp_path_factory):
 
     base = tmp_path_factory.mktemp("tiny")
     return run_build([_tiny_input(base)], base / "build", workers=1).path
+
+
+# ---------------------------------------------------------------------------------------------------------
+# 6. The app: names and texts carrying Markdown and HTML, hostile query parameters
+# ---------------------------------------------------------------------------------------------------------
+
+_EVIL = "evil.example"
+_HOSTILE_MEMBER = f"![pixel](https://{_EVIL}/name.png) [see](https://{_EVIL}/n) <img src=https://{_EVIL}/n.png>.txt"
+_HOSTILE_TEXT = (
+    f"The SCO met in Astana on 4 July 2024 to discuss multipolarity. ![p](https://{_EVIL}/text.png)\n"
+    f"[click me](https://{_EVIL}/click) <a href=\"https://{_EVIL}/a\">a link</a> <img src=\"https://{_EVIL}/i.png\">\n"
+    f"BRICS partners agreed; see www.{_EVIL}/www and mail@{_EVIL} :red[coloured] $x^2$.\n"
+)
+
+
+@pytest.fixture(scope="module")
+def hostile_build(tmp_path_factory) -> Path:
+    """A build whose zip member name and texts carry Markdown links, images and HTML."""
+    import zipfile
+
+    from analysis.pipeline import run_build
+
+    base = tmp_path_factory.mktemp("hostile")
+    (base / "in").mkdir()
+    with zipfile.ZipFile(base / "in" / "posts.zip", "w") as zf:
+        zf.writestr(_HOSTILE_MEMBER, _HOSTILE_TEXT)
+        zf.writestr("plain.txt", "NATO met in Brussels on 5 July 2024 about eurasian security.")
+    return run_build([base / "in"], base / "build", workers=1).path
+
+
+_HOSTILE_QUERIES = [
+    {"source": f"posts.zip/{_HOSTILE_MEMBER}", "org": "NATO"},  # an empty result that names the source
+    {"source": f"posts.zip/{_HOSTILE_MEMBER}", "from": "2024-07-05"},
+    {"org": f"[x](https://{_EVIL}/q)", "theme": f"<img src=https://{_EVIL}/q.png>", "from": "not a date",
+     "to": "9999-99-99", "by": "<b>", "measure": "';drop", "mode": "all\x00", "dups": "maybe"},
+    {"source": ["\\", "\\\\,", ",,,", "a" * 5000], "lang": "%ED%A0%BD<script>"},
+]
+
+
+def _markdown_values(at) -> list[str]:
+    out = []
+    for kind in ("markdown", "caption", "info", "warning", "error", "success", "title", "subheader"):
+        out.extend(str(element.value) for element in at.get(kind))
+    return out
+
+
+@pytest.mark.parametrize("query", _HOSTILE_QUERIES)
+def test_the_app_escapes_hostile_names_and_survives_hostile_query_params(hostile_build, monkeypatch, query):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("DT_DATA", str(hostile_build))
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py"), default_timeout=60)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = []
+    for tab in ("Overview", "Themes", "Organisations", "Topics", "Documents", "Report"):
+        at.session_state["view_tab"] = tab
+        at.run()
+        assert not at.exception, (tab, [e.value for e in at.exception])
+        shown.extend(_markdown_values(at))
+    for value in shown:  # Markdown source: every link, image and tag from the corpus is escaped
+        assert not re.search(r"(?<!\\)\]\((?!\))", value), value
+        assert not re.search(r"(?<!\\)<(img|a)\b", value), value
+        assert f"https://{_EVIL}" not in value and f"www.{_EVIL}" not in value, value
+    if "org" in query and query["org"] == "NATO":
+        assert any("No documents" in value and "name\\.png" in value for value in shown), shown
+
+
+def test_escape_md_leaves_no_live_markdown():
+    import sys
+
+    monkey_argv = sys.argv
+    sys.argv = ["app"]
+    try:
+        from dashboard.app import _escape_md
+    finally:
+        sys.argv = monkey_argv
+    escaped = _escape_md(_HOSTILE_MEMBER + "\n- item\n# heading\n1) one")
+    assert "\\]\\(https\\:\u2060//evil\\.example/name\\.png\\)" in escaped
+    assert _escape_md("see www.x.org or a@b.org") == "see www\u2060\\.x\\.org or a\u2060\\@b\\.org"
+    assert "\\<img" in escaped and "\n\\- item" in escaped and "\n\\# heading" in escaped and "\n1\\) one" in escaped
+
+
+@pytest.mark.browser
+def test_no_link_or_image_from_corpus_text_reaches_the_page(hostile_build, browser, chromium_path):
+    from urllib.parse import quote, urlsplit
+
+    from playwright.sync_api import expect
+
+    from dashboard.devserver import serve_app
+
+    expect.set_options(timeout=60_000)
+    requested: list[str] = []
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.on("request", lambda request: requested.append(request.url))
+    evil = f"[href*='{_EVIL}'], [src*='{_EVIL}'], [srcset*='{_EVIL}'], [*|href*='{_EVIL}']"
+    try:
+        with serve_app(hostile_build) as url:
+            query = f"?source={quote('posts.zip/' + _HOSTILE_MEMBER)}&org=NATO"
+            for address in (url, url + query):
+                page.goto(address)
+                for tab in ("Overview", "Themes", "Organisations", "Topics", "Documents", "Report"):
+                    page.get_by_role("tab", name=tab).click()
+                    panel = page.locator("[role=tabpanel]:not([hidden])")
+                    expect(panel.get_by_role("button", name="Download manifest (JSON)")).to_be_visible()
+                    assert page.locator(evil).count() == 0, tab
+                    for frame in page.frames:
+                        assert frame.locator(evil).count() == 0, (tab, frame.url)
+            # The empty-result message names the hostile source as plain text.
+            page.get_by_role("tab", name="Overview").click()
+            shown = re.compile(r"!\[pixel\]\(https:\u2060?//evil\.example/name\.png\)")
+            expect(page.get_by_text(shown).first).to_be_visible()
+    finally:
+        context.close()
+    assert not [u for u in requested if _EVIL in (urlsplit(u).hostname or "")]  # nothing was fetched from it
