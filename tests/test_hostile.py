@@ -1024,3 +1024,30 @@ def test_no_link_or_image_from_corpus_text_reaches_the_page(hostile_build, brows
     finally:
         context.close()
     assert not [u for u in requested if _EVIL in (urlsplit(u).hostname or "")]  # nothing was fetched from it
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Every reader, on any bytes: records or a FormatError/NoTextError, in bounded time
+# ---------------------------------------------------------------------------------------------------------
+
+_READER_PIECES = st.sampled_from(
+    [b"<html>", b"</", b"<p>", b"<!--", b"<script>", b"{", b"}", b"[", b"]", b'"text"', b":", b",", b"\n",
+     b'"messages"', b"text,date\n", b'"', b"\xff", b"\xd0\xb0", b"\x00", b"SCO ", b"2024-05-01", b"\r", b"\t"]
+)
+
+
+@settings(deadline=3000, max_examples=120)
+@given(st.lists(_READER_PIECES, min_size=1, max_size=80).map(b"".join),
+       st.sampled_from(["a.txt", "a.md", "a.html", "a.csv", "a.tsv", "a.jsonl", "a.json", "result.json", "noext"]))
+def test_every_reader_gives_records_or_a_reason(data, name):
+    from analysis.formats import FormatError, NoTextError, read_bytes
+
+    details: dict = {}
+    try:
+        records, fmt = read_bytes(data, name, name, details=details)
+    except (FormatError, NoTextError) as error:
+        assert str(error)  # a reason for the report
+        return
+    assert fmt in ("text", "html", "table", "telegram")
+    assert all(isinstance(record.text, str) and record.text.strip() for record in records)
+    assert "encoding" in details
