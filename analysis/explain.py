@@ -1,0 +1,210 @@
+"""What surged when, and why: the surges of a filtered corpus with the events they overlap, and one surge's
+distinctive words and passages. The tables the Themes view draws and ``export --what surges|distinctive|events``
+writes, built from :mod:`analysis.timeline`, :mod:`analysis.surges` and :mod:`analysis.events`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis import events as ev
+from analysis import surges as sg
+from analysis import timeline as tl
+from analysis.timeline import Filters
+
+__all__ = [
+    "EXPLAIN_COLUMNS",
+    "PASSAGE_COLUMNS",
+    "SURGE_TABLE_COLUMNS",
+    "events_table",
+    "surge_explanation",
+    "surge_table",
+]
+
+# The surges table as the page and the CSV show it: the analysis columns, then how many events overlap the
+# surge and which overlap its peak period (a surge of years overlaps dozens of summits; its peak, a few).
+SURGE_TABLE_COLUMNS = (*sg.SURGE_COLUMNS, "events", "peak_events")
+EXPLAIN_COLUMNS = sg.DISTINCTIVE_COLUMNS
+PASSAGE_COLUMNS = (*tl.CONCORDANCE_COLUMNS, "score")
+# A surge's words are told apart from the same window's other documents when there are this many of them;
+# with fewer, from a fixed-seed sample of the filtered documents outside the window.
+_MIN_REFERENCE = 10
+_OUTSIDE_SAMPLE = 2000
+_SEED = 0
+
+
+@lru_cache(maxsize=8)
+def _events_cached(path: str, mtime_ns: int) -> pd.DataFrame:
+    return ev.load_events(path)
+
+
+def _events(events_file) -> pd.DataFrame:
+    """The events of a calendar file (cached per file and modification time); the bundled one for None."""
+    path = Path(events_file) if events_file else ev.DEFAULT_EVENTS
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError:
+        mtime = -1  # load_events says what is wrong with the path
+    return _events_cached(str(path), mtime).copy()
+
+
+def events_table(events_file=None, *, start=None, end=None) -> pd.DataFrame:
+    """The events of a calendar, those overlapping ``start``..``end`` when given (both inclusive).
+
+    Arguments:
+        events_file: an events TOML file (format in ``data/events.toml``); the bundled calendar for None.
+        start, end: dates bounding the window (either may be None: open on that side).
+
+    Returns:
+        The rows of :func:`analysis.events.load_events` (``line`` dropped), sorted by start.
+    """
+    events = _events(events_file)
+    keep = np.ones(len(events), dtype=bool)
+    if start is not None:
+        keep &= (events["end"] >= pd.Timestamp(start)).to_numpy(dtype=bool)
+    if end is not None:
+        keep &= (events["start"] <= pd.Timestamp(end)).to_numpy(dtype=bool)
+    events = events[keep]
+    return events.drop(columns=["line"]).reset_index(drop=True)
+
+
+def surge_table(
+    documents: pd.DataFrame,
+    mentions: pd.DataFrame,
+    *,
+    kind: str = "theme",
+    keys=None,
+    granularity: str = "year",
+    filters: Filters | None = None,
+    events_file=None,
+    with_events: bool = True,
+) -> pd.DataFrame:
+    """The tested surges of every key of a kind in the filtered documents, with the events they overlap.
+
+    Arguments:
+        documents, mentions: the build's tables.
+        kind: ``theme``, ``organisation`` or ``cluster``.
+        keys: the keys to test (None: every key mentioned).
+        granularity: the period length of the series tested (``year``, ``quarter``, ``month``, ``week``).
+        filters: which documents count (the sidebar's; None: all).
+        events_file: the calendar whose events are listed beside each surge (None: the bundled one).
+        with_events: False leaves the ``events`` column empty (no calendar read).
+
+    Returns:
+        One row per reported surge with the columns of ``SURGE_TABLE_COLUMNS``, strongest first;
+        ``events`` counts the calendar's events overlapping the surge, ``peak_events`` joins with "; " the
+        labels of those overlapping its peak period. ``attrs["help"]`` states when a surge is reported.
+    """
+    filters = filters if filters is not None else Filters()
+    series = tl.timeline(documents, mentions, kind=kind, keys=keys, granularity=granularity, filters=filters)
+    found = sg.surges(series)
+    out = found.copy()
+    out["events"] = np.zeros(len(out), dtype=np.int64)
+    out["peak_events"] = pd.array([""] * len(out), dtype="str")
+    if with_events and not out.empty:
+        calendar = _events(events_file)
+        spans = ev.match_surges(found, calendar)
+        counts = spans.groupby(["key", "method", "start", "end"], sort=False).size()
+        index = pd.MultiIndex.from_frame(out[["key", "method", "start", "end"]])
+        out["events"] = counts.reindex(index).fillna(0).to_numpy(dtype=np.int64)
+        peak_end = _period_ends(series, found)
+        peaks = ev.match_surges(found.assign(start=found["peak"], end=peak_end), calendar)
+        labels = peaks.groupby(["key", "method", "start"], sort=False)["event_label"].agg("; ".join)
+        at = pd.MultiIndex.from_arrays([out["key"], out["method"], out["peak"]])
+        out["peak_events"] = pd.array(labels.reindex(at).fillna("").to_numpy(dtype=object), dtype="str")
+    out.attrs.update(found.attrs)
+    return out[list(SURGE_TABLE_COLUMNS)]
+
+
+def _period_ends(series: pd.DataFrame, found: pd.DataFrame) -> pd.Series:
+    """The last day of each surge's peak period, read off the timeline it was found in."""
+    ends = series.drop_duplicates("period").set_index("period")["period_end"]
+    return pd.Series(ends.reindex(found["peak"]).to_numpy(), index=found.index, dtype="datetime64[ns]")
+
+
+def _as_day(name: str, value) -> dt.date:
+    try:
+        stamp = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        stamp = pd.NaT
+    if pd.isna(stamp):
+        raise ValueError(f"The '{name}' of a surge must be a date (YYYY-MM-DD); got {value!r} instead.")
+    return stamp.date()
+
+
+def surge_explanation(
+    documents: pd.DataFrame,
+    mentions: pd.DataFrame,
+    *,
+    kind: str = "theme",
+    key: str,
+    start,
+    end,
+    filters: Filters | None = None,
+    top: int = 15,
+    passages: int = 5,
+) -> dict:
+    """Why a key surged from ``start`` to ``end``: the words that tell its documents of that window apart,
+    its most representative passages, and the documents behind it.
+
+    The words are Fightin' Words log-odds (:func:`analysis.surges.distinctive_words`) over the word counts
+    of the window's documents: the documents mentioning ``key`` against the same window's other documents
+    (so the words say *why this key then*, not *what that period was about*), or, when fewer than 10 such
+    documents exist, against a fixed-seed sample of the filtered documents outside the window. Only the
+    documents compared are counted, so the cost follows the window, not the build.
+
+    Arguments:
+        documents, mentions: the build's tables (``text`` needed).
+        kind, key: the series that surged.
+        start, end: the surge's first and last day (inclusive), e.g. a row of :func:`surge_table`.
+        filters: the sidebar's filters (the window replaces their dates).
+        top: distinctive words on each side.
+        passages: representative passages returned.
+
+    Returns:
+        ``{"words": DataFrame (EXPLAIN_COLUMNS), "passages": DataFrame (PASSAGE_COLUMNS), "doc_ids": tuple}``;
+        words and passages are empty when the window holds no document mentioning ``key``, or nothing to
+        compare them with.
+    """
+    filters = filters if filters is not None else Filters()
+    first, last = _as_day("start", start), _as_day("end", end)
+    if last < first:
+        raise ValueError(f"The surge's end ({last}) must be on or after its start ({first}); swap them.")
+    if not isinstance(key, str) or not key:
+        raise ValueError(f"The 'key' parameter must name a {kind}; got {key!r} instead.")
+    window = dataclasses.replace(filters, start=first, end=last)
+    in_window = tl.filter_documents(documents, mentions, window)
+    chosen = set(tl.filter_documents(documents, mentions, dataclasses.replace(window, doc_ids=None))["doc_id"])
+    hits = mentions[(mentions["kind"] == kind) & (mentions["key"] == key)]["doc_id"].astype(str)
+    ids = in_window["doc_id"].astype(str)
+    surge_ids = tuple(ids[ids.isin(set(hits))])
+    empty = {"words": pd.DataFrame({c: [] for c in EXPLAIN_COLUMNS}),
+             "passages": pd.DataFrame({c: [] for c in PASSAGE_COLUMNS}), "doc_ids": surge_ids}  # fmt: skip
+    if not surge_ids:
+        return empty
+    others = in_window[~ids.isin(set(surge_ids)).to_numpy()]
+    if len(others) < _MIN_REFERENCE:
+        outside = tl.filter_documents(documents, mentions, dataclasses.replace(filters, start=None, end=None))
+        outside = outside[~outside["doc_id"].isin(chosen)]
+        if len(outside) > _OUTSIDE_SAMPLE:
+            outside = outside.sample(n=_OUTSIDE_SAMPLE, random_state=_SEED)
+        others = pd.concat([others, outside])
+    if others.empty:
+        return empty
+    compared = pd.concat([in_window[ids.isin(set(surge_ids)).to_numpy()], others])
+    counts = sg.term_counts(compared)
+    if len(counts.terms) == 0:
+        return empty
+    mask = counts.mask(surge_ids)
+    words = sg.distinctive_words(counts.matrix, counts.terms, mask, reference=~mask, corpus=counts.totals,
+                                 top=top)  # fmt: skip
+    lines = tl.concordance(documents, mentions, kind=kind, key=key, filters=window)
+    scores = sg.document_scores(counts, words, doc_ids=surge_ids)
+    best = sg.representative_passages(lines, scores, top=passages) if not lines.empty else empty["passages"]
+    return {"words": words.reset_index(drop=True), "passages": best.reset_index(drop=True), "doc_ids": surge_ids}

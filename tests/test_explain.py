@@ -1,0 +1,178 @@
+"""Tests for analysis.explain: the surges of a filtered corpus with their events, one surge's words and
+passages, and the events table."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.explain import (
+    EXPLAIN_COLUMNS,
+    PASSAGE_COLUMNS,
+    SURGE_TABLE_COLUMNS,
+    events_table,
+    surge_explanation,
+    surge_table,
+)
+from analysis.timeline import Filters
+
+_EVENTS = """
+[[event]]
+key = "summit-2016"
+label = "Grain summit, Astana"
+start = 2016-06-10
+end = 2016-06-11
+kind = "summit"
+place = "Astana"
+description = "Leaders on wheat."
+source = "https://example.org/summit-2016"
+
+[[event]]
+key = "summit-2011"
+label = "Old summit"
+start = 2011-03-01
+end = 2011-03-01
+kind = "summit"
+place = "Moscow"
+description = "Long before."
+source = "https://example.org/summit-2011"
+"""
+
+
+def _corpus(years=range(2010, 2020), per_year: int = 40, surge=(2016, 2017)):
+    """Yearly documents; "grain" is mentioned by 2 documents a year, and by 30 in the surge years, where
+    its documents also talk of wheat and harvests."""
+    rows, mentions = [], []
+    for year in years:
+        high = surge[0] <= year <= surge[1]
+        for i in range(per_year):
+            doc_id = f"{year}-{i:02d}"
+            mentioning = i < (30 if high else 2)
+            if mentioning and high:
+                text = f"The grain deal of {year}: wheat harvests, wheat exports and fertiliser ports matter."
+            elif mentioning:
+                text = f"A word on grain in {year}, among security and diplomacy matters."
+            else:
+                text = f"Security council diplomacy and sanctions talks in {year}, number {i}."
+            rows.append({"doc_id": doc_id, "source": "s.txt", "seq": len(rows), "title": doc_id,
+                         "date": pd.Timestamp(year, 6, 1 + i % 28), "date_precision": "day", "date_method": "text",
+                         "language": "en", "text": text, "n_words": len(text.split()), "duplicate_of": None})  # fmt: skip
+            if mentioning:
+                start = text.index("grain")
+                mentions.append({"doc_id": doc_id, "kind": "theme", "key": "grain", "surface": "grain",
+                                 "start": start, "end": start + 5})  # fmt: skip
+    return pd.DataFrame(rows), pd.DataFrame(mentions)
+
+
+@pytest.fixture
+def events_file(tmp_path):
+    path = tmp_path / "events.toml"
+    path.write_text(_EVENTS, encoding="utf-8")
+    return path
+
+
+def test_surge_table_finds_the_planted_surge_with_its_events(events_file):
+    documents, mentions = _corpus()
+    table = surge_table(documents, mentions, kind="theme", granularity="year", events_file=events_file)
+    assert list(table.columns) == list(SURGE_TABLE_COLUMNS)
+    burst = table[table["method"] == "burst"]
+    assert len(burst) == 1
+    row = burst.iloc[0]
+    assert (row["key"], row["start"], row["end"]) == ("grain", pd.Timestamp("2016-01-01"), pd.Timestamp("2017-12-31"))
+    assert row["documents"] == 60 and row["significant"]
+    # Both years overlap the 2016 summit only; the peak (2016) holds it.
+    assert row["events"] == 1
+    assert row["peak"] == pd.Timestamp("2016-01-01") and row["peak_events"] == "Grain summit, Astana"
+    assert "reported" in table.attrs["help"]
+
+
+def test_surge_table_without_a_surge_and_without_events(events_file):
+    documents, mentions = _corpus(surge=(3000, 3000))
+    table = surge_table(documents, mentions, granularity="year", events_file=events_file)
+    assert table.empty and list(table.columns) == list(SURGE_TABLE_COLUMNS)
+    documents, mentions = _corpus()
+    quiet = surge_table(documents, mentions, granularity="year", with_events=False)
+    assert (quiet["events"] == 0).all() and (quiet["peak_events"] == "").all()
+
+
+def test_surge_table_follows_the_filters(events_file):
+    documents, mentions = _corpus()
+    before = surge_table(documents, mentions, granularity="year", events_file=events_file,
+                         filters=Filters(end=dt.date(2015, 12, 31)))  # fmt: skip
+    assert before.empty
+
+
+def test_surge_explanation_words_passages_and_documents():
+    documents, mentions = _corpus()
+    got = surge_explanation(documents, mentions, kind="theme", key="grain", start="2016-01-01", end="2017-12-31",
+                            top=5, passages=3)  # fmt: skip
+    words = got["words"]
+    assert list(words.columns) == list(EXPLAIN_COLUMNS)
+    surge_words = words[words["side"] == "surge"]["term"].tolist()
+    assert "wheat" in surge_words[:3]
+    assert "sanctions" in words[words["side"] == "rest"]["term"].tolist()
+    assert len(got["doc_ids"]) == 60 and all(d.startswith(("2016", "2017")) for d in got["doc_ids"])
+    passages = got["passages"]
+    assert list(passages.columns) == list(PASSAGE_COLUMNS)
+    assert len(passages) == 3 and set(passages["match"]) == {"grain"}
+    assert passages["score"].is_monotonic_decreasing and passages["doc_id"].is_unique
+
+
+def test_surge_explanation_compares_with_outside_documents_when_the_window_has_no_others():
+    documents, mentions = _corpus(per_year=12, surge=(2016, 2016))
+    # In 2016 every one of the 12 documents mentions grain (30 > 12): the rest comes from outside the window.
+    got = surge_explanation(documents, mentions, key="grain", start=dt.date(2016, 1, 1), end=dt.date(2016, 12, 31))
+    assert len(got["doc_ids"]) == 12
+    assert "wheat" in got["words"].query("side == 'surge'")["term"].tolist()
+
+
+def test_surge_explanation_of_a_window_without_mentions_is_empty():
+    documents, mentions = _corpus()
+    got = surge_explanation(documents, mentions, key="grain", start="2030-01-01", end="2030-12-31")
+    assert got["doc_ids"] == () and got["words"].empty and got["passages"].empty
+    assert list(got["passages"].columns) == list(PASSAGE_COLUMNS)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"key": "grain", "start": "2017-01-01", "end": "2016-01-01"}, r"end \(2016-01-01\) must be on or after"),
+        ({"key": "grain", "start": "soon", "end": "2016-01-01"}, r"'start' of a surge must be a date.*'soon'"),
+        ({"key": "", "start": "2016-01-01", "end": "2016-12-31"}, r"'key' parameter must name a theme"),
+    ],
+)
+def test_surge_explanation_refuses_bad_windows(kwargs, message):
+    documents, mentions = _corpus()
+    with pytest.raises(ValueError, match=message):
+        surge_explanation(documents, mentions, **kwargs)
+
+
+def test_events_table_window(events_file):
+    every = events_table(events_file)
+    assert every["key"].tolist() == ["summit-2011", "summit-2016"] and "line" not in every.columns
+    assert events_table(events_file, start="2016-01-01", end="2016-12-31")["key"].tolist() == ["summit-2016"]
+    assert events_table(events_file, start="2012-01-01")["key"].tolist() == ["summit-2016"]
+    assert events_table(events_file, start="2020-01-01").empty
+
+
+def test_events_table_reads_the_file_again_when_it_changes(events_file):
+    assert len(events_table(events_file)) == 2
+    text = events_file.read_text(encoding="utf-8")
+    events_file.write_text(text.split("[[event]]")[0] + "[[event]]" + text.split("[[event]]")[1], encoding="utf-8")
+    import os
+
+    stat = events_file.stat()
+    os.utime(events_file, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    assert events_table(events_file)["key"].tolist() == ["summit-2016"]
+
+
+def test_bundled_events_cover_the_years_asked():
+    bundled = events_table()
+    years = set(bundled["start"].dt.year)
+    assert set(range(2015, 2026)) <= years
+    assert bundled["source"].map(lambda s: bool(re.match(r"https?://", s))).all()
+    assert np.all(bundled["end"] >= bundled["start"])
