@@ -11,6 +11,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from analysis.surges import wilson_interval
+
 __all__ = [
     "DATING_GAP_COLUMNS",
     "GRANULARITIES",
@@ -55,6 +57,8 @@ TIMELINE_COLUMNS = (
     "documents_total",
     "words_total",
     "share_pct",
+    "share_low",
+    "share_high",
     "per_10k_words",
     "partial",
 )
@@ -434,7 +438,7 @@ def _empty_timeline(by: str | None) -> pd.DataFrame:
             **({by: pd.Series([], dtype="str")} if by is not None else {}),
             **{c: pd.Series([], dtype="int64") for c in ("mentions", "documents_mentioning")},
             **{c: pd.Series([], dtype="int64") for c in ("documents_total", "words_total")},
-            "share_pct": pd.Series([], dtype="float64"),
+            **{c: pd.Series([], dtype="float64") for c in ("share_pct", "share_low", "share_high")},
             "per_10k_words": pd.Series([], dtype="float64"),
             "partial": pd.Series([], dtype="bool"),
         }
@@ -483,7 +487,8 @@ def timeline(
         Columns: ``period`` (period start), ``period_end`` (its last day), ``period_label`` (``May 2024``),
         ``key``, [``by``], ``mentions``, ``documents_mentioning``, ``documents_total`` (dated filtered
         documents in the period [and by-group]), ``words_total``, ``share_pct`` (0–100;
-        NaN for a period without documents), ``per_10k_words`` (NaN without words), ``partial`` (the first/last period only partly covered by the data or the date
+        NaN for a period without documents), ``share_low``/``share_high`` (its 95 % Wilson interval, same
+        unit), ``per_10k_words`` (NaN without words), ``partial`` (the first/last period only partly covered by the data or the date
         filter). Undated documents and documents whose date is coarser than the granularity (a year-only
         date in a monthly timeline) cannot be placed: their numbers are in ``attrs["undated"]`` and
         ``attrs["excluded_coarse"]``. A filter that matches nothing gives an empty frame with these
@@ -580,6 +585,8 @@ def timeline(
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(total > 0, docs_mentioning / np.maximum(total, 1) * 100.0, np.nan)
         per_10k = np.where(words > 0, mention_counts / np.maximum(words, 1) * 10_000.0, np.nan)
+    # The share's 95 % Wilson interval (a band around the line; NaN where the period has no documents).
+    share_low, share_high = wilson_interval(docs_mentioning, total)
 
     starts = periods.start_time.as_unit("ns")
     ends = periods.end_time.normalize().as_unit("ns")
@@ -602,6 +609,8 @@ def timeline(
         documents_total=total.astype(np.int64),
         words_total=words.astype(np.int64),
         share_pct=share.astype(np.float64),
+        share_low=share_low * 100.0,
+        share_high=share_high * 100.0,
         per_10k_words=per_10k.astype(np.float64),
         partial=partial[row_period],
     )

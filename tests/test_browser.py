@@ -114,7 +114,7 @@ def test_a_download_delivers_the_csv(page, sample_url, sample_build):
     assert content.startswith(b"\xef\xbb\xbf")
     header = content[3:].splitlines()[0].decode()
     assert header == ("period,period_end,period_label,key,label,mentions,documents_mentioning,documents_total,"
-                      "words_total,share_pct,per_10k_words,partial")
+                      "words_total,share_pct,share_low,share_high,per_10k_words,partial")
     build = read_build(sample_build)
     keys = tuple(tl.ranking(build.documents, build.mentions, kind="theme")["key"].head(_OVERVIEW_THEMES))
     expected = tl.timeline(build.documents, build.mentions, kind="theme", keys=keys, granularity="year")

@@ -835,3 +835,22 @@ def test_body_dated_documents_can_be_left_out(filters, expected):
     assert ids(filter_documents(_dating_docs(), make_mentions([]), filters)) == expected
     if not filters.include_body_dates:
         assert "no body dates" in filters.describe()
+
+
+def test_timeline_carries_the_shares_wilson_interval():
+    from analysis.surges import wilson_interval
+
+    documents = pd.DataFrame(
+        {"doc_id": ["a", "b", "c", "d"], "source": ["s.txt"] * 4,
+         "date": pd.to_datetime(["2020-05-01", "2020-06-01", "2021-05-01", "2023-01-01"]),
+         "date_precision": ["day"] * 4, "date_method": ["text"] * 4, "language": ["en"] * 4,
+         "text": ["grain", "none", "grain", "grain"], "n_words": [1] * 4, "duplicate_of": [None] * 4}
+    )  # fmt: skip
+    mentions = pd.DataFrame({"doc_id": ["a", "c", "d"], "kind": ["theme"] * 3, "key": ["grain"] * 3,
+                             "surface": ["grain"] * 3, "start": [0] * 3, "end": [5] * 3})  # fmt: skip
+    got = timeline(documents, mentions, kind="theme", granularity="year").set_index("period_label")
+    (low,), (high,) = wilson_interval([1], [2])
+    assert got.loc["2020", ["share_low", "share_pct", "share_high"]].tolist() == pytest.approx(
+        [low * 100, 50.0, high * 100])
+    assert got.loc["2021", "share_high"] == 100.0 and got.loc["2021", "share_low"] < 100.0
+    assert np.isnan(got.loc["2022", "share_low"]) and np.isnan(got.loc["2022", "share_high"])
