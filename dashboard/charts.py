@@ -237,6 +237,9 @@ def timeline_figure(
     granularity: str | None = None,
     title: str | None = None,
     series: str = "key",
+    band: bool = False,
+    surges: pd.DataFrame | None = None,
+    events: pd.DataFrame | None = None,
 ) -> go.Figure:
     """Lines (or stacked areas) of one measure per key over time.
 
@@ -252,6 +255,13 @@ def timeline_figure(
         title: overrides the generated title.
         series: the column that makes one line each: ``key`` (the default), or the ``by`` column of a
             timeline split by source or language (one key, one line per source).
+        band: with the share measure and lines, draw each line's 95 % interval (``share_low`` to
+            ``share_high``) as a shaded band.
+        surges: a table of analysis.explain.surge_table: a star on the line at each surge's peak period
+            (keys not drawn are skipped); its customdata is the surge's key and days, so selecting it
+            narrows the Documents view to the surge's documents.
+        events: a table of analysis.explain.events_table: each event a shaded band over its days and a
+            marker at the foot of the chart with its label.
 
     Returns:
         A Figure with one trace per key (or per ``series`` value), in the order keys first appear in ``df``; each point carries the
@@ -293,11 +303,95 @@ def timeline_figure(
         }
         if style == "area":
             trace.update(stackgroup="one", line={"color": color, "width": 1}, fillcolor=color)
+        elif band and column == "share_pct" and {"share_low", "share_high"} <= set(rows.columns):
+            traces += _band_traces(rows, color, name)
         traces.append(trace)
+    shapes = []
+    if surges is not None and series == "key" and not surges.empty:
+        traces += _surge_traces(data, surges, column, kind, names, unit)
+    if events is not None and not events.empty:
+        event_traces, shapes = _event_marks(events, data)
+        traces += event_traces
     layout = _layout(title or auto_title, xtitle="Period", ytitle=unit.capitalize(), hovermode="closest")
     layout["xaxis"].update(_time_axis(granularity, data["period"].nunique()))
     layout["yaxis"].update(rangemode="tozero")
+    if shapes:
+        layout["shapes"] = shapes
     return _figure(traces, layout)
+
+
+def _rgba(color: str, alpha: float) -> str:
+    """A hex colour (#RRGGBB) as rgba() with the given opacity."""
+    value = color.lstrip("#")
+    if len(value) != 6:
+        return f"rgba(128,128,128,{alpha})"
+    r, g, b = (int(value[i : i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def _band_traces(rows: pd.DataFrame, color: str, name: str) -> list[dict]:
+    """The 95 % interval of one line's share: an invisible upper edge and a lower edge filled up to it."""
+    x = rows["period"].to_numpy()
+    edge = {"type": "scatter", "x": x, "mode": "lines", "line": {"width": 0}, "hoverinfo": "skip",
+            "showlegend": False, "legendgroup": _esc(name)}  # fmt: skip
+    return [
+        {**edge, "y": rows["share_high"].tolist(), "name": f"{_esc(name)}: 95 % interval (upper)"},
+        {**edge, "y": rows["share_low"].tolist(), "name": f"{_esc(name)}: 95 % interval",
+         "fill": "tonexty", "fillcolor": _rgba(color, 0.15)},
+    ]  # fmt: skip
+
+
+def _surge_traces(data: pd.DataFrame, surges: pd.DataFrame, column: str, kind: str, names: dict,
+                  unit: str) -> list[dict]:  # fmt: skip
+    """One trace of stars: each surge's peak on its key's line, hover saying when, how much, on how many."""
+    _check_columns(surges, ("key", "start", "end", "peak", "lift", "documents", "method"), "surges")
+    values = data.set_index(["key", "period"])[column]
+    x, y, text, keys, starts, ends = [], [], [], [], [], []
+    for row in surges.itertuples(index=False):
+        at = (str(row.key), pd.Timestamp(row.peak))
+        if at not in values.index:
+            continue
+        x.append(at[1])
+        y.append(values.loc[at])
+        name = names.get(row.key, row.key)
+        how = "burst" if row.method == "burst" else "change point"
+        text.append(f"{_esc(name)}: surge ({how}) {_iso(row.start)} to {_iso(row.end)}<br>"
+                    f"×{row.lift:.1f} the share before, {int(row.documents):,} documents")  # fmt: skip
+        keys.append(str(row.key))
+        starts.append(_iso(row.start))
+        ends.append(_iso(row.end))
+    if not x:
+        return []
+    return [{
+        "type": "scatter", "x": x, "y": y, "mode": "markers", "name": "Surge (peak)",
+        "marker": {"symbol": "star", "size": 14, "color": "#222", "line": {"color": "#fff", "width": 1}},
+        "text": text, "hovertemplate": "%{text}<extra></extra>",
+        "customdata": _customdata(len(x), kind=kind, key=np.array(keys, dtype=object),
+                                  start=np.array(starts, dtype=object), end=np.array(ends, dtype=object)),
+    }]  # fmt: skip
+
+
+def _event_marks(events: pd.DataFrame, data: pd.DataFrame) -> tuple[list[dict], list[dict]]:
+    """Shaded bands over the events' days within the drawn periods, and one trace of markers naming them."""
+    _check_columns(events, ("label", "start", "end"), "events")
+    first, last = data["period"].min(), (data["period_end"] if "period_end" in data else data["period"]).max()
+    inside = events[(events["end"] >= first) & (events["start"] <= last)]
+    shapes = [
+        {"type": "rect", "xref": "x", "yref": "paper", "x0": _iso(row.start),
+         "x1": _iso(pd.Timestamp(row.end) + pd.Timedelta(days=1)), "y0": 0, "y1": 1, "layer": "below",
+         "line": {"width": 0}, "fillcolor": "rgba(120,120,120,0.18)"}
+        for row in inside.itertuples(index=False)
+    ]  # fmt: skip
+    if inside.empty:
+        return [], shapes
+    trace = {
+        "type": "scatter", "x": inside["start"].to_numpy(), "y": [0] * len(inside), "mode": "markers",
+        "name": "Event", "marker": {"symbol": "triangle-up", "size": 9, "color": "#777"},
+        "text": [f"{_esc(row.label)}<br>{_iso(row.start)}" + (f" to {_iso(row.end)}" if row.end != row.start else "")
+                 for row in inside.itertuples(index=False)],
+        "hovertemplate": "%{text}<extra></extra>",
+    }  # fmt: skip
+    return [trace], shapes
 
 
 def cluster_timeline_figure(

@@ -354,3 +354,37 @@ def test_timeline_figure_one_line_per_source():
     assert [t["name"] for t in fig["data"]] == ["a.txt", "&lt;b&gt;.txt"]
     assert [list(t["y"]) for t in fig["data"]] == [[50.0, 0.0], [100.0, 100.0]]
     pd.testing.assert_frame_equal(df, before)
+
+
+def test_timeline_band_surges_and_events():
+    df = _timeline_frame()
+    df["share_low"], df["share_high"] = df["share_pct"] - 5, df["share_pct"] + 5
+    surges = pd.DataFrame({"key": ["SCO", "absent"], "method": ["burst", "burst"],
+                           "start": pd.to_datetime(["2024-01-01", "2024-01-01"]),
+                           "end": pd.to_datetime(["2024-01-31", "2024-03-31"]),
+                           "peak": pd.to_datetime(["2024-01-01", "2024-02-01"]), "lift": [3.25, 2.0],
+                           "documents": [12, 7]})  # fmt: skip
+    events = pd.DataFrame({"label": ["<i>Summit</i>", "Long ago"], "start": pd.to_datetime(["2024-02-10", "1990-01-01"]),
+                           "end": pd.to_datetime(["2024-02-11", "1990-01-02"])})  # fmt: skip
+    before = df.copy()
+    fig = charts.timeline_figure(df, "share", band=True, surges=surges, events=events).to_dict()
+    pd.testing.assert_frame_equal(df, before)
+    names = [t["name"] for t in fig["data"]]
+    bands = [t for t in fig["data"] if t.get("fill") == "tonexty"]
+    assert len(bands) == 2 and list(bands[0]["y"]) == [45.0, -5.0, 20.0]
+    star = next(t for t in fig["data"] if t["name"] == "Surge (peak)")
+    # Only the drawn key's surge, on its line at the peak.
+    assert list(star["y"]) == [50.0] and "×3.2 the share before, 12 documents" in star["text"][0]
+    assert list(star["customdata"][0][:4]) == ["theme", "SCO", "2024-01-01", "2024-01-31"]
+    event = next(t for t in fig["data"] if t["name"] == "Event")
+    assert len(event["x"]) == 1 and "&lt;i&gt;Summit&lt;/i&gt;" in event["text"][0]
+    assert [(s["x0"], s["x1"]) for s in fig["layout"]["shapes"]] == [("2024-02-10", "2024-02-12")]
+    assert "Event" not in names[:4]
+
+
+def test_timeline_band_only_for_share_lines():
+    df = _timeline_frame()
+    df["share_low"], df["share_high"] = df["share_pct"] - 5, df["share_pct"] + 5
+    for measure, style in (("mentions", "lines"), ("share", "area")):
+        fig = charts.timeline_figure(df, measure, style=style, band=True).to_dict()
+        assert not [t for t in fig["data"] if t.get("fill") == "tonexty"]
