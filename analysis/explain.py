@@ -19,6 +19,7 @@ from analysis import timeline as tl
 from analysis.timeline import Filters
 
 __all__ = [
+    "DEFAULT_EVENTS",
     "EXPLAIN_COLUMNS",
     "PASSAGE_COLUMNS",
     "SURGE_TABLE_COLUMNS",
@@ -37,6 +38,7 @@ PASSAGE_COLUMNS = (*tl.CONCORDANCE_COLUMNS, "score")
 _MIN_REFERENCE = 10
 _OUTSIDE_SAMPLE = 2000
 _SEED = 0
+DEFAULT_EVENTS = ev.DEFAULT_EVENTS
 
 
 @lru_cache(maxsize=8)

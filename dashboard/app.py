@@ -31,7 +31,7 @@ __all__ = [
 
 # Charts whose selection narrows the documents view (key stem -> where it is drawn).
 SELECTABLE_CHARTS = (
-    "overview_timeline", "overview_ranking", "themes_timeline", "themes_heatmap", "themes_small",
+    "overview_timeline", "overview_ranking", "themes_timeline", "themes_heatmap", "themes_small", "themes_surges",
     "orgs_ranking", "orgs_timeline", "orgs_crosstab", "orgs_comention", "topics_timeline", "topics_map",
 )
 _SEL_GEN = "selection_generation"
@@ -39,6 +39,7 @@ _SEL_KEPT = "selection_targets"
 _BUILD_PATH = "build_path"
 _VIEW_FOR = "view_initialised_for"
 _UPLOAD_NOTE = "upload_note"
+_EVENTS_UPLOAD = "events_upload_path"
 TABS = ("Overview", "Themes", "Organisations", "Topics", "Documents", "Report")
 # Caps that keep a large build (tens of thousands of documents) responsive; each is said on the page.
 MAP_POINTS = 3000  # points drawn on the document map (a fixed random sample beyond that)
@@ -278,6 +279,25 @@ def _upload_section() -> None:
         st.rerun()
 
 
+def _events_upload(sb, build: Build) -> None:
+    """A calendar of the user's own events (the format of data/events.toml) for this session."""
+    with sb.expander("Calendar of events", expanded=False):
+        shown = "your upload" if st.session_state.get(_EVENTS_UPLOAD) else Path(_events_path(build)).name
+        st.caption(_escape_md(f"Showing {shown}. Upload a TOML file in the format "
+                              "described at the top of data/events.toml to show your own events."))
+        upload = st.file_uploader("Events (.toml)", type=["toml"], key="events_upload")
+        if upload is not None and st.session_state.get("events_upload_id") != upload.file_id:
+            try:
+                st.session_state[_EVENTS_UPLOAD] = data.save_events_upload(upload.getvalue())
+                st.session_state["events_upload_id"] = upload.file_id
+            except Exception as exc:  # a bad calendar must not break the page: say what is wrong
+                st.error(_escape_md(str(exc)))
+        if st.session_state.get(_EVENTS_UPLOAD) and st.button("Back to the build's calendar", key="events_reset"):
+            st.session_state.pop(_EVENTS_UPLOAD, None)
+            st.session_state.pop("events_upload_id", None)
+            st.rerun()
+
+
 # ------------------------------------------------------------------------------------------ sidebar
 def _sidebar(build: Build) -> tuple[fl.View, dict]:
     options, org_counts, theme_counts, labels = _options(build)
@@ -341,6 +361,11 @@ def _sidebar(build: Build) -> tuple[fl.View, dict]:
         sb.toggle("Include body dates", key=K["include_body_dates"],
                   help="Dates a text merely mentions (the build used --body-dates): often an event, not the date "
                        "the text was published.")
+
+    sb.toggle("Show events", key=K["events"],
+              help="Summits, ministerial meetings and UN general debates of the calendar, drawn on the timelines "
+                   "and listed beside the surges they overlap.")
+    _events_upload(sb, build)
 
     values = {k: st.session_state.get(k) for k in K.values() if k in st.session_state}
     view = fl.widgets_to_view(values, options)
@@ -514,10 +539,16 @@ def _themes(build: Build, view: fl.View, colors) -> None:
     style = st.radio("Draw as", ["lines", "area"], key="themes_style", horizontal=True,
                      format_func=lambda s: "Lines" if s == "lines" else "Stacked areas",
                      help="Stacked areas add the themes up; lines compare them.")
+    found = data.analysis_table(build, "surge_table", kind="theme", granularity=view.granularity,
+                                filters=view.filters, events_file=_events_path(build), with_events=view.events)
+    band = view.measure == "share" and style == "lines" and st.toggle(
+        "95 % intervals", value=True, key="themes_band",
+        help="The share's Wilson 95 % interval: how far the share could move by chance with so few documents.")
     fig = charts.timeline_figure(df, view.measure, kind="theme", style=style, colors=colors["theme"],
-                                 granularity=view.granularity)
+                                 granularity=view.granularity, band=band, surges=found, events=_events(build, view, df))
     _chart(fig, df, f"theme-timeline {view.granularity} {view.measure}", "themes_timeline", build, view)
     _timeline_notes(df, note)
+    _what_surged(build, view, found)
     fig = charts.heatmap_figure(every, view.measure, kind="theme", granularity=view.granularity)
     _chart(fig, every, f"theme-heatmap {view.granularity} {view.measure}", "themes_heatmap", build, view)
     fig = charts.small_multiples_figure(every, view.measure, kind="theme", colors=colors["theme"],
@@ -525,6 +556,100 @@ def _themes(build: Build, view: fl.View, colors) -> None:
     _chart(fig, every, f"theme-small-multiples {view.granularity} {view.measure}", "themes_small", build, view)
     _surfaces(build, view, list(every["key"].drop_duplicates()))
     _compare(build, view)
+
+
+def _events_path(build: Build) -> str:
+    return data.events_file(build, st.session_state.get(_EVENTS_UPLOAD))
+
+
+def _events(build: Build, view: fl.View, df: pd.DataFrame) -> pd.DataFrame | None:
+    """The calendar's events over a timeline's periods, or None when the sidebar hides them."""
+    if not view.events or df.empty:
+        return None
+    return data.events(_events_path(build), df["period"].min(), df["period_end"].max())
+
+
+def _surge_choice(row) -> str:
+    how = "burst" if row.method == "burst" else "change point"
+    return (f"{row.label}: {row.start:%Y-%m-%d} to {row.end:%Y-%m-%d} ({how}, ×{row.lift:.1f}, "
+            f"{int(row.documents):,} documents)")
+
+
+def _show_surge_documents(target: fl.Target) -> None:
+    gen = st.session_state.get(_SEL_GEN, 0)
+    kept = st.session_state.setdefault(_SEL_KEPT, {})
+    if kept.get("generation") != gen:
+        kept.clear()
+        kept["generation"] = gen
+    kept["themes_surges"] = [target]
+
+
+def _what_surged(build: Build, view: fl.View, found: pd.DataFrame) -> None:
+    """The tested surges of every theme, and for a chosen one its distinctive words, passages, documents and
+    the events it overlapped."""
+    st.subheader("What surged")
+    st.caption(_escape_md(found.attrs.get("help", "")))
+    if found.empty:
+        st.info(f"No theme surged by {view.granularity} in these documents: no rise passes the test above. "
+                "A longer period (a quarter or a year) gathers more documents per period.")
+        return
+    table = _labelled(found, build, "theme")
+    shown = ["label", "method", "start", "end", "peak_label", "share_before", "share_during", "lift", "documents",
+             "strength", "events", "peak_events"]
+    st.dataframe(
+        table[shown], key="themes_surges_table", hide_index=True, width="stretch",
+        column_config={
+            "label": "Theme", "method": "Found by", "peak_label": "Peak", "start": st.column_config.DateColumn("From"),
+            "end": st.column_config.DateColumn("To"),
+            "share_before": st.column_config.NumberColumn("Share before (%)", format="%.2f"),
+            "share_during": st.column_config.NumberColumn("Share during (%)", format="%.2f"),
+            "lift": st.column_config.NumberColumn("Lift (×)", format="%.2f"),
+            "strength": st.column_config.NumberColumn("Strength (G)", format="%.1f",
+                                                      help="The likelihood-ratio statistic of during against before."),
+            "events": st.column_config.NumberColumn("Events", help="Events of the calendar overlapping the surge."),
+            "peak_events": "Events in the peak period",
+        },
+    )
+    _downloads(table, f"theme-surges {view.granularity}", "themes_surges", view)
+    rows = list(table.itertuples(index=False))
+    pick = st.selectbox("Explain a surge", range(len(rows)), key="themes_surge_pick",
+                        format_func=lambda i: _surge_choice(rows[i]),
+                        help="The words that set its documents apart and its most representative passages.")
+    row = rows[pick]
+    with st.spinner("Counting the words of the surge's window…"):
+        why = data.analysis_table(build, "surge_explanation", kind="theme", key=row.key, start=row.start.date(),
+                                  end=row.end.date(), filters=view.filters)
+    target = fl.Target(kind="theme", key=row.key, start=row.start.date(), end=row.end.date())
+    st.button(f"Show its {len(why['doc_ids']):,} documents in the Documents tab", key="themes_surge_docs",
+              on_click=_show_surge_documents, args=(target,), icon=":material/filter_alt:")
+    words = why["words"]
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Words of the surge** (against the same window's other documents)")
+        surge_words = words[words["side"] == "surge"]
+        st.dataframe(surge_words[["term", "z", "count_in", "count_out"]], key="themes_surge_words",
+                     hide_index=True, width="stretch")
+    with right:
+        st.markdown("**Words of the rest**")
+        st.dataframe(words[words["side"] == "rest"][["term", "z", "count_in", "count_out"]],
+                     key="themes_surge_rest", hide_index=True, width="stretch")
+    _downloads(words, f"theme-surge-words {row.key} {row.start:%Y-%m-%d} {row.end:%Y-%m-%d}",
+               "themes_surge_words", view)
+    passages = why["passages"]
+    st.markdown("**Representative passages**")
+    if passages.empty:
+        st.caption("No passage to show.")
+    else:
+        st.dataframe(passages[["left", "match", "right", "date", "title", "doc_id", "score"]],
+                     key="themes_surge_passages", hide_index=True, width="stretch")
+        _downloads(passages, f"theme-surge-passages {row.key} {row.start:%Y-%m-%d}", "themes_surge_passages", view)
+    overlapping = data.events(_events_path(build), row.start, row.end)
+    st.markdown(f"**Events during the surge** ({len(overlapping)})")
+    if not overlapping.empty:
+        st.dataframe(overlapping[["label", "start", "end", "kind", "place", "source"]], key="themes_surge_events",
+                     hide_index=True, width="stretch",
+                     column_config={"source": st.column_config.LinkColumn("Source")})
+        _downloads(overlapping, f"events {row.start:%Y-%m-%d} {row.end:%Y-%m-%d}", "themes_surge_events", view)
 
 
 def _surfaces(build: Build, view: fl.View, keys: list[str]) -> None:

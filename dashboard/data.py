@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from analysis import explain as ex
 from analysis import surfaces as sf
 from analysis import timeline as tl
 from analysis.store import Build, BuildError, read_build
@@ -34,6 +35,9 @@ __all__ = [
     "build_uploads",
     "document",
     "entity_labels",
+    "events",
+    "events_file",
+    "save_events_upload",
     "load_build",
     "map_points",
     "resolve_data_dir",
@@ -150,6 +154,8 @@ _TABLES = {
     "top_groups": tl.top_groups,
     "top_surfaces": sf.top_surfaces,
     "surface_samples": sf.surface_samples,
+    "surge_table": ex.surge_table,
+    "surge_explanation": ex.surge_explanation,
 }
 
 
@@ -180,8 +186,10 @@ def _shallow(value):
 _KIND_ARGS = {
     "timeline": ("kind",), "ranking": ("kind",), "crosstab": ("row_kind", "col_kind"), "concordance": ("kind",),
     "filter_documents": (), "choose_granularity": (), "top_surfaces": ("kind",), "surface_samples": ("kind",),
+    "surge_table": ("kind",), "surge_explanation": ("kind",),
 }
-_DEFAULT_KIND = {"timeline": "theme", "ranking": "organisation", "crosstab": None}
+_DEFAULT_KIND = {"timeline": "theme", "ranking": "organisation", "crosstab": None, "surge_table": "theme",
+                 "surge_explanation": "theme"}
 
 
 def _kinds_needed(name: str, kwargs: dict) -> tuple[str, ...] | None:
@@ -211,7 +219,8 @@ def _cached_kind_mentions(path: str, key: str, kinds: tuple[str, ...]) -> pd.Dat
 
 # Tables computed on the filtered documents and their mentions only (see _cached_subset); the others
 # (concordance reads texts, explain_empty names the filters) get the whole build.
-_ON_SUBSET = {"timeline", "ranking", "crosstab", "summary", "documents_table", "choose_granularity", "top_groups"}
+_ON_SUBSET = {"timeline", "ranking", "crosstab", "summary", "documents_table", "choose_granularity", "top_groups",
+              "surge_table"}
 
 
 def _residual(filters: tl.Filters) -> tl.Filters:
@@ -290,7 +299,8 @@ def analysis_table(build: Build, name: str, **kwargs):
     Arguments:
         build: from load_build.
         name: one of timeline, ranking, crosstab, concordance, summary, documents_table, filter_documents,
-            explain_empty, choose_granularity, top_surfaces, surface_samples (analysis.surfaces).
+            explain_empty, choose_granularity, top_surfaces, surface_samples (analysis.surfaces),
+            surge_table, surge_explanation (analysis.explain).
         kwargs: the function's keyword arguments (``filters=Filters(...)``, ``kind=...``); kind "cluster"
             uses the build's mentions plus its cluster memberships (analysis.timeline.cluster_mentions).
 
@@ -303,6 +313,48 @@ def analysis_table(build: Build, name: str, **kwargs):
     frozen = tuple(sorted((k, _freeze(v)) for k, v in kwargs.items()))
     path, key = _key(build)
     return _shallow(_cached_table(path, key, name, with_clusters, frozen))
+
+
+def events_file(build: Build, uploaded: str | Path | None = None) -> str:
+    """The calendar of events a build's timelines show: one the user uploaded this session, else the build's
+    own (``events.toml`` written by ``build --events``), else the bundled ``data/events.toml``."""
+    if uploaded and Path(uploaded).is_file():
+        return str(uploaded)
+    own = Path(build.path) / "events.toml"
+    return str(own if own.is_file() else ex.DEFAULT_EVENTS)
+
+
+MAX_EVENTS_UPLOAD_MB = 2
+
+
+def save_events_upload(content: bytes, root: str | Path | None = None) -> str:
+    """Check an uploaded calendar of events and keep it in a file of its own; returns its path.
+
+    Raises:
+        EventsError: the file is over MAX_EVENTS_UPLOAD_MB or does not follow the format of data/events.toml
+            (the message names the entry and its line).
+    """
+    if len(content) > MAX_EVENTS_UPLOAD_MB * 1_000_000:
+        raise ex.ev.EventsError(
+            f"The events file is {len(content) / 1e6:.1f} MB, over the {MAX_EVENTS_UPLOAD_MB} MB a calendar may "
+            "hold; keep only the events you need."
+        )
+    folder = Path(root or _UPLOAD_ROOT) / "events"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{hashlib.sha256(content).hexdigest()[:16]}.toml"
+    path.write_bytes(content)
+    try:
+        ex.events_table(path)
+    except ex.ev.EventsError:
+        path.unlink(missing_ok=True)
+        raise
+    return str(path)
+
+
+def events(path: str, start=None, end=None) -> pd.DataFrame:
+    """The events of a calendar file overlapping start..end (analysis.explain.events_table, which caches the
+    file per modification time)."""
+    return ex.events_table(path, start=start, end=end)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)

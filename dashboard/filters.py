@@ -53,12 +53,13 @@ WIDGET_KEYS = {
     "include_duplicates": "f_duplicates",
     "include_inferred": "f_inferred",
     "include_body_dates": "f_body_dates",
+    "events": "f_events",
 }
 
 # URL parameter names: short, readable, stable (a shared link must keep working).
 _P_START, _P_END, _P_GRAN, _P_MEASURE = "from", "to", "by", "measure"
 _P_ORG, _P_MODE, _P_THEME, _P_SOURCE, _P_LANG = "org", "org_mode", "theme", "source", "lang"
-_P_DUPS, _P_INFERRED, _P_BODY = "duplicates", "inferred", "body_dates"
+_P_DUPS, _P_INFERRED, _P_BODY, _P_EVENTS = "duplicates", "inferred", "body_dates", "events"
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
@@ -70,6 +71,7 @@ class View:
     filters: Filters = field(default_factory=Filters)
     granularity: str = DEFAULT_GRANULARITY
     measure: str = DEFAULT_MEASURE
+    events: bool = True  # the calendar's events drawn on the timelines (URL: events=0 hides them)
 
 
 @dataclass(frozen=True)
@@ -219,6 +221,7 @@ def params_to_view(params: Mapping, options: Options | None = None) -> View:
         filters=filters,
         granularity=gran if gran in GRANULARITY_CHOICES else DEFAULT_GRANULARITY,
         measure=measure if measure in MEASURES else DEFAULT_MEASURE,
+        events=_bool(_first(params, _P_EVENTS), True),
     )
 
 
@@ -250,6 +253,8 @@ def view_to_params(view: View) -> dict[str, str | list[str]]:
         out[_P_INFERRED] = "0"
     if not f.include_body_dates:
         out[_P_BODY] = "0"
+    if not view.events:
+        out[_P_EVENTS] = "0"
     return out
 
 
@@ -275,6 +280,7 @@ def view_to_widgets(view: View, options: Options | None = None) -> dict[str, obj
         WIDGET_KEYS["include_duplicates"]: bool(f.include_duplicates),
         WIDGET_KEYS["include_inferred"]: bool(f.include_inferred),
         WIDGET_KEYS["include_body_dates"]: bool(f.include_body_dates),
+        WIDGET_KEYS["events"]: bool(view.events),
     }
     if options.first_date is not None and options.last_date is not None:
         out[WIDGET_KEYS["dates"]] = (f.start or options.first_date, f.end or options.last_date)
@@ -342,6 +348,7 @@ def widgets_to_view(values: Mapping[str, object], options: Options | None = None
         filters=filters,
         granularity=gran if gran in GRANULARITY_CHOICES else DEFAULT_GRANULARITY,
         measure=measure if measure in MEASURES else DEFAULT_MEASURE,
+        events=bool(get("events", True)),
     )
 
 

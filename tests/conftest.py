@@ -68,6 +68,73 @@ def tiny_tables() -> dict[str, pd.DataFrame]:
     return {"documents": documents, "mentions": mentions, "clusters": clusters, "entities": entities}
 
 
+SURGE_EVENTS = """
+[[event]]
+key = "summit-2016"
+label = "Grain summit, Astana"
+start = 2016-06-10
+end = 2016-06-11
+kind = "summit"
+place = "Astana"
+description = "Leaders on wheat."
+source = "https://example.org/summit-2016"
+
+[[event]]
+key = "summit-2011"
+label = "Old summit"
+start = 2011-03-01
+end = 2011-03-01
+kind = "summit"
+place = "Moscow"
+description = "Long before."
+source = "https://example.org/summit-2011"
+"""
+
+
+def surge_tables(years=range(2010, 2020), per_year: int = 40, surge=(2016, 2017)):
+    """Yearly documents (documents, mentions); "grain" is mentioned by 2 documents a year, and by 30 in the surge years, where
+    its documents also talk of wheat and harvests."""
+    rows, mentions = [], []
+    for year in years:
+        high = surge[0] <= year <= surge[1]
+        for i in range(per_year):
+            doc_id = f"{year}-{i:02d}"
+            mentioning = i < (30 if high else 2)
+            if mentioning and high:
+                text = f"The grain deal of {year}: wheat harvests, wheat exports and fertiliser ports matter."
+            elif mentioning:
+                text = f"A word on grain in {year}, among security and diplomacy matters."
+            else:
+                text = f"Security council diplomacy and sanctions talks in {year}, number {i}."
+            rows.append({"doc_id": doc_id, "source": "s.txt", "seq": len(rows), "title": doc_id,
+                         "date": pd.Timestamp(year, 6, 1 + i % 28), "date_precision": "day", "date_method": "text",
+                         "language": "en", "text": text, "n_words": len(text.split()), "duplicate_of": None})  # fmt: skip
+            if mentioning:
+                start = text.index("grain")
+                mentions.append({"doc_id": doc_id, "kind": "theme", "key": "grain", "surface": "grain",
+                                 "start": start, "end": start + 5})  # fmt: skip
+    return pd.DataFrame(rows), pd.DataFrame(mentions)
+
+
+def write_surge_build(out: Path) -> Path:
+    """surge_tables as a build folder, with a calendar of two events (one in the surge) as its events.toml."""
+    from analysis.store import write_build
+
+    documents, mentions = surge_tables()
+    documents = documents.assign(cluster_id=0, url=None, format="text", date_surface=None, x=0.0, y=0.0)
+    clusters = pd.DataFrame({"cluster_id": [0], "label": ["grain · wheat"], "top_terms": [["grain", "wheat"]],
+                             "size": [len(documents)]})
+    entities = pd.DataFrame({"kind": ["theme"], "key": ["grain"], "label": ["Grain"], "category": [""],
+                             "description": [""]})
+    report = {"files": [{"path": "s.txt", "status": "parsed", "reason": None, "documents": len(documents),
+                         "encoding": "utf-8"}],
+              "totals": {"files": 1, "parsed": 1, "skipped": 0, "failed": 0, "documents": len(documents)}}
+    path = write_build(out, documents=documents, mentions=mentions, clusters=clusters, entities=entities,
+                       report=report, manifest={"build_hash": "surge001"})
+    (Path(path) / "events.toml").write_text(SURGE_EVENTS, encoding="utf-8")
+    return path
+
+
 def write_tiny_build(out: Path) -> Path:
     """The tiny tables written as a build folder (analysis.store.write_build)."""
     from analysis.store import write_build
@@ -136,6 +203,11 @@ def tiny():
 @pytest.fixture(scope="session")
 def tiny_build(tmp_path_factory) -> Path:
     return write_tiny_build(tmp_path_factory.mktemp("tiny") / "build")
+
+
+@pytest.fixture(scope="session")
+def surge_build(tmp_path_factory) -> Path:
+    return write_surge_build(tmp_path_factory.mktemp("surge") / "build")
 
 
 @pytest.fixture(scope="session")

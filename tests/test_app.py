@@ -437,3 +437,27 @@ def test_body_dates_get_a_toggle_and_a_share(body_dated_build, sample_build, mon
     assert at.metric[0].value == "1"
     assert at.query_params["body_dates"] == "0"
     assert not [t for t in _run(sample_build, monkeypatch).toggle if t.key == K["include_body_dates"]]
+
+
+def test_themes_view_shows_what_surged_and_explains_a_surge(surge_build, monkeypatch):
+    at = _open_tab(_run(surge_build, monkeypatch, {"by": "year"}), "Themes")
+    fig = _figure(at, "Share of documents mentioning each theme")
+    names = [t.get("name") for t in fig["data"]]
+    assert "Surge (peak)" in names and "Event" in names
+    assert any(t.get("fill") == "tonexty" for t in fig["data"])  # the 95 % band
+    surges = [df.value for df in at.dataframe if {"label", "lift", "peak_events"} <= set(df.value.columns)]
+    assert len(surges) == 1
+    burst = surges[0][surges[0]["method"] == "burst"].iloc[0]
+    assert (burst["label"], burst["peak_events"]) == ("Grain", "Grain summit, Astana")
+    words = [df.value for df in at.dataframe if list(df.value.columns) == ["term", "z", "count_in", "count_out"]]
+    assert "wheat" in words[0]["term"].tolist()
+    assert any(b.label.startswith("Show its 60 documents") for b in at.button)
+    at.button(key="themes_surge_docs").click().run()
+    at = _open_tab(at, "Documents")
+    table = _table(at, "documents_table")
+    assert len(table) == 60 and table["doc_id"].str.match(r"201[67]-").all()
+    # Hidden events: no band, no markers; the choice is in the URL.
+    at = _open_tab(_run(surge_build, monkeypatch, {"by": "year", "events": "0"}), "Themes")
+    names = [t.get("name") for t in _figure(at, "Share of documents mentioning each theme")["data"]]
+    assert "Event" not in names and "Surge (peak)" in names
+    assert at.toggle(key=K["events"]).value is False

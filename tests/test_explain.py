@@ -9,6 +9,8 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SURGE_EVENTS as _EVENTS
+from conftest import surge_tables as _corpus
 
 from analysis.explain import (
     EXPLAIN_COLUMNS,
@@ -19,53 +21,6 @@ from analysis.explain import (
     surge_table,
 )
 from analysis.timeline import Filters
-
-_EVENTS = """
-[[event]]
-key = "summit-2016"
-label = "Grain summit, Astana"
-start = 2016-06-10
-end = 2016-06-11
-kind = "summit"
-place = "Astana"
-description = "Leaders on wheat."
-source = "https://example.org/summit-2016"
-
-[[event]]
-key = "summit-2011"
-label = "Old summit"
-start = 2011-03-01
-end = 2011-03-01
-kind = "summit"
-place = "Moscow"
-description = "Long before."
-source = "https://example.org/summit-2011"
-"""
-
-
-def _corpus(years=range(2010, 2020), per_year: int = 40, surge=(2016, 2017)):
-    """Yearly documents; "grain" is mentioned by 2 documents a year, and by 30 in the surge years, where
-    its documents also talk of wheat and harvests."""
-    rows, mentions = [], []
-    for year in years:
-        high = surge[0] <= year <= surge[1]
-        for i in range(per_year):
-            doc_id = f"{year}-{i:02d}"
-            mentioning = i < (30 if high else 2)
-            if mentioning and high:
-                text = f"The grain deal of {year}: wheat harvests, wheat exports and fertiliser ports matter."
-            elif mentioning:
-                text = f"A word on grain in {year}, among security and diplomacy matters."
-            else:
-                text = f"Security council diplomacy and sanctions talks in {year}, number {i}."
-            rows.append({"doc_id": doc_id, "source": "s.txt", "seq": len(rows), "title": doc_id,
-                         "date": pd.Timestamp(year, 6, 1 + i % 28), "date_precision": "day", "date_method": "text",
-                         "language": "en", "text": text, "n_words": len(text.split()), "duplicate_of": None})  # fmt: skip
-            if mentioning:
-                start = text.index("grain")
-                mentions.append({"doc_id": doc_id, "kind": "theme", "key": "grain", "surface": "grain",
-                                 "start": start, "end": start + 5})  # fmt: skip
-    return pd.DataFrame(rows), pd.DataFrame(mentions)
 
 
 @pytest.fixture

@@ -184,3 +184,12 @@ def test_the_period_length_is_automatic_unless_the_url_fixes_it(params, granular
     assert view.granularity == granularity
     assert fl.view_to_params(view) == ({"by": granularity} if granularity != fl.AUTO else {})
     assert fl.widgets_to_view(fl.view_to_widgets(view, OPTIONS), OPTIONS) == view
+
+
+@pytest.mark.parametrize(("params", "expected"), [({}, True), ({"events": "0"}, False), ({"events": "1"}, True),
+                                                  ({"events": "maybe"}, True)])
+def test_events_toggle_round_trips_through_the_url(params, expected):
+    view = fl.params_to_view(params)
+    assert view.events is expected
+    assert fl.view_to_params(view) == ({} if expected else {"events": "0"})
+    assert fl.widgets_to_view(fl.view_to_widgets(view)).events is expected
