@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import sys
 from pathlib import Path
 
 __all__ = ["main"]
 
-EXPORT_WHAT = ("timeline", "mentions", "documents", "clusters", "concordance", "ranking", "crosstab")
+EXPORT_WHAT = ("timeline", "mentions", "documents", "clusters", "concordance", "ranking", "crosstab", "surges",
+               "distinctive", "passages", "events")
 
 
 def _date(value: str) -> dt.date:
@@ -74,6 +76,8 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--exclude-inferred", action="store_true", help="leave out documents whose date was inferred")
     e.add_argument("--exclude-body-dates", action="store_true",
                    help="leave out documents dated only by a date their text mentions (built with --body-dates)")
+    e.add_argument("--events", metavar="FILE",
+                   help="for surges and events: the calendar (default: the build's events.toml, else the bundled one)")
     return parser
 
 
@@ -140,6 +144,7 @@ def _build(args) -> int:
 
 
 def _export(args) -> int:
+    from . import explain as ex
     from . import timeline as tl
     from .export import to_csv_bytes
     from .store import BuildError, read_build
@@ -158,6 +163,11 @@ def _export(args) -> int:
                          include_duplicates=args.include_duplicates, include_inferred=not args.exclude_inferred,
                          include_body_dates=not args.exclude_body_dates)
     docs, mentions = build.documents, build.mentions
+    events_file = args.events or (Path(args.build) / "events.toml" if (Path(args.build) / "events.toml").is_file()
+                                  else None)
+    if args.what in ("distinctive", "passages") and not (len(args.key) == 1 and args.start and args.end):
+        return _fail(f"--what {args.what} explains one surge: give one --key and its window as --start and --end "
+                     "(e.g. the start and end of a row of --what surges).", 2)
     if args.kind == "cluster":
         mentions = tl.cluster_mentions(docs, build.clusters)
     keys = args.key or None
@@ -171,6 +181,16 @@ def _export(args) -> int:
             table = tl.crosstab(docs, mentions, filters=filters)
         elif args.what == "concordance":
             table = tl.concordance(docs, mentions, kind=args.kind, key=keys[0] if keys else None, filters=filters)
+        elif args.what == "surges":
+            table = ex.surge_table(docs, mentions, kind=args.kind, keys=keys, granularity=args.granularity,
+                                   filters=filters, events_file=events_file)
+        elif args.what in ("distinctive", "passages"):
+            window = dataclasses.replace(filters, start=None, end=None)
+            why = ex.surge_explanation(docs, mentions, kind=args.kind, key=keys[0], start=args.start, end=args.end,
+                                       filters=window)
+            table = why["words"] if args.what == "distinctive" else why["passages"]
+        elif args.what == "events":
+            table = ex.events_table(events_file, start=args.start, end=args.end)
         elif args.what == "documents":
             table = tl.filter_documents(docs, mentions, filters).drop(columns=["x", "y"], errors="ignore")
         elif args.what == "mentions":
@@ -180,7 +200,7 @@ def _export(args) -> int:
                 table = table[table["key"].isin(keys)]
         else:
             table = build.clusters
-    except ValueError as exc:
+    except ValueError as exc:  # EventsError too
         return _fail(str(exc), 2)
     data = to_csv_bytes(table)
     if args.out == "-":

@@ -85,3 +85,36 @@ def test_export_filters_apply(built, tmp_path):
                  "--out", str(out)]) == 0
     dates = pd.to_datetime(pd.read_csv(out, encoding="utf-8-sig")["date"])
     assert dates.between("2024-01-01", "2024-12-31").all()
+
+
+def test_export_surges_words_passages_and_events_are_what_the_page_draws(surge_build, tmp_path):
+    from analysis import explain as ex
+    from analysis.export import to_csv_bytes
+    from analysis.store import read_build
+
+    build = read_build(surge_build)
+    out = tmp_path / "surges.csv"
+    assert main(["export", str(surge_build), "--what", "surges", "--granularity", "year", "--out", str(out)]) == 0
+    expected = ex.surge_table(build.documents, build.mentions, granularity="year",
+                              events_file=surge_build / "events.toml")
+    assert out.read_bytes() == to_csv_bytes(expected)
+    surges = pd.read_csv(out, encoding="utf-8-sig")
+    burst = surges[surges["method"] == "burst"].iloc[0]
+    assert (burst["key"], burst["start"], burst["end"], burst["peak_events"]) == (
+        "grain", "2016-01-01", "2017-12-31", "Grain summit, Astana")
+    window = ["--key", "grain", "--start", "2016-01-01", "--end", "2017-12-31"]
+    assert main(["export", str(surge_build), "--what", "distinctive", *window, "--out", str(tmp_path / "w.csv")]) == 0
+    words = pd.read_csv(tmp_path / "w.csv", encoding="utf-8-sig")
+    assert words[words["side"] == "surge"]["term"].iloc[0] in {"wheat", "grain", "harvests", "exports"}
+    assert main(["export", str(surge_build), "--what", "passages", *window, "--out", str(tmp_path / "p.csv")]) == 0
+    assert set(pd.read_csv(tmp_path / "p.csv", encoding="utf-8-sig")["match"]) == {"grain"}
+    assert main(["export", str(surge_build), "--what", "events", "--start", "2016-01-01", "--out",
+                 str(tmp_path / "e.csv")]) == 0
+    assert pd.read_csv(tmp_path / "e.csv", encoding="utf-8-sig")["key"].tolist() == ["summit-2016"]
+
+
+@pytest.mark.parametrize("extra", [[], ["--key", "grain"], ["--key", "grain", "--start", "2016-01-01"]])
+def test_export_distinctive_needs_one_key_and_a_window(surge_build, tmp_path, capsys, extra):
+    code = main(["export", str(surge_build), "--what", "distinctive", *extra, "--out", str(tmp_path / "w.csv")])
+    assert code == 2
+    assert "give one --key and its window as --start and --end" in capsys.readouterr().err
