@@ -110,22 +110,23 @@ class _Matcher:
             members = sorted(set(members), key=lambda m: (-len(m[0].replace("*", "").replace("?", "")), m))
             alternatives = "|".join(f"(?P<e{i}_{n}>{_regex(p)})" for n, (p, i) in enumerate(members))
             regex = re.compile(alternatives, 0 if case_sensitive else re.IGNORECASE)
-            phase = 1 if role in (_ROLE_CUE, _ROLE_UNLESS) else 0
+            # Phase 1: the cues of one context, looked for only around that context's matches.
+            phase = context_id + 1 if role in (_ROLE_CUE, _ROLE_UNLESS) else 0
             anchors.setdefault((phase, scan_exact), {}).setdefault(anchor, []).append(len(self.groups))
             self.groups.append(_Group(regex, kind, role, context_id, case_sensitive))
-        self.automata: dict[int, dict[bool, ahocorasick.Automaton]] = {0: {}, 1: {}}
+        self.automata: dict[int, dict[bool, ahocorasick.Automaton]] = {0: {}}
         for (phase, scan_exact), table in sorted(anchors.items()):
             automaton = ahocorasick.Automaton()
             for anchor, gids in table.items():
                 automaton.add_word(anchor, (len(anchor), _is_word(anchor[0]), tuple(gids)))
             automaton.make_automaton()
-            self.automata[phase][scan_exact] = automaton
+            self.automata.setdefault(phase, {})[scan_exact] = automaton
 
     def candidates(
         self, text: str, phase: int = 0, spans: list[tuple[int, int]] | None = None, folded: dict | None = None
     ) -> list[tuple[int, int, int, int]]:
         """(start, end, entry index, group index) of the longest match of each group at each position:
-        of the patterns (phase 0) or of the cues (phase 1), in all of ``text`` or within ``spans``.
+        of the patterns (phase 0) or of the cues of context ``phase - 1``, in all of ``text`` or within ``spans``.
         ``folded`` caches the text with hyphens folded (key True) and also case-folded (key False)."""
         out = []
         groups = self.groups
@@ -173,14 +174,15 @@ class _Matcher:
                 cued_contexts.add(groups[gid].context)
         contexts = self.contexts
         cues: dict[tuple[int, int], list[tuple[int, int]]] = {}
-        around = [
-            (s, e, contexts[groups[g].context].window)
-            for s, e, _, g in found
-            if groups[g].role == _ROLE_CONTEXT and self._needs_cues(groups[g].context, cued_contexts)
-        ]
-        if around and self.automata[1]:
-            for start, end, _, gid in self.candidates(text, 1, _windows(text, around), folded):
-                cues.setdefault((groups[gid].context, groups[gid].role), []).append((start, end))
+        around: dict[int, list[tuple[int, int, int]]] = {}
+        for s, e, _, g in found:
+            if groups[g].role == _ROLE_CONTEXT and self._needs_cues(groups[g].context, cued_contexts):
+                c = groups[g].context
+                around.setdefault(c, []).append((s, e, contexts[c].window))
+        for c, spans in around.items():
+            if c + 1 in self.automata:
+                for start, end, _, gid in self.candidates(text, c + 1, _windows(text, spans), folded):
+                    cues.setdefault((c, groups[gid].role), []).append((start, end))
         definitions: dict[str, bool] = {}
         brackets: dict[str, list[int]] | None = None
         by_kind: dict[str, list[tuple[int, int, int]]] = {}
