@@ -449,7 +449,7 @@ def _overview(build: Build, view: fl.View, colors) -> None:
         else:
             df = _labelled(df, build, "theme")
             fig = charts.timeline_figure(df, view.measure, kind="theme", colors=colors["theme"],
-                                         granularity=view.granularity)
+                                         granularity=view.granularity, events=_events(build, view, df))
             _chart(fig, df, f"theme-timeline {view.granularity} {view.measure}", "overview_timeline", build, view)
             _timeline_notes(df, note)
     with right:
@@ -711,6 +711,7 @@ def _compare(build: Build, view: fl.View) -> None:
     st.caption(f"{'The sources chosen in the sidebar' if chosen else f'The {len(groups)} {by}s with the most dated documents'}"
                f"; each line's share is of that {by}'s own documents in the period.")
     fig = charts.timeline_figure(df, view.measure, kind=kind, granularity=view.granularity, series=by,
+                                 events=_events(build, view, df),
                                  title=f"{labels[kind].get(key, key)}: {_COMPARE_PHRASES[view.measure].format(by=by)}, "
                                        f"by {view.granularity} ({charts.MEASURE_LABELS[view.measure][2]})")
     _chart(fig, df, f"{kind}-{key}-by-{by} {view.granularity} {view.measure}", "compare_timeline", build, view)
@@ -735,7 +736,7 @@ def _organisations(build: Build, view: fl.View, colors) -> None:
     else:
         df = _labelled(df, build, "organisation")
         fig = charts.timeline_figure(df, view.measure, kind="organisation", colors=colors["organisation"],
-                                     granularity=view.granularity)
+                                     granularity=view.granularity, events=_events(build, view, df))
         _chart(fig, df, f"organisation-timeline {view.granularity} {view.measure}", "orgs_timeline", build, view)
         _timeline_notes(df)
 

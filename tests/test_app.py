@@ -49,6 +49,11 @@ def _figure(at: AppTest, title_start: str) -> dict:
     return found[0]
 
 
+def _lines(fig: dict) -> list[dict]:
+    """A timeline's lines, without the trace of the calendar's event markers."""
+    return [t for t in fig["data"] if t.get("name") != "Event"]
+
+
 # st.dataframe without on_select keeps no key in AppTest: tables are told apart by their columns.
 _TABLE_COLUMNS = {"documents_table": {"doc_id", "n_words", "themes"}, "report_files": {"path", "status"}}
 
@@ -98,9 +103,12 @@ def test_a_filter_change_changes_the_chart(sample_build, monkeypatch):
     keys = tuple(tl.ranking(build.documents, build.mentions, kind="theme")["key"].head(dash._OVERVIEW_THEMES))
     expected = tl.timeline(build.documents, build.mentions, kind="theme", keys=keys, granularity="year")
     labels = tl.entity_labels(build.entities, "theme")
-    # Legends show the themes' labels; the keys stay in customdata for click-through.
-    assert [t["name"] for t in after["data"]] == [labels[k] for k in keys]
-    for trace, key in zip(after["data"], keys, strict=True):
+    # Legends show the themes' labels; the keys stay in customdata for click-through; the calendar's events
+    # (the sample spans 2017-2025) are one more trace of markers.
+    lines = _lines(after)
+    assert len(lines) == len(after["data"]) - 1
+    assert [t["name"] for t in lines] == [labels[k] for k in keys]
+    for trace, key in zip(lines, keys, strict=True):
         assert {c[1] for c in trace["customdata"]} == {key}
         rows = expected[expected["key"] == key].sort_values("period")
         assert trace["y"] == rows["mentions"].tolist()
@@ -117,10 +125,11 @@ def test_granularity_and_organisation_filters(sample_build, monkeypatch):
     filters = tl.Filters(organisations=(top,))
     ranked = tl.ranking(build.documents, build.mentions, kind="theme", filters=filters)["key"]
     keys = tuple(ranked.head(dash._OVERVIEW_THEMES))
-    assert [t["customdata"][0][1] for t in fig["data"]] == list(keys)
+    lines = _lines(fig)
+    assert [t["customdata"][0][1] for t in lines] == list(keys)
     expected = tl.timeline(build.documents, build.mentions, kind="theme", keys=keys, granularity="year",
                            filters=filters)
-    for trace, key in zip(fig["data"], keys, strict=True):
+    for trace, key in zip(lines, keys, strict=True):
         shares = expected[expected["key"] == key].sort_values("period")["share_pct"]
         assert trace["y"] == [None if pd.isna(v) else v for v in shares]  # no documents: a gap, not 0%
     assert at.query_params["org"] == top and at.query_params["by"] == "year"
@@ -165,9 +174,9 @@ def test_a_large_build_opens_on_years_and_caps_what_it_draws(big_build, monkeypa
     at = _run(big_build, monkeypatch)
     assert at.selectbox(key=K["granularity"]).options[0] == "Auto (year)"
     assert _figures(at)[0]["layout"]["title"]["text"] == "Share of documents mentioning each theme, by year (%)"
-    assert [t["customdata"][0][1] for t in _figures(at)[0]["data"]] == ["eurasian_security", "multipolarity",
+    assert [t["customdata"][0][1] for t in _lines(_figures(at)[0])] == ["eurasian_security", "multipolarity",
                                                                          "ngos"]
-    assert [t["name"] for t in _figures(at)[0]["data"]] == ["Eurasian security", "Multipolarity", "NGOs"]
+    assert [t["name"] for t in _lines(_figures(at)[0])] == ["Eurasian security", "Multipolarity", "NGOs"]
 
     _open_tab(at, "Topics")
     points = sum(len(t["x"]) for t in _figure(at, "Map of documents")["data"])
@@ -340,12 +349,12 @@ def test_compare_sources_draws_one_line_per_source(sample_build, monkeypatch):
     expected = tl.timeline(build.documents, build.mentions, kind="organisation", keys=("SCO",), granularity="year",
                            filters=tl.Filters(sources=tuple(tl.top_groups(build.documents, build.mentions, n=6))),
                            by="source")
-    assert sorted(t["name"] for t in fig["data"]) == sorted(expected["source"].unique())
+    assert sorted(t["name"] for t in _lines(fig)) == sorted(expected["source"].unique())
     dump = [t for t in fig["data"] if t["name"] == "003_8822cdba48cf6688.txt"][0]
     assert dump["y"] == [None if pd.isna(v) else v
                          for v in expected[expected["source"] == "003_8822cdba48cf6688.txt"]["share_pct"]]
     at.radio(key="compare_by").set_value("language").run()
-    assert [t["name"] for t in _figure(at, "SCO: ")["data"]] == ["en"]
+    assert [t["name"] for t in _lines(_figure(at, "SCO: "))] == ["en"]
 
 
 # ------------------------------------------------------------------------------------------ dates

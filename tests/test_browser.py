@@ -189,7 +189,7 @@ def test_an_upload_is_built_and_opened(page, sample_url, tmp_path):
     (tmp_path / "empty.bin").write_bytes(b"\x00\x01\x02" * 10)
     _open(page, sample_url)
     page.get_by_text("Open your own files").click()
-    page.locator("input[type=file]").set_input_files([str(note), str(tmp_path / "empty.bin")])
+    page.locator(".st-key-upload_files input[type=file]").set_input_files([str(note), str(tmp_path / "empty.bin")])
     page.get_by_role("button", name="Build and open").click()
     expect(page.get_by_text("Your files were built")).to_be_visible()
     expect(page.get_by_text("1 document in this build")).to_be_visible()
