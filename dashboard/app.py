@@ -17,6 +17,7 @@ if str(_ROOT) not in sys.path:  # `streamlit run dashboard/app.py` puts only das
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
+from analysis.compare import lead_lag  # noqa: E402
 from analysis.export import csv_filename, to_csv_bytes  # noqa: E402
 from analysis.store import Build, BuildError  # noqa: E402
 from analysis.timeline import MEASURES, Filters, add_labels, dating_gaps  # noqa: E402
@@ -715,6 +716,38 @@ def _compare(build: Build, view: fl.View) -> None:
                                  title=f"{labels[kind].get(key, key)}: {_COMPARE_PHRASES[view.measure].format(by=by)}, "
                                        f"by {view.granularity} ({charts.MEASURE_LABELS[view.measure][2]})")
     _chart(fig, df, f"{kind}-{key}-by-{by} {view.granularity} {view.measure}", "compare_timeline", build, view)
+    _compare_two(build, view, kind, key, by, groups, labels[kind].get(key, key))
+
+
+def _compare_two(build: Build, view: fl.View, kind: str, key: str, by: str, groups: tuple[str, ...],
+                 label: str) -> None:
+    """Two of the compared series side by side: shares, their difference, and who leads whom."""
+    if len(groups) < 2:
+        st.caption(f"Only one {by} to compare: choose two or more in the sidebar to see their difference.")
+        return
+    st.markdown(f"**Two {by}s side by side**")
+    left, right = st.columns(2)
+    a = left.selectbox("A", groups, index=0, key="compare_a", help=f"The first {by}.")
+    b = right.selectbox("B", [g for g in groups if g != a], index=0, key="compare_b", help=f"The second {by}.")
+    df = data.analysis_table(build, "compare_two", kind=kind, key=key, by=by, a=a, b=b,
+                             granularity=view.granularity, filters=view.filters)
+    fig = charts.comparison_figure(df, name_a=a, name_b=b, label=label, granularity=view.granularity)
+    _chart(fig, df, f"{kind}-{key}-{a}-vs-{b} {view.granularity}", "compare_two", build, view, selectable=False)
+    lags = lead_lag(df)
+    best = lags.attrs.get("best_lag")
+    if best is None:
+        st.caption(f"Too few {view.granularity}s with documents on both sides to tell who leads (5 are needed).")
+        return
+    fig = charts.lead_lag_figure(lags, name_a=a, name_b=b, unit=view.granularity)
+    _chart(fig, lags, f"{kind}-{key}-{a}-vs-{b} lead-lag {view.granularity}", "compare_lags", build, view,
+           selectable=False)
+    r, n = lags.attrs["best_correlation"], lags.attrs["best_periods"]
+    who = (f"{a} leads {b} by {best} {view.granularity}{'s' if abs(best) != 1 else ''}" if best > 0 else
+           f"{b} leads {a} by {-best} {view.granularity}{'s' if abs(best) != 1 else ''}" if best < 0 else
+           "they move together (no lead)")
+    st.caption(_escape_md(f"Best correlation at lag {best:+d}: {who} (r = {r:.2f} over {n} {view.granularity}s). "
+                          "A correlation over few periods, or of two series that only share a trend, is weak "
+                          "evidence: read the passages before quoting it."))
 
 
 def _organisations(build: Build, view: fl.View, colors) -> None:

@@ -803,3 +803,66 @@ def _shorten(text, limit: int = 90) -> str:
 def figure_keys(fig: go.Figure) -> Sequence[str]:
     """The trace names of a figure (escaped as drawn), in order; a small helper for tests and the app."""
     return [t.name for t in fig.data]
+
+
+def comparison_figure(df: pd.DataFrame, *, name_a: str, name_b: str, label: str,
+                      granularity: str | None = None) -> go.Figure:
+    """Two series' shares with their 95 % intervals (top) and their difference with its interval (bottom).
+
+    Arguments:
+        df: a table of analysis.compare.compare_two.
+        name_a, name_b: what A and B are (a source's, language's or publisher's name).
+        label: the theme's or organisation's label, for the title.
+        granularity: the period length, named in the title.
+    """
+    _check_columns(df, ("period", "share_a", "share_b", "difference", "difference_low", "difference_high"),
+                   "comparison")
+    data = df.sort_values("period")
+    x = data["period"].to_numpy()
+    traces = []
+    for side, name, color in (("a", name_a, _STRONG[0]), ("b", name_b, _STRONG[1])):
+        band = data.rename(columns={f"share_{side}_low": "share_low", f"share_{side}_high": "share_high"})
+        traces += _band_traces(band, color, name)
+        traces.append({"type": "scatter", "x": x, "y": data[f"share_{side}"].tolist(), "name": _esc(name),
+                       "mode": "lines+markers", "line": {"color": color, "width": 2}, "marker": {"color": color},
+                       "hovertemplate": f"{_esc(name)}<br>%{{x|%Y-%m-%d}}<br>%{{y:,.2f}} %<extra></extra>"})  # fmt: skip
+    diff = data.rename(columns={"difference": "share_pct", "difference_low": "share_low",
+                                "difference_high": "share_high"})  # fmt: skip
+    for trace in _band_traces(diff, "#555555", "difference"):
+        traces.append({**trace, "xaxis": "x2", "yaxis": "y2"})
+    traces.append({"type": "scatter", "x": x, "y": data["difference"].tolist(), "xaxis": "x2", "yaxis": "y2",
+                   "name": f"{_esc(name_a)} − {_esc(name_b)}", "mode": "lines+markers",
+                   "line": {"color": "#333", "width": 2},
+                   "hovertemplate": "%{x|%Y-%m-%d}<br>%{y:+,.2f} points<extra></extra>"})  # fmt: skip
+    by = f", by {granularity}" if granularity else ""
+    layout = _layout(f"{label}: share of each one's documents (%) and the difference (points){by}",
+                     xtitle="", ytitle="Share (%)", hovermode="closest")  # fmt: skip
+    layout["yaxis"].update(domain=[0.42, 1.0], rangemode="tozero")
+    layout["xaxis"].update(anchor="y", matches="x2", showticklabels=False)
+    layout["xaxis2"] = {"anchor": "y2", "title": {"text": "Period"}}
+    layout["yaxis2"] = {"domain": [0.0, 0.32], "title": {"text": "A − B (points)"}, "zeroline": True,
+                        "zerolinecolor": "#999"}  # fmt: skip
+    return _figure(traces, layout)
+
+
+def lead_lag_figure(df: pd.DataFrame, *, name_a: str, name_b: str, unit: str = "period") -> go.Figure:
+    """Bars of the correlation of A's share with B's shifted by each lag; the best lag highlighted.
+
+    Arguments:
+        df: a table of analysis.compare.lead_lag (``lag``, ``correlation``, ``periods``; ``attrs["best_lag"]``).
+        name_a, name_b: what A and B are.
+        unit: the period length ("year", "month", …), for the axis title.
+    """
+    _check_columns(df, ("lag", "correlation", "periods"), "lead-lag")
+    best = df.attrs.get("best_lag")
+    colors = [_STRONG[2] if best is not None and lag == best else "#9aa5b1" for lag in df["lag"]]
+    text = [f"lag {lag:+d} {unit}s: r = {'n/a' if pd.isna(r) else f'{r:.2f}'} over {n} periods"
+            for lag, r, n in zip(df["lag"], df["correlation"], df["periods"], strict=True)]
+    trace = {"type": "bar", "x": df["lag"].tolist(), "y": [None if pd.isna(r) else r for r in df["correlation"]],
+             "marker": {"color": colors}, "text": text, "hovertemplate": "%{text}<extra></extra>",
+             "textposition": "none", "name": "correlation"}  # fmt: skip
+    title = f"Correlation of {name_a}'s share with {name_b}'s, {unit}s later (positive lag: {name_b} follows)"
+    layout = _layout(title, xtitle=f"Lag ({unit}s)", ytitle="Pearson's r", legend=False)
+    layout["yaxis"].update(range=[-1, 1])
+    layout["xaxis"].update(dtick=1)
+    return _figure([trace], layout)

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from analysis import compare as cmp
 from analysis import explain as ex
 from analysis import surfaces as sf
 from analysis import timeline as tl
@@ -156,6 +157,7 @@ _TABLES = {
     "surface_samples": sf.surface_samples,
     "surge_table": ex.surge_table,
     "surge_explanation": ex.surge_explanation,
+    "compare_two": cmp.compare_two,
 }
 
 
@@ -186,10 +188,10 @@ def _shallow(value):
 _KIND_ARGS = {
     "timeline": ("kind",), "ranking": ("kind",), "crosstab": ("row_kind", "col_kind"), "concordance": ("kind",),
     "filter_documents": (), "choose_granularity": (), "top_surfaces": ("kind",), "surface_samples": ("kind",),
-    "surge_table": ("kind",), "surge_explanation": ("kind",),
+    "surge_table": ("kind",), "surge_explanation": ("kind",), "compare_two": ("kind",),
 }
 _DEFAULT_KIND = {"timeline": "theme", "ranking": "organisation", "crosstab": None, "surge_table": "theme",
-                 "surge_explanation": "theme"}
+                 "surge_explanation": "theme", "compare_two": "theme"}
 
 
 def _kinds_needed(name: str, kwargs: dict) -> tuple[str, ...] | None:
@@ -300,7 +302,7 @@ def analysis_table(build: Build, name: str, **kwargs):
         build: from load_build.
         name: one of timeline, ranking, crosstab, concordance, summary, documents_table, filter_documents,
             explain_empty, choose_granularity, top_surfaces, surface_samples (analysis.surfaces),
-            surge_table, surge_explanation (analysis.explain).
+            surge_table, surge_explanation (analysis.explain), compare_two (analysis.compare).
         kwargs: the function's keyword arguments (``filters=Filters(...)``, ``kind=...``); kind "cluster"
             uses the build's mentions plus its cluster memberships (analysis.timeline.cluster_mentions).
 

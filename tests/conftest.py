@@ -135,6 +135,36 @@ def write_surge_build(out: Path) -> Path:
     return path
 
 
+def write_two_source_build(out: Path) -> Path:
+    """Two sources over 20 years, B mentioning "grain" as A did a year before (analysis.compare's case)."""
+    from analysis.store import write_build
+
+    pattern = [2, 3, 12, 4, 2, 2, 15, 5, 3, 2, 2, 10, 18, 6, 2, 3, 2, 14, 4, 2]
+    rows, mentions = [], []
+    for t, year in enumerate(range(2000, 2020)):
+        for source, count in (("a.txt", pattern[t]), ("b.txt", pattern[t - 1] if t else 2)):
+            for i in range(20):
+                doc_id = f"{source[0]}{year}-{i:02d}"
+                rows.append({"doc_id": doc_id, "source": source, "seq": i, "title": None,
+                             "date": pd.Timestamp(year, 3, 1 + i), "date_precision": "day", "date_method": "text",
+                             "language": "en", "text": "grain talk" if i < count else "other talk", "n_words": 2,
+                             "duplicate_of": None, "cluster_id": 0, "url": None, "format": "text",
+                             "date_surface": None, "x": 0.0, "y": 0.0})  # fmt: skip
+                if i < count:
+                    mentions.append({"doc_id": doc_id, "kind": "theme", "key": "grain", "surface": "grain",
+                                     "start": 0, "end": 5})  # fmt: skip
+    documents = pd.DataFrame(rows)
+    clusters = pd.DataFrame({"cluster_id": [0], "label": ["grain · talk"], "top_terms": [["grain", "talk"]],
+                             "size": [len(documents)]})
+    entities = pd.DataFrame({"kind": ["theme"], "key": ["grain"], "label": ["Grain"], "category": [""],
+                             "description": [""]})
+    report = {"files": [{"path": s, "status": "parsed", "reason": None, "documents": 400, "encoding": "utf-8"}
+                        for s in ("a.txt", "b.txt")],
+              "totals": {"files": 2, "parsed": 2, "skipped": 0, "failed": 0, "documents": len(documents)}}
+    return write_build(out, documents=documents, mentions=pd.DataFrame(mentions), clusters=clusters,
+                       entities=entities, report=report, manifest={"build_hash": "twosrc01"})
+
+
 def write_tiny_build(out: Path) -> Path:
     """The tiny tables written as a build folder (analysis.store.write_build)."""
     from analysis.store import write_build
@@ -208,6 +238,11 @@ def tiny_build(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def surge_build(tmp_path_factory) -> Path:
     return write_surge_build(tmp_path_factory.mktemp("surge") / "build")
+
+
+@pytest.fixture(scope="session")
+def two_source_build(tmp_path_factory) -> Path:
+    return write_two_source_build(tmp_path_factory.mktemp("twosrc") / "build")
 
 
 @pytest.fixture(scope="session")

@@ -470,3 +470,19 @@ def test_themes_view_shows_what_surged_and_explains_a_surge(surge_build, monkeyp
     names = [t.get("name") for t in _figure(at, "Share of documents mentioning each theme")["data"]]
     assert "Event" not in names and "Surge (peak)" in names
     assert at.toggle(key=K["events"]).value is False
+
+
+def test_two_sources_side_by_side_with_their_difference_and_lead(two_source_build, monkeypatch):
+    at = _open_tab(_run(two_source_build, monkeypatch, {"by": "year", "events": "0"}), "Themes")
+    at.toggle(key="compare_on").set_value(True).run()
+    assert not at.exception, [e.value for e in at.exception]
+    pair = _figure(at, "Grain: share of each one&#x27;s documents")
+    lines = [t for t in pair["data"] if t.get("mode") == "lines+markers"]
+    assert [t["name"] for t in lines] == ["a.txt", "b.txt", "a.txt − b.txt"]
+    assert lines[0]["y"][2] == pytest.approx(60.0) and lines[2]["y"][2] == pytest.approx(45.0)
+    lags = _figure(at, "Correlation of a.txt")
+    assert lags["data"][0]["x"] == list(range(-6, 7))
+    # Captions are Markdown-escaped ("a\\.txt"): compare their text.
+    assert any("lag +1: a.txt leads b.txt by 1 year" in c.value.replace("\\", "") for c in at.caption)
+    at.selectbox(key="compare_a").set_value("b.txt").run()
+    assert any("lag -1: a.txt leads b.txt by 1 year" in c.value.replace("\\", "") for c in at.caption)
