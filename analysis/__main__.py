@@ -11,7 +11,7 @@ from pathlib import Path
 __all__ = ["main"]
 
 EXPORT_WHAT = ("timeline", "mentions", "documents", "clusters", "concordance", "ranking", "crosstab", "surges",
-               "distinctive", "passages", "events")
+               "distinctive", "passages", "events", "comparison", "lead-lag")
 
 
 def _date(value: str) -> dt.date:
@@ -76,6 +76,8 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--exclude-inferred", action="store_true", help="leave out documents whose date was inferred")
     e.add_argument("--exclude-body-dates", action="store_true",
                    help="leave out documents dated only by a date their text mentions (built with --body-dates)")
+    e.add_argument("--pair", nargs=2, metavar=("A", "B"),
+                   help="for comparison and lead-lag: the two values of --by compared (e.g. two sources)")
     e.add_argument("--events", metavar="FILE",
                    help="for surges and events: the calendar (default: the build's events.toml, else the bundled one)")
     return parser
@@ -146,6 +148,7 @@ def _build(args) -> int:
 def _export(args) -> int:
     from . import explain as ex
     from . import timeline as tl
+    from .compare import compare_two, lead_lag
     from .export import to_csv_bytes
     from .store import BuildError, read_build
 
@@ -168,6 +171,9 @@ def _export(args) -> int:
     if args.what in ("distinctive", "passages") and not (len(args.key) == 1 and args.start and args.end):
         return _fail(f"--what {args.what} explains one surge: give one --key and its window as --start and --end "
                      "(e.g. the start and end of a row of --what surges).", 2)
+    if args.what in ("comparison", "lead-lag") and not (len(args.key) == 1 and args.by and args.pair):
+        return _fail(f"--what {args.what} compares two series of one key: give one --key, --by source (or "
+                     "language) and --pair A B (two of its values).", 2)
     if args.kind == "cluster":
         mentions = tl.cluster_mentions(docs, build.clusters)
     keys = args.key or None
@@ -189,6 +195,11 @@ def _export(args) -> int:
             why = ex.surge_explanation(docs, mentions, kind=args.kind, key=keys[0], start=args.start, end=args.end,
                                        filters=window)
             table = why["words"] if args.what == "distinctive" else why["passages"]
+        elif args.what in ("comparison", "lead-lag"):
+            table = compare_two(docs, mentions, kind=args.kind, key=keys[0], by=args.by, a=args.pair[0],
+                                b=args.pair[1], granularity=args.granularity, filters=filters)
+            if args.what == "lead-lag":
+                table = lead_lag(table)
         elif args.what == "events":
             table = ex.events_table(events_file, start=args.start, end=args.end)
         elif args.what == "documents":

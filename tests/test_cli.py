@@ -118,3 +118,23 @@ def test_export_distinctive_needs_one_key_and_a_window(surge_build, tmp_path, ca
     code = main(["export", str(surge_build), "--what", "distinctive", *extra, "--out", str(tmp_path / "w.csv")])
     assert code == 2
     assert "give one --key and its window as --start and --end" in capsys.readouterr().err
+
+
+def test_export_comparison_and_lead_lag_are_what_the_page_draws(two_source_build, tmp_path):
+    from analysis.compare import compare_two, lead_lag
+    from analysis.export import to_csv_bytes
+    from analysis.store import read_build
+
+    build = read_build(two_source_build)
+    args = ["--key", "grain", "--by", "source", "--pair", "a.txt", "b.txt", "--granularity", "year"]
+    assert main(["export", str(two_source_build), "--what", "comparison", *args, "--out", str(tmp_path / "c.csv")]) == 0
+    expected = compare_two(build.documents, build.mentions, key="grain", by="source", a="a.txt", b="b.txt",
+                           granularity="year")
+    assert (tmp_path / "c.csv").read_bytes() == to_csv_bytes(expected)
+    assert main(["export", str(two_source_build), "--what", "lead-lag", *args, "--out", str(tmp_path / "l.csv")]) == 0
+    assert (tmp_path / "l.csv").read_bytes() == to_csv_bytes(lead_lag(expected))
+
+
+def test_export_comparison_needs_a_key_a_by_and_a_pair(two_source_build, tmp_path, capsys):
+    code = main(["export", str(two_source_build), "--what", "comparison", "--key", "grain", "--out", str(tmp_path / "c.csv")])
+    assert code == 2 and "give one --key, --by source (or language) and --pair A B" in capsys.readouterr().err
