@@ -813,14 +813,15 @@ def _drop_backward_outliers(own: list[DateHit | None]) -> list[DateHit | None]:
     """Posts run forward: a full date more than a year before the previous dated post and before the next
     one too is a date the post merely opens or closes with ("… the events of 12 March 2001"), not its own."""
     full = [(i, h.as_date()) for i, h in enumerate(own) if h is not None and h.year is not None]
+    full = [(i, date) for i, date in full if date is not None]
     out = list(own)
+    prev = None  # the last full date kept: one pass, linear in the posts
     for n, (i, date) in enumerate(full):
-        if date is None:
-            continue
-        prev = next((d for j, d in reversed(full[:n]) if d is not None and out[j] is not None), None)
-        nxt = next((d for _, d in full[n + 1 :] if d is not None), None)
+        nxt = full[n + 1][1] if n + 1 < len(full) else None
         if prev is not None and (prev - date).days > 366 and (nxt is None or nxt > date):
             out[i] = None
+        else:
+            prev = date
     return out
 
 
@@ -854,15 +855,19 @@ def infer_sequence(hits: Sequence[DateHit | None], *, today: dt.date | None = No
         own.append(h if keep else None)
     own = _drop_backward_outliers(own)
 
+    # The next post's own full date, for every post, found in one pass from the end (linear, not a scan per
+    # post: a dump of 16,000 year-less posts took seconds that way).
+    following: list[dt.date | None] = [None] * (len(own) + 1)
+    for j in range(len(own) - 1, -1, -1):
+        h = own[j]
+        following[j] = h.as_date() if h is not None and h.year is not None else following[j + 1]
     out = list(own)
+    prev = None  # the previous post's full date, own or completed
     for i, h in enumerate(own):
-        if h is None or h.year is not None:
-            continue
-        prev = next((out[j].as_date() for j in range(i - 1, -1, -1)
-                     if out[j] is not None and out[j].year is not None), None)  # fmt: skip
-        nxt = next((own[j].as_date() for j in range(i + 1, len(own))
-                    if own[j] is not None and own[j].year is not None), None)  # fmt: skip
-        out[i] = _complete(h, prev, nxt, today)
+        if h is not None and h.year is None:
+            out[i] = _complete(h, prev, following[i + 1], today)
+        if out[i] is not None and out[i].year is not None:
+            prev = out[i].as_date()
 
     dated = [i for i, h in enumerate(out) if h is not None]
     filled = list(out)

@@ -696,3 +696,50 @@ def test_a_compact_number_is_a_day():
 def test_prose_in_the_head_is_no_header(text, expected):
     hit = find_text_date(text, today=TODAY)
     assert (hit.as_date().isoformat() if hit else None) == expected
+
+
+def _infer_by_scanning(hits, today):
+    """infer_sequence as it was written before it became linear: a scan either way per post (the reference)."""
+    from analysis import dates as d
+
+    today = d._today(today)
+    own = [h if h is not None and h.role != "body" and d._valid(h.year, h.month, h.day, today) else None for h in hits]
+    full = [(i, h.as_date()) for i, h in enumerate(own) if h is not None and h.year is not None]
+    kept = list(own)
+    for n, (i, date) in enumerate(full):
+        if date is None:
+            continue
+        prev = next((x for j, x in reversed(full[:n]) if x is not None and kept[j] is not None), None)
+        nxt = next((x for _, x in full[n + 1 :] if x is not None), None)
+        if prev is not None and (prev - date).days > 366 and (nxt is None or nxt > date):
+            kept[i] = None
+    own, out = kept, list(kept)
+    for i, h in enumerate(own):
+        if h is None or h.year is not None:
+            continue
+        prev = next((out[j].as_date() for j in range(i - 1, -1, -1) if out[j] is not None and out[j].year is not None),
+                    None)  # fmt: skip
+        nxt = next((own[j].as_date() for j in range(i + 1, len(own)) if own[j] is not None and own[j].year is not None),
+                   None)  # fmt: skip
+        out[i] = d._complete(h, prev, nxt, today)
+    dated = [i for i, h in enumerate(out) if h is not None]
+    filled = list(out)
+    for left, right in zip(dated, dated[1:], strict=False):
+        for j in range(left + 1, right):
+            filled[j] = d._gap(out[left], out[right])
+    return filled
+
+
+_POST = st.one_of(
+    st.none(),
+    st.builds(lambda m, day: DateHit(None, m, day, "day", "text"), st.integers(1, 12), st.integers(1, 28)),
+    st.builds(lambda y, m, day: DateHit(y, m, day, "day", "text"), st.integers(1995, 2026), st.integers(1, 12),
+              st.integers(1, 28)),
+)
+
+
+@settings(deadline=2000, max_examples=200)
+@given(st.lists(_POST, max_size=40))
+def test_infer_sequence_in_one_pass_equals_the_scan_per_post(hits):
+    today = dt.date(2026, 12, 1)
+    assert infer_sequence(hits, today=today) == _infer_by_scanning(hits, today)
