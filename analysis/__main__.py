@@ -31,6 +31,13 @@ def _positive(value: str) -> int:
     return number
 
 
+def _name(value: str) -> str:
+    name = " ".join(value.split())
+    if not name:
+        raise argparse.ArgumentTypeError("expected a publisher's name, such as 'Russian MFA'; got nothing")
+    return name
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m analysis",
@@ -54,6 +61,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--clusters", type=_positive, metavar="N", help="number of topic clusters (default: chosen automatically)")
     b.add_argument("--workers", type=_positive, metavar="N", help="processes for per-document work (default: up to 2)")
     b.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    b.add_argument("--publisher", type=_name, metavar="NAME",
+                   help="the publisher of every input (default: found from each page, channel, table or file)")
 
     e = sub.add_parser("export", help="export a table of the build in DIR as formula-safe CSV")
     e.add_argument("build", metavar="DIR", help="a build folder made by `build`")
@@ -64,13 +73,16 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--key", action="append", default=[], metavar="KEY",
                    help="theme or organisation key(s) to include in a timeline or concordance (repeatable)")
     e.add_argument("--granularity", default="month", choices=("day", "week", "month", "quarter", "year"))
-    e.add_argument("--by", choices=("source", "language"), help="split a timeline by source or language")
+    e.add_argument("--by", choices=("source", "publisher", "language"),
+                   help="split a timeline by source, publisher or language")
     e.add_argument("--start", type=_date, metavar="YYYY-MM-DD")
     e.add_argument("--end", type=_date, metavar="YYYY-MM-DD")
     e.add_argument("--org", action="append", default=[], metavar="KEY", help="keep documents mentioning this organisation")
     e.add_argument("--org-mode", choices=("any", "all"), default="any")
     e.add_argument("--theme", action="append", default=[], metavar="KEY", help="keep documents mentioning this theme")
     e.add_argument("--source", action="append", default=[], metavar="SOURCE")
+    e.add_argument("--publisher", action="append", default=[], metavar="NAME",
+                   help="keep documents of this publisher (repeat for several)")
     e.add_argument("--language", action="append", default=[], metavar="CODE")
     e.add_argument("--include-duplicates", action="store_true")
     e.add_argument("--exclude-inferred", action="store_true", help="leave out documents whose date was inferred")
@@ -110,7 +122,8 @@ def _build(args) -> int:
     try:
         result = run_build(args.inputs, args.out, themes=args.themes, organisations=args.organisations,
                            dayfirst=not args.month_first, n_clusters=args.clusters, workers=args.workers,
-                           progress=progress, body_dates=args.body_dates, events=args.events)
+                           progress=progress, body_dates=args.body_dates, events=args.events,
+                           publisher=args.publisher)
     except FileNotFoundError as exc:
         return _fail(str(exc), 2)
     except (LexiconError, EventsError, BuildError) as exc:
@@ -133,6 +146,9 @@ def _build(args) -> int:
             f"{totals['failed']} failed); see {Path(result.path) / 'ingest_report.json'}",
             file=sys.stderr,
         )
+        if totals.get("publishers"):
+            how = ", ".join(f"{n} by {method}" for method, n in totals.get("publisher_methods", {}).items())
+            print(f"Publishers: {totals['publishers']} ({how})", file=sys.stderr)
         if totals.get("body_dated"):
             print(f"{totals['body_dated']} documents dated by a date their text merely mentions (--body-dates; "
                   "date_method=body)", file=sys.stderr)
@@ -163,6 +179,7 @@ def _export(args) -> int:
         return _fail(str(exc), 2)
     filters = tl.Filters(start=args.start, end=args.end, organisations=tuple(args.org), org_mode=args.org_mode,
                          themes=tuple(args.theme), sources=tuple(args.source), languages=tuple(args.language),
+                         publishers=tuple(args.publisher),
                          include_duplicates=args.include_duplicates, include_inferred=not args.exclude_inferred,
                          include_body_dates=not args.exclude_body_dates)
     docs, mentions = build.documents, build.mentions

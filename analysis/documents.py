@@ -10,21 +10,23 @@ from collections.abc import Iterable
 import pandas as pd
 
 from .dates import date_from_path, find_body_date, find_text_date, infer_sequence, resolve_date
+from .formats import publisher_name
 from .language import detect_language
 from .records import DateHit, Record
-from .segment import Post, split_posts_detailed
+from .segment import Post, forwarded_from, heading_channel, split_posts_detailed
 
 __all__ = ["DOCUMENT_COLUMNS", "OPTIONAL_TEXT_COLUMNS", "build_documents", "document_rows", "none_for_missing"]
 
 DOCUMENT_COLUMNS = [
     "doc_id", "source", "seq", "title", "date", "date_precision", "date_method", "language", "text",
     "n_words", "duplicate_of", "cluster_id", "url", "format", "date_surface", "date_evidence", "date_hint",
-    "date_hint_surface",
+    "date_hint_surface", "publisher", "publisher_method", "forwarded_by",
 ]
 
 # Text columns that may be missing in a row: None there (not NaN or pandas' NA), in memory and when read back.
 OPTIONAL_TEXT_COLUMNS = ("title", "date_precision", "date_method", "language", "duplicate_of", "url",
-                         "date_surface", "date_evidence", "date_hint", "date_hint_surface")
+                         "date_surface", "date_evidence", "date_hint", "date_hint_surface", "publisher",
+                         "publisher_method", "forwarded_by")
 
 _SPACE = re.compile(r"\s+")
 _TITLE_MAX = 200
@@ -71,6 +73,51 @@ def _shorten(line: str) -> str:
     return line if len(line) <= _TITLE_MAX else line[: _TITLE_MAX - 1].rstrip() + "…"
 
 
+# A news agency's dateline names it: "MOSCOW, October 26. /TASS/.", "МОСКВА, 12 мая. /ТАСС/.",
+# "МОСКВА, 12 мая - РИА Новости." (a photo credit, "Artyom Korotayev/TASS", is not one).
+_DATELINE_AGENCIES = (
+    (re.compile(r"(?m)^[^\n]{0,80}?\S\s*+/(?:TASS|ТАСС)/"), "TASS"),
+    (re.compile(r"(?m)^[^\n]{0,80}?\S\s*+[-–—]\s*+(?:RIA Novosti|РИА Новости)\b"), "RIA Novosti"),
+)
+_DATELINE_SCAN = 3000
+# Publishers found by a reader outside the text outrank one the text names; a folder or a file name do not.
+_WEAK_METHODS = (None, "folder", "file")
+
+
+def _text_publisher(text: str) -> str | None:
+    """The publisher a text names unambiguously: the channel heading a scraped channel page, else the one
+    news agency whose dateline opens it; None when it names none, or more than one."""
+    channel = publisher_name(heading_channel(text))
+    if channel:
+        return channel
+    head = text[:_DATELINE_SCAN]
+    found = {name for pattern, name in _DATELINE_AGENCIES if pattern.search(head)}
+    return found.pop() if len(found) == 1 else None
+
+
+def _publishers(record: Record, detailed: list[Post]) -> list[tuple[str | None, str | None, str | None]]:
+    """(publisher, publisher_method, forwarded_by) of each post of a record.
+
+    The user's override stands; else a post "Forwarded from X" in a dump is X's (``forwarded``), forwarded
+    by the dump's own publisher; else the record's reader's publisher, or when that is only a folder or a
+    file name, the one the text names (``text``)."""
+    publisher, method = record.publisher, record.publisher_method
+    if method in _WEAK_METHODS and record.format == "text":
+        named = _text_publisher(record.text)
+        if named:
+            publisher, method = named, "text"
+    if publisher is None:
+        publisher, method = record.source.rsplit("/", 1)[-1] or record.source, "file"
+    out = []
+    for post in detailed:
+        forwarded = publisher_name(forwarded_from(post.header)) if method != "override" else None
+        if forwarded:
+            out.append((forwarded, "forwarded", publisher))
+        else:
+            out.append((publisher, method, record.forwarded_by))
+    return out
+
+
 def _post_date(post: Post, dayfirst: bool, today: dt.date | None) -> DateHit | None:
     # A post header such as "Channel, [12.05.24 14:33]" dates the post better than anything in its text.
     # (Offsets of a header date point into the header line, which is not part of the post's text.)
@@ -89,7 +136,8 @@ def document_rows(record: Record, *, dayfirst: bool = True, today: dt.date | Non
     Every row has the columns of DOCUMENT_COLUMNS except ``duplicate_of`` and ``cluster_id``, which need
     the whole corpus. A document left undated keeps the first full date its text mentions as a hint
     (``date_hint``, ISO ``YYYY-MM-DD``, and ``date_hint_surface``); with ``body_dates`` that date dates it
-    instead, with ``date_method="body"``.
+    instead, with ``date_method="body"``. ``publisher``, ``publisher_method`` and ``forwarded_by`` come from
+    the record, refined per post (see ``_publishers``).
     """
     detailed = split_posts_detailed(record.text) if record.segmentable else [Post(record.text.strip(), None)]
     detailed = [p for p in detailed if p.text.strip()]
@@ -100,8 +148,11 @@ def document_rows(record: Record, *, dayfirst: bool = True, today: dt.date | Non
     else:
         text_hits = [find_text_date(p, dayfirst=dayfirst, today=today) for p in posts]
     candidates = record.date_candidates if len(posts) == 1 else ()
+    publishers = _publishers(record, detailed)
     rows = []
-    for i, (post, text_hit) in enumerate(zip(posts, text_hits, strict=True)):
+    for i, (post, text_hit, (publisher, method, forwarded_by)) in enumerate(
+        zip(posts, text_hits, publishers, strict=True)
+    ):
         seq = record.seq + i if not record.segmentable else i
         hit = resolve_date(metadata=record.date, text_hit=text_hit, path_hit=path_hit, candidates=candidates)
         # A date merely mentioned in the text is kept as a hint; it dates the document only when asked.
@@ -127,6 +178,9 @@ def document_rows(record: Record, *, dayfirst: bool = True, today: dt.date | Non
                 "date_evidence": hit.evidence if date else None,
                 "date_hint": hint.as_date().isoformat() if hint is not None else None,
                 "date_hint_surface": hint.surface if hint is not None else None,
+                "publisher": publisher,
+                "publisher_method": method,
+                "forwarded_by": forwarded_by,
                 "text_key": _text_key(post),
             }
         )

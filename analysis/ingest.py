@@ -217,12 +217,14 @@ def _encodable(value) -> bool:
 
 def _clean_record(record: Record) -> int:
     """Replace lone surrogates in a record's strings (they cannot be written as UTF-8); how many there were."""
-    if _encodable(record.text) and all(_encodable(v) for v in (record.title, record.url, record.source) if v) and (
+    if _encodable(record.text) and all(
+        _encodable(v) for v in (record.title, record.url, record.source, record.publisher, record.forwarded_by) if v
+    ) and (
         not record.extra or _encodable(repr(record.extra))
     ):
         return 0  # the common case, checked at C speed
     total = 0
-    for name in ("text", "title", "url", "source"):
+    for name in ("text", "title", "url", "source", "publisher", "forwarded_by"):
         value, count = _clean_value(getattr(record, name))
         if count:
             setattr(record, name, value)
@@ -697,6 +699,7 @@ def read_inputs(
     max_text_chars: int = _DEFAULTS["max_text_chars"],
     file_seconds: float = _DEFAULTS["file_seconds"],
     progress: Callable[[int], None] | None = None,
+    publisher: str | None = None,
 ) -> IngestResult:
     """Read files, folders (recursively) and zip archives into records, with one report per file.
 
@@ -716,6 +719,9 @@ def read_inputs(
             over is skipped with the reason (see ``LIMITS``; ``UPLOAD_LIMITS`` for the dashboard's uploads).
         file_seconds: the time one file may take to read; a slower one is skipped with the reason.
         progress: called with 1 after each file is read (for a progress bar).
+        publisher: the publisher of every record (``publisher_method="override"``); None: each record
+            keeps the publisher its reader found, else the folder it sits in when several inputs are given
+            (``folder``), else its file's name (``file``).
 
     Returns:
         An ``IngestResult``. ``Record.source`` is the path relative to the named input (the file's name for
@@ -724,8 +730,13 @@ def read_inputs(
 
     Raises:
         FileNotFoundError: an input path does not exist.
-        ValueError: no inputs, or a limit that is not a positive integer.
+        ValueError: no inputs, a limit that is not a positive integer, or an empty ``publisher``.
     """
+    if publisher is not None and (not isinstance(publisher, str) or not " ".join(publisher.split())):
+        raise ValueError(
+            f"The 'publisher' parameter must be a publisher's name (such as 'Russian MFA'); got {publisher!r}. "
+            "Leave it out to find each document's publisher from its source."
+        )
     if isinstance(inputs, str | Path):
         inputs = [inputs]
     inputs = list(inputs)
@@ -833,4 +844,37 @@ def read_inputs(
             if progress is not None:
                 for _ in range(sum(1 for report in reports if report.format != "zip") or 1):
                     progress(1)
+    complete_publishers(result.records, inputs, publisher)
     return result
+
+
+def _input_folder(item: str | Path) -> str:
+    """The folder an input stands for: a folder's own name, else the name of the folder holding the file or
+    archive."""
+    path = Path(item)
+    folder = path if path.is_dir() else path.parent
+    return clean_label(folder.name or folder.resolve().name or folder.as_posix())
+
+
+def complete_publishers(records: list[Record], inputs: Sequence[str | Path], publisher: str | None = None) -> None:
+    """Give every record a publisher (in place): ``publisher`` for all (``override``) when given; else a
+    record's reader's when it found one; else, when several inputs are given, the folder its input stands for
+    (``folder``: the folder named, or the one holding the file named); else its file's name (``file``).
+
+    ``analysis.documents.document_rows`` may refine a ``folder`` or ``file`` publisher from the text.
+    """
+    if publisher is not None:
+        name = " ".join(publisher.split())
+        for record in records:
+            record.publisher, record.publisher_method = name, "override"
+        return
+    folders = {clean_label(Path(item).as_posix()): _input_folder(item) for item in inputs} if len(inputs) > 1 else {}
+    for record in records:
+        if record.publisher:
+            continue
+        folder = folders.get(record.extra.get("input", ""))
+        if folder:
+            record.publisher, record.publisher_method = folder, "folder"
+        else:
+            record.publisher = PurePosixPath(record.source).name or record.source
+            record.publisher_method = "file"

@@ -218,7 +218,19 @@ def _report(files, documents: pd.DataFrame, options: dict) -> dict:
         totals["undated"] = int((~dated).sum())
         totals["undated_with_date_hint"] = int((~dated & documents["date_hint"].notna()).sum())
         totals["body_dated"] = int((documents["date_method"] == "body").sum())
+    totals.update(publisher_counts(documents))
     return {"files": entries, "totals": totals, "options": options}
+
+
+def publisher_counts(documents: pd.DataFrame) -> dict:
+    """``{"publishers": n, "publisher_methods": {method: publishers found that way}}`` of a documents
+    table (a publisher found in several ways counts under each); empty when it has no ``publisher``."""
+    if "publisher" not in documents or documents.empty:
+        return {"publishers": 0, "publisher_methods": {}} if "publisher" in documents else {}
+    pairs = documents[["publisher", "publisher_method"]].dropna(subset=["publisher"]).drop_duplicates()
+    methods = pairs.groupby("publisher_method", dropna=False).size().sort_values(ascending=False)
+    return {"publishers": int(pairs["publisher"].nunique()),
+            "publisher_methods": {str(k): int(v) for k, v in methods.items()}}
 
 
 def run_build(
@@ -235,6 +247,7 @@ def run_build(
     body_dates: bool = False,
     limits: dict[str, int] | None = None,
     events: str | Path | None = None,
+    publisher: str | None = None,
 ) -> Build:
     """Build ``inputs`` into the folder ``out`` (written atomically) and return the build.
 
@@ -256,6 +269,8 @@ def run_build(
             ``UPLOAD_LIMITS``); the others keep their defaults.
         events: a calendar of events (TOML, see data/events.toml), validated and copied into the build as
             ``events.toml``; the manifest records it under ``events``. None: no calendar in the build.
+        publisher: the publisher of every document (``publisher_method="override"``); None: found from
+            each source (see ``analysis.ingest.complete_publishers`` and ``analysis.documents``).
 
     Returns:
         The :class:`~analysis.store.Build` that was written; ``manifest["timings"]`` holds seconds and peak
@@ -287,7 +302,7 @@ def run_build(
     t = time.perf_counter()
     if progress:
         progress("Reading input files", 0.0)
-    ingested = read_inputs(inputs, dayfirst=dayfirst, **(limits or {}))
+    ingested = read_inputs(inputs, dayfirst=dayfirst, publisher=publisher, **(limits or {}))
     stage("ingest", t, len(ingested.files))
     input_bytes = sum(int(f.details.get("bytes", 0) or 0) for f in ingested.files)
     timings["ingest"]["bytes"] = input_bytes
@@ -300,6 +315,8 @@ def run_build(
                "n_clusters": n_clusters, "themes": str(themes) if themes else None,
                "organisations": str(organisations) if organisations else None, "today": today.isoformat(),
                "body_dates": body_dates}
+    if publisher is not None:
+        options["publisher"] = publisher
     if limits:
         options["limits"] = dict(limits)
     report = _report(ingested.files, documents, options)
@@ -339,6 +356,7 @@ def run_build(
             "dated": int(documents["date"].notna().sum()),
             "mentions": len(mentions),
             "clusters": int(model.n_clusters_),
+            **publisher_counts(documents),
         },
         "topics": {"n_clusters": int(model.n_clusters_), "silhouette": model.silhouette_},
         "timings": timings,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-__all__ = ["EVIDENCE", "DateHit", "FileReport", "Record"]
+__all__ = ["EVIDENCE", "PUBLISHER_METHODS", "DateHit", "FileReport", "Record"]
 
 PRECISIONS = ("day", "month", "year")
 METHODS = ("metadata", "text", "path", "inferred", "body")
@@ -15,6 +15,12 @@ METHODS = ("metadata", "text", "path", "inferred", "body")
 # a dated title or headline, a header line ("Date: …", a line that is only a date, a full date in the first
 # lines), a date inferred from the neighbouring posts of a dump, the file's path, a date in the body.
 EVIDENCE = ("publication-line", "metadata", "dateline", "title", "header", "inferred", "path", "body")
+# How a document's publisher was found (the documents table's ``publisher_method``): an HTML page's site name
+# (og:site_name, JSON-LD publisher), a Telegram export's channel, the channel a dump post was forwarded from,
+# a table's publisher column, the domain of the page's or row's URL, the folder or the name of the file, a
+# publisher the text names unambiguously (a "/TASS/" dateline, the channel heading a dump), the user's
+# ``--publisher``.
+PUBLISHER_METHODS = ("metadata", "channel", "forwarded", "column", "url-domain", "folder", "file", "text", "override")
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,10 @@ class Record:
     ``segmentable`` is True for free text that may be a dump of many posts (plain text files).
     ``date_candidates`` holds further dates the reader found outside the text (an HTML page's dated
     ``<title>`` or ``<h1>``), weighed beside ``date`` by `analysis.dates.resolve_date`.
+    ``publisher`` is who published it as the reader found it, ``publisher_method`` how (one of
+    ``PUBLISHER_METHODS``); ``forwarded_by`` the channel that forwarded a message published by another.
+    Ingestion fills a missing publisher from the folder or the file; `analysis.documents.document_rows`
+    refines it per post.
     """
 
     source: str
@@ -78,6 +88,9 @@ class Record:
     segmentable: bool = False
     extra: dict = field(default_factory=dict)
     date_candidates: list[DateHit] = field(default_factory=list)
+    publisher: str | None = None
+    publisher_method: str | None = None
+    forwarded_by: str | None = None
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["Post", "clean_chrome", "split_posts", "split_posts_detailed"]
+__all__ = ["Post", "clean_chrome", "forwarded_from", "heading_channel", "split_posts", "split_posts_detailed"]
 
 # Unicode spaces that scraped pages use instead of a plain space (NBSP, thin, narrow, ideographic, ...).
 _SPACES = re.compile(r"[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\t]+")
@@ -267,3 +267,33 @@ def split_posts(text: str) -> list[str]:
         the cleaned text (an empty list when nothing is left after cleaning).
     """
     return [p.text for p in split_posts_detailed(text)]
+
+
+_FORWARDED = re.compile(r"(?:forwarded from|переслано от|пересланное сообщение от)\s*+:?+\s*+(\S.{0,80})", re.IGNORECASE)
+_COUNTER = re.compile(r"\d++(?:[.,]\d++)?+(?: ?[KkMm])?+ ++(?:subscribers?|members?|подписчик\w*+|участник\w*+)", re.IGNORECASE)
+_HEADING_LINES = 6
+
+
+def forwarded_from(header: str | None) -> str | None:
+    """The channel a "Forwarded from <channel>" header names (as written, decorations kept), else None."""
+    if not header:
+        return None
+    match = _FORWARDED.fullmatch(_norm_line(header))
+    return match.group(1).strip() if match else None
+
+
+def heading_channel(text: str) -> str | None:
+    """The channel that heads a scraped channel page: the line right above its subscriber counter among the
+    first lines ("Russian Embassy in Lebanon" above "2.95K subscribers"), else None.
+
+    Arguments:
+        text: plain text of a page or a dump, as read.
+
+    Returns:
+        The channel's name as written, or None when the text does not open with a channel's heading.
+    """
+    lines = [n for n in (_norm_line(line) for line in text[:4000].splitlines()[:40]) if n][:_HEADING_LINES]
+    for above, line in zip(lines, lines[1:], strict=False):
+        if _COUNTER.fullmatch(line) and not _is_chrome(above) and len(above) <= 80:
+            return above
+    return None

@@ -167,9 +167,10 @@ class Filters:
     include_inferred: bool = True
     include_body_dates: bool = True
     doc_ids: tuple[str, ...] | None = None
+    publishers: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        for name in ("organisations", "themes", "sources", "languages"):
+        for name in ("organisations", "themes", "sources", "languages", "publishers"):
             object.__setattr__(self, name, _as_tuple(name, getattr(self, name)))
         if self.doc_ids is not None:
             object.__setattr__(self, "doc_ids", _as_tuple("doc_ids", self.doc_ids))
@@ -203,6 +204,10 @@ class Filters:
         if self.sources:
             parts.append(
                 " | ".join(self.sources) if len(self.sources) <= 2 else f"{len(self.sources)} sources"
+            )
+        if self.publishers:
+            parts.append(
+                " | ".join(self.publishers) if len(self.publishers) <= 2 else f"{len(self.publishers)} publishers"
             )
         if self.languages:
             parts.append(" | ".join(self.languages))
@@ -352,6 +357,13 @@ def _filter_mask(documents: pd.DataFrame, mentions: pd.DataFrame, filters: Filte
     mask = np.ones(len(documents), dtype=bool)
     if filters.sources:
         mask &= _isin(documents["source"], filters.sources)
+    if filters.publishers:
+        if "publisher" not in documents:
+            raise ValueError(
+                "The documents have no 'publisher' column, so they cannot be filtered by publisher; "
+                "rebuild the corpus with this version (python -m analysis build ...)."
+            )
+        mask &= _isin(documents["publisher"], filters.publishers)
     if filters.languages:
         mask &= _isin(documents["language"], filters.languages)
     if not filters.include_duplicates:
@@ -914,10 +926,11 @@ def date_labels(dates: pd.Series, precisions: pd.Series) -> pd.Series:
 def top_groups(
     documents: pd.DataFrame, mentions: pd.DataFrame, *, by: str = "source", filters: Filters = Filters(), n: int = 8
 ) -> list[str]:
-    """The ``n`` values of a documents column (``source`` or ``language``) with the most dated filtered
-    documents, most first (ties by value): the series worth comparing in ``timeline(..., by=by)``."""
-    if by not in ("source", "language"):
-        raise ValueError(f"The 'by' parameter must be one of ['language', 'source']; got {by!r} instead.")
+    """The ``n`` values of a documents column (``source``, ``publisher`` or ``language``) with the most dated
+    filtered documents, most first (ties by value): the series worth comparing in ``timeline(..., by=by)``."""
+    allowed = sorted(c for c in ("source", "publisher", "language") if c in documents)
+    if by not in allowed:
+        raise ValueError(f"The 'by' parameter must be one of {allowed}; got {by!r} instead.")
     docs = filter_documents(documents, mentions, filters)
     values = docs.loc[docs["date"].notna(), by].dropna().astype(str)
     counts = values.value_counts()
@@ -1014,6 +1027,8 @@ def _other_filters_text(filters: Filters) -> str:
     parts = []
     if filters.sources:
         parts.append(f"source {_join_words(filters.sources, 'or')}")
+    if filters.publishers:
+        parts.append(f"publisher {_join_words(filters.publishers, 'or')}")
     if filters.languages:
         parts.append(f"language {_join_words(filters.languages, 'or')}")
     if filters.doc_ids is not None:

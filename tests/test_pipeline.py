@@ -19,6 +19,18 @@ DUMP = "003_8822cdba48cf6688.txt"
 def built(tmp_path_factory):
     return run_build([SAMPLE], tmp_path_factory.mktemp("pipeline") / "build")
 
+# source -> (publisher, publisher_method, forwarded_by) of its documents, as a reader names them: the TASS
+# item by its dateline, the embassy's channel page's posts by the channel they were forwarded from (all 20
+# "Forwarded from Russian MFA 🇷🇺", forwarded by the channel heading the page), the others by their file name
+# (their texts name no publisher unambiguously).
+EXPECTED_PUBLISHERS = {
+    "000_ddb62feacabeceba.txt": {("TASS", "text", None)},  # "MOSCOW, October 26. /TASS/."
+    "001_dda07da35933ed2a.txt": {("001_dda07da35933ed2a.txt", "file", None)},
+    "002_98360eca84a13427.txt": {("002_98360eca84a13427.txt", "file", None)},
+    DUMP: {("Russian MFA", "forwarded", "Russian Embassy in Lebanon")},
+    "004_f62852831b2a3d99.txt": {("004_f62852831b2a3d99.txt", "file", None)},
+}
+
 # (source, seq) -> (date, precision, method), read off the texts by a person. None: cannot be told.
 EXPECTED_DATES = {
     ("000_ddb62feacabeceba.txt", 0): None,  # "MOSCOW, October 26. /TASS/." has no year
@@ -70,6 +82,16 @@ def test_sample_dates_match_the_hand_labels(built, key, expected):
         assert row["date"].date() == dt.date.fromisoformat(date)
 
 
+def test_sample_publishers_are_named_as_a_reader_names_them(built):
+    docs = built.documents
+    got = {
+        source: set(group[["publisher", "publisher_method", "forwarded_by"]].itertuples(index=False, name=None))
+        for source, group in docs.groupby("source")
+    }
+    assert got == EXPECTED_PUBLISHERS
+    assert built.manifest["counts"]["publishers"] == len({p for v in EXPECTED_PUBLISHERS.values() for p, _, _ in v})
+
+
 def test_the_repeated_post_is_marked_duplicate(built):
     docs = built.documents.set_index(["source", "seq"])
     assert docs.loc[(DUMP, 18), "duplicate_of"] == docs.loc[(DUMP, 16), "doc_id"]
@@ -100,7 +122,8 @@ def test_every_input_file_is_accounted_for(built):
     undated = docs["date"].isna()
     assert report["totals"] == {"files": 5, "parsed": 5, "skipped": 0, "failed": 0, "documents": 24,
                                 "dated": 17, "undated": 7, "body_dated": 0,
-                                "undated_with_date_hint": int((undated & docs["date_hint"].notna()).sum())}
+                                "undated_with_date_hint": int((undated & docs["date_hint"].notna()).sum()),
+                                "publishers": 5, "publisher_methods": {"file": 3, "forwarded": 1, "text": 1}}
     assert {e["path"]: e["documents"] for e in report["files"]}[DUMP] == 20
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import PurePosixPath
 
 __all__ = [
@@ -12,7 +13,9 @@ __all__ = [
     "FormatError",
     "NoTextError",
     "metadata_date",
+    "publisher_name",
     "read_bytes",
+    "url_domain",
 ]
 
 TEXT_EXTENSIONS = frozenset({".txt", ".text", ".md", ".markdown"})
@@ -57,6 +60,51 @@ def metadata_date(value: object, *, dayfirst: bool = True):
     if hit is not None and hit.method != "metadata":
         hit = dataclasses.replace(hit, method="metadata")
     return hit
+
+
+# Emoji, flags and pictographs that decorate channel names ("Russian MFA 🇷🇺"), and stray punctuation around.
+_DECORATION = re.compile(
+    "[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\ufe0f\u200d\u20e3]+|^[\\s\"'«»“”|•·:,-]+|[\\s\"'«»“”|•·:,-]+$"
+)
+
+
+def publisher_name(value: object) -> str | None:
+    """A publisher's name as a reader would write it: spaces collapsed, emoji and flags around it dropped.
+
+    Arguments:
+        value: a site name, channel name or table cell.
+
+    Returns:
+        The name (at most 120 characters), or None when nothing readable is left.
+    """
+    if not isinstance(value, str):
+        return None
+    name = " ".join(_DECORATION.sub(" ", value).split())
+    name = _DECORATION.sub("", name).strip()
+    return name[:120] or None if any(ch.isalnum() for ch in name) else None
+
+
+def url_domain(url: object) -> str | None:
+    """The host of a URL, lower-case and without ``www.`` (``https://www.mid.ru/ru/x`` -> ``mid.ru``).
+
+    Returns:
+        The domain, or None when ``url`` is not an absolute http(s) URL (or a bare ``host/path``).
+    """
+    if not isinstance(url, str) or not url.strip():
+        return None
+    from urllib.parse import urlsplit
+
+    text = url.strip()
+    if "://" not in text:
+        if not re.match(r"^[\w-]+(?:\.[\w-]+)+(?:[/:?#]|$)", text):
+            return None
+        text = "http://" + text
+    try:
+        host = (urlsplit(text).hostname or "").lower()
+    except ValueError:
+        return None
+    host = host.removeprefix("www.")
+    return host if "." in host and len(host) <= 253 else None
 
 
 def _sniff(text: str) -> str:

@@ -6,7 +6,7 @@ import re
 
 from analysis.records import Record
 
-from . import metadata_date
+from . import metadata_date, publisher_name, url_domain
 from .encoding import decode_bytes
 
 __all__ = ["html_to_text", "read_html"]
@@ -224,6 +224,21 @@ def _page_dates(html: str, document, dayfirst: bool):
     return date, candidates
 
 
+def _publisher(document, url: str | None) -> tuple[str | None, str | None]:
+    """(publisher, method) of a page: its site name (og:site_name, JSON-LD publisher: trafilatura's
+    ``sitename``), ``metadata``; else the domain of its canonical URL, ``url-domain``. trafilatura gives the
+    URL's host as the site name when the page names none: that counts as ``url-domain``."""
+    domain = url_domain(url)
+    name = publisher_name(getattr(document, "sitename", None))
+    if name and url_domain(name) is None:
+        return name, "metadata"
+    if domain:
+        return domain, "url-domain"
+    if name:  # a site name that is itself a host name ("mid.ru"), with no URL to compare it with
+        return name.lower().removeprefix("www."), "url-domain"
+    return None, None
+
+
 def read_html(
     data: bytes, source: str, *, dayfirst: bool = True, details: dict | None = None
 ) -> list[Record]:
@@ -237,8 +252,8 @@ def read_html(
 
     Returns:
         One ``Record(format="html", segmentable=False)`` with title and metadata date when found (and
-        the dates of its ``<title>``/``<h1>`` in ``date_candidates``), or ``[]`` when the page has no
-        visible text.
+        the dates of its ``<title>``/``<h1>`` in ``date_candidates``) and its publisher (see
+        ``_publisher``), or ``[]`` when the page has no visible text.
     """
     details = {} if details is None else details
     html, encoding = decode_bytes(data)
@@ -260,6 +275,7 @@ def read_html(
         return []
     date, date_candidates = _page_dates(html, document, dayfirst)
     url = getattr(document, "url", None) or None
+    publisher, method = _publisher(document, url)
     return [
         Record(
             source=source,
@@ -271,5 +287,7 @@ def read_html(
             date=date,
             segmentable=False,
             date_candidates=date_candidates,
+            publisher=publisher,
+            publisher_method=method,
         )
     ]

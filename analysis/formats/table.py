@@ -8,10 +8,11 @@ import json
 import math
 import re
 import sys
+from pathlib import PurePosixPath
 
 from analysis.records import Record
 
-from . import FormatError, NoTextError, metadata_date
+from . import FormatError, NoTextError, metadata_date, publisher_name, url_domain
 from .encoding import decode_bytes
 
 __all__ = ["COLUMN_NAMES", "find_columns", "read_table"]
@@ -42,6 +43,7 @@ COLUMN_NAMES: dict[str, tuple[str, ...]] = {
     ),
     "title": ("title", "headline", "subject", "name"),
     "url": ("url", "link", "href", "permalink"),
+    "publisher": ("publisher", "source", "outlet", "channel", "site", "author_org"),
 }
 _JSON_CONTAINER_KEYS = ("data", "items", "records", "rows", "documents", "articles", "posts", "results")
 _MAX_NOTES = 20
@@ -256,6 +258,19 @@ def _date_cell(value: object, dayfirst: bool, unix: bool):
     return metadata_date(value, dayfirst=dayfirst)
 
 
+def _publisher(row: dict, used: dict[str, str], url: str, source: str) -> tuple[str, str]:
+    """(publisher, method) of a row: its publisher column (``column``), else its URL's domain
+    (``url-domain``), else the file's name (``file``)."""
+    if "publisher" in used:
+        name = publisher_name(_cell(row.get(used["publisher"])))
+        if name:
+            return name, "column"
+    domain = url_domain(url)
+    if domain:
+        return domain, "url-domain"
+    return PurePosixPath(source).name or source, "file"
+
+
 def read_table(
     data: bytes, source: str, *, kind: str = "csv", dayfirst: bool = True, details: dict | None = None
 ) -> list[Record]:
@@ -333,6 +348,7 @@ def read_table(
         title = _cell(row.get(used["title"])).strip() if "title" in used else ""
         url = _cell(row.get(used["url"])).strip() if "url" in used else ""
         date = _date_cell(row.get(used["date"]), dayfirst, unix) if "date" in used else None
+        publisher, method = _publisher(row, used, url, source)
         records.append(
             Record(
                 source=source,
@@ -344,6 +360,8 @@ def read_table(
                 date=date,
                 segmentable=False,
                 extra={"row": line},
+                publisher=publisher,
+                publisher_method=method,
             )
         )
     details["rows"] = len(rows) + broken

@@ -7,7 +7,7 @@ import re
 
 from analysis.records import Record
 
-from . import FormatError, NoTextError, metadata_date
+from . import FormatError, NoTextError, metadata_date, publisher_name
 from .encoding import decode_bytes
 
 __all__ = ["flatten_text", "read_telegram", "read_telegram_export"]
@@ -87,7 +87,9 @@ def read_telegram_export(
             ``broken_skipped`` (messages that could not be read, each noted in ``notes``) and ``channel``.
 
     Returns:
-        One ``Record(format="telegram")`` per text message, ``seq`` in export order.
+        One ``Record(format="telegram")`` per text message, ``seq`` in export order; its publisher is the
+        channel (``channel``), or for a forwarded message the channel it came from (``forwarded``, with the
+        export's channel as ``forwarded_by``).
 
     Raises:
         FormatError: the export has no ``messages`` list.
@@ -163,10 +165,15 @@ def _record(message: dict, position: int, source: str, name: str | None, handle:
             date = metadata_date(int(message["date_unixtime"]), dayfirst=dayfirst)
         except (TypeError, ValueError, OverflowError):  # "Infinity", "NaN", "soon"
             date = None
+    channel = publisher_name(name)
+    forwarded = publisher_name(message.get("forwarded_from")) if isinstance(message.get("forwarded_from"), str) else None
     return Record(
         source=source,
         text=body,
         format="telegram",
+        publisher=forwarded or channel,
+        publisher_method="forwarded" if forwarded else ("channel" if channel else None),
+        forwarded_by=channel if forwarded else None,
         seq=seq,
         title=None,
         url=f"https://t.me/{handle}/{message_id}" if handle and valid_id else None,
