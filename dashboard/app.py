@@ -178,6 +178,7 @@ def _options(build: Build) -> tuple[fl.Options, dict[str, int], dict[str, int], 
     options = fl.Options(
         organisations=tuple(org_counts), themes=tuple(theme_counts),
         sources=data.sources(build),
+        publishers=data.publishers(build),
         languages=tuple(summary["languages"]),
         first_date=summary["first_date"], last_date=summary["last_date"],
     )
@@ -352,6 +353,10 @@ def _sidebar(build: Build) -> tuple[fl.View, dict]:
     )
     sb.multiselect("Sources", list(options.sources or ()), key=K["sources"], placeholder="All sources",
                    help="Input files the documents came from.")
+    if options.publishers:
+        sb.multiselect("Publishers", list(options.publishers), key=K["publishers"], placeholder="All publishers",
+                       help="Who published the documents: a site's name, a channel, the channel a post was "
+                            "forwarded from, a table's publisher column, else the folder or the file.")
     sb.multiselect("Languages", list(options.languages or ()), key=K["languages"], placeholder="All languages",
                    help="Detected language of the document (ISO 639-1 code).")
     sb.toggle("Include duplicates", key=K["include_duplicates"],
@@ -424,7 +429,7 @@ def _chip(narrowed: Filters, targets: list[fl.Target]) -> None:
 # ------------------------------------------------------------------------------------------------ views
 def _overview(build: Build, view: fl.View, colors) -> None:
     s = data.analysis_table(build, "summary", filters=view.filters)
-    c1, c2, c3, c4 = st.columns([1, 2, 1, 1])
+    c1, c2, c3, c4, c5 = st.columns([1, 2, 1, 1, 1])
     c1.metric("Documents", f"{s['documents']:,}", help="Documents that pass the filters.")
     span = "no dates"
     if s["first_date"]:
@@ -436,6 +441,10 @@ def _overview(build: Build, view: fl.View, colors) -> None:
               help="Left out of timelines: no date could be trusted (a date the text merely mentions is only "
                    "a hint).")
     c4.metric("Sources", f"{s['sources']:,}", help="Input files the filtered documents came from.")
+    if "publisher" in build.documents:
+        shown = data.analysis_table(build, "filter_documents", filters=view.filters)["publisher"]
+        c5.metric("Publishers", f"{shown.nunique():,}",
+                  help="Who published the filtered documents (sites, channels, agencies; else folders or files).")
     if s["documents"] == 0:
         _empty(build, view)
         return
@@ -697,13 +706,16 @@ def _compare(build: Build, view: fl.View) -> None:
         "Theme or organisation", choices, key="compare_target",
         format_func=lambda c: f"{c.split(':', 1)[0]}: {labels[c.split(':', 1)[0]].get(c.split(':', 1)[1])}",
         help="The theme or organisation whose timeline is split by source or language.")
-    by = right.radio("One line per", ["source", "language"], key="compare_by", horizontal=True,
-                     help="Sources chosen in the sidebar, else the ones with the most dated documents.")
+    by_choices = ["source", "publisher", "language"] if "publisher" in build.documents else ["source", "language"]
+    by = right.radio("One line per", by_choices, key="compare_by", horizontal=True,
+                     help="Sources (publishers, languages) chosen in the sidebar, else the ones with the most "
+                          "dated documents.")
     kind, key = target.split(":", 1)
-    chosen = view.filters.sources if by == "source" else view.filters.languages
+    field_of = {"source": "sources", "publisher": "publishers", "language": "languages"}[by]
+    chosen = getattr(view.filters, field_of)
     groups = tuple(chosen) or tuple(data.analysis_table(build, "top_groups", by=by, filters=view.filters,
                                                          n=_COMPARE_SERIES))
-    filters = dataclasses.replace(view.filters, **{"sources" if by == "source" else "languages": groups})
+    filters = dataclasses.replace(view.filters, **{field_of: groups})
     df = data.analysis_table(build, "timeline", kind=kind, keys=(key,), granularity=view.granularity,
                              filters=filters, by=by)
     if df.empty:

@@ -41,6 +41,7 @@ __all__ = [
     "save_events_upload",
     "load_build",
     "map_points",
+    "publishers",
     "resolve_data_dir",
     "sources",
 ]
@@ -405,6 +406,19 @@ def _cached_sources(path: str, key: str) -> tuple[str, ...]:
 def sources(build: Build) -> tuple[str, ...]:
     """The build's source files, sorted."""
     return _cached_sources(*_key(build))
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _cached_publishers(path: str, key: str) -> tuple[str, ...]:
+    documents = _cached_build(path, key).documents
+    if "publisher" not in documents:  # a build made before publishers were found
+        return ()
+    return tuple(sorted(documents["publisher"].dropna().astype(str).unique()))
+
+
+def publishers(build: Build) -> tuple[str, ...]:
+    """The build's publishers, sorted (empty for a build made before publishers were found)."""
+    return _cached_publishers(*_key(build))
 
 
 _MAP_COLUMNS = ["doc_id", "title", "date", "source", "cluster_id", "x", "y"]

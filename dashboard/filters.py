@@ -49,6 +49,7 @@ WIDGET_KEYS = {
     "org_mode": "f_org_mode",
     "themes": "f_themes",
     "sources": "f_sources",
+    "publishers": "f_publishers",
     "languages": "f_languages",
     "include_duplicates": "f_duplicates",
     "include_inferred": "f_inferred",
@@ -60,6 +61,7 @@ WIDGET_KEYS = {
 _P_START, _P_END, _P_GRAN, _P_MEASURE = "from", "to", "by", "measure"
 _P_ORG, _P_MODE, _P_THEME, _P_SOURCE, _P_LANG = "org", "org_mode", "theme", "source", "lang"
 _P_DUPS, _P_INFERRED, _P_BODY, _P_EVENTS = "duplicates", "inferred", "body_dates", "events"
+_P_PUBLISHER = "publisher"
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
@@ -85,6 +87,7 @@ class Options:
     themes: tuple[str, ...] | None = None
     sources: tuple[str, ...] | None = None
     languages: tuple[str, ...] | None = None
+    publishers: tuple[str, ...] | None = None
     first_date: dt.date | None = None
     last_date: dt.date | None = None
 
@@ -190,7 +193,7 @@ def params_to_view(params: Mapping, options: Options | None = None) -> View:
         params: name -> str or list of str (e.g. ``{k: st.query_params.get_all(k) for k in st.query_params}``).
             Lists may also be given comma-separated (``org=SCO,BRICS``); a comma inside a value is
             escaped as ``\\,`` (``view_to_params`` does so), so every value round-trips.
-        options: the values this build offers; unknown organisations, themes, sources and languages are
+        options: the values this build offers; unknown organisations, themes, sources, publishers and languages are
             dropped, and dates outside the build's span are clamped.
 
     Returns:
@@ -212,6 +215,7 @@ def params_to_view(params: Mapping, options: Options | None = None) -> View:
         org_mode=mode if mode in ORG_MODES else "any",
         themes=_keep(_values(params, _P_THEME), options.themes),
         sources=_keep(_values(params, _P_SOURCE), options.sources),
+        publishers=_keep(_values(params, _P_PUBLISHER), options.publishers),
         languages=_keep(_values(params, _P_LANG), options.languages),
         include_duplicates=_bool(_first(params, _P_DUPS), False),
         include_inferred=_bool(_first(params, _P_INFERRED), True),
@@ -242,7 +246,7 @@ def view_to_params(view: View) -> dict[str, str | list[str]]:
     if view.measure != DEFAULT_MEASURE:
         out[_P_MEASURE] = view.measure
     for name, values in ((_P_ORG, f.organisations), (_P_THEME, f.themes), (_P_SOURCE, f.sources),
-                         (_P_LANG, f.languages)):
+                         (_P_PUBLISHER, f.publishers), (_P_LANG, f.languages)):
         if values:
             out[name] = [encode_value(value) for value in values]
     if f.org_mode != "any":
@@ -276,6 +280,7 @@ def view_to_widgets(view: View, options: Options | None = None) -> dict[str, obj
         WIDGET_KEYS["org_mode"]: f.org_mode,
         WIDGET_KEYS["themes"]: list(f.themes),
         WIDGET_KEYS["sources"]: list(f.sources),
+        WIDGET_KEYS["publishers"]: list(f.publishers),
         WIDGET_KEYS["languages"]: list(f.languages),
         WIDGET_KEYS["include_duplicates"]: bool(f.include_duplicates),
         WIDGET_KEYS["include_inferred"]: bool(f.include_inferred),
@@ -339,6 +344,7 @@ def widgets_to_view(values: Mapping[str, object], options: Options | None = None
         org_mode=mode if mode in ORG_MODES else "any",
         themes=_keep(many("themes"), options.themes),
         sources=_keep(many("sources"), options.sources),
+        publishers=_keep(many("publishers"), options.publishers),
         languages=_keep(many("languages"), options.languages),
         include_duplicates=bool(get("include_duplicates", False)),
         include_inferred=bool(get("include_inferred", True)),

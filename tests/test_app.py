@@ -486,3 +486,44 @@ def test_two_sources_side_by_side_with_their_difference_and_lead(two_source_buil
     assert any("lag +1: a.txt leads b.txt by 1 year" in c.value.replace("\\", "") for c in at.caption)
     at.selectbox(key="compare_a").set_value("b.txt").run()
     assert any("lag -1: a.txt leads b.txt by 1 year" in c.value.replace("\\", "") for c in at.caption)
+
+
+# ------------------------------------------------------------------------------------------ publishers
+
+
+def test_the_publishers_filter_narrows_the_view_and_lives_in_the_url(sample_build, monkeypatch):
+    build = read_build(sample_build)
+    docs = build.documents[build.documents["duplicate_of"].isna()]
+    at = _run(sample_build, monkeypatch)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Publishers"] == f"{docs['publisher'].nunique():,}"
+    select = at.multiselect(key=K["publishers"])
+    assert list(select.options) == sorted(build.documents["publisher"].unique())
+    select.set_value(["TASS"]).run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert (metrics["Documents"], metrics["Publishers"]) == (f"{(docs['publisher'] == 'TASS').sum():,}", "1")
+    assert at.query_params["publisher"] == "TASS"
+    # The link opens the same view; an unknown publisher in it is dropped.
+    again = _run(sample_build, monkeypatch, {"publisher": ["Russian MFA", "Nobody"]})
+    assert again.multiselect(key=K["publishers"]).value == ["Russian MFA"]
+    assert {m.label: m.value for m in again.metric}["Documents"] == f"{(docs['publisher'] == 'Russian MFA').sum():,}"
+
+
+def test_compare_by_publisher_draws_one_line_per_publisher(sample_build, monkeypatch):
+    at = _open_tab(_run(sample_build, monkeypatch), "Themes")
+    at.toggle(key="compare_on").set_value(True).run()
+    at.selectbox(key="compare_target").set_value("organisation:SCO").run()
+    at.radio(key="compare_by").set_value("publisher").run()
+    assert not at.exception
+    build = read_build(sample_build)
+    groups = tuple(tl.top_groups(build.documents, build.mentions, by="publisher", n=6))
+    expected = tl.timeline(build.documents, build.mentions, kind="organisation", keys=("SCO",), granularity="year",
+                           filters=tl.Filters(publishers=groups), by="publisher")
+    assert sorted(t["name"] for t in _lines(_figure(at, "SCO: "))) == sorted(expected["publisher"].unique())
+
+
+def test_a_build_without_publishers_offers_no_publisher_filter(tiny_build, monkeypatch):
+    at = _run(tiny_build, monkeypatch)
+    assert K["publishers"] not in [w.key for w in at.multiselect]
+    assert "Publishers" not in [m.label for m in at.metric]

@@ -15,6 +15,7 @@ D = dt.date
 OPTIONS = Options(
     organisations=("BRICS", "NATO", "SCO"), themes=("eurasian_security", "multipolarity", "ngos"),
     sources=("a.txt", "b.txt"), languages=("en", "ru"), first_date=D(2024, 1, 10), last_date=D(2024, 3, 20),
+    publishers=("Russian MFA", "TASS", "Kremlin, the", "a\\b"),
 )
 
 VIEWS = [
@@ -27,6 +28,7 @@ VIEWS = [
     View(Filters(themes=("multipolarity", "ngos"), sources=("b.txt",), languages=("ru", "en"))),
     View(Filters(include_duplicates=True, include_inferred=False), "quarter", "share"),
     View(Filters(include_body_dates=False)),
+    View(Filters(publishers=("TASS", "Kremlin, the", "a\\b"), sources=("a.txt",))),
 ]
 
 
@@ -68,6 +70,8 @@ def test_params_are_readable():
     ({"org": "SCO,BRICS,,SCO"}, View(Filters(organisations=("SCO", "BRICS")))),
     ({"org_mode": "most"}, View()),
     ({"theme": ["<script>"], "lang": ["xx"], "source": ["/etc/passwd"]}, View()),
+    ({"publisher": ["Nobody", "TASS"]}, View(Filters(publishers=("TASS",)))),
+    ({"publisher": "Russian MFA,TASS"}, View(Filters(publishers=("Russian MFA", "TASS")))),
     ({"duplicates": "maybe", "inferred": "perhaps"}, View()),
     ({"duplicates": "true", "inferred": "off"}, View(Filters(include_duplicates=True, include_inferred=False))),
     ({"body_dates": "0"}, View(Filters(include_body_dates=False))),
@@ -193,3 +197,9 @@ def test_events_toggle_round_trips_through_the_url(params, expected):
     assert view.events is expected
     assert fl.view_to_params(view) == ({} if expected else {"events": "0"})
     assert fl.widgets_to_view(fl.view_to_widgets(view)).events is expected
+
+
+def test_publishers_are_written_as_the_publisher_parameter():
+    view = View(Filters(publishers=("Kremlin, the", "TASS")))
+    assert fl.view_to_params(view) == {"publisher": ["Kremlin\\, the", "TASS"]}
+    assert fl.view_to_widgets(view, OPTIONS)[K["publishers"]] == ["Kremlin, the", "TASS"]
