@@ -13,7 +13,7 @@ from .dates import date_from_path, find_body_date, find_text_date, infer_sequenc
 from .formats import publisher_name
 from .language import detect_language
 from .records import DateHit, Record
-from .segment import Post, forwarded_from, heading_channel, split_posts_detailed
+from .segment import Post, forwarded_from, header_channel, heading_channel, split_posts_detailed
 
 __all__ = ["DOCUMENT_COLUMNS", "OPTIONAL_TEXT_COLUMNS", "build_documents", "document_rows", "none_for_missing"]
 
@@ -100,9 +100,11 @@ def _publishers(record: Record, detailed: list[Post]) -> list[tuple[str | None, 
 
     The user's override stands; else a post "Forwarded from X" in a dump is X's (``forwarded``), forwarded
     by the dump's own publisher; else the record's reader's publisher, or when that is only a folder or a
-    file name, the one the text names (``text``)."""
+    file name, the one the text names (``text``): the channel a copied post's header names, the channel
+    heading the page, a dateline's agency."""
     publisher, method = record.publisher, record.publisher_method
-    if method in _WEAK_METHODS and record.format == "text":
+    weak = method in _WEAK_METHODS and record.format == "text"
+    if weak:
         named = _text_publisher(record.text)
         if named:
             publisher, method = named, "text"
@@ -111,8 +113,11 @@ def _publishers(record: Record, detailed: list[Post]) -> list[tuple[str | None, 
     out = []
     for post in detailed:
         forwarded = publisher_name(forwarded_from(post.header)) if method != "override" else None
+        named = publisher_name(header_channel(post.header)) if weak else None
         if forwarded:
             out.append((forwarded, "forwarded", publisher))
+        elif named:
+            out.append((named, "text", record.forwarded_by))
         else:
             out.append((publisher, method, record.forwarded_by))
     return out

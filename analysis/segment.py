@@ -5,7 +5,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["Post", "clean_chrome", "forwarded_from", "heading_channel", "split_posts", "split_posts_detailed"]
+__all__ = [
+    "Post",
+    "clean_chrome",
+    "forwarded_from",
+    "header_channel",
+    "heading_channel",
+    "split_posts",
+    "split_posts_detailed",
+]
 
 # Unicode spaces that scraped pages use instead of a plain space (NBSP, thin, narrow, ideographic, ...).
 _SPACES = re.compile(r"[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\t]+")
@@ -279,6 +287,20 @@ def forwarded_from(header: str | None) -> str | None:
     if not header:
         return None
     match = _FORWARDED.fullmatch(_norm_line(header))
+    return match.group(1).strip() if match else None
+
+
+_DESKTOP_HEADER = re.compile(rf"([^\[\]\n]{{1,80}}?),\s*+\[{_TS}\]")
+_WEB_HEADER = re.compile(rf"\[{_TS}\]\s*+([^:\n]{{1,80}}+):")
+
+
+def header_channel(header: str | None) -> str | None:
+    """The channel a copied post's header names ("Russian MFA, [12.05.24 14:33]", "[12.05.2024 14:33]
+    Russian MFA:"), else None."""
+    if not header:
+        return None
+    line = _norm_line(header)
+    match = _DESKTOP_HEADER.fullmatch(line) or _WEB_HEADER.fullmatch(line)
     return match.group(1).strip() if match else None
 
 

@@ -74,6 +74,13 @@ def _rows(inputs, **options) -> list[tuple]:
         # A dump without a heading: the forwarding channel is the file's.
         ("nohead.txt", _dump([], [("TASS", _POST.format(1)), ("RT", _POST.format(2))]),
          [("nohead.txt", "TASS", "forwarded", "nohead.txt"), ("nohead.txt", "RT", "forwarded", "nohead.txt")]),
+        # Posts copied from Telegram Desktop or the web name their channel in their headers.
+        ("copy.txt", "\n".join(["Russian MFA, [16.05.24 10:00]", _POST.format(1), "",
+                                 "Kremlin News, [17.05.24 11:00]", _POST.format(2), ""]),
+         [("copy.txt", "Russian MFA", "text", None), ("copy.txt", "Kremlin News", "text", None)]),
+        ("web.txt", "\n".join(["[16.05.2024 10:00] MFA Russia 🇷🇺:", _POST.format(1), "",
+                                "[17.05.2024 11:00] MFA Russia 🇷🇺:", _POST.format(2), ""]),
+         [("web.txt", "MFA Russia", "text", None), ("web.txt", "MFA Russia", "text", None)]),
         # A table with a channel column (any case), a row without one falling back to its URL, then the file.
         ("t.csv", "text,Channel,url\nFirst post text,mfa_russia,\nSecond post text,,https://t.me/s/x/2\n"
                   "Third post text,,\n",
@@ -170,6 +177,11 @@ def test_publisher_name(name, expected):
 @settings(deadline=500, max_examples=200)
 @given(st.text(max_size=300))
 def test_names_and_domains_never_fail(value):
+    from analysis.documents import _text_publisher
+    from analysis.segment import forwarded_from, header_channel, heading_channel
+
+    for found in (_text_publisher(value), forwarded_from(value), header_channel(value), heading_channel(value)):
+        assert found is None or (isinstance(found, str) and found.strip() == found and found)
     name = publisher_name(value)
     assert name is None or (name == name.strip() and 0 < len(name) <= 120)
     domain = url_domain(value)
