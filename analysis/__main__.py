@@ -63,6 +63,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     b.add_argument("--publisher", type=_name, metavar="NAME",
                    help="the publisher of every input (default: found from each page, channel, table or file)")
+    b.add_argument("--publisher-map", metavar="FILE",
+                   help='a TOML file of [publishers] "pattern" = "name": the publisher of the sources each glob matches')
 
     e = sub.add_parser("export", help="export a table of the build in DIR as formula-safe CSV")
     e.add_argument("build", metavar="DIR", help="a build folder made by `build`")
@@ -102,6 +104,7 @@ def _fail(message: str, code: int = 1) -> int:
 
 def _build(args) -> int:
     from .events import EventsError
+    from .ingest import PublisherMapError
     from .lexicon import LexiconError
     from .pipeline import NoDocumentsError, run_build
     from .store import BuildError
@@ -123,10 +126,12 @@ def _build(args) -> int:
         result = run_build(args.inputs, args.out, themes=args.themes, organisations=args.organisations,
                            dayfirst=not args.month_first, n_clusters=args.clusters, workers=args.workers,
                            progress=progress, body_dates=args.body_dates, events=args.events,
-                           publisher=args.publisher)
+                           publisher=args.publisher, publisher_map=args.publisher_map)
     except FileNotFoundError as exc:
         return _fail(str(exc), 2)
     except (LexiconError, EventsError, BuildError) as exc:
+        return _fail(str(exc), 2)
+    except PublisherMapError as exc:
         return _fail(str(exc), 2)
     except NoDocumentsError as exc:
         return _fail(str(exc), 1)

@@ -700,6 +700,7 @@ def read_inputs(
     file_seconds: float = _DEFAULTS["file_seconds"],
     progress: Callable[[int], None] | None = None,
     publisher: str | None = None,
+    publisher_map: Sequence[tuple[str, str]] | None = None,
 ) -> IngestResult:
     """Read files, folders (recursively) and zip archives into records, with one report per file.
 
@@ -722,6 +723,8 @@ def read_inputs(
         publisher: the publisher of every record (``publisher_method="override"``); None: each record
             keeps the publisher its reader found, else the folder it sits in when several inputs are given
             (``folder``), else its file's name (``file``).
+        publisher_map: ``(pattern, publisher)`` pairs (see ``load_publisher_map``): a record whose source
+            matches a pattern gets that publisher (``override``; the first pattern that matches wins).
 
     Returns:
         An ``IngestResult``. ``Record.source`` is the path relative to the named input (the file's name for
@@ -844,7 +847,7 @@ def read_inputs(
             if progress is not None:
                 for _ in range(sum(1 for report in reports if report.format != "zip") or 1):
                     progress(1)
-    complete_publishers(result.records, inputs, publisher)
+    complete_publishers(result.records, inputs, publisher, publisher_map)
     return result
 
 
@@ -856,8 +859,65 @@ def _input_folder(item: str | Path) -> str:
     return clean_label(folder.name or folder.resolve().name or folder.as_posix())
 
 
-def complete_publishers(records: list[Record], inputs: Sequence[str | Path], publisher: str | None = None) -> None:
-    """Give every record a publisher (in place): ``publisher`` for all (``override``) when given; else a
+class PublisherMapError(ValueError):
+    """A publisher map (``--publisher-map``) that cannot be used; the message says why and how to write it."""
+
+
+def load_publisher_map(path: str | Path) -> list[tuple[str, str]]:
+    """A user's mapping of sources to publishers, from a TOML file with one ``[publishers]`` table::
+
+        [publishers]
+        "mfa/*" = "Russian MFA"        # a glob on the source (the folder named as input may lead it)
+        "*tass*" = "TASS"
+
+    Returns:
+        ``(pattern, publisher)`` pairs in the file's order.
+
+    Raises:
+        PublisherMapError: the file cannot be read, is not TOML, or its ``[publishers]`` table is missing, empty or
+            holds a value that is not a name; the message says which and how to write it.
+    """
+    import tomllib
+
+    example = 'write it as\n[publishers]\n"mfa/*" = "Russian MFA"'
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise PublisherMapError(f"The publisher map '{path}' cannot be read ({exc.strerror or exc}).") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise PublisherMapError(f"The publisher map '{path}' is not valid TOML ({exc}); {example}") from exc
+    table = data.get("publishers")
+    if not isinstance(table, dict) or not table:
+        raise PublisherMapError(f"The publisher map '{path}' has no [publishers] table of patterns; {example}")
+    pairs = []
+    for pattern, name in table.items():
+        if not isinstance(name, str) or not " ".join(name.split()):
+            raise PublisherMapError(
+                f"The publisher map '{path}' gives {pattern!r} the value {name!r}; expected a publisher's name "
+                f'such as "Russian MFA".'
+            )
+        pairs.append((pattern, " ".join(name.split())))
+    return pairs
+
+
+def _mapped(record: Record, folders: dict[str, str], publisher_map) -> str | None:
+    import fnmatch
+
+    names = [record.source]
+    folder = folders.get(record.extra.get("input", ""))
+    if folder:
+        names.append(f"{folder}/{record.source}")
+    for pattern, name in publisher_map:
+        if any(fnmatch.fnmatchcase(candidate, pattern) for candidate in names):
+            return name
+    return None
+
+
+def complete_publishers(records: list[Record], inputs: Sequence[str | Path], publisher: str | None = None,
+                        publisher_map: Sequence[tuple[str, str]] | None = None) -> None:
+    """Give every record a publisher (in place): ``publisher`` for all (``override``) when given; else the
+    publisher of the first ``publisher_map`` pattern its source matches, or ``folder/source`` for a folder
+    named as input (``override``); else a
     record's reader's when it found one; else, when several inputs are given, the folder its input stands for
     (``folder``: the folder named, or the one holding the file named); else its file's name (``file``).
 
@@ -868,8 +928,13 @@ def complete_publishers(records: list[Record], inputs: Sequence[str | Path], pub
         for record in records:
             record.publisher, record.publisher_method = name, "override"
         return
+    named = {clean_label(Path(item).as_posix()): _input_folder(item) for item in inputs if Path(item).is_dir()}
     folders = {clean_label(Path(item).as_posix()): _input_folder(item) for item in inputs} if len(inputs) > 1 else {}
     for record in records:
+        mapped = _mapped(record, named, publisher_map) if publisher_map else None
+        if mapped:
+            record.publisher, record.publisher_method, record.forwarded_by = mapped, "override", None
+            continue
         if record.publisher:
             continue
         folder = folders.get(record.extra.get("input", ""))

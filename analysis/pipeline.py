@@ -24,7 +24,7 @@ import pandas as pd
 from . import __version__
 from .documents import build_documents, document_rows
 from .events import load_events
-from .ingest import read_inputs
+from .ingest import load_publisher_map, read_inputs
 from .lexicon import Lexicon, load_lexicon
 from .mentions import find_mentions
 from .store import Build, check_out, write_build
@@ -248,6 +248,7 @@ def run_build(
     limits: dict[str, int] | None = None,
     events: str | Path | None = None,
     publisher: str | None = None,
+    publisher_map: str | Path | None = None,
 ) -> Build:
     """Build ``inputs`` into the folder ``out`` (written atomically) and return the build.
 
@@ -271,6 +272,8 @@ def run_build(
             ``events.toml``; the manifest records it under ``events``. None: no calendar in the build.
         publisher: the publisher of every document (``publisher_method="override"``); None: found from
             each source (see ``analysis.ingest.complete_publishers`` and ``analysis.documents``).
+        publisher_map: a TOML file mapping source patterns to publishers (see
+            ``analysis.ingest.load_publisher_map``), read before any input.
 
     Returns:
         The :class:`~analysis.store.Build` that was written; ``manifest["timings"]`` holds seconds and peak
@@ -281,6 +284,8 @@ def run_build(
         NoDocumentsError: no input gave a document.
         analysis.lexicon.LexiconError: a dictionary file is malformed.
         analysis.events.EventsError: the events file is malformed.
+        analysis.ingest.PublisherMapError: the publisher map is malformed.
+        ValueError: ``publisher`` is empty.
         analysis.store.BuildError: ``out`` may not be replaced (checked before anything is read).
     """
     today = today or dt.date.today()
@@ -294,6 +299,7 @@ def run_build(
 
     check_out(out, inputs)  # before any work: never replace a folder that is not an earlier build
     lexicon = load_lexicon(themes, organisations)  # fail fast on a malformed dictionary
+    mapping = load_publisher_map(publisher_map) if publisher_map is not None else None
     calendar = None
     if events is not None:  # fail fast too; the file is copied as read
         calendar = load_events(events)
@@ -302,7 +308,7 @@ def run_build(
     t = time.perf_counter()
     if progress:
         progress("Reading input files", 0.0)
-    ingested = read_inputs(inputs, dayfirst=dayfirst, publisher=publisher, **(limits or {}))
+    ingested = read_inputs(inputs, dayfirst=dayfirst, publisher=publisher, publisher_map=mapping, **(limits or {}))
     stage("ingest", t, len(ingested.files))
     input_bytes = sum(int(f.details.get("bytes", 0) or 0) for f in ingested.files)
     timings["ingest"]["bytes"] = input_bytes
@@ -317,6 +323,8 @@ def run_build(
                "body_dates": body_dates}
     if publisher is not None:
         options["publisher"] = publisher
+    if mapping is not None:
+        options["publisher_map"] = [list(pair) for pair in mapping]
     if limits:
         options["limits"] = dict(limits)
     report = _report(ingested.files, documents, options)

@@ -216,3 +216,47 @@ def test_the_command_line_overrides_filters_and_splits_by_publisher(tmp_path, ca
     with pytest.raises(SystemExit):
         main(["build", str(sample), "--out", str(tmp_path / "d"), "--publisher", "  "])
     assert "expected a publisher's name" in capsys.readouterr().err
+
+
+def test_a_publisher_map_names_the_sources_its_patterns_match(tmp_path):
+    corpus = tmp_path / "corpus"
+    (corpus / "mfa").mkdir(parents=True)
+    (corpus / "mfa" / "a.txt").write_text("MOSCOW, May 1. /TASS/. A statement of the ministry.", encoding="utf-8")
+    (corpus / "b_tass.txt").write_text("A news item without a dateline.", encoding="utf-8")
+    (corpus / "c.txt").write_text("Another text.", encoding="utf-8")
+    mapping = tmp_path / "publishers.toml"
+    mapping.write_text('[publishers]\n"corpus/mfa/*" = "Russian  MFA"\n"*tass*" = "TASS"\n"*" = "Everyone"\n',
+                       encoding="utf-8")
+    from analysis.ingest import load_publisher_map
+
+    pairs = load_publisher_map(mapping)
+    assert pairs == [("corpus/mfa/*", "Russian MFA"), ("*tass*", "TASS"), ("*", "Everyone")]
+    # The map outranks what the text names (the TASS dateline of mfa/a.txt); the first pattern that matches wins.
+    assert _rows([corpus], publisher_map=pairs) == [
+        ("b_tass.txt", "TASS", "override", None), ("c.txt", "Everyone", "override", None),
+        ("mfa/a.txt", "Russian MFA", "override", None)]
+    assert _rows([corpus], publisher_map=pairs[:1])[1:] == [
+        ("c.txt", "c.txt", "file", None), ("mfa/a.txt", "Russian MFA", "override", None)]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("[publishers", r"(?s)is not valid TOML .*write it as.*\[publishers\]"),
+        ("[other]\nx = 1\n", r"has no \[publishers\] table of patterns"),
+        ("[publishers]\n", r"has no \[publishers\] table of patterns"),
+        ('[publishers]\n"a*" = 3\n', r"gives 'a\*' the value 3; expected a publisher's name"),
+        ('[publishers]\n"a*" = "  "\n', r"gives 'a\*' the value '  '; expected a publisher's name"),
+    ],
+)
+def test_a_malformed_publisher_map_is_refused_before_anything_is_read(tmp_path, capsys, content, message):
+    from analysis.__main__ import main
+    from analysis.ingest import PublisherMapError, load_publisher_map
+
+    mapping = tmp_path / "map.toml"
+    mapping.write_text(content, encoding="utf-8")
+    with pytest.raises(PublisherMapError, match=message):
+        load_publisher_map(mapping)
+    (tmp_path / "a.txt").write_text("Some text.", encoding="utf-8")
+    assert main(["build", str(tmp_path / "a.txt"), "--out", str(tmp_path / "b"), "--publisher-map", str(mapping)]) == 2
+    assert "publisher map" in capsys.readouterr().err and not (tmp_path / "b").exists()
