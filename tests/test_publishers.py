@@ -135,9 +135,10 @@ def test_an_empty_override_is_refused(tmp_path, bad):
 def test_a_folder_of_pages_from_one_site_is_one_publisher(tmp_path):
     pages = tmp_path / "pages"
     pages.mkdir()
-    for i in range(4):
+    topics = ("energy and oil prices", "grain exports to Africa", "the nuclear treaty", "visas for students")
+    for i, topic in enumerate(topics):
         text = _page(f'<link rel="canonical" href="https://www.mid.ru/en/news/{i}/">').replace(
-            "Talks in Moscow", f"Talks number {i}").replace("region", f"region {i}")
+            "Talks in Moscow", f"Talks on {topic}").replace("the situation in the region", topic)
         (pages / f"{i}.html").write_text(text, encoding="utf-8")
     build = run_build([pages], tmp_path / "build", today=None)
     assert build.report["totals"]["publishers"] == 1
