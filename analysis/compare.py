@@ -50,7 +50,8 @@ def compare_two(
         by: the documents column that tells the two apart (``source``, ``language``, ``publisher``, …).
         a, b: the two values of ``by`` compared (different).
         granularity: the period length.
-        filters: the sidebar's filters (their own source/language choices are replaced by ``a`` and ``b``).
+        filters: the sidebar's filters (their own source/language/publisher choices are replaced by ``a`` and
+            ``b``).
 
     Returns:
         One row per period with the columns of ``COMPARISON_COLUMNS``: each side's documents mentioning the
@@ -65,6 +66,8 @@ def compare_two(
         filters = dataclasses.replace(filters, sources=(a, b))
     elif by == "language":
         filters = dataclasses.replace(filters, languages=(a, b))
+    elif by == "publisher" and "publisher" in documents.columns:
+        filters = dataclasses.replace(filters, publishers=(a, b))
     table = tl.timeline(documents, mentions, kind=kind, keys=(key,), granularity=granularity, filters=filters, by=by)
     base = table.drop_duplicates("period")[["period", "period_end", "period_label", "key"]].reset_index(drop=True)
     out = base.copy()

@@ -109,3 +109,11 @@ def test_lead_lag_refuses_a_bad_lag():
         lead_lag(comparison, max_lag=-1)
     with pytest.raises(ValueError, match=r"lacks the columns \['share_a', 'share_b'\]"):
         lead_lag(pd.DataFrame({"x": [1]}))
+
+
+def test_compare_two_publishers():
+    documents, mentions = _two_sources()
+    documents["publisher"] = documents["source"].map({"a.txt": "TASS", "b.txt": "RIA Novosti"})
+    by_publisher = compare_two(documents, mentions, key="grain", by="publisher", a="TASS", b="RIA Novosti")
+    by_source = compare_two(documents, mentions, key="grain", by="source", a="a.txt", b="b.txt")
+    assert by_publisher[["share_a", "share_b", "difference"]].equals(by_source[["share_a", "share_b", "difference"]])
