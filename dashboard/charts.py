@@ -330,15 +330,32 @@ def _rgba(color: str, alpha: float) -> str:
 
 
 def _band_traces(rows: pd.DataFrame, color: str, name: str) -> list[dict]:
-    """The 95 % interval of one line's share: an invisible upper edge and a lower edge filled up to it."""
-    x = rows["period"].to_numpy()
-    edge = {"type": "scatter", "x": x, "mode": "lines", "line": {"width": 0}, "hoverinfo": "skip",
-            "showlegend": False, "legendgroup": _esc(name)}  # fmt: skip
-    return [
-        {**edge, "y": rows["share_high"].tolist(), "name": f"{_esc(name)}: 95 % interval (upper)"},
-        {**edge, "y": rows["share_low"].tolist(), "name": f"{_esc(name)}: 95 % interval",
-         "fill": "tonexty", "fillcolor": _rgba(color, 0.15)},
-    ]  # fmt: skip
+    """The 95 % interval of one line's share as filled polygons, one per run of periods with documents: a
+    period without documents has no interval, and the band must not bridge it."""
+    x = list(rows["period"])
+    low, high = rows["share_low"].to_numpy(np.float64), rows["share_high"].to_numpy(np.float64)
+    known = ~(np.isnan(low) | np.isnan(high))
+    xs: list = []
+    ys: list = []
+    i = 0
+    while i < len(x):
+        if not known[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(x) and known[j + 1]:
+            j += 1
+        if xs:
+            xs.append(None)
+            ys.append(None)
+        xs += x[i : j + 1] + x[i : j + 1][::-1]
+        ys += list(high[i : j + 1]) + list(low[i : j + 1][::-1])
+        i = j + 1
+    if not xs:
+        return []
+    return [{"type": "scatter", "x": xs, "y": ys, "mode": "lines", "line": {"width": 0}, "fill": "toself",
+             "fillcolor": _rgba(color, 0.15), "hoverinfo": "skip", "showlegend": False,
+             "legendgroup": _esc(name), "name": f"{_esc(name)}: 95 % interval"}]  # fmt: skip
 
 
 def _surge_traces(data: pd.DataFrame, surges: pd.DataFrame, column: str, kind: str, names: dict,

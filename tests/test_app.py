@@ -453,7 +453,7 @@ def test_themes_view_shows_what_surged_and_explains_a_surge(surge_build, monkeyp
     fig = _figure(at, "Share of documents mentioning each theme")
     names = [t.get("name") for t in fig["data"]]
     assert "Surge (peak)" in names and "Event" in names
-    assert any(t.get("fill") == "tonexty" for t in fig["data"])  # the 95 % band
+    assert any(t.get("fill") == "toself" for t in fig["data"])  # the 95 % band
     surges = [df.value for df in at.dataframe if {"label", "lift", "peak_events"} <= set(df.value.columns)]
     assert len(surges) == 1
     burst = surges[0][surges[0]["method"] == "burst"].iloc[0]

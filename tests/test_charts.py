@@ -370,8 +370,9 @@ def test_timeline_band_surges_and_events():
     fig = charts.timeline_figure(df, "share", band=True, surges=surges, events=events).to_dict()
     pd.testing.assert_frame_equal(df, before)
     names = [t["name"] for t in fig["data"]]
-    bands = [t for t in fig["data"] if t.get("fill") == "tonexty"]
-    assert len(bands) == 2 and list(bands[0]["y"]) == [45.0, -5.0, 20.0]
+    bands = [t for t in fig["data"] if t.get("fill") == "toself"]
+    # One polygon per line: the upper edge forward, the lower edge back.
+    assert len(bands) == 2 and list(bands[0]["y"]) == [55.0, 5.0, 30.0, 20.0, -5.0, 45.0]
     star = next(t for t in fig["data"] if t["name"] == "Surge (peak)")
     # Only the drawn key's surge, on its line at the peak.
     assert list(star["y"]) == [50.0] and "×3.2 the share before, 12 documents" in star["text"][0]
@@ -387,4 +388,14 @@ def test_timeline_band_only_for_share_lines():
     df["share_low"], df["share_high"] = df["share_pct"] - 5, df["share_pct"] + 5
     for measure, style in (("mentions", "lines"), ("share", "area")):
         fig = charts.timeline_figure(df, measure, style=style, band=True).to_dict()
-        assert not [t for t in fig["data"] if t.get("fill") == "tonexty"]
+        assert not [t for t in fig["data"] if t.get("fill") == "toself"]
+
+
+def test_the_band_does_not_bridge_a_period_without_documents():
+    df = _timeline_frame()
+    df["share_low"], df["share_high"] = df["share_pct"] - 5, df["share_pct"] + 5
+    df.loc[df["period"] == pd.Timestamp("2024-02-01"), ["share_pct", "share_low", "share_high"]] = float("nan")
+    fig = charts.timeline_figure(df[df["key"] == "SCO"], "share", band=True).to_dict()
+    (band,) = [t for t in fig["data"] if t.get("fill") == "toself"]
+    # Two runs (January, March), each its own polygon, apart by a gap.
+    assert list(band["y"]) == [55.0, 45.0, None, 30.0, 20.0]
