@@ -552,8 +552,9 @@ def _themes(build: Build, view: fl.View, colors) -> None:
     found = data.analysis_table(build, "surge_table", kind="theme", granularity=view.granularity,
                                 filters=view.filters, events_file=_events_path(build), with_events=view.events)
     band = view.measure == "share" and style == "lines" and st.toggle(
-        "95 % intervals", value=True, key="themes_band",
-        help="The share's Wilson 95 % interval: how far the share could move by chance with so few documents.")
+        "95 % intervals", value=df["key"].nunique() <= 3, key="themes_band",
+        help="The share's Wilson 95 % interval: how far the share could move by chance with so few documents. "
+             "On by default when three themes or fewer are drawn (more bands hide each other).")
     fig = charts.timeline_figure(df, view.measure, kind="theme", style=style, colors=colors["theme"],
                                  granularity=view.granularity, band=band, surges=found, events=_events(build, view, df))
     _chart(fig, df, f"theme-timeline {view.granularity} {view.measure}", "themes_timeline", build, view)

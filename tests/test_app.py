@@ -450,6 +450,7 @@ def test_body_dates_get_a_toggle_and_a_share(body_dated_build, sample_build, mon
 
 def test_themes_view_shows_what_surged_and_explains_a_surge(surge_build, monkeypatch):
     at = _open_tab(_run(surge_build, monkeypatch, {"by": "year"}), "Themes")
+    assert at.toggle(key="themes_band").value is True  # one theme drawn: its band is on
     fig = _figure(at, "Share of documents mentioning each theme")
     names = [t.get("name") for t in fig["data"]]
     assert "Surge (peak)" in names and "Event" in names
