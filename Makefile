@@ -35,10 +35,13 @@ test: setup browser-deps
 	$(PY) -m ruff check .
 	$(PY) -m pytest -q
 
-# The build of ../shared/corpora/ungdc against a bare TF-IDF baseline, then the dashboard on that build.
+# The build of ../shared/corpora/ungdc against a bare TF-IDF baseline, then the dashboard on that build;
+# then dates on bare texts (right/wrong/undated) and the archive-scale builds (UNGDC, 119k rows).
 bench: setup
 	$(PY) benchmarks/bench_build.py --keep build/ungdc
 	$(PY) benchmarks/bench_dashboard.py --data build/ungdc
+	$(PY) benchmarks/bench_dates.py
+	$(PY) benchmarks/bench_scale.py
 
 clean:
 	rm -rf build .pytest_cache
