@@ -182,24 +182,26 @@ def surge_explanation(
         raise ValueError(f"The 'key' parameter must name a {kind}; got {key!r} instead.")
     window = dataclasses.replace(filters, start=first, end=last)
     in_window = tl.filter_documents(documents, mentions, window)
-    chosen = set(tl.filter_documents(documents, mentions, dataclasses.replace(window, doc_ids=None))["doc_id"])
     hits = mentions[(mentions["kind"] == kind) & (mentions["key"] == key)]["doc_id"].astype(str)
     ids = in_window["doc_id"].astype(str)
-    surge_ids = tuple(ids[ids.isin(set(hits))])
+    in_surge = ids.isin(set(hits)).to_numpy()
+    surge_ids = tuple(ids[in_surge])
     empty = {"words": pd.DataFrame({c: [] for c in EXPLAIN_COLUMNS}),
              "passages": pd.DataFrame({c: [] for c in PASSAGE_COLUMNS}), "doc_ids": surge_ids}  # fmt: skip
     if not surge_ids:
         return empty
-    others = in_window[~ids.isin(set(surge_ids)).to_numpy()]
+    others = in_window[~in_surge]
     if len(others) < _MIN_REFERENCE:
+        # The window's documents whatever the doc_ids narrowing: none of them is "outside" the window.
+        window_ids = tl.filter_documents(documents, mentions, dataclasses.replace(window, doc_ids=None))["doc_id"]
         outside = tl.filter_documents(documents, mentions, dataclasses.replace(filters, start=None, end=None))
-        outside = outside[~outside["doc_id"].isin(chosen)]
+        outside = outside[~outside["doc_id"].isin(set(window_ids))]
         if len(outside) > _OUTSIDE_SAMPLE:
             outside = outside.sample(n=_OUTSIDE_SAMPLE, random_state=_SEED)
         others = pd.concat([others, outside])
     if others.empty:
         return empty
-    compared = pd.concat([in_window[ids.isin(set(surge_ids)).to_numpy()], others])
+    compared = pd.concat([in_window[in_surge], others])
     counts = sg.term_counts(compared)
     if len(counts.terms) == 0:
         return empty
