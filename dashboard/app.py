@@ -389,12 +389,7 @@ def _sidebar(build: Build) -> tuple[fl.View, dict]:
 def _selection(build: Build, view: fl.View) -> tuple[Filters, list[fl.Target]]:
     """The documents view's filters: the sidebar's, narrowed by any chart selection."""
     gen = st.session_state.get(_SEL_GEN, 0)
-    # A chart's selection lives in its widget state only while the chart is drawn; only the open tab is
-    # drawn, so the selections are kept here too, to narrow the Documents tab after the tab changes.
-    kept = st.session_state.setdefault(_SEL_KEPT, {})
-    if kept.get("generation") != gen:
-        kept.clear()
-        kept["generation"] = gen
+    kept = _kept_selections()
     targets: list[fl.Target] = []
     for name in SELECTABLE_CHARTS:
         key = chart_key(name, gen)
@@ -407,6 +402,20 @@ def _selection(build: Build, view: fl.View) -> tuple[Filters, list[fl.Target]]:
         return view.filters, []
     ids = fl.narrow_doc_ids(build.documents, build.mentions, view.filters, targets, build.clusters)
     return dataclasses.replace(view.filters, doc_ids=ids), targets
+
+
+def _kept_selections() -> dict:
+    """The chart selections kept for this selection generation (chart name -> targets).
+
+    A chart's selection lives in its widget state only while the chart is drawn; only the open tab is drawn,
+    so the selections are kept here too, to narrow the Documents tab after the tab changes.
+    """
+    gen = st.session_state.get(_SEL_GEN, 0)
+    kept = st.session_state.setdefault(_SEL_KEPT, {})
+    if kept.get("generation") != gen:
+        kept.clear()
+        kept["generation"] = gen
+    return kept
 
 
 def _clear_selection() -> None:
@@ -587,12 +596,7 @@ def _surge_choice(row) -> str:
 
 
 def _show_surge_documents(target: fl.Target) -> None:
-    gen = st.session_state.get(_SEL_GEN, 0)
-    kept = st.session_state.setdefault(_SEL_KEPT, {})
-    if kept.get("generation") != gen:
-        kept.clear()
-        kept["generation"] = gen
-    kept["themes_surges"] = [target]
+    _kept_selections()["themes_surges"] = [target]
 
 
 def _what_surged(build: Build, view: fl.View, found: pd.DataFrame) -> None:
