@@ -93,7 +93,6 @@ def main() -> int:
           f"{peak:.0f} MB (target < 4096 MB)")
 
     # 3. Filtered timelines on the build.
-    sys.path.insert(0, str(ROOT))
     from analysis import timeline as tl
     from analysis.store import read_build
 

@@ -19,7 +19,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 APP = str(ROOT / "dashboard" / "app.py")
 TABS = ("Overview", "Themes", "Organisations", "Topics", "Documents", "Report")
 TARGET_MS = 300

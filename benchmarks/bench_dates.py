@@ -32,7 +32,6 @@ from collections.abc import Iterable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # run as a script: `python benchmarks/bench_dates.py`
 
 CORPORA = ROOT.parent / "shared" / "corpora"
 DEFAULT_KREMLIN = CORPORA / "kremlin_en" / "kremlin_putin_en.csv"

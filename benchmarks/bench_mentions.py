@@ -21,12 +21,10 @@ from pathlib import Path
 
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # run as a script from a checkout
-    sys.path.insert(0, str(ROOT))
+from analysis.lexicon import load_lexicon
+from analysis.mentions import find_mentions
 
-from analysis.lexicon import load_lexicon  # noqa: E402
-from analysis.mentions import find_mentions  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 CONTEXT = 150
 SAMPLE_COLUMNS = ["build", "doc_id", "source", "date", "kind", "key", "surface", "start", "end", "before",

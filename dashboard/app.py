@@ -10,20 +10,16 @@ import re
 import sys
 from pathlib import Path
 
-_ROOT = Path(__file__).resolve().parents[1]
-if str(_ROOT) not in sys.path:  # `streamlit run dashboard/app.py` puts only dashboard/ on the path
-    sys.path.insert(0, str(_ROOT))
+import pandas as pd
+import streamlit as st
 
-import pandas as pd  # noqa: E402
-import streamlit as st  # noqa: E402
-
-from analysis.compare import lead_lag  # noqa: E402
-from analysis.export import csv_filename, to_csv_bytes  # noqa: E402
-from analysis.store import Build, BuildError  # noqa: E402
-from analysis.timeline import MEASURES, Filters, add_labels, dating_gaps  # noqa: E402
-from dashboard import charts, data  # noqa: E402
-from dashboard import filters as fl  # noqa: E402
-from dashboard.filters import WIDGET_KEYS as K  # noqa: E402
+from analysis.compare import lead_lag
+from analysis.export import csv_filename, to_csv_bytes
+from analysis.store import Build, BuildError
+from analysis.timeline import MEASURES, Filters, add_labels, dating_gaps
+from dashboard import charts, data
+from dashboard import filters as fl
+from dashboard.filters import WIDGET_KEYS as K
 
 __all__ = [
     "DOCUMENT_ROWS", "MAP_POINTS", "MARK_STYLE", "PASSAGES", "READER_CHOICES", "SELECTABLE_CHARTS", "TABS",

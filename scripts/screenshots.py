@@ -10,11 +10,10 @@ import argparse
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from analysis.store import BuildError, check_build
+from dashboard.devserver import CHROMIUM, CHROMIUM_FLAGS, serve_app
 
-from analysis.store import BuildError, check_build  # noqa: E402
-from dashboard.devserver import CHROMIUM, CHROMIUM_FLAGS, serve_app  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 TABS = ("Overview", "Themes", "Organisations", "Topics", "Documents", "Report")
 WIDTH = 1440
