@@ -1,4 +1,8 @@
-"""The whole build as one function: inputs -> documents, mentions, clusters -> a build folder."""
+"""The whole build as one function: inputs -> documents, mentions, clusters -> a build folder.
+
+``run_build`` is the local engine; its parts are reusable by another engine or an update of a build:
+``prepare_build`` (everything that fails fast) -> ``read_stage`` -> ``document_stage`` -> ``require_documents``
+-> ``mentions_and_topics`` -> ``apply_topics`` -> ``finish_build`` (report, manifest, the atomic write)."""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
@@ -24,13 +29,14 @@ import pandas as pd
 from . import __version__
 from .documents import build_documents, document_rows
 from .events import load_events
-from .ingest import load_publisher_map, read_inputs
+from .ingest import IngestResult, load_publisher_map, read_inputs
 from .lexicon import Lexicon, load_lexicon
 from .mentions import find_mentions
 from .store import Build, check_out, write_build
 from .topics import TopicModel
 
-__all__ = ["NoDocumentsError", "run_build"]
+__all__ = ["NoDocumentsError", "PreparedBuild", "apply_topics", "document_stage", "finish_build", "mentions_and_topics",
+           "prepare_build", "publisher_counts", "read_stage", "require_documents", "run_build"]
 
 Progress = Callable[[str, float], None]
 
@@ -121,9 +127,10 @@ def _in_order(pool: ProcessPoolExecutor, fn, jobs: Iterable, in_flight: int) -> 
         yield pending.popleft().result()
 
 
-def _document_stage(records: Iterable, *, dayfirst, today, workers, progress: Progress | None,
-                    body_dates: bool = False) -> pd.DataFrame:
-    """Records (a list, or any iterable such as a streaming reader's) -> the documents table.
+def document_stage(records: Iterable, *, dayfirst, today, workers, progress: Progress | None,
+                   body_dates: bool = False) -> pd.DataFrame:
+    """Records (a list, or any iterable such as a streaming reader's) -> the documents table (segmented,
+    dated, ids and duplicates; ``documents.build_documents``), without cluster_id/x/y.
 
     Whatever format the records came from, they go to the worker processes in chunks (one big table is many
     chunks), unless the first _PARALLEL_MIN_RECORDS records hold too little text for a pool to pay."""
@@ -152,10 +159,15 @@ def _document_stage(records: Iterable, *, dayfirst, today, workers, progress: Pr
     return build_documents(row for part in parts for row in part)
 
 
-def _mentions_and_topics(documents, lexicon: Lexicon, *, n_clusters, workers, progress: Progress | None,
-                         stage: Callable[[str, float, int], None]) -> tuple[pd.DataFrame, TopicModel]:
-    """Find the mentions on the worker processes while this process fits the topic model: the two are
-    independent, and together they keep both cores busy."""
+_document_stage = document_stage  # the name the tests of the chunking know it by
+
+
+def mentions_and_topics(documents, lexicon: Lexicon, *, n_clusters, workers, progress: Progress | None,
+                        stage: Callable[[str, float, int], None]) -> tuple[pd.DataFrame, TopicModel]:
+    """(mentions table, fitted :class:`TopicModel`) of ``documents``: the mentions are found on the worker
+    processes while this process fits the topic model (the two are independent, and together they keep both
+    cores busy), or one after the other in this process for a small corpus or one worker. ``stage(name,
+    start, n)`` records the ``mentions`` and ``topics`` timings (``PreparedBuild.stage``)."""
     frame = documents[["doc_id", "text"]]
     if not _use_pool(workers, len(frame)):
         t = time.perf_counter()
@@ -233,6 +245,166 @@ def publisher_counts(documents: pd.DataFrame) -> dict:
             "publisher_methods": {str(k): int(v) for k, v in methods.items()}}
 
 
+@dataclass
+class PreparedBuild:
+    """What a build knows before it reads any input: made by :func:`prepare_build`, passed to each stage.
+
+    ``options`` is the report's and the manifest's ``options``; ``timings`` fills as the stages run
+    (:meth:`stage`); ``calendar``/``calendar_bytes`` are the validated events file and its bytes (None
+    without ``events``)."""
+
+    inputs: list
+    out: str | Path
+    lexicon: Lexicon
+    publisher_map: list[tuple[str, str]] | None
+    calendar: list | None
+    calendar_bytes: bytes | None
+    events: str | Path | None
+    options: dict
+    today: dt.date
+    dayfirst: bool
+    body_dates: bool
+    n_clusters: int | None
+    publisher: str | None
+    limits: dict[str, int] | None
+    timings: dict[str, dict] = field(default_factory=dict)
+
+    def stage(self, name: str, start: float, n: int | None = None) -> None:
+        """Record stage ``name`` begun at ``start`` (perf_counter): seconds, peak memory, ``n`` items."""
+        self.timings[name] = {"seconds": round(time.perf_counter() - start, 3),
+                              "peak_rss_mb": round(_peak_rss_mb(), 1)}
+        if n is not None:
+            self.timings[name]["items"] = n
+
+
+def prepare_build(
+    inputs: Sequence[str | Path],
+    out: str | Path,
+    *,
+    themes: str | Path | None = None,
+    organisations: str | Path | None = None,
+    dayfirst: bool = True,
+    n_clusters: int | None = None,
+    today: dt.date | None = None,
+    body_dates: bool = False,
+    limits: dict[str, int] | None = None,
+    events: str | Path | None = None,
+    publisher: str | None = None,
+    publisher_map: str | Path | None = None,
+) -> PreparedBuild:
+    """Everything of a build that can fail before an input is read, in the order :func:`run_build` does it:
+    ``out`` may be replaced (``store.check_out``), the dictionaries load, the publisher map and the events
+    calendar are valid. Arguments as :func:`run_build`'s; raises what it raises for them."""
+    today = today or dt.date.today()
+    check_out(out, inputs)  # before any work: never replace a folder that is not an earlier build
+    lexicon = load_lexicon(themes, organisations)  # fail fast on a malformed dictionary
+    mapping = load_publisher_map(publisher_map) if publisher_map is not None else None
+    calendar = calendar_bytes = None
+    if events is not None:  # fail fast too; the file is copied as read
+        calendar = load_events(events)
+        calendar_bytes = Path(events).read_bytes()
+    options = {"dayfirst": dayfirst, "date_order": "day-first" if dayfirst else "month-first",
+               "n_clusters": n_clusters, "themes": str(themes) if themes else None,
+               "organisations": str(organisations) if organisations else None, "today": today.isoformat(),
+               "body_dates": body_dates}
+    if publisher is not None:
+        options["publisher"] = publisher
+    if mapping is not None:
+        options["publisher_map"] = [list(pair) for pair in mapping]
+    if limits:
+        options["limits"] = dict(limits)
+    return PreparedBuild(inputs=list(inputs), out=out, lexicon=lexicon, publisher_map=mapping, calendar=calendar,
+                         calendar_bytes=calendar_bytes, events=events, options=options, today=today,
+                         dayfirst=dayfirst, body_dates=body_dates, n_clusters=n_clusters, publisher=publisher,
+                         limits=limits)
+
+
+def read_stage(plan: PreparedBuild, progress: Progress | None = None) -> IngestResult:
+    """Read the plan's inputs (``ingest.read_inputs`` with its options and limits); timed as ``ingest``,
+    with the input bytes."""
+    t = time.perf_counter()
+    if progress:
+        progress("Reading input files", 0.0)
+    ingested = read_inputs(plan.inputs, dayfirst=plan.dayfirst, publisher=plan.publisher,
+                           publisher_map=plan.publisher_map, **(plan.limits or {}))
+    plan.stage("ingest", t, len(ingested.files))
+    plan.timings["ingest"]["bytes"] = sum(int(f.details.get("bytes", 0) or 0) for f in ingested.files)
+    return ingested
+
+
+def require_documents(plan: PreparedBuild, files: Sequence, documents: pd.DataFrame) -> None:
+    """Raise :class:`NoDocumentsError`, naming what happened to the first files, when ``documents`` is empty."""
+    if documents.empty:
+        reasons = "; ".join(f"{f.path}: {f.status} ({f.reason})" for f in files[:10]) or "no files found"
+        raise NoDocumentsError(
+            f"No documents could be built from {', '.join(map(str, plan.inputs))}: {reasons}. "
+            "Pass plain text, HTML, CSV/TSV/JSON Lines or Telegram result.json files, or a folder or .zip of them."
+        )
+
+
+def apply_topics(documents: pd.DataFrame, model: TopicModel) -> None:
+    """Write a fitted model's ``cluster_id`` and map coordinates ``x``, ``y`` into ``documents`` (in place,
+    rows in the order the model was fitted on)."""
+    documents["cluster_id"] = model.labels_.astype("int64")
+    documents["x"] = model.coords_[:, 0].astype(float)
+    documents["y"] = model.coords_[:, 1].astype(float)
+
+
+def finish_build(plan: PreparedBuild, files: Sequence, documents: pd.DataFrame, mentions: pd.DataFrame,
+                 clusters: pd.DataFrame, topics: dict, *, progress: Progress | None = None,
+                 manifest_extra: dict | None = None) -> Build:
+    """Write the build: the ingest report (with per-file document counts), the manifest (versions, options,
+    input hashes, the build hash, counts, ``topics``, timings, the events calendar, and ``manifest_extra``'s
+    keys on top), the tables through ``store.write_build`` (atomic), then ``events.toml``.
+
+    ``documents`` already carries ``cluster_id``, ``x``, ``y``; ``topics`` is ``{"n_clusters": k,
+    "silhouette": s}``; ``files`` are the ``FileReport``s of every input file. Returns the written build."""
+    report = _report(files, documents, plan.options)
+    input_hashes = sorted(
+        ({"path": f.path, "sha256": f.details.get("sha256"), "status": f.status} for f in files),
+        key=lambda e: e["path"],
+    )
+    versions = _versions()
+    fingerprint, entities = plan.lexicon.fingerprint(), plan.lexicon.entities()
+    hashed = {"inputs": input_hashes, "options": {k: v for k, v in plan.options.items() if k != "today"},
+              "lexicon": fingerprint, "analysis": versions["analysis"]}
+    build_hash = hashlib.sha256(json.dumps(hashed, sort_keys=True).encode()).hexdigest()[:16]
+    manifest = {
+        "tool": "diplomatic-themes",
+        "build_hash": build_hash,
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "versions": versions,
+        "options": plan.options,
+        "inputs": [str(p) for p in plan.inputs],
+        "input_files": input_hashes,
+        "lexicon_fingerprint": fingerprint,
+        "counts": {
+            "documents": len(documents),
+            "dated": int(documents["date"].notna().sum()),
+            "mentions": len(mentions),
+            "clusters": int(topics["n_clusters"]),
+            **publisher_counts(documents),
+        },
+        "topics": dict(topics),
+        "timings": plan.timings,
+    }
+    if plan.calendar is not None:
+        manifest["events"] = {"file": "events.toml", "source": str(plan.events), "events": len(plan.calendar),
+                              "sha256": hashlib.sha256(plan.calendar_bytes).hexdigest()}
+    manifest.update(manifest_extra or {})
+    t = time.perf_counter()
+    if progress:
+        progress("Writing the build", 0.0)
+    path = write_build(plan.out, documents=documents, mentions=mentions, clusters=clusters,
+                       entities=entities, report=report, manifest=manifest)
+    if plan.calendar is not None:
+        (Path(path) / "events.toml").write_bytes(plan.calendar_bytes)
+    plan.stage("write", t)
+    if progress:
+        progress("Done", 1.0)
+    return Build(path, documents, mentions, clusters, entities, report, manifest)
+
+
 def run_build(
     inputs: Sequence[str | Path],
     out: str | Path,
@@ -288,98 +460,18 @@ def run_build(
         ValueError: ``publisher`` is empty.
         analysis.store.BuildError: ``out`` may not be replaced (checked before anything is read).
     """
-    today = today or dt.date.today()
+    plan = prepare_build(inputs, out, themes=themes, organisations=organisations, dayfirst=dayfirst,
+                         n_clusters=n_clusters, today=today, body_dates=body_dates, limits=limits, events=events,
+                         publisher=publisher, publisher_map=publisher_map)
     n_workers = _workers(workers)
-    timings: dict[str, dict] = {}
-
-    def stage(name: str, start: float, n: int | None = None) -> None:
-        timings[name] = {"seconds": round(time.perf_counter() - start, 3), "peak_rss_mb": round(_peak_rss_mb(), 1)}
-        if n is not None:
-            timings[name]["items"] = n
-
-    check_out(out, inputs)  # before any work: never replace a folder that is not an earlier build
-    lexicon = load_lexicon(themes, organisations)  # fail fast on a malformed dictionary
-    mapping = load_publisher_map(publisher_map) if publisher_map is not None else None
-    calendar = None
-    if events is not None:  # fail fast too; the file is copied as read
-        calendar = load_events(events)
-        calendar_bytes = Path(events).read_bytes()
-
+    ingested = read_stage(plan, progress)
     t = time.perf_counter()
-    if progress:
-        progress("Reading input files", 0.0)
-    ingested = read_inputs(inputs, dayfirst=dayfirst, publisher=publisher, publisher_map=mapping, **(limits or {}))
-    stage("ingest", t, len(ingested.files))
-    input_bytes = sum(int(f.details.get("bytes", 0) or 0) for f in ingested.files)
-    timings["ingest"]["bytes"] = input_bytes
-
-    t = time.perf_counter()
-    documents = _document_stage(ingested.records, dayfirst=dayfirst, today=today, workers=n_workers,
-                                progress=progress, body_dates=body_dates)
-    stage("documents", t, len(documents))
-    options = {"dayfirst": dayfirst, "date_order": "day-first" if dayfirst else "month-first",
-               "n_clusters": n_clusters, "themes": str(themes) if themes else None,
-               "organisations": str(organisations) if organisations else None, "today": today.isoformat(),
-               "body_dates": body_dates}
-    if publisher is not None:
-        options["publisher"] = publisher
-    if mapping is not None:
-        options["publisher_map"] = [list(pair) for pair in mapping]
-    if limits:
-        options["limits"] = dict(limits)
-    report = _report(ingested.files, documents, options)
-    if documents.empty:
-        reasons = "; ".join(f"{f.path}: {f.status} ({f.reason})" for f in ingested.files[:10]) or "no files found"
-        raise NoDocumentsError(
-            f"No documents could be built from {', '.join(map(str, inputs))}: {reasons}. "
-            "Pass plain text, HTML, CSV/TSV/JSON Lines or Telegram result.json files, or a folder or .zip of them."
-        )
-
-    mentions, model = _mentions_and_topics(documents, lexicon, n_clusters=n_clusters, workers=n_workers,
-                                           progress=progress, stage=stage)
-    documents["cluster_id"] = model.labels_.astype("int64")
-    documents["x"] = model.coords_[:, 0].astype(float)
-    documents["y"] = model.coords_[:, 1].astype(float)
-
-    input_hashes = sorted(
-        ({"path": f.path, "sha256": f.details.get("sha256"), "status": f.status} for f in ingested.files),
-        key=lambda e: e["path"],
-    )
-    versions = _versions()
-    fingerprint, entities = lexicon.fingerprint(), lexicon.entities()
-    hashed = {"inputs": input_hashes, "options": {k: v for k, v in options.items() if k != "today"},
-              "lexicon": fingerprint, "analysis": versions["analysis"]}
-    build_hash = hashlib.sha256(json.dumps(hashed, sort_keys=True).encode()).hexdigest()[:16]
-    manifest = {
-        "tool": "diplomatic-themes",
-        "build_hash": build_hash,
-        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "versions": versions,
-        "options": options,
-        "inputs": [str(p) for p in inputs],
-        "input_files": input_hashes,
-        "lexicon_fingerprint": fingerprint,
-        "counts": {
-            "documents": len(documents),
-            "dated": int(documents["date"].notna().sum()),
-            "mentions": len(mentions),
-            "clusters": int(model.n_clusters_),
-            **publisher_counts(documents),
-        },
-        "topics": {"n_clusters": int(model.n_clusters_), "silhouette": model.silhouette_},
-        "timings": timings,
-    }
-    if calendar is not None:
-        manifest["events"] = {"file": "events.toml", "source": str(events), "events": len(calendar),
-                              "sha256": hashlib.sha256(calendar_bytes).hexdigest()}
-    t = time.perf_counter()
-    if progress:
-        progress("Writing the build", 0.0)
-    path = write_build(out, documents=documents, mentions=mentions, clusters=model.clusters_,
-                       entities=entities, report=report, manifest=manifest)
-    if calendar is not None:
-        (Path(path) / "events.toml").write_bytes(calendar_bytes)
-    stage("write", t)
-    if progress:
-        progress("Done", 1.0)
-    return Build(path, documents, mentions, model.clusters_, entities, report, manifest)
+    documents = document_stage(ingested.records, dayfirst=dayfirst, today=plan.today, workers=n_workers,
+                               progress=progress, body_dates=body_dates)
+    plan.stage("documents", t, len(documents))
+    require_documents(plan, ingested.files, documents)
+    mentions, model = mentions_and_topics(documents, plan.lexicon, n_clusters=n_clusters, workers=n_workers,
+                                          progress=progress, stage=plan.stage)
+    apply_topics(documents, model)
+    return finish_build(plan, ingested.files, documents, mentions, model.clusters_,
+                        {"n_clusters": int(model.n_clusters_), "silhouette": model.silhouette_}, progress=progress)
