@@ -13,6 +13,11 @@ import pyarrow.compute as pc
 
 from analysis.surges import wilson_interval
 
+# The shared vocabulary lives in analysis.vocabulary; its names stay importable from here.
+from analysis.vocabulary import ENTITY_KINDS as _ENTITY_KINDS
+from analysis.vocabulary import GRANULARITIES, KINDS, MEASURES, ORG_MODES, cluster_keys, measure_column
+from analysis.vocabulary import check_choice as _check_choice
+
 __all__ = [
     "DATING_GAP_COLUMNS",
     "GRANULARITIES",
@@ -38,15 +43,6 @@ __all__ = [
     "timeline",
 ]
 
-GRANULARITIES = ("day", "week", "month", "quarter", "year")
-KINDS = ("theme", "organisation", "cluster")
-ORG_MODES = ("any", "all")
-MEASURES: dict[str, tuple[str, str]] = {
-    "mentions": ("mentions", "Number of times the term is mentioned"),
-    "documents": ("documents_mentioning", "Number of documents that mention it at least once"),
-    "share": ("share_pct", "Share of the period's documents that mention it (%)"),
-    "per_10k": ("per_10k_words", "Mentions per 10,000 words in the period's documents"),
-}
 TIMELINE_COLUMNS = (
     "period",
     "period_end",
@@ -96,11 +92,6 @@ _REQUIRED_DOC_COLUMNS = (
 
 
 # --------------------------------------------------------------------------------------------- validation
-def _check_choice(name: str, value, allowed) -> None:
-    if value not in allowed:
-        raise ValueError(f"The {name!r} parameter must be one of {list(allowed)}; got {value!r} instead.")
-
-
 def _as_tuple(name: str, value) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -130,19 +121,6 @@ def _as_date(name: str, value) -> dt.date | None:
         f"The {name!r} filter must be a datetime.date (or an ISO date string such as '2024-05-16'); "
         f"got {value!r} instead."
     )
-
-
-def measure_column(measure: str) -> str:
-    """The timeline column that holds a measure.
-
-    Arguments:
-        measure: a key of ``MEASURES`` (``mentions``, ``documents``, ``share``, ``per_10k``).
-
-    Returns:
-        The column name, e.g. ``share_pct`` for ``share``.
-    """
-    _check_choice("measure", measure, MEASURES)
-    return MEASURES[measure][0]
 
 
 # ------------------------------------------------------------------------------------------------ filters
@@ -978,16 +956,8 @@ def cluster_mentions(documents: pd.DataFrame, clusters: pd.DataFrame | None) -> 
     ids = pd.to_numeric(documents["cluster_id"], errors="coerce")
     keep = ids.notna() & (ids >= 0)
     docs, ids = documents[keep], ids[keep].astype(np.int64)
-    labels: dict[int, str] = {}
-    if clusters is not None and len(clusters):
-        for cid, label in zip(clusters["cluster_id"], clusters["label"], strict=True):
-            labels[int(cid)] = str(label) if isinstance(label, str) and label else f"Cluster {int(cid)}"
-    counts = pd.Series(list(labels.values())).value_counts()
-    for cid, label in list(labels.items()):
-        if counts.get(label, 0) > 1:
-            labels[cid] = f"{label} (#{cid})"
-    keys = [labels.get(int(cid), f"Cluster {int(cid)}") for cid in ids.unique()]
-    key_of = dict(zip(ids.unique(), keys, strict=True))
+    pairs = zip(clusters["cluster_id"], clusters["label"], strict=True) if clusters is not None else ()
+    key_of = cluster_keys(pairs, ids.unique())
     n = len(docs)
     return pd.DataFrame(
         {
@@ -1119,9 +1089,6 @@ def explain_empty(
 
 
 # ------------------------------------------------------------------------------------ labels and defaults
-_ENTITY_KINDS = ("theme", "organisation")
-
-
 def _is_acronym(key: str) -> bool:
     """True for a key written in capitals ("SCO", "G7", "SCO RATS"): the common name of the organisation."""
     return key.upper() == key and any(ch.isalpha() for ch in key)

@@ -11,6 +11,8 @@ import plotly.colors as _colors
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from analysis.vocabulary import KINDS, MEASURE_LABELS, TARGET_FIELDS, measure_column
+
 __all__ = [
     "KINDS",
     "MEASURE_LABELS",
@@ -39,19 +41,8 @@ _TEMPLATE_LAYOUT = {
 _TEMPLATE = go.layout.Template(layout=_TEMPLATE_LAYOUT)
 # Light (low) to dark (high), spelled out: plotly.js reads the bare name "Blues" the other way round.
 _BLUES = [[i / (len(_colors.sequential.Blues) - 1), c] for i, c in enumerate(_colors.sequential.Blues)]
-KINDS = ("theme", "organisation", "cluster")
-
-# measure name -> (column in the timeline table, title phrase, unit for the axis and the title)
-MEASURE_LABELS: dict[str, tuple[str, str, str]] = {
-    "mentions": ("mentions", "Mentions of each {kind}", "mentions"),
-    "documents": ("documents_mentioning", "Documents mentioning each {kind}", "documents"),
-    "share": ("share_pct", "Share of documents mentioning each {kind}", "%"),
-    "per_10k": ("per_10k_words", "Mentions of each {kind} per 10,000 words", "per 10,000 words"),
-}
-
-# Every selectable point carries customdata in this layout, so a selection maps back to what lies
-# behind it (see dashboard.filters.selection_targets). Empty strings mark fields that do not apply.
-TARGET_FIELDS = ("kind", "key", "start", "end", "doc_id", "col_kind", "col_key")
+# KINDS, MEASURE_LABELS (measure -> column, title phrase, unit), TARGET_FIELDS (the customdata layout of a
+# selectable point) and measure_column come from analysis.vocabulary.
 
 # Calm qualitative palettes, one per kind, so a theme and an organisation rarely share a colour.
 _STRONG = ("#4E79A7", "#F28E2B", "#E15759", "#76B7B2", "#59A14F", "#EDC948", "#B07AA1", "#FF9DA7", "#9C755F",
@@ -83,15 +74,6 @@ def _esc(value) -> str:
 def _check_kind(kind: str) -> None:
     if kind not in KINDS:
         raise ValueError(f"The 'kind' parameter must be one of {list(KINDS)}; got {kind!r} instead.")
-
-
-def measure_column(measure: str) -> str:
-    """The timeline-table column behind a measure name ("share" -> "share_pct")."""
-    if measure not in MEASURE_LABELS:
-        raise ValueError(
-            f"The 'measure' parameter must be one of {list(MEASURE_LABELS)}; got {measure!r} instead."
-        )
-    return MEASURE_LABELS[measure][0]
 
 
 def _check_columns(df: pd.DataFrame, columns: Iterable[str], what: str) -> None:

@@ -9,9 +9,16 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from analysis.timeline import GRANULARITIES, MEASURES, Filters, filter_documents
-
-from .charts import TARGET_FIELDS
+from analysis.timeline import Filters, filter_documents
+from analysis.vocabulary import (
+    AUTO,
+    DEFAULT_GRANULARITY,
+    DEFAULT_MEASURE,
+    GRANULARITY_CHOICES,
+    MEASURES,
+    ORG_MODES,
+    TARGET_FIELDS,
+)
 
 __all__ = [
     "AUTO",
@@ -32,13 +39,8 @@ __all__ = [
     "widgets_to_view",
 ]
 
-# "auto": the app picks the period length from the filtered documents (analysis.timeline.choose_granularity);
-# a URL or the select box can fix one of GRANULARITIES instead.
-AUTO = "auto"
-GRANULARITY_CHOICES = (AUTO, *GRANULARITIES)
-DEFAULT_GRANULARITY = AUTO
-DEFAULT_MEASURE = "share"
-ORG_MODES = ("any", "all")
+# AUTO ("auto": the app picks the period length from the filtered documents), GRANULARITY_CHOICES,
+# DEFAULT_GRANULARITY, DEFAULT_MEASURE and ORG_MODES come from analysis.vocabulary.
 
 # Widget keys of the sidebar, so the app, the tests and the URL code name them the same way.
 WIDGET_KEYS = {
