@@ -1,0 +1,49 @@
+"""The Report view: what happened to every input file, and the build's manifest."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from analysis.store import Build
+from dashboard import filters as fl
+from dashboard.views.common import downloads
+
+__all__ = ["report", "report_table_only"]
+
+def _manifest_preview(value, limit: int = 20):
+    """The manifest with long lists cut to their first ``limit`` items (the download holds all of it)."""
+    if isinstance(value, dict):
+        return {k: _manifest_preview(v, limit) for k, v in value.items()}
+    if isinstance(value, list):
+        head = [_manifest_preview(v, limit) for v in value[:limit]]
+        return head + [f"… and {len(value) - limit:,} more (download the manifest)"] if len(value) > limit else head
+    return value
+
+
+def report(build: Build) -> None:
+    report = build.report or {}
+    totals = report.get("totals", {})
+    cols = st.columns(5)
+    for col, name in zip(cols, ("files", "parsed", "skipped", "failed", "documents"), strict=True):
+        col.metric(name.capitalize(), f"{int(totals.get(name, 0) or 0):,}")
+    files = pd.DataFrame(report.get("files", []))
+    if files.empty:
+        st.info("This build has no ingest report.")
+    else:
+        keep = [c for c in ("path", "status", "reason", "documents", "encoding", "format") if c in files]
+        files = files[keep].fillna({"reason": ""})
+        st.dataframe(files, key="report_files", hide_index=True, width="stretch", column_config={
+            "path": "File", "status": "Status", "reason": "Why (if skipped or failed)", "documents": "Documents",
+            "encoding": "Encoding", "format": "Format"})
+        downloads(files, "ingest-report", "report_files", fl.View())
+    st.subheader("Manifest")
+    st.text(f"Build folder: {build.path}")
+    st.json(_manifest_preview(build.manifest), expanded=1)
+
+
+def report_table_only(build: Build) -> None:
+    files = pd.DataFrame((build.report or {}).get("files", []))
+    if not files.empty:
+        keep = [c for c in ("path", "status", "reason", "documents") if c in files]
+        st.dataframe(files[keep], key="upload_report", hide_index=True, width="stretch")

@@ -1,0 +1,225 @@
+"""The sidebar: the build to open (default, --data or an upload), the filters, the calendar of events."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+from analysis.store import Build, BuildError
+from analysis.timeline import MEASURES, Filters
+from dashboard import charts, data
+from dashboard import filters as fl
+from dashboard.filters import WIDGET_KEYS as K
+from dashboard.views.common import BUILD_PATH, EVENTS_UPLOAD, UPLOAD_NOTE, VIEW_FOR, events_path
+from dashboard.views.markup import escape_md
+
+__all__ = ["colors_of", "open_build", "sidebar_options", "sidebar", "upload_section"]
+
+_GRAN_HELP = {
+    "day": "calendar days", "week": "weeks starting on Monday", "month": "calendar months",
+    "quarter": "calendar quarters", "year": "calendar years",
+}
+
+
+def sidebar_options(build: Build) -> tuple[fl.Options, dict[str, int], dict[str, int], dict[str, dict[str, str]]]:
+    """What the sidebar offers, with document counts for organisations and themes, and entity labels
+    (kind -> key -> label)."""
+    orgs = data.analysis_table(build, "ranking", kind="organisation", filters=Filters(include_duplicates=True))
+    themes = data.analysis_table(build, "ranking", kind="theme", filters=Filters(include_duplicates=True))
+    summary = data.analysis_table(build, "summary", filters=Filters(include_duplicates=True))
+    org_counts = dict(zip(orgs["key"].astype(str), orgs["documents_mentioning"].astype(int), strict=True))
+    theme_counts = dict(zip(themes["key"].astype(str), themes["documents_mentioning"].astype(int), strict=True))
+    labels = {kind: data.entity_labels(build, kind) for kind in ("theme", "organisation")}
+    options = fl.Options(
+        organisations=tuple(org_counts), themes=tuple(theme_counts),
+        sources=data.sources(build),
+        publishers=data.publishers(build),
+        languages=tuple(summary["languages"]),
+        first_date=summary["first_date"], last_date=summary["last_date"],
+    )
+    return options, org_counts, theme_counts, labels
+
+
+def colors_of(build: Build) -> dict[str, dict[str, str]]:
+    """One colour per theme and per organisation for the whole build, the same in every chart: keys in
+    order of how many documents of the whole build mention them (then by name), so filters never change
+    a colour and the keys seen most get the most distinct colours."""
+    out = {}
+    everything = Filters(include_duplicates=True)
+    for kind in ("theme", "organisation"):
+        ranked = data.analysis_table(build, "ranking", kind=kind, filters=everything)["key"].astype(str)
+        out[kind] = charts.color_map(ranked, kind, ordered=True)
+    return out
+
+
+# ----------------------------------------------------------------------------------- build choice
+def open_build() -> Build:
+    """The build chosen for this session (upload, --data / DT_DATA, or the default, built if missing)."""
+    chosen = st.session_state.get(BUILD_PATH)
+    path = Path(chosen) if chosen else data.resolve_data_dir(sys.argv[1:], os.environ)
+    try:
+        return data.load_build(path)
+    except BuildError as exc:
+        if chosen or path.resolve() != data.DEFAULT_BUILD.resolve():
+            st.error(escape_md(str(exc)))
+            st.stop()
+    with st.status("Building the sample corpus (first start)…", expanded=True) as status:
+        bar = st.progress(0.0, text="Starting")
+
+        def progress(message: str, fraction: float) -> None:
+            bar.progress(min(max(float(fraction), 0.0), 1.0), text=message)
+
+        data.build_default(data.DEFAULT_BUILD, progress=progress)
+        status.update(label="Sample corpus built", state="complete", expanded=False)
+    return data.load_build(data.DEFAULT_BUILD)
+
+
+def upload_section() -> None:
+    with st.sidebar.expander("Open your own files", expanded=False):
+        st.caption(
+            f"Text, Markdown, HTML, CSV, JSON Lines, Telegram result.json, or a .zip of them "
+            f"(up to {data.MAX_UPLOAD_MB} MB in total)."
+        )
+        files = st.file_uploader(
+            "Files or a .zip", accept_multiple_files=True, key="upload_files",
+            type=None, help="They are built into a temporary build and opened at once.",
+        )
+        go = st.button("Build and open", key="upload_build", disabled=not files, type="primary")
+        if st.session_state.get(BUILD_PATH) and st.button("Back to the default build", key="upload_reset"):
+            st.session_state.pop(BUILD_PATH, None)
+            st.session_state.pop(VIEW_FOR, None)
+            st.rerun()
+    if go and files:
+        total = sum(int(f.size) for f in files)
+        if total > data.MAX_UPLOAD_MB * 1024 * 1024:
+            st.sidebar.error(
+                f"The files total {total / 1024 / 1024:.1f} MB, over the {data.MAX_UPLOAD_MB} MB limit: "
+                "upload fewer at once, or build them with `python -m analysis build` and open the folder "
+                "with `--data`."
+            )
+            return
+        with st.status("Building your files…", expanded=True) as status:
+            bar = st.progress(0.0, text="Reading input files")
+
+            def progress(message: str, fraction: float) -> None:
+                bar.progress(min(max(float(fraction), 0.0), 1.0), text=message)
+
+            try:
+                build = data.build_uploads([(f.name, f.getvalue()) for f in files], progress=progress)
+            except Exception as exc:  # a bad upload must not break the page: say what happened
+                status.update(label="The upload could not be built", state="error", expanded=True)
+                st.error(escape_md(f"{type(exc).__name__}: {exc}"))
+                return
+            status.update(label=f"Built {len(build.documents)} documents", state="complete", expanded=False)
+        st.session_state[BUILD_PATH] = str(build.path)
+        st.session_state.pop(VIEW_FOR, None)
+        st.session_state[UPLOAD_NOTE] = True
+        st.rerun()
+
+
+def _events_upload(sb, build: Build) -> None:
+    """A calendar of the user's own events (the format of data/events.toml) for this session."""
+    with sb.expander("Calendar of events", expanded=False):
+        shown = "your upload" if st.session_state.get(EVENTS_UPLOAD) else Path(events_path(build)).name
+        st.caption(escape_md(f"Showing {shown}. Upload a TOML file in the format "
+                              "described at the top of data/events.toml to show your own events."))
+        upload = st.file_uploader("Events (.toml)", type=["toml"], key="events_upload")
+        if upload is not None and st.session_state.get("events_upload_id") != upload.file_id:
+            try:
+                st.session_state[EVENTS_UPLOAD] = data.save_events_upload(upload.getvalue())
+                st.session_state["events_upload_id"] = upload.file_id
+            except Exception as exc:  # a bad calendar must not break the page: say what is wrong
+                st.error(escape_md(str(exc)))
+        if st.session_state.get(EVENTS_UPLOAD) and st.button("Back to the build's calendar", key="events_reset"):
+            st.session_state.pop(EVENTS_UPLOAD, None)
+            st.session_state.pop("events_upload_id", None)
+            st.rerun()
+
+
+# ------------------------------------------------------------------------------------------ sidebar
+def sidebar(build: Build) -> tuple[fl.View, dict]:
+    options, org_counts, theme_counts, labels = sidebar_options(build)
+    build_id = f"{build.path}:{build.build_hash}"
+    if st.session_state.get(VIEW_FOR) != build_id:
+        params = {k: st.query_params.get_all(k) for k in st.query_params}
+        initial = fl.params_to_view(params, options)
+        for key, value in fl.view_to_widgets(initial, options).items():
+            st.session_state[key] = value
+        st.session_state[VIEW_FOR] = build_id
+
+    sb = st.sidebar
+    sb.header("Filters")
+    if options.first_date is not None and options.last_date is not None:
+        sb.date_input(
+            "Date range", key=K["dates"], min_value=options.first_date, max_value=options.last_date,
+            help="Only documents dated in this range. The full span also keeps undated documents.",
+        )
+    else:
+        sb.caption("No document in this build has a date, so there is no date range to choose.")
+    # The automatic period length follows the filters as they stand (the widgets' values of this run).
+    as_set = fl.widgets_to_view({k: st.session_state.get(k) for k in K.values() if k in st.session_state},
+                                options)
+    auto = data.analysis_table(build, "choose_granularity", filters=as_set.filters)
+    sb.selectbox(
+        "Period length", fl.GRANULARITY_CHOICES, key=K["granularity"],
+        format_func=lambda g: f"Auto ({auto})" if g == fl.AUTO else g.capitalize(),
+        help="How the timelines group documents. Auto picks one from the filtered documents' date span and "
+             "date precision. " + "; ".join(f"{g}: {h}" for g, h in _GRAN_HELP.items()) + ".",
+    )
+    sb.selectbox(
+        "Measure", list(MEASURES), key=K["measure"], format_func=lambda m: MEASURES[m][1],
+        help="What the timelines count. " + " ".join(f"{m}: {e}." for m, (_c, e) in MEASURES.items()),
+    )
+    sb.caption(MEASURES[st.session_state.get(K["measure"], fl.DEFAULT_MEASURE)][1])
+    sb.multiselect(
+        "Organisations", list(options.organisations), key=K["organisations"],
+        format_func=lambda k: fl.option_label(labels["organisation"].get(k, k), org_counts.get(k)),
+        help="Documents that mention these organisations (number of documents in brackets).",
+        placeholder="All organisations",
+    )
+    sb.radio(
+        "Organisations to match", fl.ORG_MODES, key=K["org_mode"], horizontal=True,
+        format_func=lambda m: "any of them" if m == "any" else "all of them",
+        help="'any': a document mentioning one of the chosen organisations; 'all': every one of them.",
+    )
+    sb.multiselect(
+        "Themes", list(options.themes), key=K["themes"],
+        format_func=lambda k: fl.option_label(labels["theme"].get(k, k), theme_counts.get(k)),
+        help="Documents that mention any of these themes.", placeholder="All themes",
+    )
+    sb.multiselect("Sources", list(options.sources or ()), key=K["sources"], placeholder="All sources",
+                   help="Input files the documents came from.")
+    if options.publishers:
+        sb.multiselect("Publishers", list(options.publishers), key=K["publishers"], placeholder="All publishers",
+                       help="Who published the documents: a site's name, a channel, the channel a post was "
+                            "forwarded from, a table's publisher column, else the folder or the file.")
+    sb.multiselect("Languages", list(options.languages or ()), key=K["languages"], placeholder="All languages",
+                   help="Detected language of the document (ISO 639-1 code).")
+    sb.toggle("Include duplicates", key=K["include_duplicates"],
+              help="Documents whose text repeats an earlier one are left out unless this is on.")
+    sb.toggle("Include inferred dates", key=K["include_inferred"],
+              help="Dates completed from neighbouring posts (e.g. 'May 21' without a year).")
+    if "date_method" in build.documents and (build.documents["date_method"] == "body").any():
+        sb.toggle("Include body dates", key=K["include_body_dates"],
+                  help="Dates a text merely mentions (the build used --body-dates): often an event, not the date "
+                       "the text was published.")
+
+    sb.toggle("Show events", key=K["events"],
+              help="Summits, ministerial meetings and UN general debates of the calendar, drawn on the timelines "
+                   "and listed beside the surges they overlap.")
+    _events_upload(sb, build)
+
+    values = {k: st.session_state.get(k) for k in K.values() if k in st.session_state}
+    view = fl.widgets_to_view(values, options)
+    wanted = fl.view_to_params(view)
+    current = {k: st.query_params.get_all(k) for k in st.query_params}
+    if {k: v if isinstance(v, list) else [v] for k, v in wanted.items()} != current:
+        st.query_params.from_dict(wanted)
+    if view.granularity == fl.AUTO:  # the views draw with the period length the select box names
+        view = dataclasses.replace(view, granularity=auto if view.filters == as_set.filters else
+                                   data.analysis_table(build, "choose_granularity", filters=view.filters))
+    return view, {"org_counts": org_counts, "theme_counts": theme_counts, "labels": labels, "options": options}

@@ -1,0 +1,179 @@
+"""The Themes view: theme timelines, heatmap and small multiples, what surged and why, what a theme is matched as."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from analysis.store import Build
+from dashboard import charts, data
+from dashboard import filters as fl
+from dashboard.views.common import (
+    downloads,
+    events_path,
+    labelled,
+    show_chart,
+    show_empty,
+    theme_keys,
+    timeline_events,
+    timeline_notes,
+)
+from dashboard.views.compare import compare
+from dashboard.views.markup import escape_md
+from dashboard.views.selection import kept_selections
+
+__all__ = ["TAB_THEMES", "themes"]
+
+TAB_THEMES = 8
+
+
+def _rows_of(table: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
+    """The rows of ``keys`` in a timeline, in the order of ``keys`` (the order of the lines and legend)."""
+    order = {k: i for i, k in enumerate(keys)}
+    rows = table[table["key"].isin(order)]
+    rows = rows.iloc[rows["key"].map(order).argsort(kind="stable")].reset_index(drop=True)
+    rows.attrs = dict(table.attrs)
+    return rows
+
+
+def themes(build: Build, view: fl.View, colors) -> None:
+    keys, note = theme_keys(build, view, TAB_THEMES)
+    every = data.analysis_table(build, "timeline", kind="theme", granularity=view.granularity,
+                                filters=view.filters)
+    # The lines are the rows of the chosen themes in the table of all themes (one computation, not two);
+    # a chosen theme nobody mentions still needs its row of zeros, which only a timeline of its own has.
+    df = every if keys is None else (
+        _rows_of(every, keys) if set(keys) <= set(every["key"]) else data.analysis_table(
+            build, "timeline", kind="theme", keys=keys, granularity=view.granularity, filters=view.filters))
+    if df.empty:
+        show_empty(build, view, kind="theme", granularity=view.granularity)
+        return
+    df, every = labelled(df, build, "theme"), labelled(every, build, "theme")
+    style = st.radio("Draw as", ["lines", "area"], key="themes_style", horizontal=True,
+                     format_func=lambda s: "Lines" if s == "lines" else "Stacked areas",
+                     help="Stacked areas add the themes up; lines compare them.")
+    found = data.analysis_table(build, "surge_table", kind="theme", granularity=view.granularity,
+                                filters=view.filters, events_file=events_path(build), with_events=view.events)
+    band = view.measure == "share" and style == "lines" and st.toggle(
+        "95 % intervals", value=df["key"].nunique() <= 3, key="themes_band",
+        help="The share's Wilson 95 % interval: how far the share could move by chance with so few documents. "
+             "On by default when three themes or fewer are drawn (more bands hide each other).")
+    fig = charts.timeline_figure(df, view.measure, kind="theme", style=style, colors=colors["theme"],
+                                 granularity=view.granularity, band=band, surges=found, events=timeline_events(build, view, df))
+    show_chart(fig, df, f"theme-timeline {view.granularity} {view.measure}", "themes_timeline", build, view)
+    timeline_notes(df, note)
+    _what_surged(build, view, found)
+    fig = charts.heatmap_figure(every, view.measure, kind="theme", granularity=view.granularity)
+    show_chart(fig, every, f"theme-heatmap {view.granularity} {view.measure}", "themes_heatmap", build, view)
+    fig = charts.small_multiples_figure(every, view.measure, kind="theme", colors=colors["theme"],
+                                        granularity=view.granularity, columns=3)
+    show_chart(fig, every, f"theme-small-multiples {view.granularity} {view.measure}", "themes_small", build, view)
+    _surfaces(build, view, list(every["key"].drop_duplicates()))
+    compare(build, view)
+
+
+def _surge_choice(row) -> str:
+    how = "burst" if row.method == "burst" else "change point"
+    return (f"{row.label}: {row.start:%Y-%m-%d} to {row.end:%Y-%m-%d} ({how}, ×{row.lift:.1f}, "
+            f"{int(row.documents):,} documents)")
+
+
+def _show_surge_documents(target: fl.Target) -> None:
+    kept_selections()["themes_surges"] = [target]
+
+
+def _what_surged(build: Build, view: fl.View, found: pd.DataFrame) -> None:
+    """The tested surges of every theme, and for a chosen one its distinctive words, passages, documents and
+    the events it overlapped."""
+    st.subheader("What surged")
+    st.caption(escape_md(found.attrs.get("help", "")))
+    if found.empty:
+        st.info(f"No theme surged by {view.granularity} in these documents: no rise passes the test above. "
+                "A longer period (a quarter or a year) gathers more documents per period.")
+        return
+    table = labelled(found, build, "theme")
+    shown = ["label", "method", "start", "end", "peak_label", "share_before", "share_during", "lift", "documents",
+             "strength", "events", "peak_events"]
+    st.dataframe(
+        table[shown], key="themes_surges_table", hide_index=True, width="stretch",
+        column_config={
+            "label": "Theme", "method": "Found by", "peak_label": "Peak", "start": st.column_config.DateColumn("From"),
+            "end": st.column_config.DateColumn("To"),
+            "share_before": st.column_config.NumberColumn("Share before (%)", format="%.2f"),
+            "share_during": st.column_config.NumberColumn("Share during (%)", format="%.2f"),
+            "lift": st.column_config.NumberColumn("Lift (×)", format="%.2f"),
+            "strength": st.column_config.NumberColumn("Strength (G)", format="%.1f",
+                                                      help="The likelihood-ratio statistic of during against before."),
+            "events": st.column_config.NumberColumn("Events", help="Events of the calendar overlapping the surge."),
+            "peak_events": "Events in the peak period",
+        },
+    )
+    downloads(table, f"theme-surges {view.granularity}", "themes_surges", view)
+    rows = list(table.itertuples(index=False))
+    pick = st.selectbox("Explain a surge", range(len(rows)), key="themes_surge_pick",
+                        format_func=lambda i: _surge_choice(rows[i]),
+                        help="The words that set its documents apart and its most representative passages.")
+    row = rows[pick]
+    with st.spinner("Counting the words of the surge's window…"):
+        why = data.analysis_table(build, "surge_explanation", kind="theme", key=row.key, start=row.start.date(),
+                                  end=row.end.date(), filters=view.filters)
+    target = fl.Target(kind="theme", key=row.key, start=row.start.date(), end=row.end.date())
+    st.button(f"Show its {len(why['doc_ids']):,} documents in the Documents tab", key="themes_surge_docs",
+              on_click=_show_surge_documents, args=(target,), icon=":material/filter_alt:")
+    words = why["words"]
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Words of the surge** (against the same window's other documents)")
+        surge_words = words[words["side"] == "surge"]
+        st.dataframe(surge_words[["term", "z", "count_in", "count_out"]], key="themes_surge_words",
+                     hide_index=True, width="stretch")
+    with right:
+        st.markdown("**Words of the rest**")
+        st.dataframe(words[words["side"] == "rest"][["term", "z", "count_in", "count_out"]],
+                     key="themes_surge_rest", hide_index=True, width="stretch")
+    downloads(words, f"theme-surge-words {row.key} {row.start:%Y-%m-%d} {row.end:%Y-%m-%d}",
+               "themes_surge_words", view)
+    passages = why["passages"]
+    st.markdown("**Representative passages**")
+    if passages.empty:
+        st.caption("No passage to show.")
+    else:
+        st.dataframe(passages[["left", "match", "right", "date", "title", "doc_id", "score"]],
+                     key="themes_surge_passages", hide_index=True, width="stretch")
+        downloads(passages, f"theme-surge-passages {row.key} {row.start:%Y-%m-%d}", "themes_surge_passages", view)
+    overlapping = data.events(events_path(build), row.start, row.end)
+    st.markdown(f"**Events during the surge** ({len(overlapping)})")
+    if not overlapping.empty:
+        st.dataframe(overlapping[["label", "start", "end", "kind", "place", "source"]], key="themes_surge_events",
+                     hide_index=True, width="stretch",
+                     column_config={"source": st.column_config.LinkColumn("Source")})
+        downloads(overlapping, f"events {row.start:%Y-%m-%d} {row.end:%Y-%m-%d}", "themes_surge_events", view)
+
+
+def _surfaces(build: Build, view: fl.View, keys: list[str]) -> None:
+    """What a theme is matched as: its top surfaces with counts, a sample of contexts, how to exclude one."""
+    st.subheader("What a theme is matched as")
+    if not keys:
+        return
+    labels = data.entity_labels(build, "theme")
+    key = st.selectbox("Theme", keys, key="surfaces_theme", format_func=lambda k: labels.get(k, k),
+                       help="Its matches in the filtered documents, grouped by the words matched.")
+    top = data.analysis_table(build, "top_surfaces", kind="theme", key=key, filters=view.filters, top=20)
+    if top.empty:
+        st.info("No matches of this theme in the filtered documents.")
+        return
+    fig = charts.surfaces_figure(top, labels.get(key, key))
+    show_chart(fig, top, f"theme-surfaces {key}", "themes_surfaces", build, view, selectable=False)
+    surface = st.selectbox("Sample contexts of", list(top["surface"]), key="surfaces_surface",
+                           help="Ten matches of this surface drawn at random (fixed seed), with their context.")
+    sample = data.analysis_table(build, "surface_samples", kind="theme", key=key, surface=surface,
+                                 filters=view.filters, n=10)
+    st.dataframe(sample[["left", "match", "right", "date", "doc_id"]], key="surfaces_samples", hide_index=True,
+                 width="stretch")
+    downloads(sample, f"theme-surface-samples {key}", "surfaces_samples", view)
+    st.caption(
+        "If a surface is mostly wrong here (\"East and West\" under Criticism of the West), exclude it: copy "
+        "data/themes.toml, add the phrase to that theme's `exclude = [...]` list (or make the word count only "
+        "near cue words with a `[[theme.context]]` table, as described at the top of the file), and rebuild "
+        "with `python -m analysis build INPUT --out DIR --themes mythemes.toml`."
+    )
