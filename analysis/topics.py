@@ -250,6 +250,41 @@ def _svd_components(
     return (projected @ vectors[:, keep]) / singular[keep]
 
 
+def _reduce(tfidf: sparse.csr_matrix, components: np.ndarray | None) -> np.ndarray:
+    """TF-IDF rows in the reduced, L2-normalised space (the SVD's when there is one)."""
+    return normalize(np.asarray(tfidf @ components) if components is not None else tfidf.toarray())
+
+
+class _Assigner:
+    """A fitted model's state for assigning texts outside its sample (see ``TopicModel.assigner``)."""
+
+    def __init__(self, vocabulary, idf, components, kmeans, mean, axes, n_clusters: int) -> None:
+        self.vocabulary, self.idf, self.components, self.kmeans = vocabulary, idf, components, kmeans
+        self.mean, self.axes, self.n_clusters = mean, axes, n_clusters
+
+    @classmethod
+    def empty(cls) -> _Assigner:
+        return cls(None, None, None, None, None, None, 0)
+
+    def __call__(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        labels = np.full(len(texts), -1, dtype=np.int64)
+        coords = np.full((len(texts), 2), np.nan)
+        if self.vocabulary is None:
+            return labels, coords, None
+        with threadpool_limits(limits=1):
+            chunk = _fixed_counts(texts, self.vocabulary)
+            keep = np.flatnonzero(np.diff(chunk.indptr) >= _MIN_TERMS)
+            if len(keep) == 0:
+                return labels, coords, None
+            chunk = chunk[keep]
+            reduced = _reduce(self.idf.transform(chunk), self.components)
+            assigned = (self.kmeans.predict(reduced).astype(np.int64) if self.kmeans is not None
+                        else np.zeros(len(keep), dtype=np.int64))
+            labels[keep] = assigned
+            coords[keep] = TopicModel._map(reduced, self.mean, self.axes)
+            return labels, coords, _per_cluster(chunk, assigned, self.n_clusters)
+
+
 class TopicModel:
     """Groups documents into topic clusters and labels each cluster by its most distinctive terms.
 
@@ -265,6 +300,9 @@ class TopicModel:
     counted over that vocabulary, projected and assigned to its nearest centroid in chunks, so a million
     documents cost one pass of tokenising more than the fit, in bounded memory. Cluster sizes, ids and
     labels count every document.
+
+    The same fit can be run in parts when the texts are elsewhere (another process, a cluster): ``start``,
+    ``fit_sample``, ``assigner`` (picklable), ``add_assigned``, ``finish``; ``fit`` is those steps here.
 
     Arguments:
         n_clusters: the number of clusters, or None to choose it within ``k_range``.
@@ -367,77 +405,110 @@ class TopicModel:
                 "Pass the documents table built by analysis.documents.build_documents."
             )
         n_docs = len(documents)
-        self.terms_ = np.array([], dtype=object)
-        self.fit_rows_ = self._fit_rows(n_docs)
+        fit_rows = self.start(n_docs)
         if n_docs == 0:
-            return self._set_empty(0)
+            return self
         column = documents["text"]
 
         def texts(rows: np.ndarray) -> list[str]:
             # Only the rows asked for become Python strings: a million posts are never all copied at once.
             return [t if isinstance(t, str) else "" for t in column.iloc[rows].tolist()]
 
-        fit_rows = self.fit_rows_
-        small = len(fit_rows) < _SMALL_CORPUS
-        terms, counts = _learn_counts(
-            texts(fit_rows),
-            min_df=1 if small else self.min_df,
-            max_df=1.0 if small else 0.95,
-            max_features=self.max_features,
-        )
-        self._set_empty(n_docs)
-        if terms is None:  # only numbers, punctuation, stop words or nothing at all
-            return self
-        self.terms_ = terms
-        idf = TfidfTransformer(sublinear_tf=True).fit(counts)
-
-        valid = np.flatnonzero(np.diff(counts.indptr) >= _MIN_TERMS)
-        n_valid = len(valid)
-        if n_valid == 0:
-            return self
-        X = idf.transform(counts[valid])
-
-        # Reduced, L2-normalised space for KMeans, the silhouette and the map.
-        n_dims = min(_MAX_DIMENSIONS, n_valid - 1, X.shape[1] - 1)
-        components = _svd_components(X, n_dims, self.random_state) if n_dims >= 2 else None
-
-        def reduce(tfidf: sparse.csr_matrix) -> np.ndarray:
-            return normalize(np.asarray(tfidf @ components) if components is not None else tfidf.toarray())
-
-        reduced = reduce(X)
-        local, predict = self._cluster(reduced, n_valid)
-        n_clusters = int(local.max()) + 1
-        if n_clusters >= 2:
-            self.silhouette_ = self._silhouette(reduced, local)
-        mean, axes = self._map_axes(reduced)
-        per_cluster = _per_cluster(counts[valid], local, n_clusters)
-        labels = self.labels_
-        labels[fit_rows[valid]] = local
-        self.coords_[fit_rows[valid]] = self._map(reduced, mean, axes)
-        del X, reduced, counts
-
+        self.fit_sample(texts(fit_rows))
+        assign = self.assigner()
         rest = np.setdiff1d(np.arange(n_docs), fit_rows, assume_unique=True)
-        vocabulary = {str(term): i for i, term in enumerate(terms)}
         for start in range(0, len(rest), _CHUNK):
             rows = rest[start : start + _CHUNK]
-            chunk = _fixed_counts(texts(rows), vocabulary)
-            keep = np.flatnonzero(np.diff(chunk.indptr) >= _MIN_TERMS)
-            if len(keep) == 0:
-                continue
-            chunk = chunk[keep]
-            reduced = reduce(idf.transform(chunk))
-            assigned = predict(reduced)
-            labels[rows[keep]] = assigned
-            self.coords_[rows[keep]] = self._map(reduced, mean, axes)
-            per_cluster += _per_cluster(chunk, assigned, n_clusters)
+            self.add_assigned(rows, *assign(texts(rows)))
+        return self.finish()
 
+    # The fit in parts, for an engine that holds the texts elsewhere (analysis/dask_engine.py): ``start``
+    # says which rows the fit samples, ``fit_sample`` fits on their texts, ``assigner()`` is a small
+    # picklable function that assigns other texts (on another process or machine), ``add_assigned`` takes
+    # its results back and ``finish`` numbers the clusters by size and labels them. ``fit`` is these steps
+    # in this process, so both give the same model.
+
+    def start(self, n_docs: int) -> np.ndarray:
+        """Begin a fit in parts on ``n_docs`` documents; returns ``fit_rows_``, the rows whose texts
+        :meth:`fit_sample` needs (in this order). Validates the parameters."""
+        self._validate()
+        self.terms_ = np.array([], dtype=object)
+        self.fit_rows_ = self._fit_rows(n_docs)
+        self._set_empty(n_docs)
+        self._assigner = None
+        self._per_cluster_sum = None
+        return self.fit_rows_
+
+    def fit_sample(self, texts: list[str]) -> TopicModel:
+        """Fit the vocabulary, IDF, SVD, KMeans and map axes on the texts of ``fit_rows_`` (in order) and
+        label those rows; the other rows are assigned by :meth:`assigner` and :meth:`add_assigned`."""
+        fit_rows = self.fit_rows_
+        if len(texts) != len(fit_rows):
+            raise ValueError(f"TopicModel.fit_sample expects the {len(fit_rows)} texts of fit_rows_; got "
+                             f"{len(texts)}.")
+        with threadpool_limits(limits=1):
+            small = len(fit_rows) < _SMALL_CORPUS
+            terms, counts = _learn_counts(
+                texts,
+                min_df=1 if small else self.min_df,
+                max_df=1.0 if small else 0.95,
+                max_features=self.max_features,
+            )
+            if terms is None:  # only numbers, punctuation, stop words or nothing at all
+                return self
+            self.terms_ = terms
+            idf = TfidfTransformer(sublinear_tf=True).fit(counts)
+
+            valid = np.flatnonzero(np.diff(counts.indptr) >= _MIN_TERMS)
+            n_valid = len(valid)
+            if n_valid == 0:
+                return self
+            X = idf.transform(counts[valid])
+
+            # Reduced, L2-normalised space for KMeans, the silhouette and the map.
+            n_dims = min(_MAX_DIMENSIONS, n_valid - 1, X.shape[1] - 1)
+            components = _svd_components(X, n_dims, self.random_state) if n_dims >= 2 else None
+            reduced = _reduce(X, components)
+            local, kmeans = self._cluster(reduced, n_valid)
+            n_clusters = int(local.max()) + 1
+            if n_clusters >= 2:
+                self.silhouette_ = self._silhouette(reduced, local)
+            mean, axes = self._map_axes(reduced)
+            self._per_cluster_sum = _per_cluster(counts[valid], local, n_clusters)
+            self.labels_[fit_rows[valid]] = local
+            self.coords_[fit_rows[valid]] = self._map(reduced, mean, axes)
+            vocabulary = {str(term): i for i, term in enumerate(terms)}
+            self._assigner = _Assigner(vocabulary, idf, components, kmeans, mean, axes, n_clusters)
+        return self
+
+    def assigner(self) -> _Assigner:
+        """The function ``texts -> (labels, coords, per_cluster)`` that assigns texts outside the sample to
+        the fitted clusters (labels before :meth:`finish` numbers them; -1 and NaN coordinates for a text
+        in none; ``per_cluster`` their summed term counts per cluster, None when the model found none).
+        It holds only the fitted state and can be pickled to another process."""
+        return self._assigner if self._assigner is not None else _Assigner.empty()
+
+    def add_assigned(self, rows: np.ndarray, labels: np.ndarray, coords: np.ndarray,
+                     per_cluster: np.ndarray | None) -> None:
+        """Record an assigner's result for the document rows ``rows``."""
+        self.labels_[rows] = labels
+        self.coords_[rows] = coords
+        if per_cluster is not None and self._per_cluster_sum is not None:
+            self._per_cluster_sum += per_cluster
+
+    def finish(self) -> TopicModel:
+        """Number the clusters by size over every document (largest first) and label them; returns self."""
+        if self._assigner is None:  # no terms, or no text long enough: no cluster
+            return self
+        n_clusters = self._assigner.n_clusters
+        labels = self.labels_
         # Ids by size over every document, largest first; equal sizes keep KMeans' (seeded) order.
         sizes = np.bincount(labels[labels >= 0], minlength=n_clusters)
         order = np.lexsort((np.arange(n_clusters), -sizes))
         remap = np.empty(n_clusters, dtype=np.int64)
         remap[order] = np.arange(n_clusters)
         labels[labels >= 0] = remap[labels[labels >= 0]]
-        per_cluster = per_cluster[order]
+        per_cluster = self._per_cluster_sum[order]
         self.n_clusters_ = n_clusters
 
         # With one cluster there is nothing to stand out from: its own c-TF-IDF ranks its terms.
@@ -451,6 +522,7 @@ class TopicModel:
         self.clusters_ = pd.DataFrame(rows, columns=list(_CLUSTER_COLUMNS)).astype(
             {"cluster_id": "int64", "size": "int64", "label": "str"}
         )
+        self._assigner = self._per_cluster_sum = None
         return self
 
     def _fit_rows(self, n_docs: int) -> np.ndarray:
@@ -461,24 +533,21 @@ class TopicModel:
         return np.sort(rng.choice(n_docs, self.max_fit_documents, replace=False))
 
     def _cluster(self, reduced: np.ndarray, n_valid: int):
-        """KMeans labels (0..k-1) of the reduced rows, k fixed or chosen by silhouette, and the function
-        that assigns other reduced rows to the nearest of the k centroids.
+        """KMeans labels (0..k-1) of the reduced rows, k fixed or chosen by silhouette, and the fitted
+        KMeans that assigns other reduced rows to the nearest of the k centroids (None: one cluster).
 
         The search for k runs on a fixed sample of at most 2,000 rows with one KMeans initialisation per
         k; only the chosen k is then fitted on every row, with several initialisations."""
 
-        def one_cluster(rows: np.ndarray) -> np.ndarray:
-            return np.zeros(len(rows), dtype=np.int64)
-
         if n_valid == 1:
-            return one_cluster(reduced), one_cluster
+            return np.zeros(len(reduced), dtype=np.int64), None
         if self.n_clusters is not None:
             k = min(self.n_clusters, n_valid)
         else:
             low, high = self.k_range or _auto_k_range(n_valid)
             candidates = list(range(low, min(high, n_valid - 1) + 1))
             if not candidates:
-                return one_cluster(reduced), one_cluster
+                return np.zeros(len(reduced), dtype=np.int64), None
             sample = self._sample(n_valid)
             best_k, best_score = candidates[0], -np.inf
             for k in candidates if len(candidates) > 1 else ():
@@ -490,12 +559,12 @@ class TopicModel:
                     best_k, best_score = k, score
             k = best_k
         if k == 1:
-            return one_cluster(reduced), one_cluster
+            return np.zeros(len(reduced), dtype=np.int64), None
         # Small corpora are cheap to cluster and sensitive to a bad start: try more initialisations.
         n_init = _N_INIT_SMALL if n_valid < _SMALL_FOR_KMEANS else _N_INIT
         model = KMeans(n_clusters=k, n_init=n_init, random_state=self.random_state)
         labels = model.fit_predict(reduced).astype(np.int64)
-        return labels, lambda rows: model.predict(rows).astype(np.int64)
+        return labels, model
 
     def _sample(self, n: int) -> np.ndarray:
         """A fixed-seed sample of at most 2,000 row numbers (all rows when there are fewer)."""
