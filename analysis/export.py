@@ -104,7 +104,7 @@ def csv_filename(what: str, filters_desc: str = "") -> str:
 
     Arguments:
         what: what the table holds, e.g. ``"theme-timeline month share"``.
-        filters_desc: a short description of the filters, e.g. ``Filters.describe()``.
+        filters_desc: a short description of the filters, e.g. ``"NATO, 2017-01-01–2018-12-31"``.
 
     Returns:
         Lower-case name made of letters (of any script), digits, ``-`` and ``_``; any other run of

@@ -20,10 +20,12 @@ from analysis.vocabulary import check_choice as _check_choice
 
 __all__ = [
     "DATING_GAP_COLUMNS",
+    "EMPTY_CODES",
     "GRANULARITIES",
     "KINDS",
     "MEASURES",
     "TIMELINE_COLUMNS",
+    "EmptyReason",
     "Filters",
     "add_labels",
     "auto_granularity",
@@ -35,7 +37,7 @@ __all__ = [
     "dating_gaps",
     "documents_table",
     "entity_labels",
-    "explain_empty",
+    "empty_reason",
     "filter_documents",
     "measure_column",
     "ranking",
@@ -164,50 +166,6 @@ class Filters:
     def is_default(self) -> bool:
         """True when no filter is set (every field has its default)."""
         return self == Filters()
-
-    def describe(self) -> str:
-        """Short human text for messages and file names, e.g. ``"NATO, 2017-01-01–2018-12-31"``.
-
-        Returns ``""`` when no filter is set.
-        """
-        parts: list[str] = []
-        joiner = " + " if self.org_mode == "all" else " | "
-        if self.organisations:
-            parts.append(joiner.join(self.organisations))
-        if self.themes:
-            parts.append(" | ".join(self.themes))
-        date_text = _date_range_text(self.start, self.end)
-        if date_text:
-            parts.append(date_text)
-        if self.sources:
-            parts.append(
-                " | ".join(self.sources) if len(self.sources) <= 2 else f"{len(self.sources)} sources"
-            )
-        if self.publishers:
-            parts.append(
-                " | ".join(self.publishers) if len(self.publishers) <= 2 else f"{len(self.publishers)} publishers"
-            )
-        if self.languages:
-            parts.append(" | ".join(self.languages))
-        if self.include_duplicates:
-            parts.append("with duplicates")
-        if not self.include_inferred:
-            parts.append("no inferred dates")
-        if not self.include_body_dates:
-            parts.append("no body dates")
-        if self.doc_ids is not None:
-            parts.append(f"{len(self.doc_ids)} selected documents")
-        return ", ".join(parts)
-
-
-def _date_range_text(start: dt.date | None, end: dt.date | None) -> str:
-    if start and end:
-        return f"{start.isoformat()}–{end.isoformat()}"
-    if start:
-        return f"from {start.isoformat()}"
-    if end:
-        return f"until {end.isoformat()}"
-    return ""
 
 
 def _check_documents(documents) -> pd.DataFrame:
@@ -972,45 +930,36 @@ def cluster_mentions(documents: pd.DataFrame, clusters: pd.DataFrame | None) -> 
 
 
 # -------------------------------------------------------------------------------------------- empty cases
-def _human_date(value: dt.date) -> str:
-    return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
+# Why a table is empty, as codes (the dashboard's wording module turns them into sentences).
+EMPTY_CODES = (
+    "empty_build",  # the build has no documents
+    "no_documents",  # no document passes the filters
+    "no_mentions",  # documents pass, but none mentions the kind or keys asked about
+    "too_coarse",  # the dated documents are dated too coarsely for the granularity
+    "undated",  # documents pass, but none has a date
+    "other",  # none of the above (the table is empty for another reason)
+)
 
 
-def _human_range(start: dt.date | None, end: dt.date | None) -> str:
-    if start and end:
-        return f" between {_human_date(start)} and {_human_date(end)}"
-    if start:
-        return f" from {_human_date(start)}"
-    if end:
-        return f" until {_human_date(end)}"
-    return ""
+@dataclass(frozen=True)
+class EmptyReason:
+    """Why a result is empty: a code of ``EMPTY_CODES`` and the facts that explain it.
+
+    ``kind``, ``keys`` and ``granularity`` are what the empty table was about; ``matching`` counts the documents
+    that pass the filters, ``dated`` those of them with a date; ``coarser`` is the granularity the dated ones
+    need (``"month"`` or ``"year"``) when ``code == "too_coarse"``.
+    """
+
+    code: str
+    kind: str | None = None
+    keys: tuple[str, ...] = ()
+    granularity: str | None = None
+    matching: int = 0
+    dated: int = 0
+    coarser: str | None = None
 
 
-def _join_words(items, word: str) -> str:
-    items = list(items)
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + f" {word} " + items[-1]
-
-
-def _other_filters_text(filters: Filters) -> str:
-    parts = []
-    if filters.sources:
-        parts.append(f"source {_join_words(filters.sources, 'or')}")
-    if filters.publishers:
-        parts.append(f"publisher {_join_words(filters.publishers, 'or')}")
-    if filters.languages:
-        parts.append(f"language {_join_words(filters.languages, 'or')}")
-    if filters.doc_ids is not None:
-        parts.append(f"the {len(filters.doc_ids)} selected documents")
-    if not filters.include_inferred:
-        parts.append("no inferred dates")
-    if not filters.include_body_dates:
-        parts.append("no body dates")
-    return f" ({'; '.join(parts)})" if parts else ""
-
-
-def explain_empty(
+def empty_reason(
     documents: pd.DataFrame,
     mentions: pd.DataFrame,
     filters: Filters = Filters(),
@@ -1018,16 +967,15 @@ def explain_empty(
     kind: str | None = None,
     keys=None,
     granularity: str | None = None,
-) -> str:
-    """A sentence for an empty result that names the filters and says how to get a result.
+) -> EmptyReason:
+    """The facts behind an empty result: which step leaves nothing, and the counts around it.
 
     Arguments:
         kind, keys: what the empty table was about (e.g. ``kind="organisation", keys=("NATO",)``).
-        granularity: the timeline's granularity, to explain documents whose dates are too coarse.
+        granularity: the timeline's granularity, to tell documents whose dates are too coarse.
 
     Returns:
-        E.g. ``"No documents mention NATO between 1 January 2017 and 31 December 2018: widen the date
-        range or remove a filter."`` or ``"No dated documents match the filters …"``.
+        An EmptyReason (``code`` one of ``EMPTY_CODES``).
     """
     filters = _check_filters(filters)
     documents = _check_documents(documents)
@@ -1036,39 +984,18 @@ def explain_empty(
     if granularity is not None:
         _check_choice("granularity", granularity, GRANULARITIES)
     keys = _as_tuple("keys", keys)
-    dates = _human_range(filters.start, filters.end)
-    others = _other_filters_text(filters)
-    has_dates = filters.start is not None or filters.end is not None
-    advice = "widen the date range or remove a filter" if has_dates else "remove a filter"
-
+    about = {"kind": kind, "keys": keys, "granularity": granularity}
     if len(documents) == 0:
-        return "The build has no documents: build it from some input files first."
-    subjects = []
-    if filters.organisations:
-        subjects.append(_join_words(filters.organisations, "and" if filters.org_mode == "all" else "or"))
-    if filters.themes:
-        subjects.append(_join_words(filters.themes, "or"))
-    if keys:
-        subjects.append(_join_words(keys, "or"))
-    subject = " and ".join(subjects)
-
+        return EmptyReason("empty_build", **about)
     docs = _filtered_columns(documents, mentions, filters, ["doc_id", "date", "date_precision"])
     if docs.empty:
-        if subject:
-            return f"No documents mention {subject}{dates}{others}: {advice}."
-        return f"No documents match the filters{dates}{others}: {advice}."
+        return EmptyReason("no_documents", **about)
     dated = docs[docs["date"].notna()]
+    counts = {"matching": len(docs), "dated": len(dated)}
     if granularity is not None and not dated.empty:
         rank = dated["date_precision"].map(_PRECISION_RANK).fillna(0).to_numpy(dtype=np.int64)
-        placeable = int((rank <= _NEEDED_PRECISION[granularity]).sum())
-        if placeable == 0:
-            coarser = "month" if rank.min() == 1 else "year"
-            dated_to = "the month or year" if coarser == "month" else "the year"
-            return (
-                f"The {len(dated)} dated documents that match the filters{dates}{others} are dated only to "
-                f"{dated_to}, too coarse for a {granularity} timeline: choose the '{coarser}' granularity "
-                "or a coarser one."
-            )
+        if int((rank <= _NEEDED_PRECISION[granularity]).sum()) == 0:
+            return EmptyReason("too_coarse", **about, **counts, coarser="month" if rank.min() == 1 else "year")
     if keys or kind is not None:
         if kind is not None:
             mention_docs, mention_keys = _kind_arrays(documents, mentions, kind)
@@ -1078,14 +1005,10 @@ def explain_empty(
         if keys:
             found &= _isin(mention_keys, keys)
         if not found.any():
-            what = subject or f"any {kind}"
-            return f"No documents mention {what}{dates}{others}: {advice}."
+            return EmptyReason("no_mentions", **about, **counts)
     if dated.empty:
-        return (
-            f"No dated documents match the filters{dates}{others}: the {len(docs)} matching documents have "
-            "no date, and a timeline needs dates. Check the ingest report or remove a filter."
-        )
-    return f"Nothing to show for {filters.describe() or 'these filters'}: {advice}."
+        return EmptyReason("undated", **about, **counts)
+    return EmptyReason("other", **about, **counts)
 
 
 # ------------------------------------------------------------------------------------ labels and defaults

@@ -32,6 +32,7 @@ from dashboard.views.markup import escape_md as _escape_md
 # Read from here by tests/test_browser.py (the themes the Overview's timeline draws).
 from dashboard.views.overview import OVERVIEW_THEMES as _OVERVIEW_THEMES  # noqa: F401
 from dashboard.views.selection import SELECTABLE_CHARTS
+from dashboard.wording import describe_filters
 
 __all__ = [
     "DOCUMENT_ROWS", "MAP_POINTS", "MARK_STYLE", "PASSAGES", "READER_CHOICES", "SELECTABLE_CHARTS", "TABS",
@@ -48,7 +49,7 @@ def main() -> None:
     narrowed, targets = selection.selection(build, view)
 
     st.title("Diplomatic Themes")
-    desc = view.filters.describe()
+    desc = describe_filters(view.filters)
     n = len(build.documents)
     st.caption(_escape_md(f"{n:,} document{'s' if n != 1 else ''} in this build"
                           + (f" · filters: {desc}" if desc else "")))

@@ -151,7 +151,7 @@ _TABLES = {
     "summary": tl.summary,
     "documents_table": tl.documents_table,
     "filter_documents": tl.filter_documents,
-    "explain_empty": tl.explain_empty,
+    "empty_reason": tl.empty_reason,
     "choose_granularity": tl.choose_granularity,
     "top_groups": tl.top_groups,
     "top_surfaces": sf.top_surfaces,
@@ -221,7 +221,7 @@ def _cached_kind_mentions(path: str, key: str, kinds: tuple[str, ...]) -> pd.Dat
 
 
 # Tables computed on the filtered documents and their mentions only (see _cached_subset); the others
-# (concordance reads texts, explain_empty names the filters) get the whole build.
+# (concordance reads texts, empty_reason tells why the filtered documents give nothing) get the whole build.
 _ON_SUBSET = {"timeline", "ranking", "crosstab", "summary", "documents_table", "choose_granularity", "top_groups",
               "surge_table"}
 
@@ -302,7 +302,7 @@ def analysis_table(build: Build, name: str, **kwargs):
     Arguments:
         build: from load_build.
         name: one of timeline, ranking, crosstab, concordance, summary, documents_table, filter_documents,
-            explain_empty, choose_granularity, top_surfaces, surface_samples (analysis.surfaces),
+            empty_reason, choose_granularity, top_surfaces, surface_samples (analysis.surfaces),
             surge_table, surge_explanation (analysis.explain), compare_two (analysis.compare).
         kwargs: the function's keyword arguments (``filters=Filters(...)``, ``kind=...``); kind "cluster"
             uses the build's mentions plus its cluster memberships (analysis.timeline.cluster_mentions).

@@ -13,13 +13,14 @@ from analysis.timeline import (
     GRANULARITIES,
     MEASURES,
     TIMELINE_COLUMNS,
+    EmptyReason,
     Filters,
     cluster_mentions,
     concordance,
     crosstab,
     dating_gaps,
     documents_table,
-    explain_empty,
+    empty_reason,
     filter_documents,
     measure_column,
     ranking,
@@ -174,25 +175,6 @@ def test_filters_coerce_lists_dates_and_strings_and_stay_hashable():
     assert f.end == dt.date(2024, 2, 1)
     assert hash(f) == hash(Filters(organisations=("NATO",), sources=("a.txt",), start=dt.date(2024, 1, 1),
                                    end=dt.date(2024, 2, 1)))  # fmt: skip
-
-
-@pytest.mark.parametrize(
-    ("filters", "text"),
-    [
-        (Filters(), ""),
-        (Filters(organisations=("NATO",), start=dt.date(2017, 1, 1), end=dt.date(2018, 12, 31)),
-         "NATO, 2017-01-01–2018-12-31"),
-        (Filters(organisations=("NATO", "EU"), org_mode="all"), "NATO + EU"),
-        (Filters(organisations=("NATO", "EU")), "NATO | EU"),
-        (Filters(themes=("ngos",), start=dt.date(2020, 5, 1)), "ngos, from 2020-05-01"),
-        (Filters(end=dt.date(2020, 5, 1), languages=("ru",)), "until 2020-05-01, ru"),
-        (Filters(sources=("a", "b", "c")), "3 sources"),
-        (Filters(include_duplicates=True, include_inferred=False), "with duplicates, no inferred dates"),
-        (Filters(doc_ids=("a", "b")), "2 selected documents"),
-    ],
-)  # fmt: skip
-def test_filters_describe(filters, text):
-    assert filters.describe() == text
 
 
 @pytest.mark.parametrize(
@@ -594,35 +576,43 @@ def test_documents_table():
     assert out.set_index("doc_id").loc["apr1", "organisations"] == ""
 
 
-# -------------------------------------------------------------------------------------------- explanations
+# -------------------------------------------------------------------------------------------- empty reasons
 @pytest.mark.parametrize(
-    ("filters", "kwargs", "message"),
+    ("filters", "kwargs", "expected"),
     [
         (Filters(organisations=("NATO",), start=dt.date(2017, 1, 1), end=dt.date(2018, 12, 31)), {},
-         "No documents mention NATO between 1 January 2017 and 31 December 2018: widen the date range or "
-         "remove a filter."),
-        (Filters(organisations=("NATO", "EU"), org_mode="all", languages=("ru",)), {},
-         "No documents mention NATO and EU (language ru): remove a filter."),
-        (Filters(start=dt.date(2030, 1, 1)), {},
-         "No documents match the filters from 1 January 2030: widen the date range or remove a filter."),
+         EmptyReason("no_documents")),
+        (Filters(organisations=("NATO", "EU"), org_mode="all", languages=("ru",)), {}, EmptyReason("no_documents")),
+        (Filters(start=dt.date(2030, 1, 1)), {}, EmptyReason("no_documents")),
         (Filters(sources=("mid.txt",)), {"kind": "theme", "keys": ["ngos"]},
-         "No documents mention ngos (source mid.txt): remove a filter."),
-        (Filters(doc_ids=("undated",)), {},
-         "No dated documents match the filters (the 1 selected documents): the 1 matching documents have no "
-         "date, and a timeline needs dates. Check the ingest report or remove a filter."),
+         EmptyReason("no_mentions", kind="theme", keys=("ngos",), matching=3, dated=2)),
+        (Filters(sources=("copy.txt",), include_duplicates=True), {"kind": "theme"},
+         EmptyReason("no_mentions", kind="theme", matching=1, dated=1)),
+        (Filters(doc_ids=("undated",)), {}, EmptyReason("undated", matching=1)),
         (Filters(doc_ids=("yearly",)), {"granularity": "month"},
-         "The 1 dated documents that match the filters (the 1 selected documents) are dated only to the "
-         "year, too coarse for a month timeline: choose the 'year' granularity or a coarser one."),
+         EmptyReason("too_coarse", granularity="month", matching=1, dated=1, coarser="year")),
+        (Filters(doc_ids=("yearly",)), {"granularity": "year"},
+         EmptyReason("other", granularity="year", matching=1, dated=1)),
     ],
 )  # fmt: skip
-def test_explain_empty(filters, kwargs, message):
-    assert explain_empty(DOCS, MENTIONS, filters, **kwargs) == message
+def test_empty_reason(filters, kwargs, expected):
+    assert empty_reason(DOCS, MENTIONS, filters, **kwargs) == expected
 
 
-def test_explain_empty_for_an_empty_build():
-    assert explain_empty(DOCS.iloc[:0], MENTIONS.iloc[:0], Filters()) == (
-        "The build has no documents: build it from some input files first."
-    )
+def test_empty_reason_for_an_empty_build():
+    assert empty_reason(DOCS.iloc[:0], MENTIONS.iloc[:0], Filters()) == EmptyReason("empty_build")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"kind": "country"}, r"The 'kind' parameter must be one of"),
+        ({"granularity": "decade"}, r"The 'granularity' parameter must be one of"),
+    ],
+)
+def test_empty_reason_checks_its_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        empty_reason(DOCS, MENTIONS, Filters(), **kwargs)
 
 
 # ------------------------------------------------------------------------------ labels and granularity
@@ -833,8 +823,6 @@ def test_dating_gaps(filters, expected):
 )
 def test_body_dated_documents_can_be_left_out(filters, expected):
     assert ids(filter_documents(_dating_docs(), make_mentions([]), filters)) == expected
-    if not filters.include_body_dates:
-        assert "no body dates" in filters.describe()
 
 
 def test_timeline_carries_the_shares_wilson_interval():

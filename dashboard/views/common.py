@@ -13,6 +13,7 @@ from analysis.timeline import add_labels
 from dashboard import data
 from dashboard import filters as fl
 from dashboard.views.markup import escape_md
+from dashboard.wording import describe_filters, explain_empty
 
 __all__ = [
     "BUILD_PATH", "DOCUMENT_ROWS", "EVENTS_UPLOAD", "MAP_POINTS", "PASSAGES", "READER_CHOICES", "SEL_GEN", "SEL_KEPT",
@@ -53,7 +54,7 @@ def downloads(df: pd.DataFrame, what: str, key: str, view: fl.View, *, label: st
               help: str = "Exactly the rows behind this chart or table.") -> None:
     """The "Download CSV" button for the frame that drew a chart; the bytes are made when it is clicked."""
     st.download_button(
-        label, data=lambda: chart_csv(df), file_name=csv_filename(what, view.filters.describe()),
+        label, data=lambda: chart_csv(df), file_name=csv_filename(what, describe_filters(view.filters)),
         mime="text/csv", key=f"dl_{key}", help=help, on_click="ignore", icon=":material/download:",
     )
 
@@ -84,7 +85,9 @@ def show_chart(fig, df: pd.DataFrame, what: str, name: str, build: Build, view: 
 
 
 def show_empty(build: Build, view: fl.View, **kwargs) -> None:
-    st.info(escape_md(data.analysis_table(build, "explain_empty", filters=view.filters, **kwargs)))
+    """Why a chart or table has nothing to show under the view's filters, and what to change."""
+    reason = data.analysis_table(build, "empty_reason", filters=view.filters, **kwargs)
+    st.info(escape_md(explain_empty(reason, view.filters)))
 
 
 def labelled(df: pd.DataFrame, build: Build, kind: str, key_col: str = "key", label_col: str = "label"):
