@@ -32,7 +32,8 @@ from .events import load_events
 from .ingest import IngestResult, load_publisher_map, read_inputs
 from .lexicon import Lexicon, load_lexicon
 from .mentions import find_mentions
-from .store import Build, check_out, write_build
+from .store import TOPIC_MODEL_FILE, Build, check_out, write_build
+from .topic_state import TopicState
 from .topics import TopicModel
 
 __all__ = ["NoDocumentsError", "PreparedBuild", "apply_topics", "document_stage", "finish_build", "mentions_and_topics",
@@ -352,13 +353,15 @@ def apply_topics(documents: pd.DataFrame, model: TopicModel) -> None:
 
 def finish_build(plan: PreparedBuild, files: Sequence, documents: pd.DataFrame, mentions: pd.DataFrame,
                  clusters: pd.DataFrame, topics: dict, *, progress: Progress | None = None,
-                 manifest_extra: dict | None = None) -> Build:
+                 manifest_extra: dict | None = None, topic_model: TopicState | None = None) -> Build:
     """Write the build: the ingest report (with per-file document counts), the manifest (versions, options,
     input hashes, the build hash, counts, ``topics``, timings, the events calendar, and ``manifest_extra``'s
     keys on top), the tables through ``store.write_build`` (atomic), then ``events.toml``.
 
     ``documents`` already carries ``cluster_id``, ``x``, ``y``; ``topics`` is ``{"n_clusters": k,
-    "silhouette": s}``; ``files`` are the ``FileReport``s of every input file. Returns the written build."""
+    "silhouette": s}``; ``files`` are the ``FileReport``s of every input file; ``topic_model``, the fitted
+    model's state, is saved as ``topic_model.npz`` (what ``analysis update`` assigns new documents with).
+    Returns the written build."""
     report = _report(files, documents, plan.options)
     input_hashes = sorted(
         ({"path": f.path, "sha256": f.details.get("sha256"), "status": f.status} for f in files),
@@ -385,7 +388,7 @@ def finish_build(plan: PreparedBuild, files: Sequence, documents: pd.DataFrame, 
             "clusters": int(topics["n_clusters"]),
             **publisher_counts(documents),
         },
-        "topics": dict(topics),
+        "topics": {**topics, **({"model_file": TOPIC_MODEL_FILE} if topic_model is not None else {})},
         "timings": plan.timings,
     }
     if plan.calendar is not None:
@@ -396,13 +399,13 @@ def finish_build(plan: PreparedBuild, files: Sequence, documents: pd.DataFrame, 
     if progress:
         progress("Writing the build", 0.0)
     path = write_build(plan.out, documents=documents, mentions=mentions, clusters=clusters,
-                       entities=entities, report=report, manifest=manifest)
+                       entities=entities, report=report, manifest=manifest, topic_model=topic_model)
     if plan.calendar is not None:
         (Path(path) / "events.toml").write_bytes(plan.calendar_bytes)
     plan.stage("write", t)
     if progress:
         progress("Done", 1.0)
-    return Build(path, documents, mentions, clusters, entities, report, manifest)
+    return Build(path, documents, mentions, clusters, entities, report, manifest, topic_model)
 
 
 def run_build(
@@ -474,4 +477,5 @@ def run_build(
                                           progress=progress, stage=plan.stage)
     apply_topics(documents, model)
     return finish_build(plan, ingested.files, documents, mentions, model.clusters_,
-                        {"n_clusters": int(model.n_clusters_), "silhouette": model.silhouette_}, progress=progress)
+                        {"n_clusters": int(model.n_clusters_), "silhouette": model.silhouette_}, progress=progress,
+                        topic_model=TopicState.from_model(model))

@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow as pa
@@ -19,7 +20,10 @@ import pyarrow.parquet as pq
 
 from .documents import OPTIONAL_TEXT_COLUMNS, none_for_missing
 
-__all__ = ["BUILD_FILES", "TOOL", "Build", "BuildError", "check_build", "check_out", "read_build", "write_build"]
+if TYPE_CHECKING:
+    from .topic_state import TopicState
+
+__all__ = ["BUILD_FILES", "TOOL", "TOPIC_MODEL_FILE", "Build", "BuildError", "check_build", "check_out", "read_build", "write_build"]
 
 TOOL = "diplomatic-themes"  # manifest.json's "tool": only a folder that says so may be replaced by a build
 
@@ -32,6 +36,7 @@ BUILD_FILES = (
     "manifest.json",
 )
 _REQUIRED = ("documents.parquet", "mentions.parquet", "clusters.parquet", "manifest.json")
+TOPIC_MODEL_FILE = "topic_model.npz"  # optional: builds of earlier versions have none
 
 
 class BuildError(ValueError):
@@ -44,7 +49,8 @@ class Build:
 
     ``documents``, ``mentions`` and ``clusters`` follow docs/ARCHITECTURE.md (``documents.date`` is
     datetime64, NaT when unknown); ``entities`` has kind, key, label, category, description for every theme
-    and organisation of the lexicon the build used.
+    and organisation of the lexicon the build used. ``topic_model`` is the fitted topic model's state
+    (``analysis.topic_state.TopicState``) when it was read (``read_build(..., topic_model=True)``) or written.
     """
 
     path: Path
@@ -54,6 +60,7 @@ class Build:
     entities: pd.DataFrame
     report: dict
     manifest: dict
+    topic_model: TopicState | None = None
 
     @property
     def build_hash(self) -> str:
@@ -180,6 +187,7 @@ def write_build(
     entities: pd.DataFrame,
     report: dict,
     manifest: dict,
+    topic_model: TopicState | None = None,
 ) -> Path:
     """Write a build into ``out`` atomically: an earlier build there is replaced whole, never half-written.
 
@@ -187,6 +195,7 @@ def write_build(
     step (the two are exchanged, so readers always find a whole build); on any error the temporary folder
     is removed and ``out`` is left as it was. A lock file beside ``out`` keeps two builds from writing into
     it at once; leftovers of an interrupted build are removed. ``manifest["tool"]`` is set to this tool.
+    ``topic_model`` (a ``TopicState``), when given, is saved as ``topic_model.npz``.
 
     Returns:
         The path of the build folder.
@@ -206,6 +215,8 @@ def write_build(
             mentions.to_parquet(tmp / "mentions.parquet", index=False)
             clusters.to_parquet(tmp / "clusters.parquet", index=False)
             entities.to_parquet(tmp / "entities.parquet", index=False)
+            if topic_model is not None:
+                topic_model.save(tmp / TOPIC_MODEL_FILE)
             (tmp / "ingest_report.json").write_text(
                 json.dumps(report, indent=2, ensure_ascii=False, default=str), encoding="utf-8", errors="replace"
             )
@@ -248,21 +259,45 @@ def check_build(path: str | Path) -> Path:
     return path
 
 
-def read_build(path: str | Path) -> Build:
+def read_build(path: str | Path, *, topic_model: bool = False) -> Build:
     """Read a build folder written by :func:`write_build`.
 
+    Arguments:
+        path: the build folder.
+        topic_model: also read and check its ``topic_model.npz`` into ``Build.topic_model`` (None when the
+            build has none: builds of earlier versions); the dashboard does not need it.
+
     Raises:
-        BuildError: when the folder is missing or lacks one of the build's files (see :func:`check_build`).
+        BuildError: when the folder is missing or lacks one of the build's files (see :func:`check_build`),
+            or a file of it, the topic model included, cannot be read.
     """
     path = check_build(path)
     try:
-        return _read(path)
+        build = _read(path)
+        if topic_model:
+            build.topic_model = _read_topic_model(path)
+        return build
     except BuildError:
         raise
     except (OSError, ValueError, KeyError, TypeError, pa.ArrowException) as error:
         raise BuildError(
             f"The build in '{path}' cannot be read ({type(error).__name__}: {error}); a file of it is corrupt or "
             f"was not written by this tool. Rebuild it with `python -m analysis build INPUT --out {path}`."
+        ) from None
+
+
+def _read_topic_model(path: Path) -> TopicState | None:
+    from .topic_state import TopicState, TopicStateError
+
+    if not (path / TOPIC_MODEL_FILE).is_file():
+        return None
+    try:
+        return TopicState.load(path / TOPIC_MODEL_FILE)
+    except TopicStateError as error:
+        raise BuildError(
+            f"The topic model of the build in '{path}' cannot be used: {error} Rebuild it with "
+            f"`python -m analysis build INPUT --out {path}`, or refit it with `python -m analysis update {path} "
+            "INPUT --refit`."
         ) from None
 
 

@@ -328,6 +328,10 @@ class TopicModel:
         terms_: the vocabulary (array of str).
         fit_rows_: row numbers of the documents the model was fitted on (sorted; every row when the corpus
             has at most ``max_fit_documents`` documents).
+        idf_, components_, centroids_, map_mean_, map_axes_: what assigning another text needs (the IDF
+            weights, the SVD's term-space components, the centroids in ``cluster_id`` order, the map's
+            origin and axes; None when no cluster was found, no centroids with one cluster);
+            ``analysis.topic_state.TopicState`` saves them in a build and assigns new documents.
     """
 
     def __init__(
@@ -374,6 +378,8 @@ class TopicModel:
         self.coords_ = np.full((n_docs, 2), np.nan)
         self.n_clusters_ = 0
         self.silhouette_ = None
+        # What assigning a new text needs (see analysis.topic_state): None until a fit finds clusters.
+        self.idf_ = self.components_ = self.centroids_ = self.map_mean_ = self.map_axes_ = None
         return self
 
     def fit(self, documents: pd.DataFrame) -> TopicModel:
@@ -510,6 +516,10 @@ class TopicModel:
         labels[labels >= 0] = remap[labels[labels >= 0]]
         per_cluster = self._per_cluster_sum[order]
         self.n_clusters_ = n_clusters
+        fitted = self._assigner
+        self.idf_, self.components_ = fitted.idf.idf_, fitted.components
+        self.centroids_ = fitted.kmeans.cluster_centers_[order] if fitted.kmeans is not None else None
+        self.map_mean_, self.map_axes_ = fitted.mean, fitted.axes
 
         # With one cluster there is nothing to stand out from: its own c-TF-IDF ranks its terms.
         scores = _distinctiveness_of(per_cluster) if n_clusters > 1 else _c_tf_idf_of(per_cluster)

@@ -117,3 +117,34 @@ def test_check_build_reads_nothing_and_names_what_is_missing(tmp_path):
     (out / "mentions.parquet").unlink()
     with pytest.raises(BuildError, match="missing mentions.parquet"):
         check_build(out)
+
+
+def _topic_state():
+    from analysis.topic_state import TopicState
+    from analysis.topics import TopicModel
+
+    docs = pd.DataFrame({"doc_id": ["a", "b", "c"], "language": "en",
+                         "text": ["rocket orbit launch", "rocket orbit satellite", "orbit satellite launch"]})
+    return TopicState.from_model(TopicModel().fit(docs))
+
+
+def test_the_topic_model_is_saved_and_read_only_when_asked(tmp_path):
+    state = _topic_state()
+    write_build(tmp_path / "b", **_tables(), topic_model=state)
+    assert (tmp_path / "b" / "topic_model.npz").is_file()
+    assert read_build(tmp_path / "b").topic_model is None  # the dashboard does not need it
+    loaded = read_build(tmp_path / "b", topic_model=True).topic_model
+    assert loaded.terms == state.terms and loaded.n_clusters == state.n_clusters >= 1
+
+
+def test_a_build_without_a_topic_model_still_opens(tmp_path):
+    write_build(tmp_path / "b", **_tables())
+    assert read_build(tmp_path / "b", topic_model=True).topic_model is None
+
+
+def test_a_damaged_topic_model_says_to_rebuild_or_refit(tmp_path):
+    write_build(tmp_path / "b", **_tables(), topic_model=_topic_state())
+    (tmp_path / "b" / "topic_model.npz").write_bytes(b"garbage")
+    with pytest.raises(BuildError, match=r"topic model of the build in .* cannot be used: .*not a readable topic model "
+                                         r"file.*Rebuild it .* or refit it with `python -m analysis update"):
+        read_build(tmp_path / "b", topic_model=True)
