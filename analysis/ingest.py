@@ -21,7 +21,7 @@ from analysis.formats import ARCHIVE_EXTENSIONS, TEXT_EXTENSIONS, FormatError, N
 from analysis.formats.encoding import decoding_notes, looks_binary
 from analysis.records import FileReport, Record
 
-__all__ = ["LIMITS", "UPLOAD_LIMITS", "IngestResult", "Setting", "read_inputs"]
+__all__ = ["LIMITS", "UPLOAD_LIMITS", "IngestResult", "ReadPlan", "Setting", "plan_reads", "read_inputs"]
 
 _JUNK_FILES = frozenset({".ds_store", "thumbs.db", "ehthumbs.db", "desktop.ini", "icon\r", ".localized"})
 # Formats a user may plausibly drop in a corpus folder that we cannot read: say so plainly.
@@ -628,8 +628,9 @@ def _file_job(full: Path, source: str, path: str, input_name: str, limits: _Limi
     return records, [report]
 
 
-def _unique_labels(records: list[Record], reports: list[FileReport], input_name: str, seen: set[str]) -> None:
-    """Give each file a source label no earlier file of the build has (in place).
+def _unique_labels(reports: list[FileReport], input_name: str, seen: set[str]) -> dict[str, str]:
+    """Give each file a source label no earlier file of the build has (reports in place); returns the
+    renamed labels ``{old: new}`` for the job's records.
 
     Two inputs may hold the same relative path (``a/x.txt`` and ``b/x.txt`` both give ``x.txt``) and the same
     file may be named twice; a later clash is labelled with its input's path (``b/x.txt``), else numbered
@@ -652,22 +653,26 @@ def _unique_labels(records: list[Record], reports: list[FileReport], input_name:
             if report.reason is None and report.status == "parsed":
                 report.reason = f"another input has the same name ({label}); labelled {candidate}"
         seen.add(report.path)
-    if renamed:
-        for record in records:
-            record.source = renamed.get(record.source, record.source)
+    return renamed
 
 
-def _within_text_cap(
-    records: list[Record], reports: list[FileReport], held: int, cap: int
-) -> tuple[list[Record], int]:
-    """The records of one job that fit under ``cap`` characters of text (``held`` so far), file by file.
-
-    A file whose text would go over the cap is dropped whole and its report says so; the records of the
-    other files are kept in order. Returns the kept records and the new total.
-    """
+def _chars_by_source(records: list[Record]) -> dict[str, int]:
+    """Characters of text each source's records hold."""
     by_source: dict[str, int] = {}
     for record in records:
         by_source[record.source] = by_source.get(record.source, 0) + len(record.text)
+    return by_source
+
+
+def _within_text_cap(
+    by_source: dict[str, int], reports: list[FileReport], held: int, cap: int
+) -> tuple[set[str], int]:
+    """The files of one job whose text would take the build over ``cap`` characters (``held`` so far),
+    file by file, from the characters each source holds.
+
+    A file whose text would go over the cap is dropped whole and its report says so (in place); the other
+    files are kept. Returns the refused sources and the new total.
+    """
     refused: set[str] = set()
     for report in reports:
         chars = by_source.get(report.path)
@@ -683,9 +688,52 @@ def _within_text_cap(
             report.documents = 0
         else:
             held += chars
-    if refused:
-        records = [record for record in records if record.source not in refused]
-    return records, held
+    return refused, held
+
+
+Job = Callable[[], tuple[list[Record], list[FileReport]]]
+
+
+@dataclass
+class ReadPlan:
+    """The reading of a build's inputs, planned before any file is read (made by :func:`plan_reads`).
+
+    ``jobs`` are ``(input name, job)`` pairs in input order; a job reads one file or archive and returns
+    its records and reports, never raises, and can be pickled (cloudpickle) to run in another process or
+    on another machine that sees the same paths. Their results go back through :meth:`admit` *in job
+    order* (labels unique across the build, the text cap), then :meth:`complete` on the records.
+    ``read_inputs`` runs the jobs on a thread pool; ``analysis/dask_engine.py`` on a cluster's workers.
+    """
+
+    inputs: list
+    jobs: list[tuple[str, Job]]
+    options: dict
+    publisher: str | None = None
+    publisher_map: Sequence[tuple[str, str]] | None = None
+    _seen: set[str] = field(default_factory=set)
+    _text_chars: int = 0
+
+    def admit(self, input_name: str, reports: list[FileReport], chars: dict[str, int]) -> tuple[dict, set]:
+        """Admit one job's files, given their reports and the characters of text each source holds
+        (``{source: chars}`` as the job labelled them): a source label already used is renamed, a file
+        over ``max_text_chars`` refused (reports changed in place). Returns ``(renamed, refused)``:
+        ``{old label: new label}`` and the refused (new) labels, for :meth:`complete`."""
+        renamed = _unique_labels(reports, input_name, self._seen)
+        chars = {renamed.get(source, source): n for source, n in chars.items()}
+        refused, self._text_chars = _within_text_cap(chars, reports, self._text_chars,
+                                                     self.options["max_text_chars"])
+        return renamed, refused
+
+    def complete(self, records: list[Record], renamed: dict[str, str], refused: set[str]) -> list[Record]:
+        """One job's records as the build holds them: relabelled, without refused files, each with its
+        publisher (:func:`complete_publishers`)."""
+        if renamed:
+            for record in records:
+                record.source = renamed.get(record.source, record.source)
+        if refused:
+            records = [record for record in records if record.source not in refused]
+        complete_publishers(records, self.inputs, self.publisher, self.publisher_map)
+        return records
 
 
 def read_inputs(
@@ -735,6 +783,39 @@ def read_inputs(
         FileNotFoundError: an input path does not exist.
         ValueError: no inputs, a limit that is not a positive integer, or an empty ``publisher``.
     """
+    plan = plan_reads(inputs, dayfirst=dayfirst, max_zip_members=max_zip_members, max_zip_bytes=max_zip_bytes,
+                      max_file_bytes=max_file_bytes, max_total_bytes=max_total_bytes, max_text_chars=max_text_chars,
+                      file_seconds=file_seconds, publisher=publisher, publisher_map=publisher_map)
+    result = IngestResult(options=dict(plan.options))
+    workers = max(1, min(2, os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = pool.map(lambda job: job[1](), plan.jobs)
+        for (input_name, _), (records, reports) in zip(plan.jobs, results, strict=True):
+            renamed, refused = plan.admit(input_name, reports, _chars_by_source(records))
+            result.records.extend(plan.complete(records, renamed, refused))
+            result.files.extend(reports)
+            if progress is not None:
+                for _ in range(sum(1 for report in reports if report.format != "zip") or 1):
+                    progress(1)
+    return result
+
+
+def plan_reads(
+    inputs: Sequence[str | Path] | str | Path,
+    *,
+    dayfirst: bool = True,
+    max_zip_members: int = 10_000,
+    max_zip_bytes: int = 2_000_000_000,
+    max_file_bytes: int = 200_000_000,
+    max_total_bytes: int = _DEFAULTS["max_total_bytes"],
+    max_text_chars: int = _DEFAULTS["max_text_chars"],
+    file_seconds: float = _DEFAULTS["file_seconds"],
+    publisher: str | None = None,
+    publisher_map: Sequence[tuple[str, str]] | None = None,
+) -> ReadPlan:
+    """Check the arguments of :func:`read_inputs` (same meaning, same errors) and plan the reading: one
+    job per file or archive, in input order (folders walked now), the ``max_total_bytes`` budget shared out
+    from the sizes on disk. Nothing is read yet."""
     if publisher is not None and (not isinstance(publisher, str) or not " ".join(publisher.split())):
         raise ValueError(
             f"The 'publisher' parameter must be a publisher's name (such as 'Russian MFA'); got {publisher!r}. "
@@ -768,17 +849,15 @@ def read_inputs(
     limits = _Limits(
         dayfirst, max_zip_members, max_zip_bytes, max_file_bytes, max_total_bytes, max_text_chars, file_seconds
     )
-    result = IngestResult(
-        options={
-            "dayfirst": dayfirst,
-            "max_zip_members": max_zip_members,
-            "max_zip_bytes": max_zip_bytes,
-            "max_file_bytes": max_file_bytes,
-            "max_total_bytes": max_total_bytes,
-            "max_text_chars": max_text_chars,
-            "file_seconds": file_seconds,
-        }
-    )
+    options = {
+        "dayfirst": dayfirst,
+        "max_zip_members": max_zip_members,
+        "max_zip_bytes": max_zip_bytes,
+        "max_file_bytes": max_file_bytes,
+        "max_total_bytes": max_total_bytes,
+        "max_text_chars": max_text_chars,
+        "file_seconds": file_seconds,
+    }
     # The total byte budget is shared out in input order from the sizes on disk (and the sizes an archive
     # declares), so which file goes over it does not depend on which thread reads first.
     total_left = [max_total_bytes]
@@ -834,21 +913,7 @@ def read_inputs(
         else:
             jobs.append((input_name, file_job(root, label, input_name, input_name)))
 
-    workers = max(1, min(2, os.cpu_count() or 1))
-    seen: set[str] = set()
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        text_chars = 0
-        results = pool.map(lambda job: job[1](), jobs)
-        for (input_name, _), (records, reports) in zip(jobs, results, strict=True):
-            _unique_labels(records, reports, input_name, seen)
-            records, text_chars = _within_text_cap(records, reports, text_chars, max_text_chars)
-            result.records.extend(records)
-            result.files.extend(reports)
-            if progress is not None:
-                for _ in range(sum(1 for report in reports if report.format != "zip") or 1):
-                    progress(1)
-    complete_publishers(result.records, inputs, publisher, publisher_map)
-    return result
+    return ReadPlan(inputs=inputs, jobs=jobs, options=options, publisher=publisher, publisher_map=publisher_map)
 
 
 def _input_folder(item: str | Path) -> str:
