@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import __version__
@@ -34,7 +35,8 @@ from .lexicon import Lexicon, load_lexicon
 from .mentions import find_mentions
 from .store import TOPIC_MODEL_FILE, Build, check_out, write_build
 from .topic_state import TopicState
-from .topics import TopicModel
+from .topics import _CHUNK as _ASSIGN_CHUNK
+from .topics import TermCounts, TopicModel, count_terms
 
 __all__ = ["NoDocumentsError", "PreparedBuild", "apply_topics", "document_stage", "finish_build", "mentions_and_topics",
            "prepare_build", "publisher_counts", "read_stage", "require_documents", "run_build"]
@@ -88,6 +90,21 @@ def _rows_for_records(job: tuple[list, dict]) -> tuple[int, list[dict]]:
 
 def _mentions_for_range(bounds: tuple[int, int]) -> pd.DataFrame:
     return find_mentions(_SHARED["documents"].iloc[bounds[0] : bounds[1]], _SHARED["lexicon"])
+
+
+def _shared_texts(rows) -> list[str]:
+    return [t if isinstance(t, str) else "" for t in _SHARED["documents"]["text"].iloc[rows].tolist()]
+
+
+def _terms_for_rows(rows) -> TermCounts:
+    """The topic model's term counts of some rows of the sample, on a worker."""
+    return count_terms(_shared_texts(rows))
+
+
+def _assign_rows(job: tuple) -> tuple:
+    """Rows outside the topic model's sample assigned to its clusters, on a worker."""
+    assign, rows = job
+    return (rows, *assign(_shared_texts(rows)))
 
 
 def _ranges(n: int, size: int) -> list[tuple[int, int]]:
@@ -186,10 +203,23 @@ def mentions_and_topics(documents, lexicon: Lexicon, *, n_clusters, workers, pro
     _SHARED.update(documents=frame, lexicon=lexicon)
     try:
         with _pool(workers) as pool:
+            # The topic model's tokenising pass first, on the workers (it is most of the fit), then the
+            # mentions; this process fits the model on the counts while the workers find the mentions.
+            model = TopicModel(n_clusters=n_clusters)
+            fit_rows = model.start(len(frame))
+            counting = [pool.submit(_terms_for_rows, fit_rows[a:b]) for a, b in _ranges(len(fit_rows), 250)]
             futures = [pool.submit(_mentions_for_range, r) for r in _ranges(len(frame), 250)]
             if progress:
                 progress("Clustering topics (and finding mentions)", 0.0)
-            model = TopicModel(n_clusters=n_clusters).fit(documents)
+            model.fit_sample(counts=[f.result() for f in counting])
+            rest = np.setdiff1d(np.arange(len(frame)), fit_rows, assume_unique=True)
+            if len(rest):
+                assign = model.assigner()
+                # The model's own chunks, so that every document is assigned exactly as in one process.
+                jobs = [(assign, rest[a:b]) for a, b in _ranges(len(rest), _ASSIGN_CHUNK)]
+                for rows, *result in pool.map(_assign_rows, jobs):
+                    model.add_assigned(rows, *result)
+            model.finish()
             stage("topics", t, model.n_clusters_)
             parts = []
             for i, future in enumerate(futures):

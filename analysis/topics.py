@@ -5,7 +5,9 @@ from __future__ import annotations
 import numbers
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from itertools import repeat
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -16,7 +18,9 @@ from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import normalize
 from threadpoolctl import threadpool_limits
 
-__all__ = ["BOILERPLATE_WORDS", "RUSSIAN_STOP_WORDS", "STOP_WORDS", "TOKEN_PATTERN", "TopicModel"]
+__all__ = [
+    "BOILERPLATE_WORDS", "RUSSIAN_STOP_WORDS", "STOP_WORDS", "TOKEN_PATTERN", "TermCounts", "TopicModel", "count_terms",
+]
 
 
 def _words(text: str) -> frozenset[str]:
@@ -112,29 +116,70 @@ def _token_counts(text: str) -> Counter:
     return Counter(_TOKEN.findall(text.lower()))
 
 
+class TermCounts(NamedTuple):
+    """The term counts of a batch of texts, as :func:`count_terms` makes them (picklable, so that another
+    process can count): ``terms`` the batch's own terms in first-seen order, and per text the CSR parts
+    ``indices`` (into ``terms``), ``values`` (counts) and ``indptr`` (``len(texts) + 1`` offsets)."""
+
+    terms: list[str]
+    indices: np.ndarray
+    values: np.ndarray
+    indptr: np.ndarray
+
+
+def count_terms(texts: list[str]) -> TermCounts:
+    """Count the tokens of ``texts`` (lower-cased, ``TOKEN_PATTERN``, stop words kept): the work of the fit's
+    tokenising pass, which may run in another process on any batch of the sample; ``fit_sample(counts=…)``
+    merges the batches, with the same result as ``fit_sample(texts)``."""
+    local: defaultdict[str, int] = defaultdict()
+    local.default_factory = local.__len__  # a new term gets the next index, all in C
+    indices, values, indptr = [], [], [0]
+    for text in texts:
+        counts = _token_counts(text)
+        indices.append(np.fromiter(map(local.__getitem__, counts), dtype=np.int32, count=len(counts)))
+        values.append(np.fromiter(counts.values(), dtype=np.float32, count=len(counts)))
+        indptr.append(indptr[-1] + len(counts))
+    return TermCounts(
+        list(local),
+        np.concatenate(indices) if indices else np.zeros(0, np.int32),
+        np.concatenate(values) if values else np.zeros(0, np.float32),
+        np.asarray(indptr, dtype=np.int64),
+    )
+
+
 def _learn_counts(texts: list[str], *, min_df: int, max_df: float, max_features: int):
     """Term counts of ``texts`` and their vocabulary, the way ``CountVectorizer(lowercase=True,
     token_pattern=TOKEN_PATTERN, min_df=min_df, max_df=max_df)`` finds them, then without stop words and
-    cut to the ``max_features`` most frequent terms.
+    cut to the ``max_features`` most frequent terms (see :func:`_learn_from_batches`)."""
+    return _learn_from_batches([count_terms(texts)], min_df=min_df, max_df=max_df, max_features=max_features)
+
+
+def _learn_from_batches(batches: Iterable[TermCounts], *, min_df: int, max_df: float, max_features: int):
+    """:func:`_learn_counts` of the texts that ``batches`` (from :func:`count_terms`, in order) counted.
+
+    The result does not depend on how the texts were cut into batches: the vocabulary is sorted, and the
+    counts of each text are the same whatever index a term had while counting.
 
     Returns:
         (terms, counts): the vocabulary sorted (array of str) and a float32 CSR matrix (documents x terms),
         or (None, None) when no term is left.
     """
     provisional: defaultdict[str, int] = defaultdict()
-    provisional.default_factory = provisional.__len__  # a new term gets the next index, all in C
-    indices, values, indptr = [], [], [0]
-    for text in texts:
-        counts = _token_counts(text)
-        indices.append(np.fromiter(map(provisional.__getitem__, counts), dtype=np.int32, count=len(counts)))
-        values.append(np.fromiter(counts.values(), dtype=np.float32, count=len(counts)))
-        indptr.append(indptr[-1] + len(counts))
+    provisional.default_factory = provisional.__len__
+    indices, values, indptr, offset = [], [], [np.zeros(1, np.int64)], 0
+    for batch in batches:
+        ids = np.fromiter(map(provisional.__getitem__, batch.terms), dtype=np.int32, count=len(batch.terms))
+        indices.append(ids[batch.indices])
+        values.append(batch.values)
+        indptr.append(batch.indptr[1:] + offset)
+        offset += int(batch.indptr[-1])
     if not provisional:
         return None, None
-    n_docs = len(texts)
+    indptr = np.concatenate(indptr)
+    n_docs = len(indptr) - 1
     all_indices = np.concatenate(indices)
     counts = sparse.csr_matrix(
-        (np.concatenate(values), all_indices, np.asarray(indptr, dtype=np.int64)),
+        (np.concatenate(values), all_indices, indptr),
         shape=(n_docs, len(provisional)),
     )
     names = np.array(list(provisional), dtype=object)  # in index order
@@ -445,17 +490,26 @@ class TopicModel:
         self._per_cluster_sum = None
         return self.fit_rows_
 
-    def fit_sample(self, texts: list[str]) -> TopicModel:
+    def fit_sample(self, texts: list[str] | None = None, *, counts: Sequence[TermCounts] | None = None
+                   ) -> TopicModel:
         """Fit the vocabulary, IDF, SVD, KMeans and map axes on the texts of ``fit_rows_`` (in order) and
-        label those rows; the other rows are assigned by :meth:`assigner` and :meth:`add_assigned`."""
+        label those rows; the other rows are assigned by :meth:`assigner` and :meth:`add_assigned`.
+
+        Give either ``texts`` or ``counts``: the :func:`count_terms` of those texts in consecutive batches,
+        in order (counted on other processes, say); both give the same model."""
         fit_rows = self.fit_rows_
-        if len(texts) != len(fit_rows):
+        if (texts is None) == (counts is None):
+            raise ValueError("TopicModel.fit_sample takes either the texts of fit_rows_ or their counts "
+                             "(counts=[count_terms(batch), ...]), not both nor neither.")
+        batches = [count_terms(texts)] if texts is not None else list(counts)
+        n_texts = sum(len(b.indptr) - 1 for b in batches)
+        if n_texts != len(fit_rows):
             raise ValueError(f"TopicModel.fit_sample expects the {len(fit_rows)} texts of fit_rows_; got "
-                             f"{len(texts)}.")
+                             f"{n_texts}.")
         with threadpool_limits(limits=1):
             small = len(fit_rows) < _SMALL_CORPUS
-            terms, counts = _learn_counts(
-                texts,
+            terms, counts = _learn_from_batches(
+                batches,
                 min_df=1 if small else self.min_df,
                 max_df=1.0 if small else 0.95,
                 max_features=self.max_features,

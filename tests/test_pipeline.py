@@ -343,3 +343,36 @@ def test_document_stage_reports_progress_up_to_one():
     pipeline._document_stage(_table_records(1_000), dayfirst=True, today=dt.date(2025, 1, 1), workers=2,
                              progress=lambda message, fraction: seen.append(fraction))
     assert seen == sorted(seen) and seen[-1] == 1.0 and len(seen) == 5
+
+
+@pytest.mark.parametrize("max_fit", [None, 150])  # the whole corpus fitted; a sample, the rest assigned
+def test_mentions_and_topics_on_the_workers_match_one_process(monkeypatch, max_fit):
+    import functools
+
+    import numpy as np
+
+    from analysis import pipeline
+    from analysis.documents import build_documents, document_rows
+    from analysis.lexicon import load_lexicon
+
+    if max_fit is not None:
+        monkeypatch.setattr(pipeline, "TopicModel", functools.partial(pipeline.TopicModel, max_fit_documents=max_fit))
+    today = dt.date(2025, 1, 1)
+    documents = build_documents(row for r in _table_records(450) for row in document_rows(r, today=today))
+    lexicon = load_lexicon(None, None)
+    results = {}
+    for workers in (1, 2):
+        timings = {}
+        results[workers] = pipeline.mentions_and_topics(
+            documents, lexicon, n_clusters=None, workers=workers, progress=None,
+            stage=lambda name, start, n, timings=timings: timings.setdefault(name, n))
+        assert set(timings) == {"mentions", "topics"}
+    (mentions_1, model_1), (mentions_2, model_2) = results[1], results[2]
+    assert len(mentions_1) > 0
+    pd.testing.assert_frame_equal(mentions_1, mentions_2)
+    np.testing.assert_array_equal(model_1.fit_rows_, model_2.fit_rows_)
+    assert len(model_1.fit_rows_) == (max_fit or len(documents))
+    np.testing.assert_array_equal(model_1.labels_, model_2.labels_)
+    np.testing.assert_array_equal(model_1.coords_, model_2.coords_)
+    pd.testing.assert_frame_equal(model_1.clusters_, model_2.clusters_)
+    assert model_1.silhouette_ == model_2.silhouette_
