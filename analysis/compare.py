@@ -11,7 +11,7 @@ import pandas as pd
 from analysis import timeline as tl
 from analysis.surges import wilson_interval
 
-__all__ = ["COMPARISON_COLUMNS", "LEAD_LAG_COLUMNS", "compare_two", "lead_lag"]
+__all__ = ["COMPARISON_COLUMNS", "LEAD_LAG_COLUMNS", "compare_two", "comparison", "comparison_filters", "lead_lag"]
 
 COMPARISON_COLUMNS = (
     "period", "period_end", "period_label", "key",
@@ -59,16 +59,34 @@ def compare_two(
         B in percentage points with its 95 % interval (Newcombe's hybrid score interval); NaN where a side
         has no documents in the period. ``attrs``: ``by``, ``a``, ``b``, ``kind``, ``granularity``.
     """
+    _check_sides(by, a, b)
+    filters = comparison_filters(filters, by=by, a=a, b=b, has_publisher="publisher" in documents.columns)
+    table = tl.timeline(documents, mentions, kind=kind, keys=(key,), granularity=granularity, filters=filters, by=by)
+    return comparison(table, kind=kind, by=by, a=a, b=b, granularity=granularity)
+
+
+def _check_sides(by: str, a: str, b: str) -> None:
     if a == b:
         raise ValueError(f"Compare two different values of '{by}'; got {a!r} twice. Pick another for B.")
+
+
+def comparison_filters(filters: tl.Filters | None, *, by: str, a: str, b: str, has_publisher: bool = True) -> tl.Filters:
+    """The filters of a comparison: the sidebar's, narrowed to the two sides when ``by`` is a filter's field
+    (source, language, publisher when the build has publishers)."""
     filters = filters if filters is not None else tl.Filters()
     if by == "source":
-        filters = dataclasses.replace(filters, sources=(a, b))
-    elif by == "language":
-        filters = dataclasses.replace(filters, languages=(a, b))
-    elif by == "publisher" and "publisher" in documents.columns:
-        filters = dataclasses.replace(filters, publishers=(a, b))
-    table = tl.timeline(documents, mentions, kind=kind, keys=(key,), granularity=granularity, filters=filters, by=by)
+        return dataclasses.replace(filters, sources=(a, b))
+    if by == "language":
+        return dataclasses.replace(filters, languages=(a, b))
+    if by == "publisher" and has_publisher:
+        return dataclasses.replace(filters, publishers=(a, b))
+    return filters
+
+
+def comparison(table: pd.DataFrame, *, kind: str, by: str, a: str, b: str, granularity: str) -> pd.DataFrame:
+    """What :func:`compare_two` returns, from the timeline it counts (one key, split ``by``, under
+    :func:`comparison_filters`), whichever engine made it."""
+    _check_sides(by, a, b)
     base = table.drop_duplicates("period")[["period", "period_end", "period_label", "key"]].reset_index(drop=True)
     out = base.copy()
     for side, value in (("a", a), ("b", b)):

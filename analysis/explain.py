@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -26,6 +27,7 @@ __all__ = [
     "events_table",
     "surge_explanation",
     "surge_table",
+    "surges_with_events",
 ]
 
 # The surges table as the page and the CSV show it: the analysis columns, then how many events overlap the
@@ -105,6 +107,17 @@ def surge_table(
     """
     filters = filters if filters is not None else Filters()
     series = tl.timeline(documents, mentions, kind=kind, keys=keys, granularity=granularity, filters=filters)
+    return surges_with_events(series, events_file=events_file, with_events=with_events)
+
+
+def surges_with_events(series: pd.DataFrame, *, events_file=None, with_events: bool = True) -> pd.DataFrame:
+    """The tested surges of a timeline (analysis.timeline.timeline's table, from any engine) with the events
+    they overlap: what :func:`surge_table` returns for the documents that made ``series``.
+
+    Arguments:
+        series: a timeline table (period, period_end, period_label, key, documents_mentioning, documents_total).
+        events_file, with_events: as for :func:`surge_table`.
+    """
     found = sg.surges(series)
     out = found.copy()
     out["events"] = np.zeros(len(out), dtype=np.int64)
@@ -151,6 +164,7 @@ def surge_explanation(
     filters: Filters | None = None,
     top: int = 15,
     passages: int = 5,
+    texts: Callable[[Sequence[str]], Mapping[str, str]] | None = None,
 ) -> dict:
     """Why a key surged from ``start`` to ``end``: the words that tell its documents of that window apart,
     its most representative passages, and the documents behind it.
@@ -168,6 +182,8 @@ def surge_explanation(
         filters: the sidebar's filters (the window replaces their dates).
         top: distinctive words on each side.
         passages: representative passages returned.
+        texts: doc_ids -> {doc_id: text}, to read only the texts compared when ``documents`` has no ``text``
+            column (a query layer that keeps the texts on disk); None: ``documents["text"]``.
 
     Returns:
         ``{"words": DataFrame (EXPLAIN_COLUMNS), "passages": DataFrame (PASSAGE_COLUMNS), "doc_ids": tuple}``;
@@ -201,7 +217,14 @@ def surge_explanation(
         others = pd.concat([others, outside])
     if others.empty:
         return empty
-    compared = pd.concat([in_window[in_surge], others])
+    surge_docs = in_window[in_surge]
+    if texts is not None and "text" not in documents.columns:
+        # Only the texts of the documents compared are read: the window's, and the sample outside it.
+        found = texts([*surge_docs["doc_id"].astype(str), *others["doc_id"].astype(str)])
+        surge_docs = surge_docs.assign(text=[found.get(d, "") for d in surge_docs["doc_id"].astype(str)])
+        others = others.assign(text=[found.get(d, "") for d in others["doc_id"].astype(str)])
+        documents = surge_docs  # the concordance below reads the surge's documents only
+    compared = pd.concat([surge_docs, others])
     counts = sg.term_counts(compared)
     if len(counts.terms) == 0:
         return empty

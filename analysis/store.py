@@ -259,13 +259,15 @@ def check_build(path: str | Path) -> Path:
     return path
 
 
-def read_build(path: str | Path, *, topic_model: bool = False) -> Build:
+def read_build(path: str | Path, *, topic_model: bool = False, text: bool = True) -> Build:
     """Read a build folder written by :func:`write_build`.
 
     Arguments:
         path: the build folder.
         topic_model: also read and check its ``topic_model.npz`` into ``Build.topic_model`` (None when the
             build has none: builds of earlier versions); the dashboard does not need it.
+        text: False leaves the documents' ``text`` column on disk (most of a build's size), for readers that
+            fetch texts only for the documents they show.
 
     Raises:
         BuildError: when the folder is missing or lacks one of the build's files (see :func:`check_build`),
@@ -273,7 +275,7 @@ def read_build(path: str | Path, *, topic_model: bool = False) -> Build:
     """
     path = check_build(path)
     try:
-        build = _read(path)
+        build = _read(path, text=text)
         if topic_model:
             build.topic_model = _read_topic_model(path)
         return build
@@ -301,8 +303,9 @@ def _read_topic_model(path: Path) -> TopicState | None:
         ) from None
 
 
-def _read(path: Path) -> Build:
-    documents = pd.read_parquet(path / "documents.parquet")
+def _read(path: Path, *, text: bool = True) -> Build:
+    columns = None if text else [c for c in pq.read_schema(path / "documents.parquet").names if c != "text"]
+    documents = pd.read_parquet(path / "documents.parquet", columns=columns)
     documents["date"] = pd.to_datetime(documents["date"])
     none_for_missing(documents)
     mentions = pd.read_parquet(path / "mentions.parquet")

@@ -8,6 +8,7 @@ pattern (or a context table) in the dictionary; see the top of data/themes.toml.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping, Sequence
 
 import pandas as pd
 
@@ -100,6 +101,7 @@ def surface_samples(
     n: int = 10,
     width: int = 100,
     seed: int = 0,
+    texts: Callable[[Sequence[str]], Mapping[str, str]] | None = None,
 ) -> pd.DataFrame:
     """A random sample (fixed ``seed``) of the matches of one theme or organisation, with their context.
 
@@ -109,6 +111,8 @@ def surface_samples(
         n: the most matches to return.
         width: characters of context on each side (whitespace runs made one space).
         seed: the random seed, so the same sample comes back.
+        texts: doc_ids -> {doc_id: text}, to read only the sampled documents' texts when ``documents`` has no
+            ``text`` column (a query layer that keeps them on disk); None: ``documents["text"]``.
 
     Returns:
         Columns ``kind``, ``key``, ``surface``, ``doc_id``, ``date``, ``source``, ``left``, ``match``,
@@ -123,9 +127,11 @@ def surface_samples(
     if len(rows) > n:
         rows = rows.sample(n=n, random_state=seed).sort_index()
     docs = documents.set_index("doc_id")
+    given = texts(list(dict.fromkeys(rows["doc_id"].astype(str)))) if texts is not None and "text" not in docs else None
     records = []
     for r in rows.itertuples(index=False):
-        text = docs.at[r.doc_id, "text"] if "text" in docs.columns else ""
+        text = given.get(str(r.doc_id), "") if given is not None else (
+            docs.at[r.doc_id, "text"] if "text" in docs.columns else "")
         text = text if isinstance(text, str) else ""
         records.append({
             "kind": kind, "key": key, "surface": r.surface_norm, "doc_id": r.doc_id,

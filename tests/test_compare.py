@@ -117,3 +117,20 @@ def test_compare_two_publishers():
     by_publisher = compare_two(documents, mentions, key="grain", by="publisher", a="TASS", b="RIA Novosti")
     by_source = compare_two(documents, mentions, key="grain", by="source", a="a.txt", b="b.txt")
     assert by_publisher[["share_a", "share_b", "difference"]].equals(by_source[["share_a", "share_b", "difference"]])
+
+
+@pytest.mark.parametrize(("by", "a", "b"), [("source", "a.txt", "b.txt"), ("language", "en", "ru")])
+def test_comparison_of_a_timeline_is_compare_two(by, a, b):
+    from analysis.compare import comparison, comparison_filters
+    from analysis.timeline import timeline
+
+    documents, mentions = _two_sources()
+    expected = compare_two(documents, mentions, key="grain", by=by, a=a, b=b, granularity="year")
+    filters = comparison_filters(Filters(), by=by, a=a, b=b)
+    assert getattr(filters, {"source": "sources", "language": "languages"}[by]) == (a, b)
+    table = timeline(documents, mentions, kind="theme", keys=("grain",), granularity="year", filters=filters, by=by)
+    got = comparison(table, kind="theme", by=by, a=a, b=b, granularity="year")
+    pd.testing.assert_frame_equal(got, expected)
+    assert got.attrs == expected.attrs
+    with pytest.raises(ValueError, match=r"Compare two different values of 'source'; got 'x' twice"):
+        comparison(table, kind="theme", by="source", a="x", b="x", granularity="year")

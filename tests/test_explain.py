@@ -131,3 +131,35 @@ def test_bundled_events_cover_the_years_asked():
     assert set(range(2015, 2026)) <= years
     assert bundled["source"].map(lambda s: bool(re.match(r"https?://", s))).all()
     assert np.all(bundled["end"] >= bundled["start"])
+
+
+def test_surges_with_events_of_a_timeline_is_the_surge_table(events_file):
+    from analysis.explain import surges_with_events
+    from analysis.timeline import timeline
+
+    documents, mentions = _corpus()
+    for filters in (Filters(), Filters(start=dt.date(2016, 1, 1))):
+        expected = surge_table(documents, mentions, granularity="year", filters=filters, events_file=events_file)
+        series = timeline(documents, mentions, kind="theme", granularity="year", filters=filters)
+        got = surges_with_events(series, events_file=events_file)
+        pd.testing.assert_frame_equal(got, expected)
+        assert got.attrs == expected.attrs
+
+
+@pytest.mark.parametrize("window", [("2016-01-01", "2017-12-31"), ("2016-01-01", "2016-12-31")])
+def test_surge_explanation_reads_only_the_texts_it_compares(window):
+    documents, mentions = _corpus()
+    expected = surge_explanation(documents, mentions, key="grain", start=window[0], end=window[1])
+    by_id = dict(zip(documents["doc_id"].astype(str), documents["text"], strict=True))
+    asked: list[str] = []
+
+    def texts(doc_ids):
+        asked.extend(doc_ids)
+        return {d: by_id[d] for d in doc_ids}
+
+    got = surge_explanation(documents.drop(columns="text"), mentions, key="grain", start=window[0], end=window[1],
+                            texts=texts)
+    pd.testing.assert_frame_equal(got["words"], expected["words"])
+    pd.testing.assert_frame_equal(got["passages"], expected["passages"])
+    assert got["doc_ids"] == expected["doc_ids"] and expected["doc_ids"]
+    assert 0 < len(set(asked)) < len(documents)

@@ -49,6 +49,14 @@ def test_round_trip(tmp_path):
     assert build.mentions.to_dict("records")[0]["surface"] == "SCO"
 
 
+def test_read_without_the_texts(tmp_path):
+    out = write_build(tmp_path / "b", **_tables())
+    full, light = read_build(out), read_build(out, text=False)
+    assert "text" in full.documents and "text" not in light.documents
+    pd.testing.assert_frame_equal(light.documents, full.documents.drop(columns="text"))
+    pd.testing.assert_frame_equal(light.mentions, full.mentions)
+
+
 def test_date_is_stored_as_a_date(tmp_path):
     import pyarrow.parquet as pq
 

@@ -88,3 +88,20 @@ def test_surface_samples_errors(corpus):
     documents, mentions = corpus
     with pytest.raises(ValueError, match=r"'n' must be a positive whole number and 'width' 0 or more; got n=0"):
         surface_samples(documents, mentions, kind="theme", key="x", n=0)
+
+
+@pytest.mark.parametrize("surface", [None, "SCO", "Shanghai Cooperation Organisation"])
+def test_surface_samples_reads_only_the_sampled_texts(corpus, surface):
+    documents, mentions = corpus
+    expected = surface_samples(documents, mentions, kind="organisation", key="SCO", surface=surface, n=2)
+    by_id = dict(zip(documents["doc_id"], documents["text"], strict=True))
+    asked: list[list[str]] = []
+
+    def texts(doc_ids):
+        asked.append(list(doc_ids))
+        return {d: by_id[d] for d in doc_ids}
+
+    got = surface_samples(documents.drop(columns="text"), mentions, kind="organisation", key="SCO", surface=surface,
+                          n=2, texts=texts)
+    pd.testing.assert_frame_equal(got, expected)
+    assert len(asked) == 1 and set(asked[0]) == set(expected["doc_id"])
