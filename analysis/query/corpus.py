@@ -1,0 +1,715 @@
+"""``Corpus``: a build opened through DuckDB, answering the typed questions every chart and table asks.
+
+The documents (all columns but ``text``) and the mentions are loaded once into an in-memory DuckDB
+database; every count is a query there, and only the small aggregated result comes back to Python, where
+it is laid out exactly as analysis.timeline lays out the same table. The ``text`` column stays in
+``documents.parquet`` and is read only for the documents a concordance shows or the reader opens.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from analysis import timeline as tl
+from analysis.documents import none_for_missing
+from analysis.store import BuildError, check_build
+from analysis.surges import wilson_interval
+from analysis.timeline import Filters
+from analysis.vocabulary import ENTITY_KINDS, GRANULARITIES, KINDS, check_choice, cluster_keys
+
+from .sql import PRECISION_RANK_SQL, filter_clause
+
+__all__ = ["DOCUMENT_SORTS", "Corpus", "DocumentsPage"]
+
+# The finest date precision (rank) a document needs to be placed in a period of each granularity.
+_NEEDED_PRECISION = {"day": 0, "week": 0, "month": 1, "quarter": 1, "year": 2}
+_FREQ = {"day": "D", "week": "W-SUN", "month": "M", "quarter": "Q-DEC", "year": "Y-DEC"}
+_NO_GROUP = "(unknown)"
+# The columns a page of the documents table can be sorted by (themes and organisations are made per page).
+DOCUMENT_SORTS = ("date", "title", "source", "language", "n_words", "date_precision", "date_method", "doc_id",
+                  "cluster_id", "duplicate_of")  # fmt: skip
+_DEFAULT_ORDER = "d.date ASC NULLS LAST, d.source ASC NULLS LAST, d.seq ASC NULLS LAST, d._row"
+
+
+@dataclass(frozen=True)
+class DocumentsPage:
+    """One page of the documents table: its rows (the columns of analysis.timeline.documents_table), how
+    many documents pass the filters (and the search) in all, and where the page starts."""
+
+    rows: pd.DataFrame
+    total: int
+    offset: int
+
+
+def _check_filters(filters) -> Filters:
+    if filters is None:
+        return Filters()
+    if not isinstance(filters, Filters):
+        raise TypeError(
+            f"The 'filters' parameter must be an analysis.timeline.Filters; got {type(filters).__name__} "
+            "instead. Build one with Filters(start=..., organisations=(...))."
+        )
+    return filters
+
+
+def _as_keys(name: str, value) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    try:
+        return tuple(str(v) for v in value)
+    except TypeError:
+        raise TypeError(f"The {name!r} argument must be a sequence of strings; got {type(value).__name__} instead.") from None
+
+
+def _frame(table: pa.Table) -> pd.DataFrame:
+    """An Arrow result as analysis.store.read_build types the documents: ``date`` as datetime64, missing
+    optional texts as None in object columns."""
+    frame = table.to_pandas()
+    if "date" in frame:
+        frame["date"] = pd.to_datetime(frame["date"])
+    none_for_missing(frame)
+    return frame
+
+
+class Corpus:
+    """A build, opened for queries. Make one with ``Corpus.open(build_dir)``; it is safe to share between
+    threads (each thread queries through its own cursor)."""
+
+    def __init__(self, path: Path, connection: duckdb.DuckDBPyConnection, *, doc_columns: dict[str, str],
+                 clusters: pd.DataFrame, entities: pd.DataFrame, manifest: dict, report: dict) -> None:
+        self.path = path
+        self._db = connection
+        self._local = threading.local()
+        self._doc_columns = doc_columns  # column -> DuckDB type, "text" included
+        self.clusters = clusters
+        self.entities = entities
+        self.manifest = manifest
+        self.report = report
+        self._labels: dict[str, dict[str, str]] = {}
+
+    # ------------------------------------------------------------------------------------------- opening
+    @classmethod
+    def open(cls, path: str | Path) -> Corpus:
+        """Open the build in ``path`` (made by ``python -m analysis build``).
+
+        Raises:
+            BuildError: the folder is not a complete, readable build.
+        """
+        path = check_build(path)
+        try:
+            return cls._open(Path(path))
+        except BuildError:
+            raise
+        except (OSError, ValueError, KeyError, TypeError, duckdb.Error, pa.ArrowException) as error:
+            reason = (str(error).strip().splitlines() or [""])[0]  # DuckDB appends the query's text
+            raise BuildError(
+                f"The build in '{path}' cannot be read ({type(error).__name__}: {reason}); a file of it is corrupt "
+                f"or was not written by this tool. Rebuild it with `python -m analysis build INPUT --out {path}`."
+            ) from None
+
+    @classmethod
+    def _open(cls, path: Path) -> Corpus:
+        db = duckdb.connect(":memory:")
+        docs_file, mentions_file = str(path / "documents.parquet"), str(path / "mentions.parquet")
+        schema = db.sql("SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(?))",
+                        params=[docs_file]).fetchall()
+        doc_columns = {name: str(kind) for name, kind in schema}
+        missing = [c for c in ("doc_id", "source", "seq", "date", "date_precision", "date_method", "language",
+                               "n_words", "duplicate_of") if c not in doc_columns]  # fmt: skip
+        if missing:
+            raise BuildError(
+                f"The documents.parquet of '{path}' lacks the columns {missing}; rebuild it with "
+                f"`python -m analysis build INPUT --out {path}`."
+            )
+        text = "EXCLUDE (text)" if "text" in doc_columns else ""
+        db.execute(f"CREATE TABLE docs AS SELECT file_row_number AS _row, * {text} "
+                   f"FROM read_parquet('{_quote(docs_file)}', file_row_number = true)")
+        clusters = pd.read_parquet(path / "clusters.parquet")
+        if "top_terms" in clusters:
+            clusters["top_terms"] = clusters["top_terms"].map(list)
+        ids = ([int(i) for (i,) in db.sql("SELECT DISTINCT cluster_id FROM docs WHERE cluster_id >= 0").fetchall()]
+               if "cluster_id" in doc_columns else [])
+        pairs = zip(clusters["cluster_id"], clusters["label"], strict=True) if len(clusters) else ()
+        keys = cluster_keys(pairs, ids)
+        db.register("_cluster_keys", pa.table({"cluster_id": pa.array(list(keys), pa.int64()),
+                                                "key": pa.array(list(keys.values()), pa.string())}))
+        # Mentions keep their row in mentions.parquet (_mrow, the order analysis.timeline keeps) and get
+        # the row of their document (_row); cluster memberships follow as kind "cluster" (as
+        # analysis.timeline.cluster_mentions makes them), in the documents' order.
+        db.execute(
+            f"""CREATE TABLE mentions AS
+            SELECT m.file_row_number AS _mrow, d._row, m.kind, m.key, m.surface, m.start, m."end"
+            FROM read_parquet('{_quote(mentions_file)}', file_row_number = true) m JOIN docs d USING (doc_id)
+            ORDER BY _mrow"""
+        )
+        if ids:
+            db.execute(
+                """INSERT INTO mentions
+                SELECT (SELECT coalesce(max(_mrow), -1) FROM mentions) + row_number() OVER (ORDER BY d._row),
+                       d._row, 'cluster', k.key, '', 0, 0
+                FROM docs d JOIN _cluster_keys k USING (cluster_id) WHERE d.cluster_id >= 0 ORDER BY d._row"""
+            )
+        db.unregister("_cluster_keys")
+        entities_path = path / "entities.parquet"
+        entities = (pd.read_parquet(entities_path) if entities_path.exists()
+                    else pd.DataFrame(columns=["kind", "key", "label", "category", "description"]))
+        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+        report_path = path / "ingest_report.json"
+        report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
+        if not isinstance(manifest, dict) or not isinstance(report, dict):
+            raise BuildError(f"The manifest.json or ingest_report.json of '{path}' is not a JSON object; rebuild it.")
+        return cls(path, db, doc_columns=doc_columns, clusters=clusters, entities=entities, manifest=manifest,
+                   report=report)
+
+    def close(self) -> None:
+        """Close the database (the Corpus cannot answer afterwards)."""
+        self._db.close()
+
+    @property
+    def build_hash(self) -> str:
+        return str(self.manifest.get("build_hash", ""))
+
+    # ------------------------------------------------------------------------------------------ helpers
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is None:
+            cursor = self._local.cursor = self._db.cursor()
+        return cursor
+
+    def _sql(self, query: str, params: list | None = None) -> pa.Table:
+        return self._cursor().sql(query, params=params or None).to_arrow_table()
+
+    def _rows(self, query: str, params: list | None = None) -> list[tuple]:
+        return self._cursor().sql(query, params=params or None).fetchall()
+
+    def _where(self, filters: Filters) -> tuple[str, list]:
+        return filter_clause(filters, has_publisher="publisher" in self._doc_columns)
+
+    def _column(self, name: str) -> str:
+        """The SQL of a documents column; NULL when the build lacks it (-1 for a missing cluster_id)."""
+        if name in self._doc_columns:
+            return f'd."{name}"'
+        return "-1::BIGINT" if name == "cluster_id" else "NULL"
+
+    # ------------------------------------------------------------------------------------------- lists
+    @property
+    def n_documents(self) -> int:
+        return int(self._rows("SELECT count(*) FROM docs")[0][0])
+
+    def _distinct(self, column: str) -> tuple[str, ...]:
+        if column not in self._doc_columns:
+            return ()
+        values = self._rows(f"SELECT DISTINCT CAST({column} AS VARCHAR) FROM docs WHERE {column} IS NOT NULL")
+        return tuple(sorted(v for (v,) in values))
+
+    def sources(self) -> tuple[str, ...]:
+        """The build's source files, sorted."""
+        return self._distinct("source")
+
+    def publishers(self) -> tuple[str, ...]:
+        """The build's publishers, sorted (empty for a build made before publishers were found)."""
+        return self._distinct("publisher")
+
+    def languages(self) -> tuple[str, ...]:
+        """The languages of the build's documents (ISO codes), sorted; undetected ones left out."""
+        return self._distinct("language")
+
+    def keys(self, kind: str) -> tuple[str, ...]:
+        """Every key of ``kind`` mentioned anywhere in the build (cluster keys for ``cluster``), sorted."""
+        check_choice("kind", kind, KINDS)
+        rows = self._rows("SELECT DISTINCT key FROM mentions WHERE kind = ? AND key IS NOT NULL", [kind])
+        return tuple(sorted(k for (k,) in rows))
+
+    def entity_labels(self, kind: str) -> dict[str, str]:
+        """key -> human label (analysis.timeline.entity_labels); ``{}`` for clusters."""
+        check_choice("kind", kind, KINDS)
+        if kind not in self._labels:
+            self._labels[kind] = tl.entity_labels(self.entities, kind) if kind in ENTITY_KINDS else {}
+        return dict(self._labels[kind])
+
+    # ---------------------------------------------------------------------------------------- documents
+    def doc_ids(self, filters: Filters | None = None) -> tuple[str, ...]:
+        """The doc_ids of the documents that pass the filters, in the documents table's order."""
+        where, params = self._where(_check_filters(filters))
+        table = self._sql(f"SELECT d.doc_id FROM docs d WHERE {where} ORDER BY d._row", params)
+        return tuple(table.column(0).to_pylist())
+
+    def count(self, filters: Filters | None = None) -> int:
+        """How many documents pass the filters."""
+        where, params = self._where(_check_filters(filters))
+        return int(self._rows(f"SELECT count(*) FROM docs d WHERE {where}", params)[0][0])
+
+    def documents(self, filters: Filters | None = None, columns=None) -> pd.DataFrame:
+        """The filtered documents without their text (analysis.timeline.filter_documents less ``text``), in
+        the documents table's order with a fresh index.
+
+        Arguments:
+            columns: the columns to return (None: every column but ``text``); unknown ones are left out.
+        """
+        where, params = self._where(_check_filters(filters))
+        names = [c for c in self._doc_columns if c != "text"] if columns is None else [
+            c for c in dict.fromkeys(columns) if c in self._doc_columns and c != "text"]
+        select = ", ".join(f'd."{c}"' for c in names) or "d.doc_id"
+        return _frame(self._sql(f"SELECT {select} FROM docs d WHERE {where} ORDER BY d._row", params))
+
+    def documents_page(self, filters: Filters | None = None, *, offset: int = 0, limit: int = 1000,
+                       sort: str | None = None, descending: bool = False, search: str | None = None) -> DocumentsPage:
+        """One page of the documents table (analysis.timeline.documents_table), sorted, with the total.
+
+        Arguments:
+            offset, limit: the page: rows ``offset`` to ``offset + limit - 1`` of the sorted table.
+            sort: a column of DOCUMENT_SORTS to sort by (None: by date, undated last, then source and seq,
+                the table's own order); ties keep the table's own order, missing values go last.
+            descending: sort ``sort`` from the largest value.
+            search: keep only documents whose title, doc_id or source contains these words (ignoring case).
+
+        Returns:
+            A DocumentsPage: ``rows`` has the columns of analysis.timeline.DOCUMENTS_TABLE_COLUMNS (themes and
+            organisations joined by ", "), ``total`` the number of matching documents.
+        """
+        filters = _check_filters(filters)
+        for name, value in (("offset", offset), ("limit", limit)):
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"The {name!r} parameter must be an integer >= 0; got {value!r} instead.")
+        if sort is not None:
+            check_choice("sort", sort, DOCUMENT_SORTS)
+        where, params = self._where(filters)
+        if search is not None and search.strip():
+            where += (" AND strpos(lower(coalesce(d.title, '') || ' ' || d.doc_id || ' ' || d.source), lower(?)) > 0")
+            params = [*params, search.strip()]
+        order = _DEFAULT_ORDER
+        if sort is not None:
+            order = f"{self._column(sort)} {'DESC' if descending else 'ASC'} NULLS LAST, {order}"
+        total = int(self._rows(f"SELECT count(*) FROM docs d WHERE {where}", params)[0][0])
+        columns = [c for c in tl.DOCUMENTS_TABLE_COLUMNS if c not in ("themes", "organisations", "date_label")]
+        select = ", ".join(f'{self._column(c)} AS "{c}"' for c in columns)
+        table = self._sql(f"SELECT d._row, {select} FROM docs d WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
+                          [*params, int(limit), int(offset)])
+        rows = table.column("_row").to_numpy()
+        page = _frame(table.drop_columns(["_row"]))
+        page["date_label"] = tl.date_labels(page["date"], page["date_precision"])
+        keys = self._keys_of(rows)
+        for kind, column in (("theme", "themes"), ("organisation", "organisations")):
+            page[column] = pd.array([keys.get((int(r), kind), "") for r in rows], dtype="str")
+        return DocumentsPage(page[list(tl.DOCUMENTS_TABLE_COLUMNS)], total, int(offset))
+
+    def _keys_of(self, rows: np.ndarray) -> dict[tuple[int, str], str]:
+        """(document row, kind) -> the sorted keys it mentions joined by ", ", for a few documents."""
+        if len(rows) == 0:
+            return {}
+        found = self._rows(
+            """SELECT _row, kind, string_agg(key, ', ' ORDER BY key) FROM (
+                   SELECT DISTINCT _row, kind, key FROM mentions
+                   WHERE _row IN (SELECT unnest(?::BIGINT[])) AND kind IN ('theme', 'organisation')
+                     AND key IS NOT NULL)
+               GROUP BY _row, kind""",
+            [[int(r) for r in rows]],
+        )
+        return {(int(row), kind): text for row, kind, text in found}
+
+    def document(self, doc_id: str) -> tuple[pd.Series | None, pd.DataFrame]:
+        """One document with its text, and its mentions of themes and organisations.
+
+        Returns:
+            (the document's row, every column of documents.parquet, named by its position in the table; or
+            None when the id is unknown), (its mentions: doc_id, kind, key, surface, start, end, in the
+            mentions table's order, indexed by their row there).
+        """
+        found = self._rows("SELECT _row FROM docs WHERE doc_id = ? ORDER BY _row LIMIT 1", [str(doc_id)])
+        empty = pd.DataFrame({"doc_id": pd.Series([], dtype="str"), "kind": pd.Series([], dtype="str"),
+                              "key": pd.Series([], dtype="str"), "surface": pd.Series([], dtype="str"),
+                              "start": pd.Series([], dtype="int64"), "end": pd.Series([], dtype="int64")})
+        if not found:
+            return None, empty
+        row = int(found[0][0])
+        table = self._sql(f"SELECT * FROM read_parquet('{_quote(str(self.path / 'documents.parquet'))}', "
+                          "file_row_number = true) WHERE file_row_number = ?", [row])
+        frame = _frame(table.drop_columns(["file_row_number"]))
+        frame.index = pd.Index([row])
+        mentions = self._sql(
+            """SELECT _mrow, ? AS doc_id, kind, key, surface, start, "end" FROM mentions
+               WHERE _row = ? AND kind IN ('theme', 'organisation') ORDER BY _mrow""",
+            [str(doc_id), row],
+        ).to_pandas()
+        mentions = mentions.set_index("_mrow").rename_axis(None)
+        return frame.iloc[0], mentions.astype({"start": "int64", "end": "int64"})
+
+    def texts(self, rows) -> dict[int, str]:
+        """The texts of the documents at these rows of the documents table (read from documents.parquet)."""
+        rows = sorted({int(r) for r in rows})
+        if not rows:
+            return {}
+        table = self._sql(
+            f"SELECT file_row_number, text FROM read_parquet('{_quote(str(self.path / 'documents.parquet'))}', "
+            "file_row_number = true) WHERE file_row_number IN (SELECT unnest(?::BIGINT[]))",
+            [rows],
+        )
+        return dict(zip(table.column(0).to_pylist(), table.column(1).to_pylist(), strict=True))
+
+    # ----------------------------------------------------------------------------------------- summaries
+    def summary(self, filters: Filters | None = None) -> dict:
+        """Counts describing the filtered documents (analysis.timeline.summary's keys and values)."""
+        where, params = self._where(_check_filters(filters))
+        hint = "d.date IS NULL AND d.date_hint IS NOT NULL" if "date_hint" in self._doc_columns else "FALSE"
+        (documents, dated, hinted, body, first, last, sources), = self._rows(
+            f"""SELECT count(*), count(d.date), count(*) FILTER (WHERE {hint}),
+                       count(*) FILTER (WHERE d.date_method = 'body'), min(d.date), max(d.date),
+                       count(DISTINCT d.source)
+                FROM docs d WHERE {where}""",
+            params,
+        )
+        languages = self._rows(f"SELECT DISTINCT d.language FROM docs d WHERE {where} AND d.language IS NOT NULL",
+                               params)
+        mentions = self._rows(
+            f"""SELECT count(*) FROM mentions m WHERE m.kind IS DISTINCT FROM 'cluster'
+                AND m._row IN (SELECT d._row FROM docs d WHERE {where})""",
+            params,
+        )[0][0]
+        return {
+            "documents": int(documents),
+            "dated": int(dated),
+            "undated": int(documents) - int(dated),
+            "undated_with_hint": int(hinted),
+            "body_dated": int(body),
+            "first_date": first,
+            "last_date": last,
+            "sources": int(sources),
+            "languages": sorted(str(v) for (v,) in languages),
+            "mentions": int(mentions),
+        }
+
+    def dating_gaps(self, filters: Filters | None = None) -> pd.DataFrame:
+        """The filtered documents a timeline cannot trust (analysis.timeline.dating_gaps): undated ones, then
+        those dated by a date their text mentions, by source and seq."""
+        where, params = self._where(_check_filters(filters))
+        columns = tl.DATING_GAP_COLUMNS
+        select = ", ".join(f'{self._column(c)} AS "{c}"' for c in columns)
+        table = self._sql(
+            f"""SELECT {select} FROM docs d WHERE {where} AND (d.date IS NULL OR d.date_method = 'body')
+                ORDER BY (d.date IS NOT NULL), d.source ASC NULLS LAST, d.seq ASC NULLS LAST, d._row""",
+            params,
+        )
+        docs = _frame(table)
+        for column in ("title", "date_method", "date_evidence", "date_hint", "date_hint_surface"):
+            docs[column] = docs[column].astype(object).where(docs[column].notna(), None)
+        return docs[list(columns)].reset_index(drop=True)
+
+    def choose_granularity(self, filters: Filters | None = None) -> str:
+        """The automatic period length for the filtered documents (analysis.timeline.choose_granularity)."""
+        where, params = self._where(_check_filters(filters))
+        rows = self._rows(
+            f"""SELECT {PRECISION_RANK_SQL} AS rank, count(*), min(d.date), max(d.date) FROM docs d
+                WHERE {where} AND d.date IS NOT NULL GROUP BY rank""",
+            params,
+        )
+        if not rows:
+            return tl.auto_granularity(None, None)
+        total = sum(n for _, n, _, _ in rows)
+        first, last = min(r[2] for r in rows), max(r[3] for r in rows)
+        by_rank = {int(rank): n for rank, n, _, _ in rows}
+        precision, below = "year", 0
+        for name, rank in (("day", 0), ("month", 1), ("year", 2)):
+            below += by_rank.get(rank, 0)
+            if np.float64(below) / np.float64(total) >= 0.5:  # analysis.timeline.common_precision's test
+                precision = name
+                break
+        return tl.auto_granularity(first, last, precision=precision, documents=int(total))
+
+    def top_groups(self, *, by: str = "source", filters: Filters | None = None, n: int = 8) -> list[str]:
+        """The ``n`` values of ``source``, ``publisher`` or ``language`` with the most dated filtered documents,
+        most first, ties by value (analysis.timeline.top_groups)."""
+        allowed = sorted(c for c in ("source", "publisher", "language") if c in self._doc_columns)
+        if by not in allowed:
+            raise ValueError(f"The 'by' parameter must be one of {allowed}; got {by!r} instead.")
+        where, params = self._where(_check_filters(filters))
+        rows = self._rows(
+            f"""SELECT CAST(d.{by} AS VARCHAR) AS value, count(*) AS n FROM docs d
+                WHERE {where} AND d.date IS NOT NULL AND d.{by} IS NOT NULL GROUP BY value""",
+            params,
+        )
+        ranked = sorted(rows, key=lambda item: (-item[1], item[0]))
+        return [value for value, _ in ranked[:n]]
+
+    # ------------------------------------------------------------------------------------------ timeline
+    def timeline(self, *, kind: str = "theme", keys=None, granularity: str = "month",
+                 filters: Filters | None = None, by: str | None = None) -> pd.DataFrame:
+        """Mentions of themes, organisations or clusters per calendar period: the table of
+        analysis.timeline.timeline (same columns, order, numbers and ``attrs``), with cluster keys as
+        analysis.timeline.cluster_mentions names them.
+
+        Arguments:
+            kind: ``theme``, ``organisation`` or ``cluster``.
+            keys: the keys to report, in that order; None for every key mentioned in the placed documents.
+            granularity: one of GRANULARITIES.
+            filters: a Filters.
+            by: a text or integer documents column (``source``, ``language``, ``publisher``, …) to split by.
+        """
+        check_choice("kind", kind, KINDS)
+        check_choice("granularity", granularity, GRANULARITIES)
+        filters = _check_filters(filters)
+        groupable = [c for c, t in self._doc_columns.items() if c != "text" and (t == "VARCHAR" or "INT" in t)]
+        if by is not None and (by not in groupable or by in tl.TIMELINE_COLUMNS):
+            allowed = [c for c in ("source", "language", "format", "date_method") if c in self._doc_columns]
+            raise ValueError(
+                f"The 'by' parameter must be None or a documents column such as {allowed}; got {by!r} instead."
+            )
+        if keys is not None:
+            keys = tuple(dict.fromkeys(_as_keys("keys", keys)))
+        where, params = self._where(filters)
+        needed = _NEEDED_PRECISION[granularity]
+        group = f"coalesce(CAST(d.{by} AS VARCHAR), '{_NO_GROUP}')" if by is not None else "''"
+        unit = granularity
+        base = (f"SELECT d._row, d.date, {PRECISION_RANK_SQL} AS rank, coalesce(d.n_words, 0) AS n_words, "
+                f"{group} AS grp FROM docs d WHERE {where}")
+        placed = f"SELECT * FROM f WHERE date IS NOT NULL AND rank <= {needed}"
+        stats = self._rows(
+            f"""WITH f AS ({base})
+                SELECT count(*) FILTER (WHERE date IS NULL), count(*) FILTER (WHERE date IS NOT NULL AND rank > {needed})
+                FROM f""",
+            params,
+        )[0]
+        attrs = {"undated": int(stats[0]), "excluded_coarse": int(stats[1]), "kind": kind, "granularity": granularity}
+        cells = self._sql(
+            f"""WITH f AS ({base}), p AS ({placed})
+                SELECT date_trunc('{unit}', date)::DATE AS period, grp, count(*) AS docs, sum(n_words) AS words
+                FROM p GROUP BY ALL""",
+            params,
+        )
+        if cells.num_rows == 0:
+            return _empty_timeline(by, attrs)
+        spans = self._rows(
+            f"WITH f AS ({base}), p AS ({placed}) SELECT rank, min(date), max(date) FROM p GROUP BY rank", params
+        )
+        key_filter, key_params = "", []
+        if keys is not None:
+            key_filter, key_params = " AND m.key IN (SELECT unnest(?::VARCHAR[]))", [list(keys)]
+        counts = self._sql(
+            f"""WITH f AS ({base}), p AS ({placed})
+                SELECT date_trunc('{unit}', p.date)::DATE AS period, m.key, p.grp, count(*) AS mentions,
+                       count(DISTINCT m._row) AS docs
+                FROM mentions m JOIN p USING (_row)
+                WHERE m.kind = ? AND m.key IS NOT NULL{key_filter} GROUP BY ALL""",
+            [*params, kind, *key_params],
+        )
+        if keys is None:
+            keys = tuple(sorted(set(counts.column("key").to_pylist())))
+        n_keys = len(keys)
+        if n_keys == 0:
+            return _empty_timeline(by, attrs)
+
+        freq = _FREQ[granularity]
+        data_start = pd.Timestamp(min(first for _, first, _ in spans))
+        ends = []
+        for rank, _first, last in spans:
+            last = pd.Timestamp(last)
+            ends.append(last if rank == 0 else pd.Period(last, "M" if rank == 1 else "Y-DEC").end_time.normalize())
+        data_end = max(ends)
+        cover_start = pd.Timestamp(filters.start) if filters.start is not None else data_start
+        cover_end = pd.Timestamp(filters.end) if filters.end is not None else data_end
+        periods = pd.period_range(pd.Period(cover_start, freq), pd.Period(cover_end, freq), freq=freq)
+        n_periods = len(periods)
+
+        def period_of(column) -> np.ndarray:
+            return pd.DatetimeIndex(column.to_numpy(zero_copy_only=False)).to_period(freq).asi8 - periods[0].ordinal
+
+        cell_groups = np.asarray(cells.column("grp").to_pylist(), dtype=object).astype(str)
+        groups = np.unique(cell_groups)
+        n_groups = len(groups)
+        cell = period_of(cells.column("period")) * n_groups + np.searchsorted(groups, cell_groups)
+        n_cells = n_periods * n_groups
+        docs_total = np.zeros(n_cells, dtype=np.int64)
+        words_total = np.zeros(n_cells, dtype=np.int64)
+        docs_total[cell] = cells.column("docs").to_numpy()
+        words_total[cell] = cells.column("words").to_numpy(zero_copy_only=False).astype(np.int64)
+
+        n_rows = n_periods * n_keys * n_groups
+        mention_counts = np.zeros(n_rows, dtype=np.int64)
+        docs_mentioning = np.zeros(n_rows, dtype=np.int64)
+        if counts.num_rows:
+            key_pos = pd.Index(keys).get_indexer(counts.column("key").to_pylist())
+            group_pos = np.searchsorted(groups, np.asarray(counts.column("grp").to_pylist(), dtype=object).astype(str))
+            row = (period_of(counts.column("period")) * n_keys + key_pos) * n_groups + group_pos
+            mention_counts[row] = counts.column("mentions").to_numpy()
+            docs_mentioning[row] = counts.column("docs").to_numpy()
+
+        row_period = np.repeat(np.arange(n_periods), n_keys * n_groups)
+        row_key = np.tile(np.repeat(np.arange(n_keys), n_groups), n_periods)
+        row_group = np.tile(np.arange(n_groups), n_periods * n_keys)
+        row_cell = row_period * n_groups + row_group
+        total = docs_total[row_cell]
+        words = words_total[row_cell]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(total > 0, docs_mentioning / np.maximum(total, 1) * 100.0, np.nan)
+            per_10k = np.where(words > 0, mention_counts / np.maximum(words, 1) * 10_000.0, np.nan)
+        share_low, share_high = wilson_interval(docs_mentioning, total)
+
+        starts = periods.start_time.as_unit("ns")
+        period_ends = periods.end_time.normalize().as_unit("ns")
+        partial = np.zeros(n_periods, dtype=bool)
+        partial[0] |= cover_start > starts[0]
+        partial[-1] |= cover_end < period_ends[-1]
+        labels = np.array(tl._period_labels(periods, granularity), dtype=object)
+        data = {
+            "period": starts[row_period],
+            "period_end": period_ends[row_period],
+            "period_label": pd.array(labels[row_period], dtype="str"),
+            "key": pd.array(np.array(keys, dtype=object)[row_key], dtype="str"),
+        }
+        if by is not None:
+            data[by] = pd.array(groups.astype(object)[row_group], dtype="str")
+        data.update(
+            mentions=mention_counts,
+            documents_mentioning=docs_mentioning,
+            documents_total=total.astype(np.int64),
+            words_total=words.astype(np.int64),
+            share_pct=share.astype(np.float64),
+            share_low=share_low * 100.0,
+            share_high=share_high * 100.0,
+            per_10k_words=per_10k.astype(np.float64),
+            partial=partial[row_period],
+        )
+        out = pd.DataFrame(data)
+        out.attrs.update(attrs)
+        return out
+
+    # ---------------------------------------------------------------------------------- ranking, crosstab
+    def ranking(self, *, kind: str = "organisation", filters: Filters | None = None) -> pd.DataFrame:
+        """How often each key of a kind is mentioned in the filtered documents (analysis.timeline.ranking):
+        ``key``, ``mentions``, ``documents_mentioning``, ``share_pct``, most documents first, then by key."""
+        check_choice("kind", kind, KINDS)
+        where, params = self._where(_check_filters(filters))
+        n_docs = int(self._rows(f"SELECT count(*) FROM docs d WHERE {where}", params)[0][0])
+        table = self._sql(
+            f"""SELECT m.key, count(*) AS mentions, count(DISTINCT m._row) AS docs FROM mentions m
+                WHERE m.kind = ? AND m.key IS NOT NULL AND m._row IN (SELECT d._row FROM docs d WHERE {where})
+                GROUP BY m.key""",
+            [kind, *params],
+        )
+        keys = table.column("key").to_pylist()
+        order = sorted(range(len(keys)), key=keys.__getitem__)
+        mentions = table.column("mentions").to_numpy()[order].astype(np.int64)
+        documents_mentioning = table.column("docs").to_numpy()[order].astype(np.int64)
+        out = pd.DataFrame(
+            {
+                "key": pd.array([keys[i] for i in order], dtype="str"),
+                "mentions": mentions,
+                "documents_mentioning": documents_mentioning,
+                "share_pct": (documents_mentioning / max(n_docs, 1) * 100.0).astype(np.float64),
+            }
+        )
+        out = out.sort_values(["documents_mentioning", "key"], ascending=[False, True], kind="stable")
+        return out.reset_index(drop=True)
+
+    def crosstab(self, *, row_kind: str = "organisation", col_kind: str = "theme",
+                 filters: Filters | None = None) -> pd.DataFrame:
+        """Co-occurrence of two kinds of keys in the filtered documents (analysis.timeline.crosstab): every
+        (row key, column key) pair, zeros included, with ``documents``, ``row_documents``, ``share_pct``."""
+        check_choice("row_kind", row_kind, KINDS)
+        check_choice("col_kind", col_kind, KINDS)
+        where, params = self._where(_check_filters(filters))
+        pairs = f"""f AS (SELECT d._row FROM docs d WHERE {where}),
+            r AS (SELECT DISTINCT m._row, m.key FROM mentions m JOIN f USING (_row) WHERE m.kind = ? AND m.key IS NOT NULL),
+            c AS (SELECT DISTINCT m._row, m.key FROM mentions m JOIN f USING (_row) WHERE m.kind = ? AND m.key IS NOT NULL)"""
+        sides = self._rows(
+            f"""WITH {pairs}
+                SELECT 0, key, count(*) FROM r GROUP BY key UNION ALL SELECT 1, key, count(*) FROM c GROUP BY key""",
+            [*params, row_kind, col_kind],
+        )
+        row_keys = sorted(k for side, k, _ in sides if side == 0)
+        col_keys = sorted(k for side, k, _ in sides if side == 1)
+        n_rows, n_cols = len(row_keys), len(col_keys)
+        row_docs = np.zeros(n_rows, dtype=np.int64)
+        row_index = {k: i for i, k in enumerate(row_keys)}
+        for side, key, n in sides:
+            if side == 0:
+                row_docs[row_index[key]] = n
+        both = np.zeros(n_rows * n_cols, dtype=np.int64)
+        if n_rows and n_cols:
+            table = self._sql(
+                f"WITH {pairs} SELECT r.key AS rk, c.key AS ck, count(*) AS n FROM r JOIN c USING (_row) GROUP BY ALL",
+                [*params, row_kind, col_kind],
+            )
+            col_index = {k: i for i, k in enumerate(col_keys)}
+            ri = np.array([row_index[k] for k in table.column("rk").to_pylist()], dtype=np.int64)
+            ci = np.array([col_index[k] for k in table.column("ck").to_pylist()], dtype=np.int64)
+            both[ri * n_cols + ci] = table.column("n").to_numpy()
+        row_idx = np.repeat(np.arange(n_rows), n_cols)
+        col_idx = np.tile(np.arange(n_cols), n_rows)
+        row_total = row_docs[row_idx]
+        share = np.where(row_total > 0, both / np.maximum(row_total, 1) * 100.0, 0.0)
+        return pd.DataFrame(
+            {
+                "row_key": pd.array(np.asarray(row_keys, dtype=object)[row_idx], dtype="str"),
+                "col_key": pd.array(np.asarray(col_keys, dtype=object)[col_idx], dtype="str"),
+                "documents": both,
+                "row_documents": row_total,
+                "share_pct": share.astype(np.float64),
+            }
+        )
+
+    # ---------------------------------------------------------------------------------------- concordance
+    def concordance(self, *, kind: str | None = None, key=None, filters: Filters | None = None, width: int = 120,
+                    limit: int | None = None) -> pd.DataFrame:
+        """The passage around each mention in the filtered documents (analysis.timeline.concordance: the same
+        rows, order and sentence-aware contexts); only the texts of the rows returned are read."""
+        if kind is not None:
+            check_choice("kind", kind, KINDS)
+        if not isinstance(width, (int, np.integer)) or isinstance(width, bool) or width < 0:
+            raise ValueError(f"The 'width' parameter must be a non-negative integer; got {width!r} instead.")
+        if limit is not None and (not isinstance(limit, (int, np.integer)) or isinstance(limit, bool) or limit < 0):
+            raise ValueError(f"The 'limit' parameter must be None or an integer >= 0; got {limit!r} instead.")
+        where, params = self._where(_check_filters(filters))
+        conditions, extra = ["m.kind IS DISTINCT FROM 'cluster'" if kind is None else "m.kind = ?"], []
+        if kind is not None:
+            extra.append(kind)
+        if key is not None:
+            conditions.append("m.key IN (SELECT unnest(?::VARCHAR[]))")
+            extra.append(list(_as_keys("key", key)))
+        limit_sql = f"LIMIT {int(limit)}" if limit is not None else ""
+        table = self._sql(
+            f"""SELECT d._row, d.doc_id, {self._column('title')} AS title, d.date, d.date_precision, d.source,
+                       m.kind, m.key, m.start, m."end"
+                FROM mentions m JOIN docs d USING (_row)
+                WHERE {where} AND {' AND '.join(conditions)}
+                ORDER BY d.date ASC NULLS LAST, d.doc_id, m.start, m._mrow {limit_sql}""",
+            [*params, *extra],
+        )
+        rows = table.column("_row").to_numpy()
+        texts = self.texts(rows)
+        merged = _frame(table.drop_columns(["_row"]))
+        left, match, right = [], [], []
+        for row, start, end in zip(rows, merged["start"], merged["end"], strict=True):
+            text = texts.get(int(row))
+            text = text if isinstance(text, str) else ""
+            start, end = int(start), int(end)
+            left.append(tl._collapse(tl._left_context(text, start, width)).lstrip())
+            match.append(tl._collapse(text[start:end]))
+            right.append(tl._collapse(tl._right_context(text, end, width)).rstrip())
+        out = merged.assign(
+            left=pd.array(left, dtype="str"),
+            match=pd.array(match, dtype="str"),
+            right=pd.array(right, dtype="str"),
+        )
+        return out.astype({"start": "int64", "end": "int64"})[list(tl.CONCORDANCE_COLUMNS)]
+
+
+def _quote(path: str) -> str:
+    """A path inside a SQL string literal."""
+    return path.replace("'", "''")
+
+
+def _empty_timeline(by: str | None, attrs: dict) -> pd.DataFrame:
+    out = tl._empty_timeline(by)
+    out.attrs.update(attrs)
+    return out
+
