@@ -1,4 +1,4 @@
-"""The command line: `python -m analysis build ...` and `python -m analysis export ...`."""
+"""The command line: `python -m analysis build ...`, `python -m analysis update ...` and `python -m analysis export ...`."""
 
 from __future__ import annotations
 
@@ -65,6 +65,29 @@ def _parser() -> argparse.ArgumentParser:
                    help="the publisher of every input (default: found from each page, channel, table or file)")
     b.add_argument("--publisher-map", metavar="FILE",
                    help='a TOML file of [publishers] "pattern" = "name": the publisher of the sources each glob matches')
+
+    u = sub.add_parser("update", help="add new or changed files (or posts) to the build in DIR",
+                       description="Add new or changed inputs to an existing build, in place and atomically: "
+                                   "files the build holds with the same content are not read again, a changed "
+                                   "file replaces its documents, new documents join the existing topic clusters "
+                                   "(or --refit refits them). Reading options are the build's own.")
+    u.add_argument("build", metavar="DIR", help="a build folder made by `build`")
+    u.add_argument("inputs", nargs="+", metavar="NEW_INPUT",
+                   help="a file, a folder or a .zip to add (a folder or archive of the build may be named again)")
+    u.add_argument("--refit", action="store_true",
+                   help="refit the topic clusters on all documents (default: assign new documents to the existing ones)")
+    u.add_argument("--clusters", type=_positive, metavar="N", help="with --refit: the number of topic clusters")
+    u.add_argument("--themes", metavar="FILE", help="the themes dictionary the build was made with, if moved")
+    u.add_argument("--organisations", "--organizations", metavar="FILE",
+                   help="the organisations dictionary the build was made with, if moved")
+    u.add_argument("--month-first", action="store_true", default=None,
+                   help="must match the build (taken from its manifest when left out)")
+    u.add_argument("--body-dates", action="store_true", default=None,
+                   help="must match the build (taken from its manifest when left out)")
+    u.add_argument("--publisher", type=_name, metavar="NAME", help="must match the build's --publisher")
+    u.add_argument("--publisher-map", metavar="FILE", help="must match the build's --publisher-map")
+    u.add_argument("--workers", type=_positive, metavar="N", help="processes for per-document work (default: up to 2)")
+    u.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
 
     e = sub.add_parser("export", help="export a table of the build in DIR as formula-safe CSV")
     e.add_argument("build", metavar="DIR", help="a build folder made by `build`")
@@ -166,6 +189,68 @@ def _build(args) -> int:
     return 0
 
 
+def _listed(label: str, paths: list[str], limit: int = 10) -> str:
+    shown = [f"  {label}: {p}" for p in paths[:limit]]
+    if len(paths) > limit:
+        shown.append(f"  … and {len(paths) - limit} more {label} (see the manifest's updates)")
+    return "\n".join(shown)
+
+
+def _update(args) -> int:
+    from .events import EventsError
+    from .ingest import PublisherMapError
+    from .lexicon import LexiconError
+    from .store import BuildError
+    from .update import UpdateError, run_update
+
+    progress = bar = None
+    if not args.quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(total=100, unit="%", desc="Reading new input files", file=sys.stderr, leave=False, disable=None,
+                   bar_format="{desc:<42} {bar} {percentage:3.0f}% [{elapsed}]")
+
+        def progress(message: str, fraction: float) -> None:
+            bar.set_description_str(message)
+            bar.n = int(round(100 * min(max(fraction, 0.0), 1.0)))
+            bar.refresh()
+
+    try:
+        build, entry = run_update(
+            args.build, args.inputs, refit=args.refit, themes=args.themes, organisations=args.organisations,
+            dayfirst=False if args.month_first else None, body_dates=args.body_dates, publisher=args.publisher,
+            publisher_map=args.publisher_map, n_clusters=args.clusters, workers=args.workers, progress=progress)
+    except (FileNotFoundError, UpdateError, BuildError, LexiconError, EventsError, PublisherMapError) as exc:
+        return _fail(str(exc), 2)
+    except OSError as exc:
+        return _fail(f"the build could not be written ({exc.strerror or exc}: {exc.filename or args.build}); "
+                     "free some space and run the update again (the build is as it was).", 2)
+    finally:
+        if bar is not None:
+            bar.close()
+    if args.quiet:
+        return 0
+    unchanged = entry["unchanged"]
+    if not entry["written"]:
+        print(f"Nothing to update in {args.build}: every input file is unchanged ({len(unchanged)} with the same "
+              "sha256 as in the build, none read again); the build was not rewritten.", file=sys.stderr)
+        return 0
+    how = "clusters refitted on all documents" if entry["refit"] else "new documents assigned to the existing clusters"
+    print(f"Updated {build.path}: {entry['added']} documents added, {entry['replaced']} from changed files "
+          f"(replacing {entry['removed']}); {len(unchanged)} input files unchanged, not read again.\n"
+          f"Now {entry['documents']} documents, {build.manifest['counts']['mentions']} mentions, "
+          f"{build.manifest['counts']['clusters']} topic clusters ({how}); see {Path(build.path) / 'manifest.json'}",
+          file=sys.stderr)
+    for label, paths in (("new", entry["files_new"]), ("changed", entry["files_changed"]), ("unchanged", unchanged)):
+        if paths:
+            print(_listed(label, paths), file=sys.stderr)
+    read = set(entry["files_new"]) | set(entry["files_changed"])
+    for item in build.report["files"]:
+        if item["path"] in read and item["status"] != "parsed":
+            print(f"  {item['status']}: {item['path']}: {item['reason']}", file=sys.stderr)
+    return 0
+
+
 def _export(args) -> int:
     from . import explain as ex
     from . import timeline as tl
@@ -251,7 +336,8 @@ def _export(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = _parser().parse_args(argv)
-    return _build(args) if args.command == "build" else _export(args)
+    commands = {"build": _build, "update": _update, "export": _export}
+    return commands[args.command](args)
 
 
 if __name__ == "__main__":

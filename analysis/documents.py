@@ -15,7 +15,8 @@ from .language import detect_language
 from .records import DateHit, Record
 from .segment import Post, forwarded_from, header_channel, heading_channel, split_posts_detailed
 
-__all__ = ["DOCUMENT_COLUMNS", "OPTIONAL_TEXT_COLUMNS", "build_documents", "document_rows", "none_for_missing"]
+__all__ = ["DOCUMENT_COLUMNS", "OPTIONAL_TEXT_COLUMNS", "build_documents", "document_rows", "duplicates_of",
+           "none_for_missing"]
 
 DOCUMENT_COLUMNS = [
     "doc_id", "source", "seq", "title", "date", "date_precision", "date_method", "language", "text",
@@ -209,3 +210,13 @@ def build_documents(rows: Iterable[dict]) -> pd.DataFrame:
     docs["duplicate_of"] = first.where(first != docs["doc_id"])
     docs["cluster_id"] = -1
     return none_for_missing(docs[DOCUMENT_COLUMNS].reset_index(drop=True))
+
+
+def duplicates_of(documents: pd.DataFrame) -> pd.Series:
+    """The ``duplicate_of`` column of a documents table in its row order, as :func:`build_documents` finds
+    it (for a table put together from parts, such as an updated build): the ``doc_id`` of the first earlier
+    row whose text is the same, ignoring case and runs of whitespace, else None."""
+    keys = documents["text"].map(_text_key)
+    first = documents["doc_id"].groupby(keys.to_numpy(), sort=False).transform("first")
+    out = first.where(first != documents["doc_id"])
+    return out.astype(object).where(out.notna(), None)

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -108,6 +108,7 @@ class IngestResult:
     records: list[Record] = field(default_factory=list)
     files: list[FileReport] = field(default_factory=list)
     options: dict = field(default_factory=dict)
+    input_of: dict[str, str] = field(default_factory=dict)  # file label -> the input (as named) it came from
 
 
 @dataclass
@@ -119,6 +120,10 @@ class _Limits:
     max_total_bytes: int = _DEFAULTS["max_total_bytes"]
     max_text_chars: int = _DEFAULTS["max_text_chars"]
     file_seconds: float = _DEFAULTS["file_seconds"]
+    unchanged: Mapping[str, str] = field(default_factory=dict)
+
+
+UNCHANGED_REASON = "the same content (sha256) as in the build; not read again"
 
 
 def _is_hidden(name: str) -> bool:
@@ -144,6 +149,9 @@ def _process(data: bytes, name: str, source: str, path: str, input_name: str, li
     report = FileReport(
         path=source, status="parsed", details={"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
     )
+    if limits.unchanged and limits.unchanged.get(source) == report.details["sha256"]:
+        report.status, report.reason = "unchanged", UNCHANGED_REASON
+        return [], report
     if not data.strip():
         report.status, report.reason = "skipped", "empty file" if not data else "empty file (only whitespace)"
         return [], report
@@ -526,7 +534,7 @@ def _read_zip(
             "archive_bytes": path.stat().st_size,
             "sha256": _sha256_file(path),
         }
-        if not records:
+        if not records and not any(report.status == "unchanged" for report in reports):
             archive.status = "skipped"
             archive.reason = "the archive holds no readable documents (see the reports of its members)"
         if over_count:
@@ -710,6 +718,8 @@ class ReadPlan:
     options: dict
     publisher: str | None = None
     publisher_map: Sequence[tuple[str, str]] | None = None
+    build_inputs: list | None = None  # every input of the build, for publishers (None: ``inputs``)
+    input_of: dict[str, str] = field(default_factory=dict)  # admitted file label -> its input's name
     _seen: set[str] = field(default_factory=set)
     _text_chars: int = 0
 
@@ -719,6 +729,7 @@ class ReadPlan:
         over ``max_text_chars`` refused (reports changed in place). Returns ``(renamed, refused)``:
         ``{old label: new label}`` and the refused (new) labels, for :meth:`complete`."""
         renamed = _unique_labels(reports, input_name, self._seen)
+        self.input_of.update((report.path, input_name) for report in reports)
         chars = {renamed.get(source, source): n for source, n in chars.items()}
         refused, self._text_chars = _within_text_cap(chars, reports, self._text_chars,
                                                      self.options["max_text_chars"])
@@ -732,7 +743,8 @@ class ReadPlan:
                 record.source = renamed.get(record.source, record.source)
         if refused:
             records = [record for record in records if record.source not in refused]
-        complete_publishers(records, self.inputs, self.publisher, self.publisher_map)
+        complete_publishers(records, self.inputs if self.build_inputs is None else self.build_inputs,
+                            self.publisher, self.publisher_map)
         return records
 
 
@@ -749,6 +761,9 @@ def read_inputs(
     progress: Callable[[int], None] | None = None,
     publisher: str | None = None,
     publisher_map: Sequence[tuple[str, str]] | None = None,
+    unchanged: Mapping[str, str] | None = None,
+    labels_taken: Collection[str] = (),
+    build_inputs: Sequence[str | Path] | None = None,
 ) -> IngestResult:
     """Read files, folders (recursively) and zip archives into records, with one report per file.
 
@@ -773,6 +788,11 @@ def read_inputs(
             (``folder``), else its file's name (``file``).
         publisher_map: ``(pattern, publisher)`` pairs (see ``load_publisher_map``): a record whose source
             matches a pattern gets that publisher (``override``; the first pattern that matches wins).
+        unchanged, labels_taken, build_inputs: for adding ``inputs`` to an existing build (``analysis
+            update``): ``{label: sha256}`` of files the build holds, which are not parsed again when their
+            content is the same (their report has status ``unchanged``); the labels the build's other inputs
+            hold (a file here with one of them is labelled apart, as in a build of all the inputs); every
+            input of the build, whose number and folders decide ``folder`` publishers (default: ``inputs``).
 
     Returns:
         An ``IngestResult``. ``Record.source`` is the path relative to the named input (the file's name for
@@ -785,8 +805,9 @@ def read_inputs(
     """
     plan = plan_reads(inputs, dayfirst=dayfirst, max_zip_members=max_zip_members, max_zip_bytes=max_zip_bytes,
                       max_file_bytes=max_file_bytes, max_total_bytes=max_total_bytes, max_text_chars=max_text_chars,
-                      file_seconds=file_seconds, publisher=publisher, publisher_map=publisher_map)
-    result = IngestResult(options=dict(plan.options))
+                      file_seconds=file_seconds, publisher=publisher, publisher_map=publisher_map,
+                      unchanged=unchanged, labels_taken=labels_taken, build_inputs=build_inputs)
+    result = IngestResult(options=dict(plan.options), input_of=plan.input_of)
     workers = max(1, min(2, os.cpu_count() or 1))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         results = pool.map(lambda job: job[1](), plan.jobs)
@@ -812,6 +833,9 @@ def plan_reads(
     file_seconds: float = _DEFAULTS["file_seconds"],
     publisher: str | None = None,
     publisher_map: Sequence[tuple[str, str]] | None = None,
+    unchanged: Mapping[str, str] | None = None,
+    labels_taken: Collection[str] = (),
+    build_inputs: Sequence[str | Path] | None = None,
 ) -> ReadPlan:
     """Check the arguments of :func:`read_inputs` (same meaning, same errors) and plan the reading: one
     job per file or archive, in input order (folders walked now), the ``max_total_bytes`` budget shared out
@@ -847,7 +871,8 @@ def plan_reads(
                 f"Input '{item}' does not exist: pass a file, a folder or a .zip archive."
             )
     limits = _Limits(
-        dayfirst, max_zip_members, max_zip_bytes, max_file_bytes, max_total_bytes, max_text_chars, file_seconds
+        dayfirst, max_zip_members, max_zip_bytes, max_file_bytes, max_total_bytes, max_text_chars, file_seconds,
+        dict(unchanged or {}),
     )
     options = {
         "dayfirst": dayfirst,
@@ -913,7 +938,8 @@ def plan_reads(
         else:
             jobs.append((input_name, file_job(root, label, input_name, input_name)))
 
-    return ReadPlan(inputs=inputs, jobs=jobs, options=options, publisher=publisher, publisher_map=publisher_map)
+    return ReadPlan(inputs=inputs, jobs=jobs, options=options, publisher=publisher, publisher_map=publisher_map,
+                    build_inputs=None if build_inputs is None else list(build_inputs), _seen=set(labels_taken))
 
 
 def _input_folder(item: str | Path) -> str:

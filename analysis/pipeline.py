@@ -299,6 +299,7 @@ class PreparedBuild:
     publisher: str | None
     limits: dict[str, int] | None
     timings: dict[str, dict] = field(default_factory=dict)
+    input_of: dict[str, str] = field(default_factory=dict)  # file label -> the input it came from (read_stage)
 
     def stage(self, name: str, start: float, n: int | None = None) -> None:
         """Record stage ``name`` begun at ``start`` (perf_counter): seconds, peak memory, ``n`` items."""
@@ -359,6 +360,7 @@ def read_stage(plan: PreparedBuild, progress: Progress | None = None) -> IngestR
     ingested = read_inputs(plan.inputs, dayfirst=plan.dayfirst, publisher=plan.publisher,
                            publisher_map=plan.publisher_map, **(plan.limits or {}))
     plan.stage("ingest", t, len(ingested.files))
+    plan.input_of.update(ingested.input_of)
     plan.timings["ingest"]["bytes"] = sum(int(f.details.get("bytes", 0) or 0) for f in ingested.files)
     return ingested
 
@@ -386,7 +388,7 @@ def finish_build(plan: PreparedBuild, files: Sequence, documents: pd.DataFrame, 
                  manifest_extra: dict | None = None, topic_model: TopicState | None = None) -> Build:
     """Write the build: the ingest report (with per-file document counts), the manifest (versions, options,
     input hashes, the build hash, counts, ``topics``, timings, the events calendar, and ``manifest_extra``'s
-    keys on top), the tables through ``store.write_build`` (atomic), then ``events.toml``.
+    keys on top), the tables and ``events.toml`` through ``store.write_build`` (atomic).
 
     ``documents`` already carries ``cluster_id``, ``x``, ``y``; ``topics`` is ``{"n_clusters": k,
     "silhouette": s}``; ``files`` are the ``FileReport``s of every input file; ``topic_model``, the fitted
@@ -394,7 +396,8 @@ def finish_build(plan: PreparedBuild, files: Sequence, documents: pd.DataFrame, 
     Returns the written build."""
     report = _report(files, documents, plan.options)
     input_hashes = sorted(
-        ({"path": f.path, "sha256": f.details.get("sha256"), "status": f.status} for f in files),
+        ({"path": f.path, "sha256": f.details.get("sha256"), "status": f.status,
+          **({"input": plan.input_of[f.path]} if f.path in plan.input_of else {})} for f in files),
         key=lambda e: e["path"],
     )
     versions = _versions()
@@ -409,6 +412,7 @@ def finish_build(plan: PreparedBuild, files: Sequence, documents: pd.DataFrame, 
         "versions": versions,
         "options": plan.options,
         "inputs": [str(p) for p in plan.inputs],
+        "input_paths": [Path(p).resolve().as_posix() for p in plan.inputs],  # to recognise them from elsewhere
         "input_files": input_hashes,
         "lexicon_fingerprint": fingerprint,
         "counts": {
@@ -429,9 +433,8 @@ def finish_build(plan: PreparedBuild, files: Sequence, documents: pd.DataFrame, 
     if progress:
         progress("Writing the build", 0.0)
     path = write_build(plan.out, documents=documents, mentions=mentions, clusters=clusters,
-                       entities=entities, report=report, manifest=manifest, topic_model=topic_model)
-    if plan.calendar is not None:
-        (Path(path) / "events.toml").write_bytes(plan.calendar_bytes)
+                       entities=entities, report=report, manifest=manifest, topic_model=topic_model,
+                       extra_files={"events.toml": plan.calendar_bytes} if plan.calendar is not None else None)
     plan.stage("write", t)
     if progress:
         progress("Done", 1.0)

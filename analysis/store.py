@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ from .documents import OPTIONAL_TEXT_COLUMNS, none_for_missing
 if TYPE_CHECKING:
     from .topic_state import TopicState
 
-__all__ = ["BUILD_FILES", "TOOL", "TOPIC_MODEL_FILE", "Build", "BuildError", "check_build", "check_out", "read_build", "write_build"]
+__all__ = ["BUILD_FILES", "TOOL", "TOPIC_MODEL_FILE", "Build", "BuildError", "build_lock", "check_build", "check_out", "read_build", "write_build"]
 
 TOOL = "diplomatic-themes"  # manifest.json's "tool": only a folder that says so may be replaced by a build
 
@@ -153,9 +154,17 @@ def _exchange(a: Path, b: Path) -> bool:
     return ok
 
 
+_HELD = threading.local()  # the build folders whose lock this thread holds (build_lock may nest write_build)
+
+
 @contextlib.contextmanager
 def _locked(out: Path):
     """Hold an exclusive lock on ``out`` (a sibling lock file) or raise BuildError when another build has it."""
+    key = out.resolve()
+    held = _HELD.__dict__.setdefault("paths", set())
+    if key in held:  # this thread holds it already (an update that reads, then writes, under one lock)
+        yield
+        return
     lock_path = out.with_name(f".{out.name}.lock")
     handle = open(lock_path, "a+")  # noqa: SIM115 - closed below
     try:
@@ -165,9 +174,26 @@ def _locked(out: Path):
             raise BuildError(
                 f"Another build is writing into '{out}' right now; wait for it to finish or choose another --out."
             ) from None
-        yield
+        held.add(key)
+        try:
+            yield
+        finally:
+            held.discard(key)
     finally:
         handle.close()
+
+
+def build_lock(out: str | Path):
+    """A context manager holding the lock of the build folder ``out`` (the one :func:`write_build` takes), so
+    that reading a build, changing it and writing it back (``analysis update``) is not interleaved with another
+    build or update of the same folder; :func:`write_build` inside it does not lock again.
+
+    Raises:
+        BuildError: another build or update holds the lock.
+    """
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return _locked(out)
 
 
 def _remove_leftovers(out: Path) -> None:
@@ -188,6 +214,7 @@ def write_build(
     report: dict,
     manifest: dict,
     topic_model: TopicState | None = None,
+    extra_files: dict[str, bytes] | None = None,
 ) -> Path:
     """Write a build into ``out`` atomically: an earlier build there is replaced whole, never half-written.
 
@@ -195,7 +222,8 @@ def write_build(
     step (the two are exchanged, so readers always find a whole build); on any error the temporary folder
     is removed and ``out`` is left as it was. A lock file beside ``out`` keeps two builds from writing into
     it at once; leftovers of an interrupted build are removed. ``manifest["tool"]`` is set to this tool.
-    ``topic_model`` (a ``TopicState``), when given, is saved as ``topic_model.npz``.
+    ``topic_model`` (a ``TopicState``), when given, is saved as ``topic_model.npz``; ``extra_files`` are
+    written as they are (``{"events.toml": bytes}``), inside the same atomic swap.
 
     Returns:
         The path of the build folder.
@@ -217,6 +245,10 @@ def write_build(
             entities.to_parquet(tmp / "entities.parquet", index=False)
             if topic_model is not None:
                 topic_model.save(tmp / TOPIC_MODEL_FILE)
+            for name, data in (extra_files or {}).items():
+                if Path(name).name != name or name in BUILD_FILES or name == TOPIC_MODEL_FILE:
+                    raise ValueError(f"extra_files names a file of its own in the build folder; got {name!r}.")
+                (tmp / name).write_bytes(data)
             (tmp / "ingest_report.json").write_text(
                 json.dumps(report, indent=2, ensure_ascii=False, default=str), encoding="utf-8", errors="replace"
             )

@@ -152,3 +152,14 @@ def test_hints_and_evidence_survive_the_table():
                  Record("b.txt", "3 July 2024\n\nThe SCO summit opened in Astana today.", "text"))
     assert docs["date_evidence"].tolist() == [None, "header"]
     assert docs["date_hint"].tolist() == ["2023-02-15", None]
+
+
+def test_duplicates_of_a_table_put_together_from_parts():
+    import pandas as pd
+
+    from analysis.documents import duplicates_of
+
+    table = pd.DataFrame({"doc_id": ["a", "b", "c", "d"],
+                          "text": ["The SCO met.", "BRICS met.", "the  SCO\nmet.", "BRICS met."]})
+    assert duplicates_of(table).tolist() == [None, None, "a", "b"]
+    assert duplicates_of(table.iloc[::-1]).tolist() == [None, None, "d", "c"]  # the first row in order wins

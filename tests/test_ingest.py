@@ -462,3 +462,57 @@ def test_read_inputs_never_raises_on_arbitrary_content(tmp_path, data, name):
     assert len(result.files) >= 1
     assert result.files[0].status in ("parsed", "skipped", "failed")
     assert all(f.status != "failed" or f.reason for f in result.files)
+
+
+# --- adding inputs to an existing build (analysis update) --------------------------------------------
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_unchanged_files_are_recognised_by_label_and_hash_and_not_read(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text("The SCO summit opened in Astana.")
+    (folder / "b.txt").write_text("BRICS ministers met in Kazan.")
+    (folder / "c.txt").write_text("changed since")
+    known = {"a.txt": _sha("The SCO summit opened in Astana."), "c.txt": _sha("as built")}
+    result = read_inputs([folder], unchanged=known)
+    assert [(f.path, f.status) for f in result.files] == [("a.txt", "unchanged"), ("b.txt", "parsed"),
+                                                          ("c.txt", "parsed")]
+    assert _report(result, "a.txt").reason == "the same content (sha256) as in the build; not read again"
+    assert _report(result, "a.txt").details["sha256"] == known["a.txt"]
+    assert [r.source for r in result.records] == ["b.txt", "c.txt"]
+    assert result.input_of == dict.fromkeys(["a.txt", "b.txt", "c.txt"], folder.as_posix())
+
+
+def test_an_archive_with_unchanged_members_is_not_skipped(tmp_path):
+    archive = _zip(tmp_path / "news.zip", {"m1.txt": b"The SCO summit opened.", "m2.txt": b"BRICS met in Kazan."})
+    known = {"news.zip/m1.txt": hashlib.sha256(b"The SCO summit opened.").hexdigest(),
+             "news.zip/m2.txt": hashlib.sha256(b"BRICS met in Kazan.").hexdigest()}
+    result = read_inputs([archive], unchanged=known)
+    assert [(f.path, f.status) for f in result.files] == [("news.zip", "parsed"), ("news.zip/m1.txt", "unchanged"),
+                                                          ("news.zip/m2.txt", "unchanged")]
+    assert result.records == []
+
+
+def test_labels_taken_by_the_build_are_labelled_apart(tmp_path):
+    folder = tmp_path / "b"
+    folder.mkdir()
+    (folder / "channel.txt").write_text("The SCO summit opened in Astana.")
+    result = read_inputs([folder], labels_taken={"channel.txt"})
+    assert [r.source for r in result.records] == [f"{folder.as_posix()}/channel.txt"]
+
+
+@pytest.mark.parametrize("build_inputs, expected", [
+    (None, ("a.txt", "file")),  # one input: the file's name
+    (["OTHER", "IN"], ("in", "folder")),  # one of several inputs of the build: its folder
+])
+def test_publishers_follow_the_inputs_of_the_whole_build(tmp_path, build_inputs, expected):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text("The SCO summit opened in Astana.")
+    names = {"OTHER": tmp_path / "other.txt", "IN": folder}
+    result = read_inputs([folder], build_inputs=None if build_inputs is None else [names[n] for n in build_inputs])
+    assert (result.records[0].publisher, result.records[0].publisher_method) == expected

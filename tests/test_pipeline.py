@@ -376,3 +376,10 @@ def test_mentions_and_topics_on_the_workers_match_one_process(monkeypatch, max_f
     np.testing.assert_array_equal(model_1.coords_, model_2.coords_)
     pd.testing.assert_frame_equal(model_1.clusters_, model_2.clusters_)
     assert model_1.silhouette_ == model_2.silhouette_
+
+
+def test_the_manifest_says_which_input_each_file_came_from(built):
+    manifest = built.manifest
+    assert {f["input"] for f in manifest["input_files"]} == {SAMPLE.as_posix()}
+    assert manifest["input_paths"] == [SAMPLE.resolve().as_posix()]
+    assert manifest["topics"]["model_file"] == "topic_model.npz" and (built.path / "topic_model.npz").is_file()

@@ -156,3 +156,35 @@ def test_a_damaged_topic_model_says_to_rebuild_or_refit(tmp_path):
     with pytest.raises(BuildError, match=r"topic model of the build in .* cannot be used: .*not a readable topic model "
                                          r"file.*Rebuild it .* or refit it with `python -m analysis update"):
         read_build(tmp_path / "b", topic_model=True)
+
+
+def test_build_lock_keeps_others_out_and_lets_its_own_write_in(tmp_path):
+    from analysis.store import build_lock
+
+    write_build(tmp_path / "b", **_tables())
+    with build_lock(tmp_path / "b"):
+        write_build(tmp_path / "b", **_tables(), extra_files={"events.toml": b"# calendar\n"})  # same thread
+        import threading
+
+        errors = []
+        other = threading.Thread(target=lambda: _try(lambda: write_build(tmp_path / "b", **_tables()), errors))
+        other.start()
+        other.join()
+        assert "Another build is writing into" in str(errors[0])
+    assert (tmp_path / "b" / "events.toml").read_bytes() == b"# calendar\n"
+    write_build(tmp_path / "b", **_tables())  # released
+    assert not (tmp_path / "b" / "events.toml").exists()
+
+
+def _try(fn, errors):
+    try:
+        fn()
+    except BuildError as error:
+        errors.append(error)
+
+
+@pytest.mark.parametrize("name", ["../x.toml", "manifest.json", "topic_model.npz"])
+def test_extra_files_cannot_replace_the_build_s_own(tmp_path, name):
+    with pytest.raises(ValueError, match="extra_files names a file of its own"):
+        write_build(tmp_path / "b", **_tables(), extra_files={name: b"x"})
+    assert not (tmp_path / "b").exists()
