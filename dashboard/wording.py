@@ -6,7 +6,7 @@ import datetime as dt
 
 from analysis.timeline import EMPTY_CODES, EmptyReason, Filters
 
-__all__ = ["describe_filters", "explain_empty"]
+__all__ = ["describe_filters", "describe_last_update", "explain_empty", "update_rows"]
 
 _MONTHS = (
     "January", "February", "March", "April", "May", "June",
@@ -141,3 +141,52 @@ def _other_filters_text(filters: Filters) -> str:
     if not filters.include_body_dates:
         parts.append("no body dates")
     return f" ({'; '.join(parts)})" if parts else ""
+
+
+def _when(iso: str | None) -> str:
+    """``2026-12-02T08:30:00+00:00`` as ``2026-12-02 08:30 UTC`` (as given when it is no such time)."""
+    try:
+        moment = dt.datetime.fromisoformat(str(iso))
+    except ValueError:
+        return str(iso)
+    return f"{moment:%Y-%m-%d %H:%M}" + (" UTC" if moment.utcoffset() == dt.timedelta(0) else "")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
+def describe_last_update(manifest: dict) -> str | None:
+    """One line on a build's last ``analysis update`` (its manifest's ``updates``), e.g. "Last updated
+    2026-12-02 08:30 UTC with 2 new files and 1 changed file: 14 documents added, 3 replaced; 40 files
+    unchanged; new documents joined the existing clusters. 2 updates since the build of 2026-11-30 09:00
+    UTC."; None for a build never updated."""
+    updates = [u for u in manifest.get("updates") or [] if isinstance(u, dict)]
+    if not updates:
+        return None
+    last = updates[-1]
+    files = [_plural(len(last.get(key) or []), f"{word} file") for key, word in (("files_new", "new"),
+                                                                              ("files_changed", "changed"))
+             if last.get(key)]
+    text = f"Last updated {_when(last.get('at'))}" + (f" with {_join_words(files, 'and')}" if files else "")
+    text += f": {_plural(int(last.get('added') or 0), 'document')} added"
+    if last.get("replaced") or last.get("removed"):
+        text += f", {int(last.get('replaced') or 0):,} from changed files (replacing {int(last.get('removed') or 0):,})"
+    text += f"; {_plural(len(last.get('unchanged') or []), 'file')} unchanged; "
+    text += "clusters refitted on all documents." if last.get("refit") else "new documents joined the existing clusters."
+    if len(updates) > 1 or manifest.get("created"):
+        text += f" {_plural(len(updates), 'update')} since the build"
+        text += f" of {_when(manifest['created'])}." if manifest.get("created") else "."
+    return text
+
+
+def update_rows(manifest: dict) -> list[dict]:
+    """One row per update of a build, for the Report view's table (most recent first)."""
+    rows = []
+    for u in reversed([u for u in manifest.get("updates") or [] if isinstance(u, dict)]):
+        rows.append({"when": _when(u.get("at")), "inputs": ", ".join(map(str, u.get("inputs") or [])),
+                     "new files": len(u.get("files_new") or []), "changed files": len(u.get("files_changed") or []),
+                     "unchanged files": len(u.get("unchanged") or []), "documents added": int(u.get("added") or 0),
+                     "documents replaced": int(u.get("removed") or 0), "refit": bool(u.get("refit")),
+                     "documents after": u.get("documents")})
+    return rows

@@ -528,3 +528,22 @@ def test_a_build_without_publishers_offers_no_publisher_filter(tiny_build, monke
     at = _run(tiny_build, monkeypatch)
     assert K["publishers"] not in [w.key for w in at.multiselect]
     assert "Publishers" not in [m.label for m in at.metric]
+
+
+def test_an_updated_build_says_when_and_with_what(tmp_path, monkeypatch):
+    from analysis.pipeline import run_build
+    from analysis.update import run_update
+
+    corpus = tmp_path / "in"
+    corpus.mkdir()
+    for i, text in enumerate(["The SCO summit in Astana discussed Eurasian security and BRICS.",
+                              "NATO and the OSCE met in Vienna to discuss European security."]):
+        (corpus / f"n{i}.txt").write_text(f"Statement {i}\nDate: June {i + 1}, 2024\n\n{text}\n", encoding="utf-8")
+    run_build([corpus], tmp_path / "build", workers=1)
+    (corpus / "n2.txt").write_text("Statement 2\nDate: June 3, 2024\n\nThe UN debated climate and water.\n")
+    run_update(tmp_path / "build", [corpus], workers=1)
+    at = _run(tmp_path / "build", monkeypatch)
+    captions = [c.value for c in at.caption if c.value.startswith("Last updated ")]
+    assert len(captions) == 1 and " with 1 new file: 1 document added; 2 files unchanged;" in captions[0]
+    at = _open_tab(at, "Report")
+    assert "Updates" in [h.value for h in at.subheader]

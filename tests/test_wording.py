@@ -81,3 +81,34 @@ def test_explain_empty_words_the_facts_it_is_given(reason, filters, message):
 def test_explain_empty_refuses_an_unknown_code():
     with pytest.raises(ValueError, match=r"The reason's code must be one of .*; got 'gone' instead"):
         explain_empty(EmptyReason("gone"), Filters())
+
+
+_UPDATE = {"at": "2026-12-02T08:30:00+00:00", "inputs": ["corpus"], "files_new": ["a.txt", "b.txt"],
+           "files_changed": ["c.txt"], "unchanged": ["d.txt"] * 40, "added": 14, "replaced": 3, "removed": 2,
+           "refit": False, "documents": 120}
+
+
+@pytest.mark.parametrize("manifest, text", [
+    ({}, None),
+    ({"updates": []}, None),
+    ({"created": "2026-11-30T09:00:00+00:00", "updates": [_UPDATE]},
+     "Last updated 2026-12-02 08:30 UTC with 2 new files and 1 changed file: 14 documents added, 3 from changed files "
+     "(replacing 2); 40 files unchanged; new documents joined the existing clusters. 1 update since the build of "
+     "2026-11-30 09:00 UTC."),
+    ({"updates": [_UPDATE, {**_UPDATE, "files_new": ["e.txt"], "files_changed": [], "added": 1, "replaced": 0,
+                            "removed": 0, "unchanged": ["d.txt"], "refit": True}]},
+     "Last updated 2026-12-02 08:30 UTC with 1 new file: 1 document added; 1 file unchanged; clusters refitted on "
+     "all documents. 2 updates since the build."),
+])
+def test_describe_last_update(manifest, text):
+    from dashboard.wording import describe_last_update
+
+    assert describe_last_update(manifest) == text
+
+
+def test_update_rows_most_recent_first():
+    from dashboard.wording import update_rows
+
+    rows = update_rows({"updates": [_UPDATE, {**_UPDATE, "at": "2026-12-03T10:00:00+00:00", "refit": True}]})
+    assert [(r["when"], r["refit"], r["new files"], r["documents replaced"]) for r in rows] == [
+        ("2026-12-03 10:00 UTC", True, 2, 2), ("2026-12-02 08:30 UTC", False, 2, 2)]

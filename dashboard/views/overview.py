@@ -18,6 +18,7 @@ from dashboard.views.common import (
     timeline_events,
     timeline_notes,
 )
+from dashboard.wording import describe_last_update
 
 __all__ = ["OVERVIEW_THEMES", "overview"]
 
@@ -42,6 +43,8 @@ def overview(build: Build, view: fl.View, colors) -> None:
         shown = data.analysis_table(build, "filter_documents", filters=view.filters)["publisher"]
         c5.metric("Publishers", f"{shown.nunique():,}",
                   help="Who published the filtered documents (sites, channels, agencies; else folders or files).")
+    if (updated := describe_last_update(build.manifest)) is not None:
+        st.caption(updated + " The Report tab lists every update.")
     if s["documents"] == 0:
         show_empty(build, view)
         return

@@ -8,6 +8,7 @@ import streamlit as st
 from analysis.store import Build
 from dashboard import filters as fl
 from dashboard.views.common import downloads
+from dashboard.wording import describe_last_update, update_rows
 
 __all__ = ["report", "report_table_only"]
 
@@ -37,6 +38,10 @@ def report(build: Build) -> None:
             "path": "File", "status": "Status", "reason": "Why (if skipped or failed)", "documents": "Documents",
             "encoding": "Encoding", "format": "Format"})
         downloads(files, "ingest-report", "report_files", fl.View())
+    if updates := update_rows(build.manifest):
+        st.subheader("Updates")
+        st.caption(describe_last_update(build.manifest))
+        st.dataframe(pd.DataFrame(updates), key="report_updates", hide_index=True, width="stretch")
     st.subheader("Manifest")
     st.text(f"Build folder: {build.path}")
     st.json(_manifest_preview(build.manifest), expanded=1)
