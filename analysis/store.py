@@ -158,11 +158,14 @@ _HELD = threading.local()  # the build folders whose lock this thread holds (bui
 
 
 @contextlib.contextmanager
-def _locked(out: Path):
-    """Hold an exclusive lock on ``out`` (a sibling lock file) or raise BuildError when another build has it."""
+def _locked(out: Path, *, reentrant: bool = False):
+    """Hold an exclusive lock on ``out`` (a sibling lock file) or raise BuildError when another build has it.
+
+    Only a lock taken with ``reentrant=True`` (by :func:`build_lock`) lets the same thread's
+    :func:`write_build` through; any other holder, this thread's included, is another build."""
     key = out.resolve()
     held = _HELD.__dict__.setdefault("paths", set())
-    if key in held:  # this thread holds it already (an update that reads, then writes, under one lock)
+    if key in held:  # this thread holds it by build_lock (an update that reads, then writes, under one lock)
         yield
         return
     lock_path = out.with_name(f".{out.name}.lock")
@@ -174,7 +177,8 @@ def _locked(out: Path):
             raise BuildError(
                 f"Another build is writing into '{out}' right now; wait for it to finish or choose another --out."
             ) from None
-        held.add(key)
+        if reentrant:
+            held.add(key)
         try:
             yield
         finally:
@@ -193,7 +197,7 @@ def build_lock(out: str | Path):
     """
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    return _locked(out)
+    return _locked(out, reentrant=True)
 
 
 def _remove_leftovers(out: Path) -> None:
