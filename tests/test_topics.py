@@ -319,7 +319,8 @@ def test_chunk_size_does_not_change_the_result(monkeypatch):
     monkeypatch.setattr(topics, "_CHUNK", 7)
     second = fitted(texts, max_fit_documents=50)
     np.testing.assert_array_equal(first.labels_, second.labels_)
-    np.testing.assert_allclose(first.coords_, second.coords_)
+    # The map coordinates are float32 products summed per chunk: the chunking moves them by ~1e-7 at most.
+    np.testing.assert_allclose(first.coords_, second.coords_, rtol=1e-5, atol=1e-6)
     pd.testing.assert_frame_equal(first.clusters_, second.clusters_)
 
 
