@@ -255,6 +255,8 @@ def _line_matches(line: str, in_head_until: int, short: bool, labelled, dateline
     if dateline:
         windows.append((dateline.end(), dateline.end() + 40))
     for pos, endpos in windows:
+        if _DIGIT.search(line, pos, endpos) is None:  # every date form has a digit
+            continue
         for m in _DATE_RE.finditer(line, pos, endpos):
             if m.span() not in seen:
                 seen.add(m.span())
@@ -354,6 +356,9 @@ _PUBLICATION = re.compile(
 _PUB_GAP = re.compile(
     r"[\s:,.–—-]{0,6}(?:(?i:on|le|el|em|am|il|в|от)\s{1,3})?(?:" + _WEEKDAYS.pattern + r"[\s,.]{0,3})?"
 )
+# A part that every label of _PUB_STRONG and _PUB_WEAK holds, read in the same case-insensitive way.
+_PUB_HINT = re.compile(r"publi|pubbl|публик|posted|размещено|veröffentlich", re.IGNORECASE)
+_DIGIT = re.compile(r"\d")
 _PUB_CHARS = 3000  # publication lines are looked for this far into the text and this far from its end
 _PUB_REACH = 60  # the date starts within this many characters after the label
 _LINE_START = re.compile(r"[\W_]{0,3}")
@@ -368,6 +373,8 @@ def _publication_lines(text: str, dayfirst: bool, today: dt.date) -> list[DateHi
         spans.append((max(_PUB_CHARS, n - _PUB_CHARS), n))
     out = []
     for pos, endpos in spans:
+        if _PUB_HINT.search(text, pos, endpos) is None:  # no label can start there: skip the slower scan
+            continue
         for label in _PUBLICATION.finditer(text, pos, endpos):
             if label["weak"] and not label["colon"]:
                 line_start = text.rfind("\n", 0, label.start()) + 1

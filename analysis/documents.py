@@ -49,9 +49,11 @@ def _doc_id(source: str, seq: int, text: str) -> str:
     return digest.hexdigest()[:16]
 
 
-def _text_key(text: str) -> str:
-    """Texts that differ only in case and runs of whitespace share this key (for ``duplicate_of``)."""
-    return hashlib.sha1(" ".join(text.split()).casefold().encode("utf-8", "surrogatepass")).hexdigest()
+def _text_key(text: str, words: list[str] | None = None) -> str:
+    """Texts that differ only in case and runs of whitespace share this key (for ``duplicate_of``);
+    ``words`` is ``text.split()`` when the caller has it already."""
+    words = text.split() if words is None else words
+    return hashlib.sha1(" ".join(words).casefold().encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _title(text: str, date_surface: str | None = None) -> str | None:
@@ -76,9 +78,11 @@ def _shorten(line: str) -> str:
 
 # A news agency's dateline names it: "MOSCOW, October 26. /TASS/.", "МОСКВА, 12 мая. /ТАСС/.",
 # "МОСКВА, 12 мая - РИА Новости." (a photo credit, "Artyom Korotayev/TASS", is not one).
+# Each with the names one of which its matches hold (a cheap test before the regex).
 _DATELINE_AGENCIES = (
-    (re.compile(r"(?m)^[^\n]{0,80}?\S\s*+/(?:TASS|ТАСС)/"), "TASS"),
-    (re.compile(r"(?m)^[^\n]{0,80}?\S\s*+[-–—]\s*+(?:RIA Novosti|РИА Новости)\b"), "RIA Novosti"),
+    (re.compile(r"(?m)^[^\n]{0,80}?\S\s*+/(?:TASS|ТАСС)/"), "TASS", ("/TASS/", "/ТАСС/")),
+    (re.compile(r"(?m)^[^\n]{0,80}?\S\s*+[-–—]\s*+(?:RIA Novosti|РИА Новости)\b"), "RIA Novosti",
+     ("RIA Novosti", "РИА Новости")),
 )
 _DATELINE_SCAN = 3000
 # Publishers found by a reader outside the text outrank one the text names; a folder or a file name do not.
@@ -92,7 +96,8 @@ def _text_publisher(text: str) -> str | None:
     if channel:
         return channel
     head = text[:_DATELINE_SCAN]
-    found = {name for pattern, name in _DATELINE_AGENCIES if pattern.search(head)}
+    found = {name for pattern, name, needles in _DATELINE_AGENCIES
+             if any(n in head for n in needles) and pattern.search(head)}
     return found.pop() if len(found) == 1 else None
 
 
@@ -166,6 +171,7 @@ def document_rows(record: Record, *, dayfirst: bool = True, today: dt.date | Non
         if hint is not None and body_dates:
             hit, hint = resolve_date(text_hit=hint, body_dates=True), None
         date = hit.as_date() if hit is not None else None
+        words = post.split()
         rows.append(
             {
                 "doc_id": _doc_id(record.source, seq, post),
@@ -177,7 +183,7 @@ def document_rows(record: Record, *, dayfirst: bool = True, today: dt.date | Non
                 "date_method": hit.method if date else None,
                 "language": detect_language(post),
                 "text": post,
-                "n_words": len(post.split()),
+                "n_words": len(words),
                 "url": record.url,
                 "format": record.format,
                 "date_surface": (hit.surface or None) if date else None,
@@ -187,7 +193,7 @@ def document_rows(record: Record, *, dayfirst: bool = True, today: dt.date | Non
                 "publisher": publisher,
                 "publisher_method": method,
                 "forwarded_by": forwarded_by,
-                "text_key": _text_key(post),
+                "text_key": _text_key(post, words),
             }
         )
     return rows

@@ -10,6 +10,7 @@ _CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 _LATIN = re.compile(r"[A-Za-z\u00C0-\u024F]")
 _UKRAINIAN = re.compile(r"[іїєґІЇЄҐ]")
 _WORD = re.compile(r"[^\W\d_]+")
+_ASCII_LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 # A handful of the commonest function words per language: enough to tell these apart on a paragraph.
 _STOPWORDS = {
@@ -35,8 +36,11 @@ def detect_language(text: str, *, sample_chars: int = 2000) -> str | None:
     Returns None when the text is too short or no language scores clearly.
     """
     sample = text[:sample_chars]
-    n_cyr = len(_CYRILLIC.findall(sample))
-    n_lat = len(_LATIN.findall(sample))
+    if sample.isascii():  # the common case, counted in C: no Cyrillic, Latin letters are A-Z and a-z
+        n_cyr, n_lat = 0, len(sample) - len(sample.encode("ascii").translate(None, _ASCII_LETTERS))
+    else:
+        n_cyr = len(_CYRILLIC.findall(sample))
+        n_lat = len(_LATIN.findall(sample))
     if n_cyr + n_lat < 10:
         return None
     if n_cyr > n_lat:
