@@ -59,7 +59,14 @@ def _parser() -> argparse.ArgumentParser:
                    help="date a document with no other date by the first full date its text mentions (marked "
                         "date_method=body; off by default: such a date is usually an event the text talks about)")
     b.add_argument("--clusters", type=_positive, metavar="N", help="number of topic clusters (default: chosen automatically)")
-    b.add_argument("--workers", type=_positive, metavar="N", help="processes for per-document work (default: up to 2)")
+    b.add_argument("--workers", type=_positive, metavar="N",
+                   help="processes for per-document work (default: up to 2); with --engine dask, the local "
+                        "cluster's workers")
+    b.add_argument("--engine", choices=("local", "dask"), default="local",
+                   help="local: this machine's processes (default); dask: a Dask cluster (see --scheduler)")
+    b.add_argument("--scheduler", metavar="ADDRESS",
+                   help="with --engine dask: a running Dask scheduler (tcp://HOST:8786) whose workers see the "
+                        "inputs and --out; default: a local cluster of --workers (2) workers")
     b.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     b.add_argument("--publisher", type=_name, metavar="NAME",
                    help="the publisher of every input (default: found from each page, channel, table or file)")
@@ -125,7 +132,28 @@ def _fail(message: str, code: int = 1) -> int:
     return code
 
 
+class _EngineError(Exception):
+    """The engine asked for cannot run (bad --scheduler, dask missing, ...)."""
+
+
+def _dask_build(args, options: dict):
+    if args.scheduler is not None and args.workers is not None:
+        raise _EngineError("--workers sizes the local Dask cluster; a cluster at --scheduler has its own workers. "
+                           "Leave out one of the two.")
+    try:
+        from .dask_engine import SchedulerError, build_on_dask
+    except ImportError as exc:
+        raise _EngineError(f"--engine dask needs dask.distributed ({exc}); install it with "
+                           "pip install 'dask[distributed]', or build with --engine local.") from None
+    try:
+        return build_on_dask(args.inputs, args.out, scheduler=args.scheduler, **options)
+    except SchedulerError as exc:
+        raise _EngineError(str(exc)) from None
+
+
 def _build(args) -> int:
+    if args.scheduler is not None and args.engine != "dask":
+        return _fail(f"--scheduler {args.scheduler} is for the Dask engine; add --engine dask.", 2)
     from .events import EventsError
     from .ingest import PublisherMapError
     from .lexicon import LexiconError
@@ -145,11 +173,17 @@ def _build(args) -> int:
             bar.n = int(round(100 * min(max(fraction, 0.0), 1.0)))
             bar.refresh()
 
+    options = {"themes": args.themes, "organisations": args.organisations, "dayfirst": not args.month_first,
+               "n_clusters": args.clusters, "workers": args.workers, "progress": progress,
+               "body_dates": args.body_dates, "events": args.events, "publisher": args.publisher,
+               "publisher_map": args.publisher_map}
     try:
-        result = run_build(args.inputs, args.out, themes=args.themes, organisations=args.organisations,
-                           dayfirst=not args.month_first, n_clusters=args.clusters, workers=args.workers,
-                           progress=progress, body_dates=args.body_dates, events=args.events,
-                           publisher=args.publisher, publisher_map=args.publisher_map)
+        if args.engine == "dask":
+            result = _dask_build(args, options)
+        else:
+            result = run_build(args.inputs, args.out, **options)
+    except _EngineError as exc:
+        return _fail(str(exc), 2)
     except FileNotFoundError as exc:
         return _fail(str(exc), 2)
     except (LexiconError, EventsError, BuildError) as exc:

@@ -511,4 +511,5 @@ def run_build(
     apply_topics(documents, model)
     return finish_build(plan, ingested.files, documents, mentions, model.clusters_,
                         {"n_clusters": int(model.n_clusters_), "silhouette": model.silhouette_}, progress=progress,
+                        manifest_extra={"engine": {"name": "local", "workers": n_workers}},
                         topic_model=TopicState.from_model(model))
