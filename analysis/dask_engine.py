@@ -284,6 +284,7 @@ def _build(client, address: str, plan, reads: ReadPlan, staging: Path, progress:
             admitted[a + i] = reads.admit(reads.jobs[a + i][0], reports, chars)
             files.extend(reports)
     plan.stage("ingest", t, len(files))
+    plan.input_of.update(reads.input_of)
     plan.timings["ingest"]["bytes"] = sum(int(f.details.get("bytes", 0) or 0) for f in files)
 
     # Documents and mentions, part by part on the workers, written to the staging folder.
