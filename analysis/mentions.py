@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import functools
 import re
 from dataclasses import dataclass
-from re import _casefix
 
 import ahocorasick
 import pandas as pd
@@ -63,7 +61,6 @@ class _Group:
     role: int
     context: int  # index into _Matcher.contexts for context, cue and unless groups; -1 otherwise
     acronym: bool  # the patterns come from an `acronyms` list (case-sensitive)
-    entries: tuple[int, ...] = ()  # the entry of each alternative, by the regex's group number (0: none)
 
 
 class _Matcher:
@@ -107,7 +104,6 @@ class _Matcher:
                 key = (scan_exact, anchor, case_sensitive, entry.kind, role, context_id)
                 grouped.setdefault(key, []).append((pattern, i))
         self.groups: list[_Group] = []
-        starts: dict[bool, dict[int, tuple[str, set[str]]]] = {}  # phase 0: gid -> (anchor, automaton keys)
         # Cues are looked for only around the context matches of a text (phase 1), not in all of it.
         anchors: dict[tuple[int, bool], dict[str, list[int]]] = {}
         for (scan_exact, anchor, case_sensitive, kind, role, context_id), members in grouped.items():
@@ -116,12 +112,8 @@ class _Matcher:
             regex = re.compile(alternatives, 0 if case_sensitive else re.IGNORECASE)
             # Phase 1: the cues of one context, looked for only around that context's matches.
             phase = context_id + 1 if role in (_ROLE_CUE, _ROLE_UNLESS) else 0
-            gid = len(self.groups)
-            anchors.setdefault((phase, scan_exact), {}).setdefault(anchor, []).append(gid)
-            if phase == 0:
-                keys = {_two_words(p, scan_exact, case_sensitive) for p, _ in members}
-                starts.setdefault(scan_exact, {})[gid] = (anchor, keys if None not in keys else {anchor})
-            self.groups.append(_Group(regex, kind, role, context_id, case_sensitive, (-1, *(i for _, i in members))))
+            anchors.setdefault((phase, scan_exact), {}).setdefault(anchor, []).append(len(self.groups))
+            self.groups.append(_Group(regex, kind, role, context_id, case_sensitive))
         self.automata: dict[int, dict[bool, ahocorasick.Automaton]] = {0: {}}
         for (phase, scan_exact), table in sorted(anchors.items()):
             automaton = ahocorasick.Automaton()
@@ -129,30 +121,6 @@ class _Matcher:
                 automaton.add_word(anchor, (len(anchor), _is_word(anchor[0]), tuple(gids)))
             automaton.make_automaton()
             self.automata.setdefault(phase, {})[scan_exact] = automaton
-        self._phase0_automata(starts)
-
-    def _phase0_automata(self, starts: dict[bool, dict[int, tuple[str, set[str]]]]) -> None:
-        """The automata that find where the patterns (phase 0) may match, on the text with every run of
-        whitespace read as one space: keyed by each pattern's first two words ("united nations" for
-        "United Nations Charter"), or its first word when a pattern of the group has only one (or the
-        second is no literal). Fewer positions to try than the first words alone, the same matches: a
-        pattern's regex matches only where its first two words stand, separated by whitespace. The
-        candidates are put back in the order the first words' automata give (``_anchor_len``)."""
-        self._anchor_len: list[int] = [0] * len(self.groups)
-        self.phase0: dict[bool, ahocorasick.Automaton] = {}
-        for scan_exact in sorted(starts):
-            table: dict[str, list[int]] = {}
-            for gid, (anchor, keys) in starts[scan_exact].items():
-                self._anchor_len[gid] = len(anchor)
-                # A key that another key of the group starts is enough: each group is tried once per position.
-                for key in sorted(keys):
-                    if not any(key != other and key.startswith(other) for other in keys):
-                        table.setdefault(key, []).append(gid)
-            automaton = ahocorasick.Automaton()
-            for key, gids in table.items():
-                automaton.add_word(key, (len(key), _is_word(key[0]), tuple(sorted(gids))))
-            automaton.make_automaton()
-            self.phase0[scan_exact] = automaton
 
     def candidates(
         self, text: str, phase: int = 0, spans: list[tuple[int, int]] | None = None, folded: dict | None = None
@@ -160,11 +128,9 @@ class _Matcher:
         """(start, end, entry index, group index) of the longest match of each group at each position:
         of the patterns (phase 0) or of the cues of context ``phase - 1``, in all of ``text`` or within ``spans``.
         ``folded`` caches the text with hyphens folded (key True) and also case-folded (key False)."""
-        folded = {} if folded is None else folded
-        if phase == 0 and spans is None and not _exotic(text):
-            return self._phase0_candidates(text, folded)
         out = []
         groups = self.groups
+        folded = {} if folded is None else folded
         for scan_exact, automaton in self.automata[phase].items():
             if True not in folded:
                 folded[True] = text.translate(_FOLD_HYPHENS) if any(h in text for h in _HYPHENS) else text
@@ -186,32 +152,6 @@ class _Matcher:
                         entry = int(m.lastgroup[1:].partition("_")[0])
                         out.append((start, m.end(), entry, gid))
         return out
-
-    def _phase0_candidates(self, text: str, folded: dict) -> list[tuple[int, int, int, int]]:
-        """``candidates(text)`` of the patterns, with the two-word automata (see ``_phase0_automata``)."""
-        if True not in folded:
-            folded[True] = text.translate(_FOLD_HYPHENS) if any(h in text for h in _HYPHENS) else text
-        squeezed, run_starts, shifts = _squeeze(folded[True])
-        groups, anchor_len = self.groups, self._anchor_len
-        found = []
-        for rank, (scan_exact, automaton) in enumerate(self.phase0.items()):
-            haystack = squeezed if scan_exact else _fold_case(squeezed)
-            for end, (length, wordy, gids) in automaton.iter(haystack):
-                start = end - length + 1
-                if run_starts:  # back to the text's offsets: past each longer run of whitespace before it
-                    start += shifts[bisect.bisect_left(run_starts, start)]
-                if wordy and start and _is_word(text[start - 1]):
-                    continue
-                for gid in gids:
-                    group = groups[gid]
-                    m = group.regex.match(text, start)
-                    if m and not _number_goes_on(text, m.end()):
-                        # The first words' automata report a match by the end of its first word, the longer
-                        # first word first, and the groups sharing it in order.
-                        found.append((rank, start + anchor_len[gid], -anchor_len[gid], gid, start, m.end(),
-                                      group.entries[m.lastindex]))
-        found.sort()
-        return [(start, end, entry, gid) for _, _, _, gid, start, end, entry in found]
 
     def mentions(self, text: str, date: dt.date | None = None) -> list[tuple[str, str, int, int]]:
         """(kind, key, start, end) of the kept mentions in ``text`` (of a document dated ``date``, or
@@ -502,65 +442,6 @@ def _near(text: str, start: int, end: int, window: int, span: tuple[int, int]) -
     if len(gap) > (window + 1) * _MAX_WORD_CHARS:
         return False
     return len(_WORD_RE.findall(gap)) <= window
-
-
-# Whitespace other than the space and the line feed (str.isspace, which is also what the patterns' \s means).
-_OTHER_SPACES = tuple(c for c in map(chr, range(0x3001)) if c.isspace() and c not in " \n")
-_SPACES_TO_FOLD = ("\n", *_OTHER_SPACES)
-_SPACE_RUN = re.compile("  +")  # a literal start: faster to search than " {2,}"
-_LITERAL_WORD = re.compile(r" +([^ ?*'’]+)")
-
-
-def _squeeze(text: str) -> tuple[str, list[int], list[int]]:
-    """``text`` with each run of whitespace made one space, with what maps its offsets back: the offsets
-    (in the squeezed text) of the spaces that stand for longer runs, and the shift past each (``shifts[k]``:
-    characters dropped before the ``k``-th such space's successor; ``shifts[0] == 0``)."""
-    for c in _SPACES_TO_FOLD:  # str.replace is much faster than str.translate with a table
-        if c in text:
-            text = text.replace(c, " ")
-    if "  " not in text:
-        return text, [], [0]
-    run_starts, shifts, dropped, pieces, last = [], [0], 0, [], 0
-    for m in _SPACE_RUN.finditer(text):
-        start, end = m.span()
-        pieces.append(text[last:start])
-        run_starts.append(start - dropped)
-        dropped += end - start - 1
-        shifts.append(dropped)
-        last = end
-    pieces.append(text[last:])
-    return " ".join(pieces), run_starts, shifts
-
-
-def _two_words(pattern: str, scan_exact: bool, case_sensitive: bool) -> str | None:
-    """The literal first two words of ``pattern`` joined by one space (hyphens folded, case-folded unless
-    ``scan_exact``), as they stand in a squeezed text where the pattern matches; None when its first word is
-    not followed by a space and a literal word, or when the key would not find every match: a second word
-    that the regex reads in any case while the scan is exact ("UN Charter"), or holding a letter that the
-    regex reads as another (е and ё, the case variants of _EXOTIC_CASES)."""
-    anchor = anchor_of(pattern)
-    m = _LITERAL_WORD.match(pattern, len(anchor))
-    if m is None or (scan_exact and not case_sensitive):
-        return None
-    second = m.group(1)
-    if any(c.isspace() or c in _EXOTIC_CASES for c in anchor + second) or (
-        scan_exact and any(c in "еёЕЁ" for c in second)
-    ):
-        return None
-    key = f"{anchor} {second}".translate(_FOLD_HYPHENS)
-    return key if scan_exact else _fold_case(key)
-
-
-# Letters that a case-insensitive regex matches to another letter whose lower case differs ("ſ" to "s",
-# "ı" to "i", "ᲂ" to "о", Greek symbol variants; "İ" lower-cases to two characters, "Σ" to "σ" or "ς"):
-# a text holding one is scanned by the first words only, so that the second words are read by the regex.
-_EXOTIC_CASES = frozenset(
-    {chr(c) for k, v in _casefix._EXTRA_CASES.items() for c in (k, *v)} | {"\u0130", "\u03a3"}
-) - frozenset("isвдостъѣꙋ")
-
-
-def _exotic(text: str) -> bool:
-    return not text.isascii() and any(c in text for c in _EXOTIC_CASES)
 
 
 def _is_word(char: str) -> bool:
