@@ -68,6 +68,19 @@ class Build:
         return str(self.manifest.get("build_hash", ""))
 
 
+# Rows of documents.parquet per row group: about this many bytes of text each, so that a reader fetching one
+# document's text (analysis.query.Corpus) decompresses a small row group, not the whole column.
+TEXT_ROW_GROUP_BYTES = 1_000_000
+
+
+def text_row_group_rows(table: pa.Table) -> int:
+    """The row group length (rows) that holds about TEXT_ROW_GROUP_BYTES of text, between 16 and 65,536."""
+    if "text" not in table.column_names or table.num_rows == 0:
+        return 65_536
+    mean = max(1.0, table.column("text").nbytes / table.num_rows)
+    return int(min(65_536, max(16, TEXT_ROW_GROUP_BYTES // mean)))
+
+
 def _documents_to_arrow(documents: pd.DataFrame) -> pa.Table:
     docs = documents.copy()
     # The contract's `date` is a date, not a timestamp.
@@ -243,7 +256,8 @@ def write_build(
         check_out(out)  # again under the lock: the folder may have changed while this build ran
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
         try:
-            pq.write_table(_documents_to_arrow(documents), tmp / "documents.parquet")
+            table = _documents_to_arrow(documents)
+            pq.write_table(table, tmp / "documents.parquet", row_group_size=text_row_group_rows(table))
             mentions.to_parquet(tmp / "mentions.parquet", index=False)
             clusters.to_parquet(tmp / "clusters.parquet", index=False)
             entities.to_parquet(tmp / "entities.parquet", index=False)

@@ -1,15 +1,22 @@
 """``Corpus``: a build opened through DuckDB, answering the typed questions every chart and table asks.
 
-The documents (all columns but ``text``) and the mentions are loaded once into an in-memory DuckDB
-database; every count is a query there, and only the small aggregated result comes back to Python, where
-it is laid out exactly as analysis.timeline lays out the same table. The ``text`` column stays in
-``documents.parquet`` and is read only for the documents a concordance shows or the reader opens.
+On opening, the documents (every column but ``text``) and the mentions are loaded into an in-memory DuckDB
+database, with what every query needs precomputed once: each document's period start at every granularity
+and its date-precision rank, an id per (kind, key) (sorted, so id order is key order) and the ``pairs``
+table (one row per document and key it mentions, with the number of mentions), which is what timelines,
+rankings, cross-tabs and the theme/organisation filters count. A filter state is evaluated once into the
+rows of the documents it keeps (cached per ``Filters``); every chart of that state joins those rows. Only
+the small aggregated result comes back to Python, where it is laid out exactly as analysis.timeline lays
+out the same table. ``text`` stays in ``documents.parquet`` (written in row groups of about 1 MB of text)
+and is read only for the documents a concordance shows or the reader opens.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +44,9 @@ _NO_GROUP = "(unknown)"
 DOCUMENT_SORTS = ("date", "title", "source", "language", "n_words", "date_precision", "date_method", "doc_id",
                   "cluster_id", "duplicate_of")  # fmt: skip
 _DEFAULT_ORDER = "d.date ASC NULLS LAST, d.source ASC NULLS LAST, d.seq ASC NULLS LAST, d._row"
+_SELECTIONS = 32  # filter states whose document rows are kept
+_REQUIRED = ("doc_id", "source", "seq", "date", "date_precision", "date_method", "language", "n_words",
+             "duplicate_of")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -68,7 +78,9 @@ def _as_keys(name: str, value) -> tuple[str, ...]:
     try:
         return tuple(str(v) for v in value)
     except TypeError:
-        raise TypeError(f"The {name!r} argument must be a sequence of strings; got {type(value).__name__} instead.") from None
+        raise TypeError(
+            f"The {name!r} argument must be a sequence of strings; got {type(value).__name__} instead."
+        ) from None
 
 
 def _frame(table: pa.Table) -> pd.DataFrame:
@@ -81,12 +93,26 @@ def _frame(table: pa.Table) -> pd.DataFrame:
     return frame
 
 
+def _quote(path: str) -> str:
+    """A path inside a SQL string literal."""
+    return path.replace("'", "''")
+
+
+def _check_count(name: str, value, *, none: bool = False) -> None:
+    if none and value is None:
+        return
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 0:
+        allowed = "None or an integer >= 0" if none else "an integer >= 0"
+        raise ValueError(f"The {name!r} parameter must be {allowed}; got {value!r} instead.")
+
+
 class Corpus:
     """A build, opened for queries. Make one with ``Corpus.open(build_dir)``; it is safe to share between
     threads (each thread queries through its own cursor)."""
 
     def __init__(self, path: Path, connection: duckdb.DuckDBPyConnection, *, doc_columns: dict[str, str],
-                 clusters: pd.DataFrame, entities: pd.DataFrame, manifest: dict, report: dict) -> None:
+                 keys: dict[str, tuple[str, ...]], clusters: pd.DataFrame, entities: pd.DataFrame, manifest: dict,
+                 report: dict) -> None:  # fmt: skip
         self.path = path
         self._db = connection
         self._local = threading.local()
@@ -96,6 +122,21 @@ class Corpus:
         self.manifest = manifest
         self.report = report
         self._labels: dict[str, dict[str, str]] = {}
+        # Key ids: each kind's keys sorted, kinds one after another; _range[kind] = (first id, last id + 1).
+        self._keys = keys
+        self._range: dict[str, tuple[int, int]] = {}
+        self._ids: dict[str, dict[str, int]] = {}
+        names, kinds, first = [], [], 0
+        for kind, kind_keys in keys.items():
+            self._range[kind] = (first, first + len(kind_keys))
+            self._ids[kind] = {k: first + i for i, k in enumerate(kind_keys)}
+            names.extend(kind_keys)
+            kinds.extend([kind] * len(kind_keys))
+            first += len(kind_keys)
+        self._key_names = np.array(names, dtype=object)
+        self._key_kinds = np.array(kinds, dtype=object)
+        self._selections: OrderedDict[Filters, pa.Table] = OrderedDict()
+        self._lock = threading.Lock()
 
     # ------------------------------------------------------------------------------------------- opening
     @classmethod
@@ -124,42 +165,64 @@ class Corpus:
         schema = db.sql("SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(?))",
                         params=[docs_file]).fetchall()
         doc_columns = {name: str(kind) for name, kind in schema}
-        missing = [c for c in ("doc_id", "source", "seq", "date", "date_precision", "date_method", "language",
-                               "n_words", "duplicate_of") if c not in doc_columns]  # fmt: skip
+        missing = [c for c in _REQUIRED if c not in doc_columns]
         if missing:
             raise BuildError(
                 f"The documents.parquet of '{path}' lacks the columns {missing}; rebuild it with "
                 f"`python -m analysis build INPUT --out {path}`."
             )
         text = "EXCLUDE (text)" if "text" in doc_columns else ""
-        db.execute(f"CREATE TABLE docs AS SELECT file_row_number AS _row, * {text} "
-                   f"FROM read_parquet('{_quote(docs_file)}', file_row_number = true)")
+        periods = ", ".join(f"date_trunc('{g}', date)::DATE AS _p_{g}" for g in GRANULARITIES)
+        db.execute(f"""CREATE TABLE docs AS SELECT file_row_number::INTEGER AS _row, * {text},
+                           {PRECISION_RANK_SQL}::TINYINT AS _rank, {periods}
+                       FROM read_parquet('{_quote(docs_file)}', file_row_number = true)""")
+        # Mentions keep their row in mentions.parquet (_mrow: analysis.timeline keeps that order) and get
+        # the row of their document (_row); mentions of unknown documents, or without kind or key, have no
+        # place in any table and are left out.
+        db.execute(
+            f"""CREATE TABLE _raw AS
+            SELECT m.file_row_number AS _mrow, d._row, m.kind, m.key, m.surface, m.start, m."end"
+            FROM read_parquet('{_quote(mentions_file)}', file_row_number = true) m JOIN docs d USING (doc_id)
+            WHERE m.kind IS NOT NULL AND m.key IS NOT NULL"""
+        )
         clusters = pd.read_parquet(path / "clusters.parquet")
         if "top_terms" in clusters:
             clusters["top_terms"] = clusters["top_terms"].map(list)
         ids = ([int(i) for (i,) in db.sql("SELECT DISTINCT cluster_id FROM docs WHERE cluster_id >= 0").fetchall()]
                if "cluster_id" in doc_columns else [])
-        pairs = zip(clusters["cluster_id"], clusters["label"], strict=True) if len(clusters) else ()
-        keys = cluster_keys(pairs, ids)
-        db.register("_cluster_keys", pa.table({"cluster_id": pa.array(list(keys), pa.int64()),
-                                                "key": pa.array(list(keys.values()), pa.string())}))
-        # Mentions keep their row in mentions.parquet (_mrow, the order analysis.timeline keeps) and get
-        # the row of their document (_row); cluster memberships follow as kind "cluster" (as
-        # analysis.timeline.cluster_mentions makes them), in the documents' order.
+        labels = zip(clusters["cluster_id"], clusters["label"], strict=True) if len(clusters) else ()
+        cluster_key = cluster_keys(labels, ids)
+        found: dict[str, set[str]] = {}
+        for kind, key in db.sql("SELECT DISTINCT kind, key FROM _raw").fetchall():
+            found.setdefault(kind, set()).add(key)
+        found.pop("cluster", None)  # cluster memberships come from documents.cluster_id
+        found["cluster"] = set(cluster_key.values())
+        order = [k for k in KINDS if k in found] + sorted(k for k in found if k not in KINDS)
+        keys = {kind: tuple(sorted(found[kind])) for kind in order}
+        rows = [(i, kind, key) for i, (kind, key) in enumerate((kind, key) for kind in order for key in keys[kind])]
+        db.register("_keys", pa.table({"key_id": pa.array([r[0] for r in rows], pa.int32()),
+                                        "kind": pa.array([r[1] for r in rows], pa.string()),
+                                        "key": pa.array([r[2] for r in rows], pa.string())}))
+        db.execute("CREATE TABLE keys AS SELECT * FROM _keys")
+        db.unregister("_keys")
+        db.register("_cluster_keys", pa.table({"cluster_id": pa.array(list(cluster_key), pa.int64()),
+                                                "key": pa.array(list(cluster_key.values()), pa.string())}))
+        # Cluster memberships follow the mentions as kind "cluster", in the documents' order (as
+        # analysis.timeline.cluster_mentions makes them).
         db.execute(
-            f"""CREATE TABLE mentions AS
-            SELECT m.file_row_number AS _mrow, d._row, m.kind, m.key, m.surface, m.start, m."end"
-            FROM read_parquet('{_quote(mentions_file)}', file_row_number = true) m JOIN docs d USING (doc_id)
-            ORDER BY _mrow"""
+            """CREATE TABLE mentions AS
+            SELECT r._mrow, r._row, k.key_id, r.surface, r.start, r."end"
+            FROM _raw r JOIN keys k USING (kind, key) WHERE r.kind <> 'cluster'
+            UNION ALL
+            SELECT (SELECT coalesce(max(_mrow), -1) FROM _raw) + row_number() OVER (ORDER BY d._row),
+                   d._row, k.key_id, '', 0, 0
+            FROM docs d JOIN _cluster_keys c USING (cluster_id) JOIN keys k ON k.kind = 'cluster' AND k.key = c.key
+            ORDER BY 1"""
         )
-        if ids:
-            db.execute(
-                """INSERT INTO mentions
-                SELECT (SELECT coalesce(max(_mrow), -1) FROM mentions) + row_number() OVER (ORDER BY d._row),
-                       d._row, 'cluster', k.key, '', 0, 0
-                FROM docs d JOIN _cluster_keys k USING (cluster_id) WHERE d.cluster_id >= 0 ORDER BY d._row"""
-            )
         db.unregister("_cluster_keys")
+        db.execute("DROP TABLE _raw")
+        db.execute("""CREATE TABLE pairs AS SELECT _row, key_id, count(*)::INTEGER AS n FROM mentions
+                      GROUP BY _row, key_id ORDER BY key_id, _row""")
         entities_path = path / "entities.parquet"
         entities = (pd.read_parquet(entities_path) if entities_path.exists()
                     else pd.DataFrame(columns=["kind", "key", "label", "category", "description"]))
@@ -168,8 +231,8 @@ class Corpus:
         report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
         if not isinstance(manifest, dict) or not isinstance(report, dict):
             raise BuildError(f"The manifest.json or ingest_report.json of '{path}' is not a JSON object; rebuild it.")
-        return cls(path, db, doc_columns=doc_columns, clusters=clusters, entities=entities, manifest=manifest,
-                   report=report)
+        return cls(path, db, doc_columns=doc_columns, keys=keys, clusters=clusters, entities=entities,
+                   manifest=manifest, report=report)
 
     def close(self) -> None:
         """Close the database (the Corpus cannot answer afterwards)."""
@@ -186,18 +249,46 @@ class Corpus:
             cursor = self._local.cursor = self._db.cursor()
         return cursor
 
-    def _sql(self, query: str, params: list | None = None) -> pa.Table:
-        return self._cursor().sql(query, params=params or None).to_arrow_table()
+    def _run(self, query: str, params: list | None, sel: pa.Table | None):
+        cursor = self._cursor()
+        if sel is not None:
+            cursor.register("sel", sel)
+        return cursor.sql(query, params=params or None)
 
-    def _rows(self, query: str, params: list | None = None) -> list[tuple]:
-        return self._cursor().sql(query, params=params or None).fetchall()
+    def _sql(self, query: str, params: list | None = None, sel: pa.Table | None = None) -> pa.Table:
+        return self._run(query, params, sel).to_arrow_table()
 
-    def _where(self, filters: Filters) -> tuple[str, list]:
-        return filter_clause(filters, has_publisher="publisher" in self._doc_columns)
+    def _rows(self, query: str, params: list | None = None, sel: pa.Table | None = None) -> list[tuple]:
+        return self._run(query, params, sel).fetchall()
+
+    def _key_ids(self, kind: str, keys: Sequence[str]) -> list[int]:
+        ids = self._ids.get(kind, {})
+        return [ids[k] for k in dict.fromkeys(keys) if k in ids]
+
+    def _kind_sql(self, kind: str, column: str = "p.key_id") -> str:
+        lo, hi = self._range.get(kind, (0, 0))
+        return f"{column} >= {lo} AND {column} < {hi}"
+
+    def _select(self, filters) -> pa.Table:
+        """The rows (``_row``, ascending) of the documents that pass the filters: computed once per state."""
+        filters = _check_filters(filters)
+        with self._lock:
+            found = self._selections.get(filters)
+            if found is not None:
+                self._selections.move_to_end(filters)
+                return found
+        where, params = filter_clause(filters, has_publisher="publisher" in self._doc_columns,
+                                      key_ids=self._key_ids)
+        found = self._sql(f"SELECT d._row FROM docs d WHERE {where} ORDER BY d._row", params)
+        with self._lock:
+            self._selections[filters] = found
+            while len(self._selections) > _SELECTIONS:
+                self._selections.popitem(last=False)
+        return found
 
     def _column(self, name: str) -> str:
         """The SQL of a documents column; NULL when the build lacks it (-1 for a missing cluster_id)."""
-        if name in self._doc_columns:
+        if name in self._doc_columns and name != "text":
             return f'd."{name}"'
         return "-1::BIGINT" if name == "cluster_id" else "NULL"
 
@@ -209,7 +300,7 @@ class Corpus:
     def _distinct(self, column: str) -> tuple[str, ...]:
         if column not in self._doc_columns:
             return ()
-        values = self._rows(f"SELECT DISTINCT CAST({column} AS VARCHAR) FROM docs WHERE {column} IS NOT NULL")
+        values = self._rows(f'SELECT DISTINCT CAST("{column}" AS VARCHAR) FROM docs WHERE "{column}" IS NOT NULL')
         return tuple(sorted(v for (v,) in values))
 
     def sources(self) -> tuple[str, ...]:
@@ -227,8 +318,7 @@ class Corpus:
     def keys(self, kind: str) -> tuple[str, ...]:
         """Every key of ``kind`` mentioned anywhere in the build (cluster keys for ``cluster``), sorted."""
         check_choice("kind", kind, KINDS)
-        rows = self._rows("SELECT DISTINCT key FROM mentions WHERE kind = ? AND key IS NOT NULL", [kind])
-        return tuple(sorted(k for (k,) in rows))
+        return self._keys.get(kind, ())
 
     def entity_labels(self, kind: str) -> dict[str, str]:
         """key -> human label (analysis.timeline.entity_labels); ``{}`` for clusters."""
@@ -240,14 +330,13 @@ class Corpus:
     # ---------------------------------------------------------------------------------------- documents
     def doc_ids(self, filters: Filters | None = None) -> tuple[str, ...]:
         """The doc_ids of the documents that pass the filters, in the documents table's order."""
-        where, params = self._where(_check_filters(filters))
-        table = self._sql(f"SELECT d.doc_id FROM docs d WHERE {where} ORDER BY d._row", params)
+        table = self._sql("SELECT d.doc_id FROM sel JOIN docs d USING (_row) ORDER BY d._row",
+                          sel=self._select(filters))
         return tuple(table.column(0).to_pylist())
 
     def count(self, filters: Filters | None = None) -> int:
         """How many documents pass the filters."""
-        where, params = self._where(_check_filters(filters))
-        return int(self._rows(f"SELECT count(*) FROM docs d WHERE {where}", params)[0][0])
+        return self._select(filters).num_rows
 
     def documents(self, filters: Filters | None = None, columns=None) -> pd.DataFrame:
         """The filtered documents without their text (analysis.timeline.filter_documents less ``text``), in
@@ -256,11 +345,11 @@ class Corpus:
         Arguments:
             columns: the columns to return (None: every column but ``text``); unknown ones are left out.
         """
-        where, params = self._where(_check_filters(filters))
         names = [c for c in self._doc_columns if c != "text"] if columns is None else [
             c for c in dict.fromkeys(columns) if c in self._doc_columns and c != "text"]
         select = ", ".join(f'd."{c}"' for c in names) or "d.doc_id"
-        return _frame(self._sql(f"SELECT {select} FROM docs d WHERE {where} ORDER BY d._row", params))
+        return _frame(self._sql(f"SELECT {select} FROM sel JOIN docs d USING (_row) ORDER BY d._row",
+                                sel=self._select(filters)))
 
     def documents_page(self, filters: Filters | None = None, *, offset: int = 0, limit: int = 1000,
                        sort: str | None = None, descending: bool = False, search: str | None = None) -> DocumentsPage:
@@ -277,24 +366,25 @@ class Corpus:
             A DocumentsPage: ``rows`` has the columns of analysis.timeline.DOCUMENTS_TABLE_COLUMNS (themes and
             organisations joined by ", "), ``total`` the number of matching documents.
         """
-        filters = _check_filters(filters)
-        for name, value in (("offset", offset), ("limit", limit)):
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 0:
-                raise ValueError(f"The {name!r} parameter must be an integer >= 0; got {value!r} instead.")
+        _check_count("offset", offset)
+        _check_count("limit", limit)
         if sort is not None:
             check_choice("sort", sort, DOCUMENT_SORTS)
-        where, params = self._where(filters)
+        sel = self._select(filters)
+        where, params = "TRUE", []
         if search is not None and search.strip():
-            where += (" AND strpos(lower(coalesce(d.title, '') || ' ' || d.doc_id || ' ' || d.source), lower(?)) > 0")
-            params = [*params, search.strip()]
+            where = (f"strpos(lower(coalesce({self._column('title')}, '') || ' ' || d.doc_id || ' ' || d.source), "
+                     "lower(?)) > 0")
+            params = [search.strip()]
         order = _DEFAULT_ORDER
         if sort is not None:
             order = f"{self._column(sort)} {'DESC' if descending else 'ASC'} NULLS LAST, {order}"
-        total = int(self._rows(f"SELECT count(*) FROM docs d WHERE {where}", params)[0][0])
+        total = (sel.num_rows if where == "TRUE" else
+                 int(self._rows(f"SELECT count(*) FROM sel JOIN docs d USING (_row) WHERE {where}", params, sel)[0][0]))
         columns = [c for c in tl.DOCUMENTS_TABLE_COLUMNS if c not in ("themes", "organisations", "date_label")]
         select = ", ".join(f'{self._column(c)} AS "{c}"' for c in columns)
-        table = self._sql(f"SELECT d._row, {select} FROM docs d WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
-                          [*params, int(limit), int(offset)])
+        table = self._sql(f"""SELECT d._row, {select} FROM sel JOIN docs d USING (_row) WHERE {where}
+                              ORDER BY {order} LIMIT ? OFFSET ?""", [*params, int(limit), int(offset)], sel)
         rows = table.column("_row").to_numpy()
         page = _frame(table.drop_columns(["_row"]))
         page["date_label"] = tl.date_labels(page["date"], page["date_precision"])
@@ -308,11 +398,10 @@ class Corpus:
         if len(rows) == 0:
             return {}
         found = self._rows(
-            """SELECT _row, kind, string_agg(key, ', ' ORDER BY key) FROM (
-                   SELECT DISTINCT _row, kind, key FROM mentions
-                   WHERE _row IN (SELECT unnest(?::BIGINT[])) AND kind IN ('theme', 'organisation')
-                     AND key IS NOT NULL)
-               GROUP BY _row, kind""",
+            f"""SELECT p._row, k.kind, string_agg(k.key, ', ' ORDER BY p.key_id) FROM pairs p JOIN keys k USING (key_id)
+                WHERE p._row IN (SELECT unnest(?::INTEGER[])) AND (({self._kind_sql('theme')})
+                      OR ({self._kind_sql('organisation')}))
+                GROUP BY p._row, k.kind""",
             [[int(r) for r in rows]],
         )
         return {(int(row), kind): text for row, kind, text in found}
@@ -326,26 +415,29 @@ class Corpus:
             mentions table's order, indexed by their row there).
         """
         found = self._rows("SELECT _row FROM docs WHERE doc_id = ? ORDER BY _row LIMIT 1", [str(doc_id)])
-        empty = pd.DataFrame({"doc_id": pd.Series([], dtype="str"), "kind": pd.Series([], dtype="str"),
-                              "key": pd.Series([], dtype="str"), "surface": pd.Series([], dtype="str"),
-                              "start": pd.Series([], dtype="int64"), "end": pd.Series([], dtype="int64")})
         if not found:
-            return None, empty
+            empty = {c: pd.Series([], dtype="str") for c in ("doc_id", "kind", "key", "surface")}
+            return None, pd.DataFrame({**empty, "start": pd.Series([], dtype="int64"),
+                                       "end": pd.Series([], dtype="int64")})
         row = int(found[0][0])
         table = self._sql(f"SELECT * FROM read_parquet('{_quote(str(self.path / 'documents.parquet'))}', "
                           "file_row_number = true) WHERE file_row_number = ?", [row])
         frame = _frame(table.drop_columns(["file_row_number"]))
         frame.index = pd.Index([row])
         mentions = self._sql(
-            """SELECT _mrow, ? AS doc_id, kind, key, surface, start, "end" FROM mentions
-               WHERE _row = ? AND kind IN ('theme', 'organisation') ORDER BY _mrow""",
+            f"""SELECT m._mrow, ? AS doc_id, k.kind, k.key, m.surface, m.start, m."end"
+                FROM mentions m JOIN keys k USING (key_id)
+                WHERE m._row = ? AND (({self._kind_sql('theme', 'm.key_id')})
+                      OR ({self._kind_sql('organisation', 'm.key_id')}))
+                ORDER BY m._mrow""",
             [str(doc_id), row],
         ).to_pandas()
         mentions = mentions.set_index("_mrow").rename_axis(None)
         return frame.iloc[0], mentions.astype({"start": "int64", "end": "int64"})
 
     def texts(self, rows) -> dict[int, str]:
-        """The texts of the documents at these rows of the documents table (read from documents.parquet)."""
+        """The texts of the documents at these rows of the documents table (read from documents.parquet,
+        only the row groups that hold them)."""
         rows = sorted({int(r) for r in rows})
         if not rows:
             return {}
@@ -359,21 +451,20 @@ class Corpus:
     # ----------------------------------------------------------------------------------------- summaries
     def summary(self, filters: Filters | None = None) -> dict:
         """Counts describing the filtered documents (analysis.timeline.summary's keys and values)."""
-        where, params = self._where(_check_filters(filters))
+        sel = self._select(filters)
         hint = "d.date IS NULL AND d.date_hint IS NOT NULL" if "date_hint" in self._doc_columns else "FALSE"
-        (documents, dated, hinted, body, first, last, sources), = self._rows(
+        ((documents, dated, hinted, body, first, last, sources, languages),) = self._rows(
             f"""SELECT count(*), count(d.date), count(*) FILTER (WHERE {hint}),
                        count(*) FILTER (WHERE d.date_method = 'body'), min(d.date), max(d.date),
-                       count(DISTINCT d.source)
-                FROM docs d WHERE {where}""",
-            params,
+                       count(DISTINCT d.source), list(DISTINCT d.language) FILTER (WHERE d.language IS NOT NULL)
+                FROM sel JOIN docs d USING (_row)""",
+            sel=sel,
         )
-        languages = self._rows(f"SELECT DISTINCT d.language FROM docs d WHERE {where} AND d.language IS NOT NULL",
-                               params)
+        lo, hi = self._range.get("cluster", (0, 0))
         mentions = self._rows(
-            f"""SELECT count(*) FROM mentions m WHERE m.kind IS DISTINCT FROM 'cluster'
-                AND m._row IN (SELECT d._row FROM docs d WHERE {where})""",
-            params,
+            f"SELECT coalesce(sum(p.n), 0) FROM pairs p JOIN sel USING (_row) WHERE NOT (p.key_id >= {lo} AND "
+            f"p.key_id < {hi})",
+            sel=sel,
         )[0][0]
         return {
             "documents": int(documents),
@@ -384,20 +475,19 @@ class Corpus:
             "first_date": first,
             "last_date": last,
             "sources": int(sources),
-            "languages": sorted(str(v) for (v,) in languages),
+            "languages": sorted(str(v) for v in (languages or [])),
             "mentions": int(mentions),
         }
 
     def dating_gaps(self, filters: Filters | None = None) -> pd.DataFrame:
         """The filtered documents a timeline cannot trust (analysis.timeline.dating_gaps): undated ones, then
         those dated by a date their text mentions, by source and seq."""
-        where, params = self._where(_check_filters(filters))
         columns = tl.DATING_GAP_COLUMNS
         select = ", ".join(f'{self._column(c)} AS "{c}"' for c in columns)
         table = self._sql(
-            f"""SELECT {select} FROM docs d WHERE {where} AND (d.date IS NULL OR d.date_method = 'body')
+            f"""SELECT {select} FROM sel JOIN docs d USING (_row) WHERE d.date IS NULL OR d.date_method = 'body'
                 ORDER BY (d.date IS NOT NULL), d.source ASC NULLS LAST, d.seq ASC NULLS LAST, d._row""",
-            params,
+            sel=self._select(filters),
         )
         docs = _frame(table)
         for column in ("title", "date_method", "date_evidence", "date_hint", "date_hint_surface"):
@@ -406,11 +496,10 @@ class Corpus:
 
     def choose_granularity(self, filters: Filters | None = None) -> str:
         """The automatic period length for the filtered documents (analysis.timeline.choose_granularity)."""
-        where, params = self._where(_check_filters(filters))
         rows = self._rows(
-            f"""SELECT {PRECISION_RANK_SQL} AS rank, count(*), min(d.date), max(d.date) FROM docs d
-                WHERE {where} AND d.date IS NOT NULL GROUP BY rank""",
-            params,
+            """SELECT d._rank, count(*), min(d.date), max(d.date) FROM sel JOIN docs d USING (_row)
+               WHERE d.date IS NOT NULL GROUP BY d._rank""",
+            sel=self._select(filters),
         )
         if not rows:
             return tl.auto_granularity(None, None)
@@ -431,11 +520,10 @@ class Corpus:
         allowed = sorted(c for c in ("source", "publisher", "language") if c in self._doc_columns)
         if by not in allowed:
             raise ValueError(f"The 'by' parameter must be one of {allowed}; got {by!r} instead.")
-        where, params = self._where(_check_filters(filters))
         rows = self._rows(
-            f"""SELECT CAST(d.{by} AS VARCHAR) AS value, count(*) AS n FROM docs d
-                WHERE {where} AND d.date IS NOT NULL AND d.{by} IS NOT NULL GROUP BY value""",
-            params,
+            f"""SELECT CAST(d.{by} AS VARCHAR) AS value, count(*) AS n FROM sel JOIN docs d USING (_row)
+                WHERE d.date IS NOT NULL AND d.{by} IS NOT NULL GROUP BY value""",
+            sel=self._select(filters),
         )
         ranked = sorted(rows, key=lambda item: (-item[1], item[0]))
         return [value for value, _ in ranked[:n]]
@@ -465,52 +553,51 @@ class Corpus:
             )
         if keys is not None:
             keys = tuple(dict.fromkeys(_as_keys("keys", keys)))
-        where, params = self._where(filters)
+        sel = self._select(filters)
         needed = _NEEDED_PRECISION[granularity]
-        group = f"coalesce(CAST(d.{by} AS VARCHAR), '{_NO_GROUP}')" if by is not None else "''"
-        unit = granularity
-        base = (f"SELECT d._row, d.date, {PRECISION_RANK_SQL} AS rank, coalesce(d.n_words, 0) AS n_words, "
-                f"{group} AS grp FROM docs d WHERE {where}")
-        placed = f"SELECT * FROM f WHERE date IS NOT NULL AND rank <= {needed}"
-        stats = self._rows(
-            f"""WITH f AS ({base})
-                SELECT count(*) FILTER (WHERE date IS NULL), count(*) FILTER (WHERE date IS NOT NULL AND rank > {needed})
-                FROM f""",
-            params,
-        )[0]
-        attrs = {"undated": int(stats[0]), "excluded_coarse": int(stats[1]), "kind": kind, "granularity": granularity}
-        cells = self._sql(
-            f"""WITH f AS ({base}), p AS ({placed})
-                SELECT date_trunc('{unit}', date)::DATE AS period, grp, count(*) AS docs, sum(n_words) AS words
-                FROM p GROUP BY ALL""",
-            params,
-        )
-        if cells.num_rows == 0:
-            return _empty_timeline(by, attrs)
+        group = f"coalesce(CAST(d.\"{by}\" AS VARCHAR), '{_NO_GROUP}')" if by is not None else "''"
         spans = self._rows(
-            f"WITH f AS ({base}), p AS ({placed}) SELECT rank, min(date), max(date) FROM p GROUP BY rank", params
+            "SELECT d._rank, d.date IS NULL, count(*), min(d.date), max(d.date) FROM sel JOIN docs d USING (_row) "
+            "GROUP BY ALL",
+            sel=sel,
         )
-        key_filter, key_params = "", []
-        if keys is not None:
-            key_filter, key_params = " AND m.key IN (SELECT unnest(?::VARCHAR[]))", [list(keys)]
+        placed_spans = [(rank, first, last) for rank, undated, _, first, last in spans
+                        if not undated and rank <= needed]
+        attrs = {
+            "undated": int(sum(n for _, undated, n, _, _ in spans if undated)),
+            "excluded_coarse": int(sum(n for rank, undated, n, _, _ in spans if not undated and rank > needed)),
+            "kind": kind,
+            "granularity": granularity,
+        }
+        if not placed_spans:
+            return _empty_timeline(by, attrs)
+        placed = f"d.date IS NOT NULL AND d._rank <= {needed}"
+        period = f"d._p_{granularity}"
+        ids = None if keys is None else self._key_ids(kind, keys)
+        key_sql = "" if ids is None else " AND p.key_id IN (SELECT unnest(?::INTEGER[]))"
         counts = self._sql(
-            f"""WITH f AS ({base}), p AS ({placed})
-                SELECT date_trunc('{unit}', p.date)::DATE AS period, m.key, p.grp, count(*) AS mentions,
-                       count(DISTINCT m._row) AS docs
-                FROM mentions m JOIN p USING (_row)
-                WHERE m.kind = ? AND m.key IS NOT NULL{key_filter} GROUP BY ALL""",
-            [*params, kind, *key_params],
+            f"""SELECT {period} AS period, p.key_id, {group} AS grp, sum(p.n) AS mentions, count(*) AS docs
+                FROM pairs p JOIN sel USING (_row) JOIN docs d USING (_row)
+                WHERE {self._kind_sql(kind)} AND {placed}{key_sql} GROUP BY ALL""",
+            [] if ids is None else [ids],
+            sel,
         )
         if keys is None:
-            keys = tuple(sorted(set(counts.column("key").to_pylist())))
+            found = np.unique(counts.column("key_id").to_numpy())
+            keys = tuple(self._key_names[found])  # id order is key order
         n_keys = len(keys)
         if n_keys == 0:
             return _empty_timeline(by, attrs)
+        cells = self._sql(
+            f"""SELECT {period} AS period, {group} AS grp, count(*) AS docs, sum(coalesce(d.n_words, 0)) AS words
+                FROM sel JOIN docs d USING (_row) WHERE {placed} GROUP BY ALL""",
+            sel=sel,
+        )
 
         freq = _FREQ[granularity]
-        data_start = pd.Timestamp(min(first for _, first, _ in spans))
+        data_start = pd.Timestamp(min(first for _, first, _ in placed_spans))
         ends = []
-        for rank, _first, last in spans:
+        for rank, _first, last in placed_spans:
             last = pd.Timestamp(last)
             ends.append(last if rank == 0 else pd.Period(last, "M" if rank == 1 else "Y-DEC").end_time.normalize())
         data_end = max(ends)
@@ -536,10 +623,10 @@ class Corpus:
         mention_counts = np.zeros(n_rows, dtype=np.int64)
         docs_mentioning = np.zeros(n_rows, dtype=np.int64)
         if counts.num_rows:
-            key_pos = pd.Index(keys).get_indexer(counts.column("key").to_pylist())
+            key_pos = pd.Index(keys).get_indexer(self._key_names[counts.column("key_id").to_numpy()])
             group_pos = np.searchsorted(groups, np.asarray(counts.column("grp").to_pylist(), dtype=object).astype(str))
             row = (period_of(counts.column("period")) * n_keys + key_pos) * n_groups + group_pos
-            mention_counts[row] = counts.column("mentions").to_numpy()
+            mention_counts[row] = counts.column("mentions").to_numpy(zero_copy_only=False).astype(np.int64)
             docs_mentioning[row] = counts.column("docs").to_numpy()
 
         row_period = np.repeat(np.arange(n_periods), n_keys * n_groups)
@@ -587,24 +674,19 @@ class Corpus:
         """How often each key of a kind is mentioned in the filtered documents (analysis.timeline.ranking):
         ``key``, ``mentions``, ``documents_mentioning``, ``share_pct``, most documents first, then by key."""
         check_choice("kind", kind, KINDS)
-        where, params = self._where(_check_filters(filters))
-        n_docs = int(self._rows(f"SELECT count(*) FROM docs d WHERE {where}", params)[0][0])
+        sel = self._select(filters)
         table = self._sql(
-            f"""SELECT m.key, count(*) AS mentions, count(DISTINCT m._row) AS docs FROM mentions m
-                WHERE m.kind = ? AND m.key IS NOT NULL AND m._row IN (SELECT d._row FROM docs d WHERE {where})
-                GROUP BY m.key""",
-            [kind, *params],
+            f"""SELECT p.key_id, sum(p.n) AS mentions, count(*) AS docs FROM pairs p JOIN sel USING (_row)
+                WHERE {self._kind_sql(kind)} GROUP BY p.key_id ORDER BY p.key_id""",
+            sel=sel,
         )
-        keys = table.column("key").to_pylist()
-        order = sorted(range(len(keys)), key=keys.__getitem__)
-        mentions = table.column("mentions").to_numpy()[order].astype(np.int64)
-        documents_mentioning = table.column("docs").to_numpy()[order].astype(np.int64)
+        documents_mentioning = table.column("docs").to_numpy().astype(np.int64)
         out = pd.DataFrame(
             {
-                "key": pd.array([keys[i] for i in order], dtype="str"),
-                "mentions": mentions,
+                "key": pd.array(self._key_names[table.column("key_id").to_numpy()], dtype="str"),
+                "mentions": table.column("mentions").to_numpy(zero_copy_only=False).astype(np.int64),
                 "documents_mentioning": documents_mentioning,
-                "share_pct": (documents_mentioning / max(n_docs, 1) * 100.0).astype(np.float64),
+                "share_pct": (documents_mentioning / max(sel.num_rows, 1) * 100.0).astype(np.float64),
             }
         )
         out = out.sort_values(["documents_mentioning", "key"], ascending=[False, True], kind="stable")
@@ -616,32 +698,33 @@ class Corpus:
         (row key, column key) pair, zeros included, with ``documents``, ``row_documents``, ``share_pct``."""
         check_choice("row_kind", row_kind, KINDS)
         check_choice("col_kind", col_kind, KINDS)
-        where, params = self._where(_check_filters(filters))
-        pairs = f"""f AS (SELECT d._row FROM docs d WHERE {where}),
-            r AS (SELECT DISTINCT m._row, m.key FROM mentions m JOIN f USING (_row) WHERE m.kind = ? AND m.key IS NOT NULL),
-            c AS (SELECT DISTINCT m._row, m.key FROM mentions m JOIN f USING (_row) WHERE m.kind = ? AND m.key IS NOT NULL)"""
-        sides = self._rows(
-            f"""WITH {pairs}
-                SELECT 0, key, count(*) FROM r GROUP BY key UNION ALL SELECT 1, key, count(*) FROM c GROUP BY key""",
-            [*params, row_kind, col_kind],
+        sel = self._select(filters)
+        sides = self._sql(
+            f"""SELECT p.key_id, count(*) AS docs FROM pairs p JOIN sel USING (_row)
+                WHERE ({self._kind_sql(row_kind)}) OR ({self._kind_sql(col_kind)}) GROUP BY p.key_id""",
+            sel=sel,
         )
-        row_keys = sorted(k for side, k, _ in sides if side == 0)
-        col_keys = sorted(k for side, k, _ in sides if side == 1)
-        n_rows, n_cols = len(row_keys), len(col_keys)
-        row_docs = np.zeros(n_rows, dtype=np.int64)
-        row_index = {k: i for i, k in enumerate(row_keys)}
-        for side, key, n in sides:
-            if side == 0:
-                row_docs[row_index[key]] = n
+        side_ids, side_docs = sides.column("key_id").to_numpy(), sides.column("docs").to_numpy()
+        (row_lo, row_hi), (col_lo, col_hi) = self._range.get(row_kind, (0, 0)), self._range.get(col_kind, (0, 0))
+        in_rows = (side_ids >= row_lo) & (side_ids < row_hi)
+        in_cols = (side_ids >= col_lo) & (side_ids < col_hi)
+        order = np.argsort(side_ids)
+        row_ids = side_ids[order][in_rows[order]]
+        col_ids = side_ids[order][in_cols[order]]
+        row_docs = side_docs[order][in_rows[order]].astype(np.int64)
+        n_rows, n_cols = len(row_ids), len(col_ids)
         both = np.zeros(n_rows * n_cols, dtype=np.int64)
         if n_rows and n_cols:
             table = self._sql(
-                f"WITH {pairs} SELECT r.key AS rk, c.key AS ck, count(*) AS n FROM r JOIN c USING (_row) GROUP BY ALL",
-                [*params, row_kind, col_kind],
+                f"""WITH s AS (SELECT p._row, p.key_id FROM pairs p JOIN sel USING (_row)
+                               WHERE ({self._kind_sql(row_kind)}) OR ({self._kind_sql(col_kind)}))
+                    SELECT r.key_id AS r, c.key_id AS c, count(*) AS n FROM s r JOIN s c USING (_row)
+                    WHERE {self._kind_sql(row_kind, 'r.key_id')} AND {self._kind_sql(col_kind, 'c.key_id')}
+                    GROUP BY ALL""",
+                sel=sel,
             )
-            col_index = {k: i for i, k in enumerate(col_keys)}
-            ri = np.array([row_index[k] for k in table.column("rk").to_pylist()], dtype=np.int64)
-            ci = np.array([col_index[k] for k in table.column("ck").to_pylist()], dtype=np.int64)
+            ri = np.searchsorted(row_ids, table.column("r").to_numpy())
+            ci = np.searchsorted(col_ids, table.column("c").to_numpy())
             both[ri * n_cols + ci] = table.column("n").to_numpy()
         row_idx = np.repeat(np.arange(n_rows), n_cols)
         col_idx = np.tile(np.arange(n_cols), n_rows)
@@ -649,8 +732,8 @@ class Corpus:
         share = np.where(row_total > 0, both / np.maximum(row_total, 1) * 100.0, 0.0)
         return pd.DataFrame(
             {
-                "row_key": pd.array(np.asarray(row_keys, dtype=object)[row_idx], dtype="str"),
-                "col_key": pd.array(np.asarray(col_keys, dtype=object)[col_idx], dtype="str"),
+                "row_key": pd.array(self._key_names[row_ids][row_idx], dtype="str"),
+                "col_key": pd.array(self._key_names[col_ids][col_idx], dtype="str"),
                 "documents": both,
                 "row_documents": row_total,
                 "share_pct": share.astype(np.float64),
@@ -666,27 +749,32 @@ class Corpus:
             check_choice("kind", kind, KINDS)
         if not isinstance(width, (int, np.integer)) or isinstance(width, bool) or width < 0:
             raise ValueError(f"The 'width' parameter must be a non-negative integer; got {width!r} instead.")
-        if limit is not None and (not isinstance(limit, (int, np.integer)) or isinstance(limit, bool) or limit < 0):
-            raise ValueError(f"The 'limit' parameter must be None or an integer >= 0; got {limit!r} instead.")
-        where, params = self._where(_check_filters(filters))
-        conditions, extra = ["m.kind IS DISTINCT FROM 'cluster'" if kind is None else "m.kind = ?"], []
-        if kind is not None:
-            extra.append(kind)
+        _check_count("limit", limit, none=True)
+        sel = self._select(filters)
+        if kind is None:
+            lo, hi = self._range.get("cluster", (0, 0))
+            conditions, params = [f"NOT (m.key_id >= {lo} AND m.key_id < {hi})"], []
+        else:
+            conditions, params = [self._kind_sql(kind, "m.key_id")], []
         if key is not None:
-            conditions.append("m.key IN (SELECT unnest(?::VARCHAR[]))")
-            extra.append(list(_as_keys("key", key)))
+            wanted = _as_keys("key", key)
+            kinds = [kind] if kind is not None else list(self._ids)
+            conditions.append("m.key_id IN (SELECT unnest(?::INTEGER[]))")
+            params.append([i for k in kinds if k != "cluster" or kind == "cluster" for i in self._key_ids(k, wanted)])
         limit_sql = f"LIMIT {int(limit)}" if limit is not None else ""
         table = self._sql(
             f"""SELECT d._row, d.doc_id, {self._column('title')} AS title, d.date, d.date_precision, d.source,
-                       m.kind, m.key, m.start, m."end"
-                FROM mentions m JOIN docs d USING (_row)
-                WHERE {where} AND {' AND '.join(conditions)}
+                       m.key_id, m.start, m."end"
+                FROM mentions m JOIN sel USING (_row) JOIN docs d USING (_row)
+                WHERE {' AND '.join(conditions)}
                 ORDER BY d.date ASC NULLS LAST, d.doc_id, m.start, m._mrow {limit_sql}""",
-            [*params, *extra],
+            params,
+            sel,
         )
         rows = table.column("_row").to_numpy()
+        key_ids = table.column("key_id").to_numpy()
         texts = self.texts(rows)
-        merged = _frame(table.drop_columns(["_row"]))
+        merged = _frame(table.drop_columns(["_row", "key_id"]))
         left, match, right = [], [], []
         for row, start, end in zip(rows, merged["start"], merged["end"], strict=True):
             text = texts.get(int(row))
@@ -696,6 +784,8 @@ class Corpus:
             match.append(tl._collapse(text[start:end]))
             right.append(tl._collapse(tl._right_context(text, end, width)).rstrip())
         out = merged.assign(
+            kind=pd.array(self._key_kinds[key_ids], dtype="str"),
+            key=pd.array(self._key_names[key_ids], dtype="str"),
             left=pd.array(left, dtype="str"),
             match=pd.array(match, dtype="str"),
             right=pd.array(right, dtype="str"),
@@ -703,13 +793,7 @@ class Corpus:
         return out.astype({"start": "int64", "end": "int64"})[list(tl.CONCORDANCE_COLUMNS)]
 
 
-def _quote(path: str) -> str:
-    """A path inside a SQL string literal."""
-    return path.replace("'", "''")
-
-
 def _empty_timeline(by: str | None, attrs: dict) -> pd.DataFrame:
     out = tl._empty_timeline(by)
     out.attrs.update(attrs)
     return out
-

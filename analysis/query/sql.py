@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from analysis.timeline import Filters
 
 __all__ = ["PRECISION_RANK_SQL", "filter_clause"]
 
 # The rank of a date precision (day 0, month 1, year 2; unknown or missing counts as day), as
 # analysis.timeline ranks it.
-PRECISION_RANK_SQL = "(CASE d.date_precision WHEN 'month' THEN 1 WHEN 'year' THEN 2 ELSE 0 END)"
+PRECISION_RANK_SQL = "(CASE date_precision WHEN 'month' THEN 1 WHEN 'year' THEN 2 ELSE 0 END)"
 
 
 def _in_list(column: str, values, params: list) -> str:
@@ -18,14 +20,21 @@ def _in_list(column: str, values, params: list) -> str:
     return f"{column} IN (SELECT unnest(?::VARCHAR[]))"
 
 
-def _mentioning(kind: str, keys, params: list) -> str:
-    params.append(kind)
-    params.append([str(k) for k in keys])
-    return "d._row IN (SELECT _row FROM mentions WHERE kind = ? AND key IN (SELECT unnest(?::VARCHAR[])))"
+def _mentioning(ids: list[int], params: list) -> str:
+    if not ids:
+        return "FALSE"  # keys the build never mentions: no document mentions them
+    params.append(ids)
+    return "d._row IN (SELECT _row FROM pairs WHERE key_id IN (SELECT unnest(?::INTEGER[])))"
 
 
-def filter_clause(filters: Filters, *, has_publisher: bool) -> tuple[str, list]:
+KeyIds = Callable[[str, Sequence[str]], list[int]]
+
+
+def filter_clause(filters: Filters, *, has_publisher: bool, key_ids: KeyIds) -> tuple[str, list]:
     """The SQL condition on ``docs d`` that keeps the documents passing ``filters``, and its parameters.
+
+    ``key_ids(kind, keys)`` gives the ids (in the ``pairs`` table: one row per document and key it
+    mentions) of the keys of ``kind`` the build knows, unknown ones left out.
 
     The same rules as analysis.timeline.filter_documents: duplicates dropped unless included, inferred
     and body dates dropped when excluded, a date bound keeps only dated documents in the range, the
@@ -65,9 +74,9 @@ def filter_clause(filters: Filters, *, has_publisher: bool) -> tuple[str, list]:
         clauses.append(_in_list("d.doc_id", filters.doc_ids, params))
     if filters.organisations and filters.org_mode == "all":
         for key in dict.fromkeys(filters.organisations):
-            clauses.append(_mentioning("organisation", (key,), params))
+            clauses.append(_mentioning(key_ids("organisation", (key,)), params))
     elif filters.organisations:
-        clauses.append(_mentioning("organisation", filters.organisations, params))
+        clauses.append(_mentioning(key_ids("organisation", filters.organisations), params))
     if filters.themes:
-        clauses.append(_mentioning("theme", filters.themes, params))
+        clauses.append(_mentioning(key_ids("theme", filters.themes), params))
     return (" AND ".join(clauses) if clauses else "TRUE"), params
