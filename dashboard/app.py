@@ -43,14 +43,14 @@ __all__ = [
 def main() -> None:
     st.set_page_config(page_title="Diplomatic Themes", page_icon="🕊️", layout="wide")
     sidebar.upload_section()
-    build = sidebar.open_build()
-    view, _info = sidebar.sidebar(build)
-    colors = sidebar.colors_of(build)
-    narrowed, targets = selection.selection(build, view)
+    corpus = sidebar.open_build()
+    view, _info = sidebar.sidebar(corpus)
+    colors = sidebar.colors_of(corpus)
+    narrowed, targets = selection.selection(corpus, view)
 
     st.title("Diplomatic Themes")
     desc = describe_filters(view.filters)
-    n = len(build.documents)
+    n = corpus.n_documents
     st.caption(_escape_md(f"{n:,} document{'s' if n != 1 else ''} in this build"
                           + (f" · filters: {desc}" if desc else "")))
     # One container always stands here, so the notices above the tabs never shift the tabs' place on the
@@ -59,26 +59,26 @@ def main() -> None:
         if st.session_state.pop(common.UPLOAD_NOTE, False):
             st.success("Your files were built and are shown below; the Report tab lists what was read and "
                        "skipped.")
-            report.report_table_only(build)
+            report.report_table_only(corpus)
         selection.chip(narrowed, targets)
 
     # Only the open tab runs (on_change="rerun" makes the tabs keep state): a rerun after a filter change
     # draws one view, not six.
     tabs = st.tabs(list(TABS), key="view_tab", on_change="rerun")
     views = (
-        lambda: overview.overview(build, view, colors),
-        lambda: themes.themes(build, view, colors),
-        lambda: organisations.organisations(build, view, colors),
-        lambda: topics.topics(build, view),
-        lambda: documents.documents(build, view, narrowed, targets),
-        lambda: report.report(build),
+        lambda: overview.overview(corpus, view, colors),
+        lambda: themes.themes(corpus, view, colors),
+        lambda: organisations.organisations(corpus, view, colors),
+        lambda: topics.topics(corpus, view),
+        lambda: documents.documents(corpus, view, narrowed, targets),
+        lambda: report.report(corpus),
     )
     for name, tab, draw in zip(TABS, tabs, views, strict=True):
         if tab.open is False:
             continue
         with tab:
             draw()
-            common.manifest_button(build, name.lower())
+            common.manifest_button(corpus, name.lower())
 
 
 if __name__ == "__main__":

@@ -751,7 +751,7 @@ def document_map_figure(
     Returns:
         A Figure with one (SVG) Scatter trace per cluster (documents outside any cluster last, in grey);
         hover shows the escaped title; customdata carries the doc_id (TARGET_FIELDS). Draw a few thousand
-        points at most (dashboard.data.map_points samples a large build).
+        points at most (dashboard.queries.Queries.map_points samples a large build).
     """
     _check_columns(docs, ("doc_id", "x", "y", "cluster_id"), "documents")
     _check_columns(clusters, ("cluster_id", "label"), "clusters")

@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from analysis import timeline as tl
 from analysis.store import read_build
 from dashboard import app as dash
-from dashboard import data
+from dashboard import cache, data
 from dashboard.filters import WIDGET_KEYS as K
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
@@ -309,35 +309,6 @@ def test_a_missing_default_build_is_built_from_the_sample(tmp_path, monkeypatch)
     assert int(at.metric[0].value) > 0
 
 
-@pytest.mark.parametrize("name,kwargs", [
-    ("timeline", {"kind": "theme", "granularity": "year"}),
-    ("timeline", {"kind": "organisation", "keys": ("SCO", "NATO"), "granularity": "month"}),
-    ("ranking", {"kind": "organisation"}),
-    ("ranking", {"kind": "theme"}),
-    ("crosstab", {"row_kind": "organisation", "col_kind": "theme"}),
-    ("crosstab", {"row_kind": "organisation", "col_kind": "organisation"}),
-    ("summary", {}),
-    ("documents_table", {}),
-    ("choose_granularity", {}),
-])
-@pytest.mark.parametrize("filters", [
-    tl.Filters(), tl.Filters(themes=("ngos",), start=dt.date(1990, 1, 1)), tl.Filters(organisations=("NATO",)),
-    tl.Filters(start=dt.date(1950, 1, 1), end=dt.date(1952, 12, 31), include_duplicates=True),
-])
-@pytest.mark.parametrize("which", ["tiny_build", "big_build"])
-def test_cached_tables_equal_the_analysis_functions(request, which, name, kwargs, filters):
-    # dashboard.data computes a filter state's tables on its documents and mentions only: same results.
-    path = request.getfixturevalue(which)
-    build = data.load_build(path)
-    got = data.analysis_table(build, name, filters=filters, **kwargs)
-    expected = getattr(tl, name)(build.documents, build.mentions, filters=filters, **kwargs)
-    if isinstance(expected, pd.DataFrame):
-        pd.testing.assert_frame_equal(got.reset_index(drop=True), expected.reset_index(drop=True))
-        assert got.attrs == expected.attrs
-    else:
-        assert got == expected
-
-
 def test_compare_sources_draws_one_line_per_source(sample_build, monkeypatch):
     at = _open_tab(_run(sample_build, monkeypatch), "Themes")
     assert not [f for f in _figures(at) if f["layout"]["title"]["text"].startswith("SCO: ")]
@@ -420,7 +391,8 @@ def test_themes_view_shows_a_themes_top_surfaces_and_their_contexts(sample_build
     assert any("exclude" in c.value for c in at.caption)
     # The CSV behind the chart is the same frame (the download's bytes are built by chart_csv).
     assert dash.chart_csv(expected) == dash.chart_csv(
-        data.analysis_table(build, "top_surfaces", kind="theme", key="eurasian_security", filters=tl.Filters(), top=20)
+        cache.open_queries(sample_build).top_surfaces(kind="theme", key="eurasian_security", filters=tl.Filters(),
+                                                      top=20)
     )
 
 

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
 
 from analysis.export import csv_filename, to_csv_bytes
-from analysis.store import Build
 from analysis.timeline import add_labels
 from dashboard import data
 from dashboard import filters as fl
+from dashboard.queries import Queries
 from dashboard.views.markup import escape_md
 from dashboard.wording import describe_filters, explain_empty
 
@@ -45,21 +46,22 @@ def chart_csv(df: pd.DataFrame) -> bytes:
     return to_csv_bytes(df)
 
 
-def manifest_json(build: Build) -> str:
+def manifest_json(corpus: Queries) -> str:
     """The text of the "Download manifest (JSON)" button: the build's manifest, indented."""
-    return json.dumps(build.manifest, indent=2, ensure_ascii=False, default=str)
+    return json.dumps(corpus.manifest, indent=2, ensure_ascii=False, default=str)
 
 
-def downloads(df: pd.DataFrame, what: str, key: str, view: fl.View, *, label: str = "Download CSV",
+def downloads(df: pd.DataFrame | Callable[[], pd.DataFrame], what: str, key: str, view: fl.View, *, label: str = "Download CSV",
               help: str = "Exactly the rows behind this chart or table.") -> None:
-    """The "Download CSV" button for the frame that drew a chart; the bytes are made when it is clicked."""
+    """The "Download CSV" button for the frame that drew a chart (or a function that makes the frame, for a
+    table too large to keep); the bytes are made when it is clicked."""
     st.download_button(
-        label, data=lambda: chart_csv(df), file_name=csv_filename(what, describe_filters(view.filters)),
+        label, data=lambda: chart_csv(df() if callable(df) else df), file_name=csv_filename(what, describe_filters(view.filters)),
         mime="text/csv", key=f"dl_{key}", help=help, on_click="ignore", icon=":material/download:",
     )
 
 
-def manifest_button(build: Build, tab: str) -> None:
+def manifest_button(corpus: Queries, tab: str) -> None:
     """One "Download manifest (JSON)" button per view: the build's versions, options and input hashes."""
     st.divider()
     left, right = st.columns([3, 1], vertical_alignment="center")
@@ -67,13 +69,13 @@ def manifest_button(build: Build, tab: str) -> None:
                  "file hashes needed to reproduce it.")
     with right:
         st.download_button(
-            "Download manifest (JSON)", data=lambda: manifest_json(build), file_name="manifest.json",
+            "Download manifest (JSON)", data=lambda: manifest_json(corpus), file_name="manifest.json",
             mime="application/json", key=f"dl_manifest_{tab}", on_click="ignore",
             icon=":material/receipt_long:", help="The build's manifest.json.",
         )
 
 
-def show_chart(fig, df: pd.DataFrame, what: str, name: str, build: Build, view: fl.View,
+def show_chart(fig, df: pd.DataFrame, what: str, name: str, corpus: Queries, view: fl.View,
                *, selectable: bool = True) -> None:
     gen = st.session_state.get(SEL_GEN, 0)
     if selectable:
@@ -84,22 +86,22 @@ def show_chart(fig, df: pd.DataFrame, what: str, name: str, build: Build, view: 
     downloads(df, what, name, view)
 
 
-def show_empty(build: Build, view: fl.View, **kwargs) -> None:
+def show_empty(corpus: Queries, view: fl.View, **kwargs) -> None:
     """Why a chart or table has nothing to show under the view's filters, and what to change."""
-    reason = data.analysis_table(build, "empty_reason", filters=view.filters, **kwargs)
+    reason = corpus.empty_reason(filters=view.filters, **kwargs)
     st.info(escape_md(explain_empty(reason, view.filters)))
 
 
-def labelled(df: pd.DataFrame, build: Build, kind: str, key_col: str = "key", label_col: str = "label"):
+def labelled(df: pd.DataFrame, corpus: Queries, kind: str, key_col: str = "key", label_col: str = "label"):
     """The tidy frame with the human label of its keys as a column: the chart draws it, the CSV holds it."""
-    return add_labels(df, build.entities, kind=kind, key_col=key_col, label_col=label_col)
+    return add_labels(df, corpus.entities, kind=kind, key_col=key_col, label_col=label_col)
 
 
-def theme_keys(build: Build, view: fl.View, top: int) -> tuple[tuple[str, ...] | None, str]:
+def theme_keys(corpus: Queries, view: fl.View, top: int) -> tuple[tuple[str, ...] | None, str]:
     """The themes a timeline draws: those chosen in the sidebar, else the ``top`` most mentioned."""
     if view.filters.themes:
         return tuple(view.filters.themes), ""
-    rank = data.analysis_table(build, "ranking", kind="theme", filters=view.filters)
+    rank = corpus.ranking(kind="theme", filters=view.filters)
     if len(rank) <= top:
         return None, ""
     return tuple(rank["key"].head(top)), f"the {top} themes mentioned in most documents (choose others in the sidebar)"
@@ -119,12 +121,12 @@ def timeline_notes(df: pd.DataFrame, note: str = "") -> None:
         st.caption(text[0].upper() + text[1:])
 
 
-def events_path(build: Build) -> str:
-    return data.events_file(build, st.session_state.get(EVENTS_UPLOAD))
+def events_path(corpus: Queries) -> str:
+    return data.events_file(corpus.path, st.session_state.get(EVENTS_UPLOAD))
 
 
-def timeline_events(build: Build, view: fl.View, df: pd.DataFrame) -> pd.DataFrame | None:
+def timeline_events(corpus: Queries, view: fl.View, df: pd.DataFrame) -> pd.DataFrame | None:
     """The calendar's events over a timeline's periods, or None when the sidebar hides them."""
     if not view.events or df.empty:
         return None
-    return data.events(events_path(build), df["period"].min(), df["period_end"].max())
+    return data.events(events_path(corpus), df["period"].min(), df["period_end"].max())

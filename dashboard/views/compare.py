@@ -7,9 +7,9 @@ import dataclasses
 import streamlit as st
 
 from analysis.compare import lead_lag
-from analysis.store import Build
-from dashboard import charts, data
+from dashboard import charts
 from dashboard import filters as fl
+from dashboard.queries import Queries
 from dashboard.views.common import show_chart, show_empty, timeline_events
 from dashboard.views.markup import escape_md
 
@@ -24,13 +24,13 @@ _COMPARE_PHRASES = {
 }
 
 
-def compare(build: Build, view: fl.View) -> None:
+def compare(corpus: Queries, view: fl.View) -> None:
     """One theme or organisation over time, a line per source or language: two channels side by side."""
     st.subheader("Compare sources")
     if not st.toggle("Compare a theme or organisation across sources or languages", key="compare_on",
                      help="One line per source (or language): two channels side by side."):
         return
-    labels = {kind: data.entity_labels(build, kind) for kind in ("theme", "organisation")}
+    labels = {kind: corpus.entity_labels(kind=kind) for kind in ("theme", "organisation")}
     choices = [f"theme:{k}" for k in labels["theme"]] + [f"organisation:{k}" for k in labels["organisation"]]
     if not choices:
         return
@@ -39,32 +39,30 @@ def compare(build: Build, view: fl.View) -> None:
         "Theme or organisation", choices, key="compare_target",
         format_func=lambda c: f"{c.split(':', 1)[0]}: {labels[c.split(':', 1)[0]].get(c.split(':', 1)[1])}",
         help="The theme or organisation whose timeline is split by source or language.")
-    by_choices = ["source", "publisher", "language"] if "publisher" in build.documents else ["source", "language"]
+    by_choices = ["source", "publisher", "language"] if corpus.has_publishers else ["source", "language"]
     by = right.radio("One line per", by_choices, key="compare_by", horizontal=True,
                      help="Sources (publishers, languages) chosen in the sidebar, else the ones with the most "
                           "dated documents.")
     kind, key = target.split(":", 1)
     field_of = {"source": "sources", "publisher": "publishers", "language": "languages"}[by]
     chosen = getattr(view.filters, field_of)
-    groups = tuple(chosen) or tuple(data.analysis_table(build, "top_groups", by=by, filters=view.filters,
-                                                         n=_COMPARE_SERIES))
+    groups = tuple(chosen) or tuple(corpus.top_groups(by=by, filters=view.filters, n=_COMPARE_SERIES))
     filters = dataclasses.replace(view.filters, **{field_of: groups})
-    df = data.analysis_table(build, "timeline", kind=kind, keys=(key,), granularity=view.granularity,
-                             filters=filters, by=by)
+    df = corpus.timeline(kind=kind, keys=(key,), granularity=view.granularity, filters=filters, by=by)
     if df.empty:
-        show_empty(build, view, kind=kind, keys=(key,), granularity=view.granularity)
+        show_empty(corpus, view, kind=kind, keys=(key,), granularity=view.granularity)
         return
     st.caption(f"{'The sources chosen in the sidebar' if chosen else f'The {len(groups)} {by}s with the most dated documents'}"
                f"; each line's share is of that {by}'s own documents in the period.")
     fig = charts.timeline_figure(df, view.measure, kind=kind, granularity=view.granularity, series=by,
-                                 events=timeline_events(build, view, df),
+                                 events=timeline_events(corpus, view, df),
                                  title=f"{labels[kind].get(key, key)}: {_COMPARE_PHRASES[view.measure].format(by=by)}, "
                                        f"by {view.granularity} ({charts.MEASURE_LABELS[view.measure][2]})")
-    show_chart(fig, df, f"{kind}-{key}-by-{by} {view.granularity} {view.measure}", "compare_timeline", build, view)
-    _compare_two(build, view, kind, key, by, groups, labels[kind].get(key, key))
+    show_chart(fig, df, f"{kind}-{key}-by-{by} {view.granularity} {view.measure}", "compare_timeline", corpus, view)
+    _compare_two(corpus, view, kind, key, by, groups, labels[kind].get(key, key))
 
 
-def _compare_two(build: Build, view: fl.View, kind: str, key: str, by: str, groups: tuple[str, ...],
+def _compare_two(corpus: Queries, view: fl.View, kind: str, key: str, by: str, groups: tuple[str, ...],
                  label: str) -> None:
     """Two of the compared series side by side: shares, their difference, and who leads whom."""
     if len(groups) < 2:
@@ -74,17 +72,17 @@ def _compare_two(build: Build, view: fl.View, kind: str, key: str, by: str, grou
     left, right = st.columns(2)
     a = left.selectbox("A", groups, index=0, key="compare_a", help=f"The first {by}.")
     b = right.selectbox("B", [g for g in groups if g != a], index=0, key="compare_b", help=f"The second {by}.")
-    df = data.analysis_table(build, "compare_two", kind=kind, key=key, by=by, a=a, b=b,
-                             granularity=view.granularity, filters=view.filters)
+    df = corpus.compare_two(kind=kind, key=key, by=by, a=a, b=b, granularity=view.granularity,
+                            filters=view.filters)
     fig = charts.comparison_figure(df, name_a=a, name_b=b, label=label, granularity=view.granularity)
-    show_chart(fig, df, f"{kind}-{key}-{a}-vs-{b} {view.granularity}", "compare_two", build, view, selectable=False)
+    show_chart(fig, df, f"{kind}-{key}-{a}-vs-{b} {view.granularity}", "compare_two", corpus, view, selectable=False)
     lags = lead_lag(df)
     best = lags.attrs.get("best_lag")
     if best is None:
         st.caption(f"Too few {view.granularity}s with documents on both sides to tell who leads (5 are needed).")
         return
     fig = charts.lead_lag_figure(lags, name_a=a, name_b=b, unit=view.granularity)
-    show_chart(fig, lags, f"{kind}-{key}-{a}-vs-{b} lead-lag {view.granularity}", "compare_lags", build, view,
+    show_chart(fig, lags, f"{kind}-{key}-{a}-vs-{b} lead-lag {view.granularity}", "compare_lags", corpus, view,
            selectable=False)
     r, n = lags.attrs["best_correlation"], lags.attrs["best_periods"]
     who = (f"{a} leads {b} by {best} {view.granularity}{'s' if abs(best) != 1 else ''}" if best > 0 else

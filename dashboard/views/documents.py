@@ -5,28 +5,30 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from analysis.store import Build
+from analysis.query import DocumentsPage
 from analysis.timeline import Filters
-from dashboard import data
 from dashboard import filters as fl
+from dashboard.queries import Queries
 from dashboard.views.common import DOCUMENT_ROWS, PASSAGES, READER_CHOICES, downloads, labelled, show_empty
 from dashboard.views.markup import escape_md, highlight_html
 
 __all__ = ["date_evidence_text", "documents"]
 
-def documents(build: Build, view: fl.View, narrowed: Filters, targets) -> None:
-    table = data.analysis_table(build, "documents_table", filters=narrowed)
+
+def documents(corpus: Queries, view: fl.View, narrowed: Filters, targets) -> None:
+    page = corpus.documents_page(filters=narrowed, limit=DOCUMENT_ROWS)
+    total = page.total
     if targets:
-        st.caption(f"Narrowed by chart selection: {len(table)} documents.")
-    if table.empty:
-        show_empty(build, view) if not targets else st.info(
+        st.caption(f"Narrowed by chart selection: {total} documents.")
+    if total == 0:
+        show_empty(corpus, view) if not targets else st.info(
             "The chart selection matches no document under the current filters: clear it or widen the filters."
         )
         return
-    shown = table.head(DOCUMENT_ROWS)
-    if len(table) > len(shown):
-        st.caption(f"Showing the first {len(shown):,} of {len(table):,} documents (by date). \"Download CSV\" "
-                   f"holds the rows shown; \"Download all {len(table):,} (CSV)\" holds every one.")
+    shown = page.rows
+    if total > len(shown):
+        st.caption(f"Showing the first {len(shown):,} of {total:,} documents (by date). \"Download CSV\" "
+                   f"holds the rows shown; \"Download all {total:,} (CSV)\" holds every one.")
     st.dataframe(shown, key="documents_table", hide_index=True, width="stretch",
                  column_order=[c for c in shown.columns if c != "date"], column_config={
         "doc_id": "Document id", "title": st.column_config.TextColumn("Title", width="large"),
@@ -37,25 +39,27 @@ def documents(build: Build, view: fl.View, narrowed: Filters, targets) -> None:
     })
     with st.container(horizontal=True, gap="small"):
         downloads(shown, "documents", "documents", view)
-        if len(table) > len(shown):
-            downloads(table, "documents all", "documents_all", view, label=f"Download all {len(table):,} (CSV)",
-                       help="Every document that passes the filters, not only the rows shown.")
+        if total > len(shown):
+            # Every row is read only when the button is clicked.
+            downloads(lambda: corpus.all_documents(filters=narrowed), "documents all", "documents_all", view,
+                      label=f"Download all {total:,} (CSV)",
+                      help="Every document that passes the filters, not only the rows shown.")
 
     st.subheader("Reader")
-    doc_id = _reader_choice(table)
+    doc_id = _reader_choice(corpus, narrowed, page)
     if doc_id is not None:
-        _reader(build, doc_id)
+        _reader(corpus, doc_id)
 
     st.subheader("Concordance")
     choices, counts = [], {}
-    labels = {kind: data.entity_labels(build, kind) for kind in ("theme", "organisation")}
+    labels = {kind: corpus.entity_labels(kind=kind) for kind in ("theme", "organisation")}
     for kind in ("theme", "organisation"):
-        ranked = data.analysis_table(build, "ranking", kind=kind, filters=narrowed)
+        ranked = corpus.ranking(kind=kind, filters=narrowed)
         for key, n in zip(ranked["key"].astype(str), ranked["mentions"].astype(int), strict=True):
             choices.append(f"{kind}:{key}")
             counts[f"{kind}:{key}"] = n
     if not choices:
-        show_empty(build, view, kind="theme")
+        show_empty(corpus, view, kind="theme")
         return
 
     def describe(choice: str) -> str:
@@ -65,11 +69,11 @@ def documents(build: Build, view: fl.View, narrowed: Filters, targets) -> None:
     choice = st.selectbox("Theme or organisation", choices, key="concordance_key", format_func=describe,
                           help="Every passage in the documents listed above that mentions it.")
     kind, key = choice.split(":", 1)
-    conc = data.analysis_table(build, "concordance", kind=kind, key=key, filters=narrowed, limit=PASSAGES)
+    conc = corpus.concordance(kind=kind, key=key, filters=narrowed, limit=PASSAGES)
     if counts[choice] > len(conc):
         st.caption(f"Showing the first {len(conc):,} of {counts[choice]:,} passages (by date); narrow the filters "
                    "to see the others.")
-    conc = labelled(conc, build, kind)
+    conc = labelled(conc, corpus, kind)
     st.dataframe(conc[["left", "match", "right", "label", "title", "date", "source", "doc_id"]],
                  key="concordance_table", hide_index=True, width="stretch",
                  column_config={"left": st.column_config.TextColumn("Before", width="large", alignment="right"),
@@ -80,27 +84,24 @@ def documents(build: Build, view: fl.View, narrowed: Filters, targets) -> None:
     downloads(conc, f"concordance {kind} {key}", "concordance", view)
 
 
-def _reader_choice(table: pd.DataFrame) -> str | None:
+def _reader_choice(corpus: Queries, narrowed: Filters, page: DocumentsPage) -> str | None:
     """The reader's document: a search box narrows the listed documents to at most READER_CHOICES options."""
     query = ""
-    if len(table) > READER_CHOICES:
+    if page.total > READER_CHOICES:
         query = st.text_input("Find a document", key="reader_query", placeholder="Words of the title, an id or a "
                               "source file", help=f"The list below offers the first {READER_CHOICES} matches.")
-    found = table
+    found = page
     if query.strip():
-        needle = query.strip().casefold()
-        hay = (table["title"].fillna("").astype(str) + " " + table["doc_id"].astype(str) + " "
-               + table["source"].astype(str)).str.casefold()
-        found = table[hay.str.contains(needle, regex=False)]
-        if found.empty:
+        found = corpus.documents_page(filters=narrowed, limit=READER_CHOICES, search=query.strip())
+        if found.total == 0:
             st.info(escape_md(f"No listed document has {query.strip()!r} in its title, id or source."))
             return None
-    offered = found.head(READER_CHOICES)
+    offered = found.rows.head(READER_CHOICES)
     ids = offered["doc_id"].astype(str).tolist()
     titles = dict(zip(ids, offered["title"], strict=True))
     if st.session_state.get("reader_doc") not in ids:
         st.session_state["reader_doc"] = ids[0]
-    more = f" (the first {len(ids)} of {len(found):,}: search to find others)" if len(found) > len(ids) else ""
+    more = f" (the first {len(ids)} of {found.total:,}: search to find others)" if found.total > len(ids) else ""
     return st.selectbox(
         f"Document{more}", ids, key="reader_doc",
         format_func=lambda d: f"{(titles.get(d) or '(untitled)')[:90]} — {d}",
@@ -130,8 +131,8 @@ def date_evidence_text(doc) -> str:
     return f"Dated by {reason}" + (f": “{surface}”." if surface else ".")
 
 
-def _reader(build: Build, doc_id: str) -> None:
-    doc, mentions = data.document(build, doc_id)
+def _reader(corpus: Queries, doc_id: str) -> None:
+    doc, mentions = corpus.document(doc_id=doc_id)
     if doc is None:
         return
     date = doc["date"]
@@ -142,7 +143,7 @@ def _reader(build: Build, doc_id: str) -> None:
     meta = (f"{doc['title'] or '(untitled)'}\n{dated or 'undated'}"
             f" · {doc['source']} · {doc['language'] or 'language unknown'} · {int(doc['n_words']):,} words")
     st.text(meta + "\n" + date_evidence_text(doc))
-    labels = {kind: data.entity_labels(build, kind) for kind in ("theme", "organisation")}
+    labels = {kind: corpus.entity_labels(kind=kind) for kind in ("theme", "organisation")}
     spans = [(int(s), int(e), f"{k}: {labels.get(k, {}).get(key, key)}") for s, e, k, key in
              zip(mentions["start"], mentions["end"], mentions["kind"], mentions["key"], strict=True)]
     st.html(highlight_html(str(doc["text"]), spans))

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analysis.store import Build
-from analysis.timeline import dating_gaps
-from dashboard import charts, data
+from dashboard import charts
 from dashboard import filters as fl
+from dashboard.queries import Queries
 from dashboard.views.common import (
     DOCUMENT_ROWS,
     downloads,
@@ -25,8 +24,8 @@ __all__ = ["OVERVIEW_THEMES", "overview"]
 OVERVIEW_THEMES = 6
 
 
-def overview(build: Build, view: fl.View, colors) -> None:
-    s = data.analysis_table(build, "summary", filters=view.filters)
+def overview(corpus: Queries, view: fl.View, colors) -> None:
+    s = corpus.summary(filters=view.filters)
     c1, c2, c3, c4, c5 = st.columns([1, 2, 1, 1, 1])
     c1.metric("Documents", f"{s['documents']:,}", help="Documents that pass the filters.")
     span = "no dates"
@@ -39,45 +38,43 @@ def overview(build: Build, view: fl.View, colors) -> None:
               help="Left out of timelines: no date could be trusted (a date the text merely mentions is only "
                    "a hint).")
     c4.metric("Sources", f"{s['sources']:,}", help="Input files the filtered documents came from.")
-    if "publisher" in build.documents:
-        shown = data.analysis_table(build, "filter_documents", filters=view.filters)["publisher"]
-        c5.metric("Publishers", f"{shown.nunique():,}",
+    if corpus.has_publishers:
+        c5.metric("Publishers", f"{corpus.publisher_count(filters=view.filters):,}",
                   help="Who published the filtered documents (sites, channels, agencies; else folders or files).")
-    if (updated := describe_last_update(build.manifest)) is not None:
+    if (updated := describe_last_update(corpus.manifest)) is not None:
         st.caption(updated + " The Report tab lists every update.")
     if s["documents"] == 0:
-        show_empty(build, view)
+        show_empty(corpus, view)
         return
-    _dating_gaps(build, view, s)
+    _dating_gaps(corpus, view, s)
     left, right = st.columns([3, 2])
     with left:
-        keys, note = theme_keys(build, view, OVERVIEW_THEMES)
-        df = data.analysis_table(build, "timeline", kind="theme", keys=keys, granularity=view.granularity,
-                                 filters=view.filters)
+        keys, note = theme_keys(corpus, view, OVERVIEW_THEMES)
+        df = corpus.timeline(kind="theme", keys=keys, granularity=view.granularity, filters=view.filters)
         if df.empty:
-            show_empty(build, view, kind="theme", granularity=view.granularity)
+            show_empty(corpus, view, kind="theme", granularity=view.granularity)
         else:
-            df = labelled(df, build, "theme")
+            df = labelled(df, corpus, "theme")
             fig = charts.timeline_figure(df, view.measure, kind="theme", colors=colors["theme"],
-                                         granularity=view.granularity, events=timeline_events(build, view, df))
-            show_chart(fig, df, f"theme-timeline {view.granularity} {view.measure}", "overview_timeline", build, view)
+                                         granularity=view.granularity, events=timeline_events(corpus, view, df))
+            show_chart(fig, df, f"theme-timeline {view.granularity} {view.measure}", "overview_timeline", corpus, view)
             timeline_notes(df, note)
     with right:
-        rank = data.analysis_table(build, "ranking", kind="organisation", filters=view.filters).head(10)
+        rank = corpus.ranking(kind="organisation", filters=view.filters).head(10)
         if rank.empty:
-            show_empty(build, view, kind="organisation")
+            show_empty(corpus, view, kind="organisation")
         else:
-            rank = labelled(rank, build, "organisation")
+            rank = labelled(rank, corpus, "organisation")
             fig = charts.ranking_figure(rank, "documents", kind="organisation", colors=colors["organisation"])
             fig.update_layout(title={"text": "Top organisations (documents mentioning each)"})
-            show_chart(fig, rank, "top-organisations", "overview_ranking", build, view)
+            show_chart(fig, rank, "top-organisations", "overview_ranking", corpus, view)
 
 
 def _count_share(n: int, total: int) -> str:
     return f"{n:,} ({n / total:.0%})" if total else f"{n:,}"
 
 
-def _dating_gaps(build: Build, view: fl.View, s: dict) -> None:
+def _dating_gaps(corpus: Queries, view: fl.View, s: dict) -> None:
     """The undated and body-dated share of the filtered documents, and a list of those documents."""
     undated, body = s["undated"], s.get("body_dated", 0)
     if not undated and not body:
@@ -89,7 +86,7 @@ def _dating_gaps(build: Build, view: fl.View, s: dict) -> None:
         parts.append(f"{_count_share(body, s['documents'])} are dated only by a date their text mentions "
                      "(built with --body-dates)")
     with st.expander("; ".join(parts) + ".", icon=":material/event_busy:"):
-        gaps = dating_gaps(build.documents, build.mentions, view.filters)
+        gaps = corpus.dating_gaps(filters=view.filters)
         st.caption("Open one in the Documents tab's reader by its id (\"Find a document\").")
         st.dataframe(gaps.head(DOCUMENT_ROWS), key="dating_gaps_table", hide_index=True, width="stretch",
                      column_config={"doc_id": "Document id", "title": "Title", "source": "Source", "seq": "Seq",

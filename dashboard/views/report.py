@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from analysis.store import Build
 from dashboard import filters as fl
+from dashboard.queries import Queries
 from dashboard.views.common import downloads
 from dashboard.wording import describe_last_update, update_rows
 
@@ -22,8 +22,8 @@ def _manifest_preview(value, limit: int = 20):
     return value
 
 
-def report(build: Build) -> None:
-    report = build.report or {}
+def report(corpus: Queries) -> None:
+    report = corpus.report or {}
     totals = report.get("totals", {})
     cols = st.columns(5)
     for col, name in zip(cols, ("files", "parsed", "skipped", "failed", "documents"), strict=True):
@@ -38,17 +38,17 @@ def report(build: Build) -> None:
             "path": "File", "status": "Status", "reason": "Why (if skipped or failed)", "documents": "Documents",
             "encoding": "Encoding", "format": "Format"})
         downloads(files, "ingest-report", "report_files", fl.View())
-    if updates := update_rows(build.manifest):
+    if updates := update_rows(corpus.manifest):
         st.subheader("Updates")
-        st.caption(describe_last_update(build.manifest))
+        st.caption(describe_last_update(corpus.manifest))
         st.dataframe(pd.DataFrame(updates), key="report_updates", hide_index=True, width="stretch")
     st.subheader("Manifest")
-    st.text(f"Build folder: {build.path}")
-    st.json(_manifest_preview(build.manifest), expanded=1)
+    st.text(f"Build folder: {corpus.path}")
+    st.json(_manifest_preview(corpus.manifest), expanded=1)
 
 
-def report_table_only(build: Build) -> None:
-    files = pd.DataFrame((build.report or {}).get("files", []))
+def report_table_only(corpus: Queries) -> None:
+    files = pd.DataFrame((corpus.report or {}).get("files", []))
     if not files.empty:
         keep = [c for c in ("path", "status", "reason", "documents") if c in files]
         st.dataframe(files[keep], key="upload_report", hide_index=True, width="stretch")

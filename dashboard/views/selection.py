@@ -6,9 +6,9 @@ import dataclasses
 
 import streamlit as st
 
-from analysis.store import Build
 from analysis.timeline import Filters
 from dashboard import filters as fl
+from dashboard.queries import Queries
 from dashboard.views.common import SEL_GEN, SEL_KEPT, chart_key
 from dashboard.views.markup import escape_md
 
@@ -22,7 +22,7 @@ SELECTABLE_CHARTS = (
 
 
 # ------------------------------------------------------------------------------------------- narrowing
-def selection(build: Build, view: fl.View) -> tuple[Filters, list[fl.Target]]:
+def selection(corpus: Queries, view: fl.View) -> tuple[Filters, list[fl.Target]]:
     """The documents view's filters: the sidebar's, narrowed by any chart selection."""
     gen = st.session_state.get(SEL_GEN, 0)
     kept = kept_selections()
@@ -36,7 +36,7 @@ def selection(build: Build, view: fl.View) -> tuple[Filters, list[fl.Target]]:
                 targets.append(target)
     if not targets:
         return view.filters, []
-    ids = fl.narrow_doc_ids(build.documents, build.mentions, view.filters, targets, build.clusters)
+    ids = corpus.narrow_doc_ids(filters=view.filters, targets=tuple(targets))
     return dataclasses.replace(view.filters, doc_ids=ids), targets
 
 

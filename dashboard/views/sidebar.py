@@ -9,11 +9,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from analysis.store import Build, BuildError
+from analysis.store import BuildError
 from analysis.timeline import MEASURES, Filters
-from dashboard import charts, data
+from dashboard import cache, charts, data
 from dashboard import filters as fl
 from dashboard.filters import WIDGET_KEYS as K
+from dashboard.queries import Queries
 from dashboard.views.common import BUILD_PATH, EVENTS_UPLOAD, UPLOAD_NOTE, VIEW_FOR, events_path
 from dashboard.views.markup import escape_md
 
@@ -25,44 +26,44 @@ _GRAN_HELP = {
 }
 
 
-def sidebar_options(build: Build) -> tuple[fl.Options, dict[str, int], dict[str, int], dict[str, dict[str, str]]]:
+def sidebar_options(corpus: Queries) -> tuple[fl.Options, dict[str, int], dict[str, int], dict[str, dict[str, str]]]:
     """What the sidebar offers, with document counts for organisations and themes, and entity labels
     (kind -> key -> label)."""
-    orgs = data.analysis_table(build, "ranking", kind="organisation", filters=Filters(include_duplicates=True))
-    themes = data.analysis_table(build, "ranking", kind="theme", filters=Filters(include_duplicates=True))
-    summary = data.analysis_table(build, "summary", filters=Filters(include_duplicates=True))
+    orgs = corpus.ranking(kind="organisation", filters=Filters(include_duplicates=True))
+    themes = corpus.ranking(kind="theme", filters=Filters(include_duplicates=True))
+    summary = corpus.summary(filters=Filters(include_duplicates=True))
     org_counts = dict(zip(orgs["key"].astype(str), orgs["documents_mentioning"].astype(int), strict=True))
     theme_counts = dict(zip(themes["key"].astype(str), themes["documents_mentioning"].astype(int), strict=True))
-    labels = {kind: data.entity_labels(build, kind) for kind in ("theme", "organisation")}
+    labels = {kind: corpus.entity_labels(kind=kind) for kind in ("theme", "organisation")}
     options = fl.Options(
         organisations=tuple(org_counts), themes=tuple(theme_counts),
-        sources=data.sources(build),
-        publishers=data.publishers(build),
+        sources=corpus.sources(),
+        publishers=corpus.publishers(),
         languages=tuple(summary["languages"]),
         first_date=summary["first_date"], last_date=summary["last_date"],
     )
     return options, org_counts, theme_counts, labels
 
 
-def colors_of(build: Build) -> dict[str, dict[str, str]]:
-    """One colour per theme and per organisation for the whole build, the same in every chart: keys in
+def colors_of(corpus: Queries) -> dict[str, dict[str, str]]:
+    """One colour per theme and per organisation for the whole corpus, the same in every chart: keys in
     order of how many documents of the whole build mention them (then by name), so filters never change
     a colour and the keys seen most get the most distinct colours."""
     out = {}
     everything = Filters(include_duplicates=True)
     for kind in ("theme", "organisation"):
-        ranked = data.analysis_table(build, "ranking", kind=kind, filters=everything)["key"].astype(str)
+        ranked = corpus.ranking(kind=kind, filters=everything)["key"].astype(str)
         out[kind] = charts.color_map(ranked, kind, ordered=True)
     return out
 
 
 # ----------------------------------------------------------------------------------- build choice
-def open_build() -> Build:
+def open_build() -> Queries:
     """The build chosen for this session (upload, --data / DT_DATA, or the default, built if missing)."""
     chosen = st.session_state.get(BUILD_PATH)
     path = Path(chosen) if chosen else data.resolve_data_dir(sys.argv[1:], os.environ)
     try:
-        return data.load_build(path)
+        return cache.open_queries(path)
     except BuildError as exc:
         if chosen or path.resolve() != data.DEFAULT_BUILD.resolve():
             st.error(escape_md(str(exc)))
@@ -75,7 +76,7 @@ def open_build() -> Build:
 
         data.build_default(data.DEFAULT_BUILD, progress=progress)
         status.update(label="Sample corpus built", state="complete", expanded=False)
-    return data.load_build(data.DEFAULT_BUILD)
+    return cache.open_queries(data.DEFAULT_BUILD)
 
 
 def upload_section() -> None:
@@ -109,22 +110,22 @@ def upload_section() -> None:
                 bar.progress(min(max(float(fraction), 0.0), 1.0), text=message)
 
             try:
-                build = data.build_uploads([(f.name, f.getvalue()) for f in files], progress=progress)
+                built = data.build_uploads([(f.name, f.getvalue()) for f in files], progress=progress)
             except Exception as exc:  # a bad upload must not break the page: say what happened
                 status.update(label="The upload could not be built", state="error", expanded=True)
                 st.error(escape_md(f"{type(exc).__name__}: {exc}"))
                 return
-            status.update(label=f"Built {len(build.documents)} documents", state="complete", expanded=False)
-        st.session_state[BUILD_PATH] = str(build.path)
+            status.update(label=f"Built {len(built.documents)} documents", state="complete", expanded=False)
+        st.session_state[BUILD_PATH] = str(built.path)
         st.session_state.pop(VIEW_FOR, None)
         st.session_state[UPLOAD_NOTE] = True
         st.rerun()
 
 
-def _events_upload(sb, build: Build) -> None:
+def _events_upload(sb, corpus: Queries) -> None:
     """A calendar of the user's own events (the format of data/events.toml) for this session."""
     with sb.expander("Calendar of events", expanded=False):
-        shown = "your upload" if st.session_state.get(EVENTS_UPLOAD) else Path(events_path(build)).name
+        shown = "your upload" if st.session_state.get(EVENTS_UPLOAD) else Path(events_path(corpus)).name
         st.caption(escape_md(f"Showing {shown}. Upload a TOML file in the format "
                               "described at the top of data/events.toml to show your own events."))
         upload = st.file_uploader("Events (.toml)", type=["toml"], key="events_upload")
@@ -141,9 +142,9 @@ def _events_upload(sb, build: Build) -> None:
 
 
 # ------------------------------------------------------------------------------------------ sidebar
-def sidebar(build: Build) -> tuple[fl.View, dict]:
-    options, org_counts, theme_counts, labels = sidebar_options(build)
-    build_id = f"{build.path}:{build.build_hash}"
+def sidebar(corpus: Queries) -> tuple[fl.View, dict]:
+    options, org_counts, theme_counts, labels = sidebar_options(corpus)
+    build_id = f"{corpus.path}:{corpus.build_hash}"
     if st.session_state.get(VIEW_FOR) != build_id:
         params = {k: st.query_params.get_all(k) for k in st.query_params}
         initial = fl.params_to_view(params, options)
@@ -163,7 +164,7 @@ def sidebar(build: Build) -> tuple[fl.View, dict]:
     # The automatic period length follows the filters as they stand (the widgets' values of this run).
     as_set = fl.widgets_to_view({k: st.session_state.get(k) for k in K.values() if k in st.session_state},
                                 options)
-    auto = data.analysis_table(build, "choose_granularity", filters=as_set.filters)
+    auto = corpus.choose_granularity(filters=as_set.filters)
     sb.selectbox(
         "Period length", fl.GRANULARITY_CHOICES, key=K["granularity"],
         format_func=lambda g: f"Auto ({auto})" if g == fl.AUTO else g.capitalize(),
@@ -203,7 +204,7 @@ def sidebar(build: Build) -> tuple[fl.View, dict]:
               help="Documents whose text repeats an earlier one are left out unless this is on.")
     sb.toggle("Include inferred dates", key=K["include_inferred"],
               help="Dates completed from neighbouring posts (e.g. 'May 21' without a year).")
-    if "date_method" in build.documents and (build.documents["date_method"] == "body").any():
+    if corpus.has_body_dates():
         sb.toggle("Include body dates", key=K["include_body_dates"],
                   help="Dates a text merely mentions (the build used --body-dates): often an event, not the date "
                        "the text was published.")
@@ -211,7 +212,7 @@ def sidebar(build: Build) -> tuple[fl.View, dict]:
     sb.toggle("Show events", key=K["events"],
               help="Summits, ministerial meetings and UN general debates of the calendar, drawn on the timelines "
                    "and listed beside the surges they overlap.")
-    _events_upload(sb, build)
+    _events_upload(sb, corpus)
 
     values = {k: st.session_state.get(k) for k in K.values() if k in st.session_state}
     view = fl.widgets_to_view(values, options)
@@ -221,5 +222,5 @@ def sidebar(build: Build) -> tuple[fl.View, dict]:
         st.query_params.from_dict(wanted)
     if view.granularity == fl.AUTO:  # the views draw with the period length the select box names
         view = dataclasses.replace(view, granularity=auto if view.filters == as_set.filters else
-                                   data.analysis_table(build, "choose_granularity", filters=view.filters))
+                                   corpus.choose_granularity(filters=view.filters))
     return view, {"org_counts": org_counts, "theme_counts": theme_counts, "labels": labels, "options": options}

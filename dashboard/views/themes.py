@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from analysis.store import Build
 from dashboard import charts, data
 from dashboard import filters as fl
+from dashboard.queries import Queries
 from dashboard.views.common import (
     downloads,
     events_path,
@@ -36,40 +36,39 @@ def _rows_of(table: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
     return rows
 
 
-def themes(build: Build, view: fl.View, colors) -> None:
-    keys, note = theme_keys(build, view, TAB_THEMES)
-    every = data.analysis_table(build, "timeline", kind="theme", granularity=view.granularity,
-                                filters=view.filters)
+def themes(corpus: Queries, view: fl.View, colors) -> None:
+    keys, note = theme_keys(corpus, view, TAB_THEMES)
+    every = corpus.timeline(kind="theme", granularity=view.granularity, filters=view.filters)
     # The lines are the rows of the chosen themes in the table of all themes (one computation, not two);
     # a chosen theme nobody mentions still needs its row of zeros, which only a timeline of its own has.
     df = every if keys is None else (
-        _rows_of(every, keys) if set(keys) <= set(every["key"]) else data.analysis_table(
-            build, "timeline", kind="theme", keys=keys, granularity=view.granularity, filters=view.filters))
+        _rows_of(every, keys) if set(keys) <= set(every["key"]) else corpus.timeline(
+            kind="theme", keys=keys, granularity=view.granularity, filters=view.filters))
     if df.empty:
-        show_empty(build, view, kind="theme", granularity=view.granularity)
+        show_empty(corpus, view, kind="theme", granularity=view.granularity)
         return
-    df, every = labelled(df, build, "theme"), labelled(every, build, "theme")
+    df, every = labelled(df, corpus, "theme"), labelled(every, corpus, "theme")
     style = st.radio("Draw as", ["lines", "area"], key="themes_style", horizontal=True,
                      format_func=lambda s: "Lines" if s == "lines" else "Stacked areas",
                      help="Stacked areas add the themes up; lines compare them.")
-    found = data.analysis_table(build, "surge_table", kind="theme", granularity=view.granularity,
-                                filters=view.filters, events_file=events_path(build), with_events=view.events)
+    found = corpus.surge_table(kind="theme", granularity=view.granularity, filters=view.filters,
+                               events_file=events_path(corpus), with_events=view.events)
     band = view.measure == "share" and style == "lines" and st.toggle(
         "95 % intervals", value=df["key"].nunique() <= 3, key="themes_band",
         help="The share's Wilson 95 % interval: how far the share could move by chance with so few documents. "
              "On by default when three themes or fewer are drawn (more bands hide each other).")
     fig = charts.timeline_figure(df, view.measure, kind="theme", style=style, colors=colors["theme"],
-                                 granularity=view.granularity, band=band, surges=found, events=timeline_events(build, view, df))
-    show_chart(fig, df, f"theme-timeline {view.granularity} {view.measure}", "themes_timeline", build, view)
+                                 granularity=view.granularity, band=band, surges=found, events=timeline_events(corpus, view, df))
+    show_chart(fig, df, f"theme-timeline {view.granularity} {view.measure}", "themes_timeline", corpus, view)
     timeline_notes(df, note)
-    _what_surged(build, view, found)
+    _what_surged(corpus, view, found)
     fig = charts.heatmap_figure(every, view.measure, kind="theme", granularity=view.granularity)
-    show_chart(fig, every, f"theme-heatmap {view.granularity} {view.measure}", "themes_heatmap", build, view)
+    show_chart(fig, every, f"theme-heatmap {view.granularity} {view.measure}", "themes_heatmap", corpus, view)
     fig = charts.small_multiples_figure(every, view.measure, kind="theme", colors=colors["theme"],
                                         granularity=view.granularity, columns=3)
-    show_chart(fig, every, f"theme-small-multiples {view.granularity} {view.measure}", "themes_small", build, view)
-    _surfaces(build, view, list(every["key"].drop_duplicates()))
-    compare(build, view)
+    show_chart(fig, every, f"theme-small-multiples {view.granularity} {view.measure}", "themes_small", corpus, view)
+    _surfaces(corpus, view, list(every["key"].drop_duplicates()))
+    compare(corpus, view)
 
 
 def _surge_choice(row) -> str:
@@ -82,7 +81,7 @@ def _show_surge_documents(target: fl.Target) -> None:
     kept_selections()["themes_surges"] = [target]
 
 
-def _what_surged(build: Build, view: fl.View, found: pd.DataFrame) -> None:
+def _what_surged(corpus: Queries, view: fl.View, found: pd.DataFrame) -> None:
     """The tested surges of every theme, and for a chosen one its distinctive words, passages, documents and
     the events it overlapped."""
     st.subheader("What surged")
@@ -91,7 +90,7 @@ def _what_surged(build: Build, view: fl.View, found: pd.DataFrame) -> None:
         st.info(f"No theme surged by {view.granularity} in these documents: no rise passes the test above. "
                 "A longer period (a quarter or a year) gathers more documents per period.")
         return
-    table = labelled(found, build, "theme")
+    table = labelled(found, corpus, "theme")
     shown = ["label", "method", "start", "end", "peak_label", "share_before", "share_during", "lift", "documents",
              "strength", "events", "peak_events"]
     st.dataframe(
@@ -115,8 +114,8 @@ def _what_surged(build: Build, view: fl.View, found: pd.DataFrame) -> None:
                         help="The words that set its documents apart and its most representative passages.")
     row = rows[pick]
     with st.spinner("Counting the words of the surge's window…"):
-        why = data.analysis_table(build, "surge_explanation", kind="theme", key=row.key, start=row.start.date(),
-                                  end=row.end.date(), filters=view.filters)
+        why = corpus.surge_explanation(kind="theme", key=row.key, start=row.start.date(), end=row.end.date(),
+                                       filters=view.filters)
     target = fl.Target(kind="theme", key=row.key, start=row.start.date(), end=row.end.date())
     st.button(f"Show its {len(why['doc_ids']):,} documents in the Documents tab", key="themes_surge_docs",
               on_click=_show_surge_documents, args=(target,), icon=":material/filter_alt:")
@@ -141,7 +140,7 @@ def _what_surged(build: Build, view: fl.View, found: pd.DataFrame) -> None:
         st.dataframe(passages[["left", "match", "right", "date", "title", "doc_id", "score"]],
                      key="themes_surge_passages", hide_index=True, width="stretch")
         downloads(passages, f"theme-surge-passages {row.key} {row.start:%Y-%m-%d}", "themes_surge_passages", view)
-    overlapping = data.events(events_path(build), row.start, row.end)
+    overlapping = data.events(events_path(corpus), row.start, row.end)
     st.markdown(f"**Events during the surge** ({len(overlapping)})")
     if not overlapping.empty:
         st.dataframe(overlapping[["label", "start", "end", "kind", "place", "source"]], key="themes_surge_events",
@@ -150,24 +149,23 @@ def _what_surged(build: Build, view: fl.View, found: pd.DataFrame) -> None:
         downloads(overlapping, f"events {row.start:%Y-%m-%d} {row.end:%Y-%m-%d}", "themes_surge_events", view)
 
 
-def _surfaces(build: Build, view: fl.View, keys: list[str]) -> None:
+def _surfaces(corpus: Queries, view: fl.View, keys: list[str]) -> None:
     """What a theme is matched as: its top surfaces with counts, a sample of contexts, how to exclude one."""
     st.subheader("What a theme is matched as")
     if not keys:
         return
-    labels = data.entity_labels(build, "theme")
+    labels = corpus.entity_labels(kind="theme")
     key = st.selectbox("Theme", keys, key="surfaces_theme", format_func=lambda k: labels.get(k, k),
                        help="Its matches in the filtered documents, grouped by the words matched.")
-    top = data.analysis_table(build, "top_surfaces", kind="theme", key=key, filters=view.filters, top=20)
+    top = corpus.top_surfaces(kind="theme", key=key, filters=view.filters, top=20)
     if top.empty:
         st.info("No matches of this theme in the filtered documents.")
         return
     fig = charts.surfaces_figure(top, labels.get(key, key))
-    show_chart(fig, top, f"theme-surfaces {key}", "themes_surfaces", build, view, selectable=False)
+    show_chart(fig, top, f"theme-surfaces {key}", "themes_surfaces", corpus, view, selectable=False)
     surface = st.selectbox("Sample contexts of", list(top["surface"]), key="surfaces_surface",
                            help="Ten matches of this surface drawn at random (fixed seed), with their context.")
-    sample = data.analysis_table(build, "surface_samples", kind="theme", key=key, surface=surface,
-                                 filters=view.filters, n=10)
+    sample = corpus.surface_samples(kind="theme", key=key, surface=surface, filters=view.filters, n=10)
     st.dataframe(sample[["left", "match", "right", "date", "doc_id"]], key="surfaces_samples", hide_index=True,
                  width="stretch")
     downloads(sample, f"theme-surface-samples {key}", "surfaces_samples", view)

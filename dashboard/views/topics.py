@@ -5,29 +5,19 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from analysis.store import Build
-from dashboard import charts, data
+from dashboard import charts
 from dashboard import filters as fl
+from dashboard.queries import Queries
 from dashboard.views.common import MAP_POINTS, downloads, show_chart, show_empty, timeline_notes
 
 __all__ = ["topics"]
-
-def _cluster_labels(build: Build) -> pd.DataFrame:
-    """cluster_id, label: the clusters' labels as the cluster timeline names them (unique), by cluster id."""
-    from analysis.timeline import cluster_mentions
-
-    ids = sorted(int(c) for c in build.clusters["cluster_id"])
-    one_each = pd.DataFrame({"doc_id": [str(c) for c in ids], "cluster_id": ids})
-    keys = cluster_mentions(one_each, build.clusters)["key"].astype(str).tolist()
-    return pd.DataFrame({"cluster_id": ids, "label": keys})
-
 
 def _cluster_colors(labels: pd.DataFrame) -> dict[str, str]:
     return charts.color_map(labels["label"], "cluster", ordered=True)
 
 
-def topics(build: Build, view: fl.View) -> None:
-    clusters = build.clusters.copy()
+def topics(corpus: Queries, view: fl.View) -> None:
+    clusters = corpus.clusters.copy()
     clusters["top_terms"] = clusters["top_terms"].map(lambda t: ", ".join(map(str, t)))
     st.subheader("Topic clusters")
     st.caption("Groups of documents with similar wording (TF-IDF + k-means); labels are their top terms.")
@@ -35,20 +25,19 @@ def topics(build: Build, view: fl.View) -> None:
                  column_config={"cluster_id": "Cluster", "label": "Label", "top_terms": "Top terms",
                                 "size": st.column_config.NumberColumn("Documents", help="in the whole build")})
     downloads(clusters, "topic-clusters", "topics_clusters", view)
-    labels = _cluster_labels(build)
+    labels = corpus.cluster_labels()
     ccolors = _cluster_colors(labels)
-    df = data.analysis_table(build, "timeline", kind="cluster", granularity=view.granularity,
-                             filters=view.filters)
+    df = corpus.timeline(kind="cluster", granularity=view.granularity, filters=view.filters)
     if df.empty:
-        show_empty(build, view, granularity=view.granularity)
+        show_empty(corpus, view, granularity=view.granularity)
     else:
         measure = view.measure if view.measure in ("share", "documents") else "share"
         fig = charts.cluster_timeline_figure(df, measure, colors=ccolors, granularity=view.granularity)
-        show_chart(fig, df, f"cluster-timeline {view.granularity} {measure}", "topics_timeline", build, view)
+        show_chart(fig, df, f"cluster-timeline {view.granularity} {measure}", "topics_timeline", corpus, view)
         timeline_notes(df)
-    points, total = data.map_points(build, view.filters, MAP_POINTS)
+    points, total = corpus.map_points(filters=view.filters, limit=MAP_POINTS)
     if points.empty:
-        show_empty(build, view)
+        show_empty(corpus, view)
         return
     fig = charts.document_map_figure(points, labels, colors=ccolors)
     note = "Each point is a document; nearby points use similar words. Select points to read them."
@@ -56,4 +45,4 @@ def topics(build: Build, view: fl.View) -> None:
         note += (f" The map shows a fixed random sample of {len(points):,} of the {total:,} filtered documents "
                  "(the CSV holds the points drawn); narrow the filters to see every one.")
     st.caption(note)
-    show_chart(fig, points, "document-map", "topics_map", build, view)
+    show_chart(fig, points, "document-map", "topics_map", corpus, view)

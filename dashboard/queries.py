@@ -1,0 +1,216 @@
+"""What the views ask of a build, answered by its ``Corpus`` (analysis.query) and the analysis functions
+built on its tables; no Streamlit here (dashboard/cache.py caches one ``Queries`` per build and its answers).
+
+Counts, timelines, rankings, cross-tabs, pages of documents, the reader's document and concordances come from
+the ``Corpus`` (DuckDB over the build's parquet files; texts stay on disk until a page, the reader or a
+concordance needs them). The few tables that are analysis over a timeline (surges, two sources compared) are
+made from the Corpus's timeline; the ones that read single mentions (what a theme is matched as, a surge's
+words, a chart selection's documents, why a result is empty) from the documents and mentions tables without
+the texts, read once and only when one of them is asked for, with the texts of the few documents they show.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis import compare as cmp
+from analysis import explain as ex
+from analysis import surfaces as sf
+from analysis import timeline as tl
+from analysis.query import Corpus, DocumentsPage
+from analysis.store import Build, read_build
+from analysis.timeline import EmptyReason, Filters
+from dashboard import filters as fl
+
+__all__ = ["MAP_COLUMNS", "Queries"]
+
+MAP_COLUMNS = ["doc_id", "title", "date", "source", "cluster_id", "x", "y"]
+
+
+class Queries:
+    """One build, as the views ask about it. Safe to share between sessions (threads).
+
+    Arguments:
+        corpus: the build opened by ``Corpus.open``.
+    """
+
+    def __init__(self, corpus: Corpus) -> None:
+        self.corpus = corpus
+        self._tables: Build | None = None
+        self._lock = threading.Lock()
+        self._rows: dict[str, int] | None = None
+        columns = set(corpus.documents(Filters(doc_ids=())).columns)
+        self.has_publishers = "publisher" in columns
+
+    # ------------------------------------------------------------------------------------ the build
+    @property
+    def path(self) -> Path:
+        return Path(self.corpus.path)
+
+    @property
+    def build_hash(self) -> str:
+        return self.corpus.build_hash
+
+    @property
+    def manifest(self) -> dict:
+        return self.corpus.manifest
+
+    @property
+    def report(self) -> dict:
+        return self.corpus.report
+
+    @property
+    def clusters(self) -> pd.DataFrame:
+        return self.corpus.clusters
+
+    @property
+    def entities(self) -> pd.DataFrame:
+        return self.corpus.entities
+
+    @property
+    def n_documents(self) -> int:
+        return self.corpus.n_documents
+
+    def _frames(self) -> Build:
+        """The documents (without their texts) and mentions tables, read on first use."""
+        with self._lock:
+            if self._tables is None:
+                self._tables = read_build(self.corpus.path, text=False)
+                self._rows = {str(d): i for i, d in enumerate(self._tables.documents["doc_id"])}
+            return self._tables
+
+    def _texts(self, doc_ids: Sequence[str]) -> dict[str, str]:
+        """doc_id -> text, read from the build for these documents only."""
+        self._frames()
+        rows = {self._rows[str(d)]: str(d) for d in doc_ids if str(d) in self._rows}
+        return {rows[row]: text for row, text in self.corpus.texts(list(rows)).items()}
+
+    # ------------------------------------------------------------------------------ lists and labels
+    def sources(self) -> tuple[str, ...]:
+        return self.corpus.sources()
+
+    def publishers(self) -> tuple[str, ...]:
+        return self.corpus.publishers()
+
+    def entity_labels(self, kind: str) -> dict[str, str]:
+        """key -> human label for themes or organisations; ``{}`` for clusters, whose keys are labels."""
+        return self.corpus.entity_labels(kind)
+
+    def has_body_dates(self) -> bool:
+        """Whether any document is dated by a date its text merely mentions (a build made with --body-dates)."""
+        return self.corpus.summary(Filters(include_duplicates=True))["body_dated"] > 0
+
+    def cluster_labels(self) -> pd.DataFrame:
+        """cluster_id, label: the clusters' labels as the cluster timeline names them (unique), by cluster id."""
+        ids = sorted(int(c) for c in self.clusters["cluster_id"])
+        one_each = pd.DataFrame({"doc_id": [str(c) for c in ids], "cluster_id": ids})
+        keys = tl.cluster_mentions(one_each, self.clusters)["key"].astype(str).tolist()
+        return pd.DataFrame({"cluster_id": ids, "label": keys})
+
+    # ------------------------------------------------------------------------------- counts and tables
+    def summary(self, *, filters: Filters) -> dict:
+        return self.corpus.summary(filters)
+
+    def publisher_count(self, *, filters: Filters) -> int:
+        """How many publishers the filtered documents have."""
+        return int(self.corpus.documents(filters, columns=["publisher"])["publisher"].nunique())
+
+    def choose_granularity(self, *, filters: Filters) -> str:
+        return self.corpus.choose_granularity(filters)
+
+    def timeline(self, *, kind: str, granularity: str, filters: Filters, keys=None, by: str | None = None):
+        return self.corpus.timeline(kind=kind, keys=keys, granularity=granularity, filters=filters, by=by)
+
+    def ranking(self, *, kind: str, filters: Filters) -> pd.DataFrame:
+        return self.corpus.ranking(kind=kind, filters=filters)
+
+    def crosstab(self, *, row_kind: str, col_kind: str, filters: Filters) -> pd.DataFrame:
+        return self.corpus.crosstab(row_kind=row_kind, col_kind=col_kind, filters=filters)
+
+    def top_groups(self, *, by: str, filters: Filters, n: int) -> list[str]:
+        return self.corpus.top_groups(by=by, filters=filters, n=n)
+
+    def dating_gaps(self, *, filters: Filters) -> pd.DataFrame:
+        return self.corpus.dating_gaps(filters)
+
+    def documents_page(self, *, filters: Filters, limit: int, search: str | None = None) -> DocumentsPage:
+        """The first ``limit`` rows of the documents table (analysis.timeline.documents_table's order), and
+        how many there are; ``search`` keeps those whose title, id or source holds it."""
+        return self.corpus.documents_page(filters, limit=limit, search=search)
+
+    def all_documents(self, *, filters: Filters) -> pd.DataFrame:
+        """Every row of the documents table (analysis.timeline.documents_table) for a download."""
+        total = self.corpus.count(filters)
+        return self.corpus.documents_page(filters, limit=max(total, 1)).rows
+
+    def document(self, *, doc_id: str) -> tuple[pd.Series | None, pd.DataFrame]:
+        """One document with its text, and its mentions (kind, key, start, end)."""
+        return self.corpus.document(doc_id)
+
+    def concordance(self, *, kind: str, key: str, filters: Filters, limit: int) -> pd.DataFrame:
+        return self.corpus.concordance(kind=kind, key=key, filters=filters, limit=limit)
+
+    def map_points(self, *, filters: Filters, limit: int) -> tuple[pd.DataFrame, int]:
+        """The documents to draw on the document map: at most ``limit`` of the filtered ones with map
+        coordinates (a fixed random sample beyond that).
+
+        Returns:
+            (doc_id, title, date, source, cluster_id, x, y of the points to draw, in the documents' order;
+            how many filtered documents have coordinates).
+        """
+        docs = self.corpus.documents(filters, columns=MAP_COLUMNS)
+        if not {"x", "y"} <= set(docs.columns):
+            return pd.DataFrame({c: [] for c in MAP_COLUMNS}), 0
+        docs = docs[docs["x"].notna() & docs["y"].notna()][MAP_COLUMNS]
+        total = len(docs)
+        if total > limit:
+            # A fixed seed: the same filters always draw the same points.
+            keep = np.sort(np.random.default_rng(0).choice(total, size=limit, replace=False))
+            docs = docs.iloc[keep]
+        return docs.reset_index(drop=True), total
+
+    # -------------------------------------------------------------------------- analysis over tables
+    def surge_table(self, *, kind: str, granularity: str, filters: Filters, events_file: str,
+                    with_events: bool) -> pd.DataFrame:
+        """The tested surges of every key of ``kind`` with the events they overlap (analysis.explain)."""
+        series = self.corpus.timeline(kind=kind, granularity=granularity, filters=filters)
+        return ex.surges_with_events(series, events_file=events_file, with_events=with_events)
+
+    def compare_two(self, *, kind: str, key: str, by: str, a: str, b: str, granularity: str,
+                    filters: Filters) -> pd.DataFrame:
+        """Two sources' (languages', publishers') shares of one key side by side (analysis.compare)."""
+        narrowed = cmp.comparison_filters(filters, by=by, a=a, b=b, has_publisher=self.has_publishers)
+        table = self.corpus.timeline(kind=kind, keys=(key,), granularity=granularity, filters=narrowed, by=by)
+        return cmp.comparison(table, kind=kind, by=by, a=a, b=b, granularity=granularity)
+
+    def surge_explanation(self, *, kind: str, key: str, start, end, filters: Filters) -> dict:
+        """One surge's distinctive words, passages and documents (analysis.explain.surge_explanation)."""
+        tables = self._frames()
+        return ex.surge_explanation(tables.documents, tables.mentions, kind=kind, key=key, start=start, end=end,
+                                    filters=filters, texts=self._texts)
+
+    def top_surfaces(self, *, kind: str, key: str, filters: Filters, top: int) -> pd.DataFrame:
+        tables = self._frames()
+        return sf.top_surfaces(tables.documents, tables.mentions, kind=kind, key=key, filters=filters, top=top)
+
+    def surface_samples(self, *, kind: str, key: str, surface: str, filters: Filters, n: int) -> pd.DataFrame:
+        tables = self._frames()
+        return sf.surface_samples(tables.documents, tables.mentions, kind=kind, key=key, surface=surface,
+                                  filters=filters, n=n, texts=self._texts)
+
+    def narrow_doc_ids(self, *, filters: Filters, targets: tuple[fl.Target, ...]) -> tuple[str, ...]:
+        """The documents behind a chart selection, within the sidebar's filters (dashboard.filters)."""
+        tables = self._frames()
+        return fl.narrow_doc_ids(tables.documents, tables.mentions, filters, list(targets), self.clusters)
+
+    def empty_reason(self, *, filters: Filters, kind: str | None = None, keys=None,
+                     granularity: str | None = None) -> EmptyReason:
+        """Why a table is empty under ``filters`` (analysis.timeline.empty_reason)."""
+        tables = self._frames()
+        return tl.empty_reason(tables.documents, tables.mentions, filters, kind=kind, keys=keys,
+                               granularity=granularity)
