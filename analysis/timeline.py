@@ -522,6 +522,19 @@ def timeline(
     doc_rows = (doc_period[first_doc] * n_keys + first_key) * n_groups + doc_group[first_doc]
     docs_mentioning = np.bincount(doc_rows, minlength=n_rows)
 
+    return timeline_rows(periods, granularity, keys, groups, by, mention_counts, docs_mentioning, docs_total,
+                         words_total, cover_start, cover_end, attrs)
+
+
+def timeline_rows(periods: pd.PeriodIndex, granularity: str, keys, groups: np.ndarray, by: str | None,
+                  mention_counts: np.ndarray, docs_mentioning: np.ndarray, docs_total: np.ndarray,
+                  words_total: np.ndarray, cover_start, cover_end, attrs: dict) -> pd.DataFrame:
+    """The timeline table from its counts (shared by :func:`timeline` and ``analysis.query.Corpus``).
+
+    ``mention_counts`` and ``docs_mentioning`` hold one value per (period, key, group) row in that order;
+    ``docs_total`` and ``words_total`` one per (period, group) cell; ``cover_start``/``cover_end`` the
+    dated coverage, which marks the first and last periods ``partial`` when they reach beyond it."""
+    n_periods, n_keys, n_groups = len(periods), len(keys), len(groups)
     row_period = np.repeat(np.arange(n_periods), n_keys * n_groups)
     row_key = np.tile(np.repeat(np.arange(n_keys), n_groups), n_periods)
     row_group = np.tile(np.arange(n_groups), n_periods * n_keys)

@@ -28,7 +28,6 @@ import pyarrow as pa
 from analysis import timeline as tl
 from analysis.documents import none_for_missing
 from analysis.store import BuildError, check_build
-from analysis.surges import wilson_interval
 from analysis.timeline import Filters
 from analysis.vocabulary import ENTITY_KINDS, GRANULARITIES, KINDS, check_choice, cluster_keys
 
@@ -629,45 +628,8 @@ class Corpus:
             mention_counts[row] = counts.column("mentions").to_numpy(zero_copy_only=False).astype(np.int64)
             docs_mentioning[row] = counts.column("docs").to_numpy()
 
-        row_period = np.repeat(np.arange(n_periods), n_keys * n_groups)
-        row_key = np.tile(np.repeat(np.arange(n_keys), n_groups), n_periods)
-        row_group = np.tile(np.arange(n_groups), n_periods * n_keys)
-        row_cell = row_period * n_groups + row_group
-        total = docs_total[row_cell]
-        words = words_total[row_cell]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            share = np.where(total > 0, docs_mentioning / np.maximum(total, 1) * 100.0, np.nan)
-            per_10k = np.where(words > 0, mention_counts / np.maximum(words, 1) * 10_000.0, np.nan)
-        share_low, share_high = wilson_interval(docs_mentioning, total)
-
-        starts = periods.start_time.as_unit("ns")
-        period_ends = periods.end_time.normalize().as_unit("ns")
-        partial = np.zeros(n_periods, dtype=bool)
-        partial[0] |= cover_start > starts[0]
-        partial[-1] |= cover_end < period_ends[-1]
-        labels = np.array(tl._period_labels(periods, granularity), dtype=object)
-        data = {
-            "period": starts[row_period],
-            "period_end": period_ends[row_period],
-            "period_label": pd.array(labels[row_period], dtype="str"),
-            "key": pd.array(np.array(keys, dtype=object)[row_key], dtype="str"),
-        }
-        if by is not None:
-            data[by] = pd.array(groups.astype(object)[row_group], dtype="str")
-        data.update(
-            mentions=mention_counts,
-            documents_mentioning=docs_mentioning,
-            documents_total=total.astype(np.int64),
-            words_total=words.astype(np.int64),
-            share_pct=share.astype(np.float64),
-            share_low=share_low * 100.0,
-            share_high=share_high * 100.0,
-            per_10k_words=per_10k.astype(np.float64),
-            partial=partial[row_period],
-        )
-        out = pd.DataFrame(data)
-        out.attrs.update(attrs)
-        return out
+        return tl.timeline_rows(periods, granularity, keys, groups, by, mention_counts, docs_mentioning,
+                                docs_total, words_total, cover_start, cover_end, attrs)
 
     # ---------------------------------------------------------------------------------- ranking, crosstab
     def ranking(self, *, kind: str = "organisation", filters: Filters | None = None) -> pd.DataFrame:
