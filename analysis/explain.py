@@ -165,6 +165,7 @@ def surge_explanation(
     top: int = 15,
     passages: int = 5,
     texts: Callable[[Sequence[str]], Mapping[str, str]] | None = None,
+    term_counts: Callable[[Sequence[str]], sg.TermCounts | None] | None = None,
 ) -> dict:
     """Why a key surged from ``start`` to ``end``: the words that tell its documents of that window apart,
     its most representative passages, and the documents behind it.
@@ -184,6 +185,9 @@ def surge_explanation(
         passages: representative passages returned.
         texts: doc_ids -> {doc_id: text}, to read only the texts compared when ``documents`` has no ``text``
             column (a query layer that keeps the texts on disk); None: ``documents["text"]``.
+        term_counts: doc_ids -> the :func:`analysis.surges.term_counts` of those documents, read off the
+            build's stored counts (``analysis.term_store.TermStore.counts``), or None when it cannot; then
+            (and when not given) the texts compared are counted. Either way the words are the same.
 
     Returns:
         ``{"words": DataFrame (EXPLAIN_COLUMNS), "passages": DataFrame (PASSAGE_COLUMNS), "doc_ids": tuple}``;
@@ -218,20 +222,45 @@ def surge_explanation(
     if others.empty:
         return empty
     surge_docs = in_window[in_surge]
-    if texts is not None and "text" not in documents.columns:
-        # Only the texts of the documents compared are read: the window's, and the sample outside it.
-        found = texts([*surge_docs["doc_id"].astype(str), *others["doc_id"].astype(str)])
-        surge_docs = surge_docs.assign(text=[found.get(d, "") for d in surge_docs["doc_id"].astype(str)])
-        others = others.assign(text=[found.get(d, "") for d in others["doc_id"].astype(str)])
-        documents = surge_docs  # the concordance below reads the surge's documents only
-    compared = pd.concat([surge_docs, others])
-    counts = sg.term_counts(compared)
+    on_disk = texts is not None and "text" not in documents.columns
+    compared_ids = [*surge_docs["doc_id"].astype(str), *others["doc_id"].astype(str)]
+    counts = term_counts(compared_ids) if term_counts is not None else None
+    if counts is None:
+        compared = pd.concat([surge_docs, others])
+        if on_disk:
+            # Only the texts of the documents compared are read: the window's, and the sample outside it.
+            found = texts(compared_ids)
+            compared = compared.assign(text=[found.get(d, "") for d in compared_ids])
+        counts = sg.term_counts(compared)
     if len(counts.terms) == 0:
         return empty
     mask = counts.mask(surge_ids)
     words = sg.distinctive_words(counts.matrix, counts.terms, mask, reference=~mask, corpus=counts.totals,
                                  top=top)  # fmt: skip
-    lines = tl.concordance(documents, mentions, kind=kind, key=key, filters=window)
     scores = sg.document_scores(counts, words, doc_ids=surge_ids)
+    lines = _surge_lines(mentions, surge_docs, scores, kind=kind, key=key, window=window,
+                         passages=passages, texts=texts if on_disk else None)
     best = sg.representative_passages(lines, scores, top=passages) if not lines.empty else empty["passages"]
     return {"words": words.reset_index(drop=True), "passages": best.reset_index(drop=True), "doc_ids": surge_ids}
+
+
+def _surge_lines(mentions, surge_docs, scores: pd.Series, *, kind, key, window, passages: int,
+                 texts) -> pd.DataFrame:
+    """The concordance lines :func:`analysis.surges.representative_passages` chooses from: those of the
+    ``passages`` best-scoring documents of the surge (ties included) when each of them has a line, which
+    gives the passages that the lines of all its documents give (a document's first line comes before any
+    document scoring lower, and repeats after every first line); otherwise those of all its documents."""
+
+    def lines_of(docs: pd.DataFrame) -> pd.DataFrame:
+        if texts is not None:
+            found = texts(list(docs["doc_id"].astype(str)))
+            docs = docs.assign(text=[found.get(d, "") for d in docs["doc_id"].astype(str)])
+        return tl.concordance(docs, mentions, kind=kind, key=key, filters=window)
+
+    if len(scores) > passages:
+        threshold = np.sort(scores.to_numpy())[::-1][passages - 1]
+        best_ids = set(scores.index[scores.to_numpy() >= threshold].astype(str))
+        lines = lines_of(surge_docs[surge_docs["doc_id"].astype(str).isin(best_ids)])
+        if lines["doc_id"].astype(str).nunique() >= passages:
+            return lines
+    return lines_of(surge_docs)

@@ -34,6 +34,8 @@ from .ingest import IngestResult, load_publisher_map, read_inputs
 from .lexicon import Lexicon, load_lexicon
 from .mentions import find_mentions
 from .store import TOPIC_MODEL_FILE, Build, check_out, write_build
+from .term_store import FILE_NAME as TERM_COUNTS_FILE
+from .term_store import TermStore, TermStoreBuilder
 from .topic_state import TopicState
 from .topics import _CHUNK as _ASSIGN_CHUNK
 from .topics import TermCounts, TopicModel, count_terms
@@ -102,9 +104,11 @@ def _terms_for_rows(rows) -> TermCounts:
 
 
 def _assign_rows(job: tuple) -> tuple:
-    """Rows outside the topic model's sample assigned to its clusters, on a worker."""
-    assign, rows = job
-    return (rows, *assign(_shared_texts(rows)))
+    """Rows outside the topic model's sample assigned to its clusters, on a worker: (rows, their word
+    counts when asked for or None, labels, coordinates, per-cluster counts)."""
+    assign, rows, keep_counts = job
+    batch = count_terms(_shared_texts(rows))
+    return (rows, batch if keep_counts else None, *assign.counted(batch))
 
 
 def _ranges(n: int, size: int) -> list[tuple[int, int]]:
@@ -181,11 +185,13 @@ _document_stage = document_stage  # the name the tests of the chunking know it b
 
 
 def mentions_and_topics(documents, lexicon: Lexicon, *, n_clusters, workers, progress: Progress | None,
-                        stage: Callable[[str, float, int], None]) -> tuple[pd.DataFrame, TopicModel]:
+                        stage: Callable[[str, float, int], None], terms: TermStoreBuilder | None = None
+                        ) -> tuple[pd.DataFrame, TopicModel]:
     """(mentions table, fitted :class:`TopicModel`) of ``documents``: the mentions are found on the worker
     processes while this process fits the topic model (the two are independent, and together they keep both
     cores busy), or one after the other in this process for a small corpus or one worker. ``stage(name,
-    start, n)`` records the ``mentions`` and ``topics`` timings (``PreparedBuild.stage``)."""
+    start, n)`` records the ``mentions`` and ``topics`` timings (``PreparedBuild.stage``). ``terms``, when
+    given, receives the topic model's word counts of every document (its tokenising pass, not another)."""
     frame = documents[["doc_id", "text"]]
     if not _use_pool(workers, len(frame)):
         t = time.perf_counter()
@@ -196,7 +202,7 @@ def mentions_and_topics(documents, lexicon: Lexicon, *, n_clusters, workers, pro
         t = time.perf_counter()
         if progress:
             progress("Clustering topics", 0.0)
-        model = TopicModel(n_clusters=n_clusters).fit(documents)
+        model = TopicModel(n_clusters=n_clusters).fit(documents, on_counts=terms.add if terms else None)
         stage("topics", t, model.n_clusters_)
         return mentions, model
     t = time.perf_counter()
@@ -211,13 +217,20 @@ def mentions_and_topics(documents, lexicon: Lexicon, *, n_clusters, workers, pro
             futures = [pool.submit(_mentions_for_range, r) for r in _ranges(len(frame), 250)]
             if progress:
                 progress("Clustering topics (and finding mentions)", 0.0)
-            model.fit_sample(counts=[f.result() for f in counting])
+            sample = [f.result() for f in counting]
+            if terms is not None:
+                for (a, b), batch in zip(_ranges(len(fit_rows), 250), sample, strict=True):
+                    terms.add(fit_rows[a:b], batch)
+            model.fit_sample(counts=sample)
+            del sample
             rest = np.setdiff1d(np.arange(len(frame)), fit_rows, assume_unique=True)
             if len(rest):
                 assign = model.assigner()
                 # The model's own chunks, so that every document is assigned exactly as in one process.
-                jobs = [(assign, rest[a:b]) for a, b in _ranges(len(rest), _ASSIGN_CHUNK)]
-                for rows, *result in pool.map(_assign_rows, jobs):
+                jobs = [(assign, rest[a:b], terms is not None) for a, b in _ranges(len(rest), _ASSIGN_CHUNK)]
+                for rows, batch, *result in pool.map(_assign_rows, jobs):
+                    if terms is not None:
+                        terms.add(rows, batch)
                     model.add_assigned(rows, *result)
             model.finish()
             stage("topics", t, model.n_clusters_)
@@ -385,15 +398,17 @@ def apply_topics(documents: pd.DataFrame, model: TopicModel) -> None:
 
 def finish_build(plan: PreparedBuild, files: Sequence, documents: pd.DataFrame, mentions: pd.DataFrame,
                  clusters: pd.DataFrame, topics: dict, *, progress: Progress | None = None,
-                 manifest_extra: dict | None = None, topic_model: TopicState | None = None) -> Build:
+                 manifest_extra: dict | None = None, topic_model: TopicState | None = None,
+                 term_store: TermStore | None = None) -> Build:
     """Write the build: the ingest report (with per-file document counts), the manifest (versions, options,
     input hashes, the build hash, counts, ``topics``, timings, the events calendar, and ``manifest_extra``'s
     keys on top), the tables and ``events.toml`` through ``store.write_build`` (atomic).
 
     ``documents`` already carries ``cluster_id``, ``x``, ``y``; ``topics`` is ``{"n_clusters": k,
     "silhouette": s}``; ``files`` are the ``FileReport``s of every input file; ``topic_model``, the fitted
-    model's state, is saved as ``topic_model.npz`` (what ``analysis update`` assigns new documents with).
-    Returns the written build."""
+    model's state, is saved as ``topic_model.npz`` (what ``analysis update`` assigns new documents with);
+    ``term_store``, every document's word counts, as ``term_counts.npz`` (what a surge's words are read
+    from; see :mod:`analysis.term_store`). Returns the written build."""
     report = _report(files, documents, plan.options)
     input_hashes = sorted(
         ({"path": f.path, "sha256": f.details.get("sha256"), "status": f.status,
@@ -432,9 +447,14 @@ def finish_build(plan: PreparedBuild, files: Sequence, documents: pd.DataFrame, 
     t = time.perf_counter()
     if progress:
         progress("Writing the build", 0.0)
+    extra_files = {"events.toml": plan.calendar_bytes} if plan.calendar is not None else {}
+    if term_store is not None:
+        extra_files[TERM_COUNTS_FILE] = term_store.to_bytes()
+        manifest["term_counts"] = {"file": TERM_COUNTS_FILE, "documents": len(term_store.doc_ids),
+                                   "terms": len(term_store.terms), "counts": int(term_store.matrix.nnz)}
     path = write_build(plan.out, documents=documents, mentions=mentions, clusters=clusters,
                        entities=entities, report=report, manifest=manifest, topic_model=topic_model,
-                       extra_files={"events.toml": plan.calendar_bytes} if plan.calendar is not None else None)
+                       extra_files=extra_files or None)
     plan.stage("write", t)
     if progress:
         progress("Done", 1.0)
@@ -506,10 +526,11 @@ def run_build(
                                progress=progress, body_dates=body_dates)
     plan.stage("documents", t, len(documents))
     require_documents(plan, ingested.files, documents)
+    terms = TermStoreBuilder(documents["doc_id"])
     mentions, model = mentions_and_topics(documents, plan.lexicon, n_clusters=n_clusters, workers=n_workers,
-                                          progress=progress, stage=plan.stage)
+                                          progress=progress, stage=plan.stage, terms=terms)
     apply_topics(documents, model)
     return finish_build(plan, ingested.files, documents, mentions, model.clusters_,
                         {"n_clusters": int(model.n_clusters_), "silhouette": model.silhouette_}, progress=progress,
                         manifest_extra={"engine": {"name": "local", "workers": n_workers}},
-                        topic_model=TopicState.from_model(model))
+                        topic_model=TopicState.from_model(model), term_store=terms.finish())

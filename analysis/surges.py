@@ -28,7 +28,9 @@ __all__ = [
     "change_points",
     "distinctive_words",
     "document_scores",
+    "raw_term_counts",
     "representative_passages",
+    "select_terms",
     "surges",
     "term_counts",
     "wilson_interval",
@@ -587,17 +589,21 @@ def term_counts(
     Returns:
         A ``TermCounts`` (int32 counts, terms in alphabetical order; no terms when the texts hold none).
     """
-    from analysis.topics import STOP_WORDS, TOKEN_PATTERN
-
     if not isinstance(documents, pd.DataFrame) or not {"doc_id", "text"} <= set(documents.columns):
         raise ValueError("The 'documents' argument must be the documents table with 'doc_id' and 'text'.")
     min_df = _check_int("min_df", min_df, 1)
     max_features = _check_int("max_features", max_features, 1)
     doc_ids = documents["doc_id"].astype(str).to_numpy(dtype=object)
     texts = [t if isinstance(t, str) else "" for t in documents["text"].tolist()]
-    n_docs = len(texts)
-    if n_docs < 20:
-        min_df, max_df = 1, 1.0
+    names, matrix = raw_term_counts(texts)
+    return select_terms(doc_ids, names, matrix, min_df=min_df, max_df=max_df, max_features=max_features)
+
+
+def raw_term_counts(texts: list[str]) -> tuple[np.ndarray, sparse.csr_matrix]:
+    """(terms, counts) of ``texts`` before any choice of terms: every token of the topic model's pattern,
+    lower-cased, stop words included, terms in first-seen order, an int32 CSR matrix (texts x terms)."""
+    from analysis.topics import TOKEN_PATTERN
+
     token = re.compile(TOKEN_PATTERN)
     index: defaultdict[str, int] = defaultdict()
     index.default_factory = index.__len__  # a new term gets the next column, all in C
@@ -608,13 +614,33 @@ def term_counts(
         values.append(np.fromiter(counts.values(), dtype=np.int32, count=len(counts)))
         indptr.append(indptr[-1] + len(counts))
     names = np.array(list(index), dtype=object)
+    matrix = sparse.csr_matrix(
+        (np.concatenate(values) if values else np.zeros(0, np.int32),
+         np.concatenate(columns) if columns else np.zeros(0, np.int32),
+         np.asarray(indptr, dtype=np.int64)),
+        shape=(len(texts), len(names)),
+    )  # fmt: skip
+    return names, matrix
+
+
+def select_terms(doc_ids, names, matrix: sparse.csr_matrix, *, min_df: int = 2, max_df: float = 0.95,
+                 max_features: int = 50_000) -> TermCounts:
+    """The ``TermCounts`` of :func:`term_counts` made from raw counts (:func:`raw_term_counts`, or the rows of
+    a build's stored counts, ``analysis.term_store``): the terms in at least ``min_df`` and at most ``max_df``
+    of these documents (all of them under 20 documents), without stop words, the ``max_features`` most
+    frequent, in alphabetical order. Which terms are kept depends only on the rows given, so the rows of the
+    stored counts of the whole build give what counting those documents' texts gives."""
+    from analysis.topics import STOP_WORDS
+
+    doc_ids = np.asarray(doc_ids, dtype=object)
+    names = np.asarray(names, dtype=object)
+    n_docs = matrix.shape[0]
+    if n_docs < 20:
+        min_df, max_df = 1, 1.0
     if len(names) == 0:
         return TermCounts(doc_ids, names, sparse.csr_matrix((n_docs, 0), dtype=np.int32))
-    all_columns = np.concatenate(columns)
-    matrix = sparse.csr_matrix(
-        (np.concatenate(values), all_columns, np.asarray(indptr, dtype=np.int64)), shape=(n_docs, len(names))
-    )
-    frequency_in_documents = np.bincount(all_columns, minlength=len(names))
+    matrix = sparse.csr_matrix(matrix, dtype=np.int32)
+    frequency_in_documents = np.bincount(matrix.indices[matrix.data > 0], minlength=len(names))
     keep = (frequency_in_documents >= min_df) & (frequency_in_documents <= max_df * n_docs)
     keep &= np.fromiter((name not in STOP_WORDS for name in names), dtype=bool, count=len(names))
     keep = np.flatnonzero(keep)

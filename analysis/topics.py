@@ -5,7 +5,7 @@ from __future__ import annotations
 import numbers
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import repeat
 from typing import NamedTuple
 
@@ -219,6 +219,20 @@ def _fixed_counts(texts: list[str], vocabulary: dict[str, int]) -> sparse.csr_ma
     return matrix
 
 
+def _over_vocabulary(batch: TermCounts, vocabulary: dict[str, int]) -> sparse.csr_matrix:
+    """The counts of a :func:`count_terms` batch over a fixed vocabulary (terms outside it dropped): the
+    matrix :func:`_fixed_counts` makes of the same texts."""
+    n_texts = len(batch.indptr) - 1
+    columns = np.fromiter(map(vocabulary.get, batch.terms, repeat(-1)), dtype=np.int64, count=len(batch.terms))
+    found = columns[batch.indices] if len(batch.indices) else np.zeros(0, np.int64)
+    known = found >= 0
+    kept_before = np.concatenate([[0], np.cumsum(known)])
+    indptr = kept_before[batch.indptr].astype(np.int64)
+    matrix = sparse.csr_matrix((batch.values[known], found[known], indptr), shape=(n_texts, len(vocabulary)))
+    matrix.sort_indices()
+    return matrix
+
+
 def _per_cluster(counts: sparse.csr_matrix, labels: np.ndarray, n_clusters: int) -> np.ndarray:
     """Summed term counts of each cluster's documents: a dense (n_clusters, n_terms) float64 array."""
     membership = sparse.csr_matrix(
@@ -312,12 +326,17 @@ class _Assigner:
         return cls(None, None, None, None, None, None, 0)
 
     def __call__(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        labels = np.full(len(texts), -1, dtype=np.int64)
-        coords = np.full((len(texts), 2), np.nan)
+        return self.counted(count_terms(texts))
+
+    def counted(self, batch: TermCounts) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """What calling it on the texts that ``batch`` (:func:`count_terms`) counted returns."""
+        n_texts = len(batch.indptr) - 1
+        labels = np.full(n_texts, -1, dtype=np.int64)
+        coords = np.full((n_texts, 2), np.nan)
         if self.vocabulary is None:
             return labels, coords, None
         with threadpool_limits(limits=1):
-            chunk = _fixed_counts(texts, self.vocabulary)
+            chunk = _over_vocabulary(batch, self.vocabulary)
             keep = np.flatnonzero(np.diff(chunk.indptr) >= _MIN_TERMS)
             if len(keep) == 0:
                 return labels, coords, None
@@ -427,12 +446,16 @@ class TopicModel:
         self.idf_ = self.components_ = self.centroids_ = self.map_mean_ = self.map_axes_ = None
         return self
 
-    def fit(self, documents: pd.DataFrame) -> TopicModel:
+    def fit(self, documents: pd.DataFrame, *,
+            on_counts: Callable[[np.ndarray, TermCounts], None] | None = None) -> TopicModel:
         """Cluster the documents.
 
         Arguments:
             documents: a DataFrame with ``doc_id``, ``text`` and ``language`` columns (one row per
                 document; rows keep their order in ``labels_`` and ``coords_``).
+            on_counts: called with ``(rows, counts)`` for every batch of texts the fit tokenises (each row
+                once, counts from :func:`count_terms`), so a caller can keep the word counts without a
+                second pass over the texts (the build's ``term_counts.npz``).
 
         Returns:
             self, with ``labels_``, ``clusters_``, ``coords_``, ``n_clusters_``, ``silhouette_``, ``terms_``
@@ -442,9 +465,9 @@ class TopicModel:
         # One thread for BLAS and OpenMP: the matrices are small, and multithreaded OpenBLAS spins (up to
         # 100x slower) on a machine busy with other work, such as a dashboard rebuilding.
         with threadpool_limits(limits=1):
-            return self._fit(documents)
+            return self._fit(documents, on_counts)
 
-    def _fit(self, documents: pd.DataFrame) -> TopicModel:
+    def _fit(self, documents: pd.DataFrame, on_counts=None) -> TopicModel:
         if not isinstance(documents, pd.DataFrame):
             raise TypeError(
                 f"TopicModel.fit expects the documents DataFrame; got {type(documents).__name__} instead."
@@ -465,12 +488,18 @@ class TopicModel:
             # Only the rows asked for become Python strings: a million posts are never all copied at once.
             return [t if isinstance(t, str) else "" for t in column.iloc[rows].tolist()]
 
-        self.fit_sample(texts(fit_rows))
+        sample = count_terms(texts(fit_rows))
+        if on_counts is not None:
+            on_counts(fit_rows, sample)
+        self.fit_sample(counts=[sample])
         assign = self.assigner()
         rest = np.setdiff1d(np.arange(n_docs), fit_rows, assume_unique=True)
         for start in range(0, len(rest), _CHUNK):
             rows = rest[start : start + _CHUNK]
-            self.add_assigned(rows, *assign(texts(rows)))
+            batch = count_terms(texts(rows))
+            if on_counts is not None:
+                on_counts(rows, batch)
+            self.add_assigned(rows, *assign.counted(batch))
         return self.finish()
 
     # The fit in parts, for an engine that holds the texts elsewhere (analysis/dask_engine.py): ``start``

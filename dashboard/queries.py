@@ -12,6 +12,7 @@ the texts, read once and only when one of them is asked for, with the texts of t
 from __future__ import annotations
 
 import threading
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -24,6 +25,8 @@ from analysis import surfaces as sf
 from analysis import timeline as tl
 from analysis.query import Corpus, DocumentsPage
 from analysis.store import Build, read_build
+from analysis.term_store import FILE_NAME as TERM_COUNTS_FILE
+from analysis.term_store import TermStore, TermStoreError
 from analysis.timeline import EmptyReason, Filters
 from dashboard import filters as fl
 
@@ -44,6 +47,7 @@ class Queries:
         self._tables: Build | None = None
         self._lock = threading.Lock()
         self._rows: dict[str, int] | None = None
+        self._store: TermStore | bool | None = None  # False: the build has no usable term_counts.npz
         columns = set(corpus.documents(Filters(doc_ids=())).columns)
         self.has_publishers = "publisher" in columns
 
@@ -83,6 +87,20 @@ class Queries:
                 self._tables = read_build(self.corpus.path, text=False)
                 self._rows = {str(d): i for i, d in enumerate(self._tables.documents["doc_id"])}
             return self._tables
+
+    def _term_counts(self, doc_ids: Sequence[str]):
+        """The stored word counts of these documents (analysis.term_store), or None when the build has none
+        (an earlier version's, an update's, the Dask engine's) or they do not cover them: then the texts are
+        counted, with the same result."""
+        with self._lock:
+            if self._store is None:
+                path = self.path / TERM_COUNTS_FILE
+                try:
+                    self._store = TermStore.load(path) if path.is_file() else False
+                except TermStoreError as error:
+                    warnings.warn(f"{error} Counting the texts instead.", stacklevel=2)
+                    self._store = False
+        return self._store.counts(doc_ids) if self._store else None
 
     def _texts(self, doc_ids: Sequence[str]) -> dict[str, str]:
         """doc_id -> text, read from the build for these documents only."""
@@ -192,7 +210,7 @@ class Queries:
         """One surge's distinctive words, passages and documents (analysis.explain.surge_explanation)."""
         tables = self._frames()
         return ex.surge_explanation(tables.documents, tables.mentions, kind=kind, key=key, start=start, end=end,
-                                    filters=filters, texts=self._texts)
+                                    filters=filters, texts=self._texts, term_counts=self._term_counts)
 
     def top_surfaces(self, *, kind: str, key: str, filters: Filters, top: int) -> pd.DataFrame:
         tables = self._frames()

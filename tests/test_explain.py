@@ -163,3 +163,79 @@ def test_surge_explanation_reads_only_the_texts_it_compares(window):
     pd.testing.assert_frame_equal(got["passages"], expected["passages"])
     assert got["doc_ids"] == expected["doc_ids"] and expected["doc_ids"]
     assert 0 < len(set(asked)) < len(documents)
+
+
+def _varied_corpus():
+    """The surge corpus with the surge's documents using its words unevenly (scores differ, some tie), and a
+    few of them mentioning grain twice (further lines)."""
+    documents, mentions = _corpus()
+    rng = np.random.default_rng(7)
+    texts, extra = [], []
+    for doc_id, text in zip(documents["doc_id"], documents["text"], strict=True):
+        if "wheat" in text:
+            text = text + " wheat" * int(rng.integers(0, 4)) + " council" * int(rng.integers(0, 3))
+            if rng.random() < 0.3:
+                text = text + " More grain."
+                start = text.rindex("grain")
+                extra.append({"doc_id": doc_id, "kind": "theme", "key": "grain", "surface": "grain",
+                              "start": start, "end": start + 5})
+        texts.append(text)
+    documents = documents.assign(text=texts, n_words=[len(t.split()) for t in texts])
+    return documents, pd.concat([mentions, pd.DataFrame(extra)], ignore_index=True)
+
+
+@pytest.mark.parametrize("passages", [1, 2, 5, 29, 60, 90])
+@pytest.mark.parametrize("window", [("2016-01-01", "2017-12-31"), ("2016-01-01", "2016-12-31")])
+def test_surge_passages_come_from_the_best_documents_as_from_all_of_them(monkeypatch, passages, window):
+    # Only the lines of the best-scoring documents are made; the passages must be those that every line of
+    # every document of the surge gives.
+    import analysis.explain as ex
+    from analysis.timeline import concordance
+
+    documents, mentions = _varied_corpus()
+    made = []
+    real = ex.tl.concordance
+
+    def counting(docs, *args, **kwargs):
+        made.append(len(docs))
+        return real(docs, *args, **kwargs)
+
+    monkeypatch.setattr(ex.tl, "concordance", counting)
+    got = surge_explanation(documents, mentions, key="grain", start=window[0], end=window[1], passages=passages)
+    monkeypatch.setattr(ex, "_surge_lines", lambda mentions, surge_docs, scores, **kw: concordance(
+        surge_docs, mentions, kind=kw["kind"], key=kw["key"], filters=kw["window"]))
+    expected = surge_explanation(documents, mentions, key="grain", start=window[0], end=window[1],
+                                 passages=passages)
+    pd.testing.assert_frame_equal(got["passages"], expected["passages"])
+    assert len(got["passages"]) == min(passages, len(expected["passages"]))
+    if passages <= 5:
+        assert made[0] < len(got["doc_ids"])  # fewer documents' lines were made
+
+
+def test_surge_explanation_from_stored_counts_is_the_same():
+    from analysis.term_store import TermStore
+    from analysis.topics import count_terms
+
+    documents, mentions = _varied_corpus()
+    rows = np.arange(len(documents))
+    store = TermStore.from_batches(documents["doc_id"], [(rows[a:a + 70], count_terms(
+        documents["text"].iloc[a:a + 70].tolist())) for a in range(0, len(documents), 70)])
+    asked = []
+
+    def stored(doc_ids):
+        asked.append(len(doc_ids))
+        return store.counts(doc_ids)
+
+    for window in (("2016-01-01", "2017-12-31"), ("2016-01-01", "2016-12-31"), ("2012-01-01", "2012-12-31")):
+        expected = surge_explanation(documents, mentions, key="grain", start=window[0], end=window[1])
+        got = surge_explanation(documents, mentions, key="grain", start=window[0], end=window[1],
+                                term_counts=stored)
+        for part in ("words", "passages"):
+            pd.testing.assert_frame_equal(got[part], expected[part])
+        assert got["doc_ids"] == expected["doc_ids"]
+    assert len(asked) == 3
+    # Counts that cannot answer (None) fall back to counting the texts.
+    fallback = surge_explanation(documents, mentions, key="grain", start="2016-01-01", end="2017-12-31",
+                                 term_counts=lambda ids: None)
+    pd.testing.assert_frame_equal(fallback["words"], surge_explanation(
+        documents, mentions, key="grain", start="2016-01-01", end="2017-12-31")["words"])

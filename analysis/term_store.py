@@ -1,0 +1,211 @@
+"""The word counts of every document of a build, saved beside it (``term_counts.npz``), so that a surge's
+distinctive words are read off stored counts instead of re-tokenising thousands of texts on every question.
+
+The counts are those :func:`analysis.surges.raw_term_counts` makes (the topic model's tokens, lower-cased),
+stop words left out, every other term kept: choosing the terms of a question (``min_df``, ``max_df``,
+``max_features`` over the documents compared) happens when it is asked (:meth:`TermStore.counts`), so the
+stored rows give exactly what counting those documents' texts gives. The build makes them from the topic
+model's own tokenising pass (no second pass over the texts). A build of an earlier version, an update, or a
+build of the Dask engine has no such file; the dashboard then counts the texts it compares, as before.
+
+Like ``topic_model.npz``, the file is a NumPy ``.npz`` of plain arrays read with ``allow_pickle=False`` and
+checked on load (a :class:`TermStoreError` names what is wrong; nothing in a build folder is unpickled).
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+
+from .surges import TermCounts as SurgeCounts
+from .surges import select_terms
+from .topics import STOP_WORDS, TermCounts
+
+__all__ = ["FILE_NAME", "FORMAT", "TermStore", "TermStoreBuilder", "TermStoreError"]
+
+FILE_NAME = "term_counts.npz"
+FORMAT = 1  # bumped when the arrays or their meaning change; another version is refused (and counted afresh)
+_MAX_BYTES = 4_000_000_000  # the largest uncompressed size accepted
+_ARRAYS = ("format", "doc_ids", "terms", "indptr", "indices", "data")
+
+
+class TermStoreError(ValueError):
+    """A term counts file that cannot be used; the message says what is wrong with it."""
+
+
+def _lines(values: Sequence[str]) -> np.ndarray:
+    # One UTF-8 string, a value a line (tokens and doc ids never hold a line break): no object arrays.
+    return np.frombuffer("\n".join(values).encode("utf-8"), dtype=np.uint8)
+
+
+@dataclass(frozen=True)
+class TermStore:
+    """Documents x terms counts of a whole build.
+
+    Attributes:
+        doc_ids: the document of each row (array of str).
+        terms: the term of each column, in alphabetical order, no stop words (array of str).
+        matrix: int32 CSR counts (rows x terms), indices sorted.
+    """
+
+    doc_ids: np.ndarray
+    terms: np.ndarray
+    matrix: sparse.csr_matrix
+    _row: dict = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.matrix.shape != (len(self.doc_ids), len(self.terms)):
+            raise ValueError(
+                f"The term counts must have one row per document and one column per term; got shape "
+                f"{self.matrix.shape} for {len(self.doc_ids)} documents and {len(self.terms)} terms."
+            )
+        object.__setattr__(self, "_row", {str(d): i for i, d in enumerate(self.doc_ids)})
+        if len(self._row) != len(self.doc_ids):
+            raise ValueError("The term counts name a document twice; each doc_id must have one row.")
+
+    # ------------------------------------------------------------------------------------------ making
+    @classmethod
+    def from_batches(cls, doc_ids: Sequence[str], batches: Iterable[tuple[np.ndarray, TermCounts]]) -> TermStore:
+        """The store of ``doc_ids`` from ``(rows, counts)`` batches (see :class:`TermStoreBuilder`)."""
+        builder = TermStoreBuilder(doc_ids)
+        for rows, counts in batches:
+            builder.add(rows, counts)
+        return builder.finish()
+
+    # ---------------------------------------------------------------------------------------- questions
+    def counts(self, doc_ids: Sequence[str], *, min_df: int = 2, max_df: float = 0.95,
+               max_features: int = 50_000) -> SurgeCounts | None:
+        """:func:`analysis.surges.term_counts` of these documents (rows in this order), from the stored
+        counts; None when one of them is not in the store (a caller then counts the texts)."""
+        rows = [self._row.get(str(d)) for d in doc_ids]
+        if any(r is None for r in rows):
+            return None
+        ids = np.asarray([str(d) for d in doc_ids], dtype=object)
+        return select_terms(ids, self.terms, self.matrix[np.asarray(rows, dtype=np.int64)], min_df=min_df,
+                            max_df=max_df, max_features=max_features)
+
+    def covers(self, doc_ids: Iterable[str]) -> bool:
+        """Whether every one of ``doc_ids`` has its row here."""
+        return all(str(d) in self._row for d in doc_ids)
+
+    # ------------------------------------------------------------------------------------------ the file
+    def to_bytes(self) -> bytes:
+        """The ``.npz`` file's bytes (what the build writes as ``term_counts.npz``)."""
+        buffer = io.BytesIO()
+        np.savez(buffer, format=np.array(FORMAT, dtype=np.int64), doc_ids=_lines(list(self.doc_ids)),
+                 terms=_lines(list(self.terms)), indptr=self.matrix.indptr.astype(np.int64),
+                 indices=self.matrix.indices.astype(np.int32), data=self.matrix.data.astype(np.int32))
+        return buffer.getvalue()
+
+    @classmethod
+    def load(cls, path: str | Path) -> TermStore:
+        """Read and check a file written from :meth:`to_bytes`.
+
+        Raises:
+            TermStoreError: the file is unreadable, too large, of another format version, or an array is
+                missing or inconsistent; the message names it.
+        """
+        path = Path(path)
+        try:
+            with zipfile.ZipFile(path) as archive:
+                declared = sum(info.file_size for info in archive.infolist())
+        except (OSError, zipfile.BadZipFile, ValueError) as error:
+            raise TermStoreError(f"'{path}' is not a readable term counts file ({error}).") from None
+        if declared > _MAX_BYTES:
+            raise TermStoreError(f"'{path}' declares {declared:,} bytes, more than the {_MAX_BYTES:,} allowed.")
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                arrays = {name: data[name] for name in data.files}
+        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
+            raise TermStoreError(f"'{path}' cannot be read as term counts ({error}).") from None
+        if sorted(arrays) != sorted(_ARRAYS):
+            raise TermStoreError(
+                f"'{path}' holds the arrays {sorted(arrays)}; expected {sorted(_ARRAYS)}. Rebuild to remake it."
+            )
+        version = arrays["format"].tolist()
+        if version != FORMAT:
+            raise TermStoreError(f"'{path}' is of format {version!r}; this version reads format {FORMAT}.")
+        try:
+            doc_ids, terms = (_split(arrays[n]) for n in ("doc_ids", "terms"))
+        except (UnicodeDecodeError, ValueError):
+            raise TermStoreError(f"'{path}': 'doc_ids' and 'terms' must be UTF-8 text.") from None
+        indptr, indices, data = arrays["indptr"], arrays["indices"], arrays["data"]
+        if (indptr.ndim != 1 or len(indptr) != len(doc_ids) + 1 or indptr[0] != 0 or (np.diff(indptr) < 0).any()
+                or indptr[-1] != len(indices) or len(indices) != len(data)
+                or (len(indices) and (indices.min() < 0 or indices.max() >= len(terms))) or (data < 0).any()):
+            raise TermStoreError(f"'{path}': the counts matrix is inconsistent with its documents and terms.")
+        try:
+            return cls(doc_ids, terms, sparse.csr_matrix((data, indices, indptr), shape=(len(doc_ids), len(terms))))
+        except ValueError as error:
+            raise TermStoreError(f"'{path}': {error}") from None
+
+
+def _split(value: np.ndarray) -> np.ndarray:
+    if value.dtype != np.uint8 or value.ndim != 1:
+        raise ValueError("not bytes")
+    text = value.tobytes().decode("utf-8")
+    return np.array(text.split("\n") if text else [], dtype=object)
+
+
+class TermStoreBuilder:
+    """Collects the :func:`analysis.topics.count_terms` batches of a build as they are counted (each batch's
+    terms turned into ids of one vocabulary at once, so only integer arrays are kept) into a
+    :class:`TermStore`.
+
+    Arguments:
+        doc_ids: every document of the build, in the order that the batches' ``rows`` index.
+    """
+
+    def __init__(self, doc_ids: Sequence[str]) -> None:
+        self.doc_ids = np.asarray([str(d) for d in doc_ids], dtype=object)
+        self._index: dict[str, int] = {}
+        self._parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def add(self, rows, counts: TermCounts) -> None:
+        """Keep the counts of the texts of ``rows`` (positions in ``doc_ids``; ``counts`` in that order)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if len(rows) != len(counts.indptr) - 1:
+            raise ValueError(f"A batch of {len(counts.indptr) - 1} counted texts was given {len(rows)} rows.")
+        index = self._index
+        ids = np.fromiter((index.setdefault(t, len(index)) for t in counts.terms), dtype=np.int32,
+                          count=len(counts.terms))
+        columns = ids[counts.indices] if len(counts.indices) else np.zeros(0, np.int32)
+        values = np.rint(counts.values).astype(np.int32)
+        self._parts.append((rows, columns, values, np.asarray(counts.indptr, dtype=np.int64)))
+
+    def finish(self) -> TermStore:
+        """The store: every document must have been in exactly one batch."""
+        n_docs = len(self.doc_ids)
+        seen = np.zeros(n_docs, dtype=np.int64)
+        for rows, *_ in self._parts:
+            np.add.at(seen, rows, 1)
+        if n_docs and not (seen == 1).all():
+            raise ValueError(
+                f"Every document must be counted once; {int((seen == 0).sum())} were not counted and "
+                f"{int((seen > 1).sum())} more than once."
+            )
+        lengths = np.zeros(n_docs, dtype=np.int64)
+        for rows, _, _, part_ptr in self._parts:
+            lengths[rows] = np.diff(part_ptr)
+        indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        indices = np.zeros(int(indptr[-1]), dtype=np.int32)
+        values = np.zeros(int(indptr[-1]), dtype=np.int32)
+        for rows, columns, counts, part_ptr in self._parts:
+            # Each text's counts moved to where its row starts in the whole matrix.
+            at = np.repeat(indptr[rows] - part_ptr[:-1], np.diff(part_ptr)) + np.arange(len(columns))
+            indices[at] = columns
+            values[at] = counts
+        self._parts = []
+        names = np.array(list(self._index), dtype=object)
+        matrix = sparse.csr_matrix((values, indices, indptr), shape=(n_docs, len(names)))
+        keep = np.flatnonzero(np.fromiter((n not in STOP_WORDS for n in names), dtype=bool, count=len(names)))
+        keep = keep[np.argsort(names[keep].astype(str), kind="stable")]
+        matrix = matrix[:, keep].tocsr()
+        matrix.sort_indices()
+        return TermStore(self.doc_ids, names[keep], matrix)
