@@ -244,17 +244,26 @@ def match_surges(surges: pd.DataFrame, events: pd.DataFrame, *, margin_days: int
     missing = [c for c in ("key", "method", "start", "end") if c not in surges.columns]
     if missing:
         raise ValueError(f"The surges table lacks the columns {missing}; pass a table of analysis.surges.surges.")
-    rows = []
-    for surge in surges[["key", "method", "start", "end"]].itertuples(index=False):
-        found = overlapping(events, surge.start, surge.end, margin_days=margin_days)
-        for event in found.itertuples(index=False):
-            rows.append(
-                {
-                    "key": surge.key, "method": surge.method, "start": surge.start, "end": surge.end,
-                    "event_key": event.key, "event_label": event.label, "event_start": event.start,
-                    "event_end": event.end, "event_kind": event.kind,
-                }
-            )  # fmt: skip
+    if isinstance(margin_days, bool) or not isinstance(margin_days, (int, np.integer)) or margin_days < 0:
+        raise ValueError(f"The 'margin_days' parameter must be an integer >= 0; got {margin_days!r} instead.")
+    firsts = [_as_timestamp("start", v) for v in surges["start"]]
+    lasts = [_as_timestamp("end", v) for v in surges["end"]]
+    for first, last in zip(firsts, lasts, strict=True):
+        if last < first:
+            raise ValueError(f"The 'end' ({last.date()}) must be on or after the 'start' ({first.date()}); swap them.")
+    margin = np.timedelta64(int(margin_days), "D")
+    first = np.asarray(firsts, dtype="datetime64[ns]").reshape(-1, 1) - margin
+    last = np.asarray(lasts, dtype="datetime64[ns]").reshape(-1, 1) + margin
+    starts = events["start"].to_numpy(dtype="datetime64[ns]")
+    ends = events["end"].to_numpy(dtype="datetime64[ns]")
+    # Every (surge, event) pair at once; nonzero walks the surges in order and, within one, the events.
+    at_surge, at_event = np.nonzero((starts <= last) & (ends >= first))
+    chosen, picked = surges.iloc[at_surge], events.iloc[at_event]
+    rows = {"key": chosen["key"].to_numpy(), "method": chosen["method"].to_numpy(),
+            "start": chosen["start"].to_numpy(), "end": chosen["end"].to_numpy(),
+            "event_key": picked["key"].to_numpy(), "event_label": picked["label"].to_numpy(),
+            "event_start": picked["start"].to_numpy(), "event_end": picked["end"].to_numpy(),
+            "event_kind": picked["kind"].to_numpy()}  # fmt: skip
     out = pd.DataFrame(rows, columns=list(MATCH_COLUMNS))
     for column in ("start", "end", "event_start", "event_end"):
         out[column] = pd.to_datetime(out[column]).astype("datetime64[ns]")

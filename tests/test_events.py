@@ -257,3 +257,22 @@ def test_build_refuses_a_malformed_calendar_before_reading_anything(tmp_path, ca
     err = capsys.readouterr().err
     assert "bad.toml', event #1 (key 'sco-summit-2024') at line 2: the 'end' date 2024-07-01 is before" in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("margin", [0, 3, 400])
+def test_match_surges_pairs_each_surge_with_the_events_overlapping_it(margin):
+    surges = pd.DataFrame({
+        "key": ["a", "b", "c", "a"], "method": ["burst", "burst", "change_point", "change_point"],
+        "start": pd.to_datetime(["2024-07-01", "2023-01-01", "2024-09-25", "2020-01-01"]),
+        "end": pd.to_datetime(["2024-09-30", "2023-12-31", "2024-09-25", "2025-12-31"]),
+    })
+    calendar = _calendar()
+    out = match_surges(surges, calendar, margin_days=margin)
+    expected = []
+    for surge in surges.itertuples(index=False):
+        for event in overlapping(calendar, surge.start, surge.end, margin_days=margin).itertuples(index=False):
+            expected.append((surge.key, surge.method, surge.start, event.key, event.start))
+    assert list(out[["key", "method", "start", "event_key", "event_start"]].itertuples(index=False, name=None)) \
+        == expected
+    with pytest.raises(ValueError, match=r"The 'end' \(2024-01-01\) must be on or after"):
+        match_surges(surges.assign(end=pd.Timestamp("2024-01-01")), calendar)
