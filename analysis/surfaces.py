@@ -23,7 +23,9 @@ _SPACES = re.compile(r"\s+")
 
 def _normalised(surfaces: pd.Series) -> pd.Series:
     """Surfaces with runs of whitespace made one space ("United\\nNations" is "United Nations")."""
-    return surfaces.astype("str").str.replace(_SPACES, " ", regex=True)
+    codes, uniques = pd.factorize(surfaces.astype("str"))  # a key has a few surfaces, matched many times
+    normal = pd.Index(uniques).str.replace(_SPACES, " ", regex=True).to_numpy(dtype=object)
+    return pd.Series(normal[codes] if len(codes) else [], index=surfaces.index, dtype="str")
 
 
 def _check(kind: str, key: str) -> None:
@@ -38,7 +40,8 @@ def _of_key(
 ) -> pd.DataFrame:
     docs = filter_documents(documents, mentions, filters)
     filters = Filters() if filters is None else filters
-    rows = mentions[(mentions["kind"] == kind) & (mentions["key"] == key) & mentions["doc_id"].isin(docs["doc_id"])]
+    rows = mentions[(mentions["kind"] == kind) & (mentions["key"] == key)]
+    rows = rows[rows["doc_id"].isin(docs["doc_id"]).to_numpy(dtype=bool)]  # the key's rows only are looked up
     rows = rows.assign(surface_norm=_normalised(rows["surface"]))
     return rows
 
