@@ -24,7 +24,8 @@ from .documents import OPTIONAL_TEXT_COLUMNS, none_for_missing
 if TYPE_CHECKING:
     from .topic_state import TopicState
 
-__all__ = ["BUILD_FILES", "TOOL", "TOPIC_MODEL_FILE", "Build", "BuildError", "build_lock", "check_build", "check_out", "read_build", "write_build"]
+__all__ = ["BUILD_FILES", "SCHEMAS", "TOOL", "TOPIC_MODEL_FILE", "Build", "BuildError", "build_lock", "check_build",
+           "check_out", "check_schemas", "read_build", "write_build"]
 
 TOOL = "diplomatic-themes"  # manifest.json's "tool": only a folder that says so may be replaced by a build
 
@@ -42,6 +43,72 @@ TOPIC_MODEL_FILE = "topic_model.npz"  # optional: builds of earlier versions hav
 
 class BuildError(ValueError):
     """A folder is not a readable build."""
+
+
+# The columns of each table that every reader relies on (../shared/CONTRACT.md) and their type families:
+# checked on the parquet files' schemas (no data read) whenever a build is opened, so a damaged or foreign
+# file is refused with the column named instead of failing somewhere in a chart. Other columns may follow.
+SCHEMAS: dict[str, dict[str, str]] = {
+    "documents.parquet": {
+        "doc_id": "string", "source": "string", "seq": "integer", "title": "string", "date": "date",
+        "date_precision": "string", "date_method": "string", "language": "string", "text": "string",
+        "n_words": "integer", "duplicate_of": "string", "cluster_id": "integer",
+    },
+    "mentions.parquet": {
+        "doc_id": "string", "kind": "string", "key": "string", "surface": "string", "start": "integer",
+        "end": "integer",
+    },
+    "clusters.parquet": {"cluster_id": "integer", "label": "string", "top_terms": "list of strings",
+                         "size": "integer"},
+}  # fmt: skip
+_OPTIONAL_TYPES = {"x": "number", "y": "number", "url": "string", "publisher": "string", "date_evidence": "string"}
+
+
+def _is_string(t: pa.DataType) -> bool:
+    return pa.types.is_string(t) or pa.types.is_large_string(t) or (
+        pa.types.is_dictionary(t) and _is_string(t.value_type))
+
+
+_FAMILIES = {
+    "string": _is_string,
+    "integer": pa.types.is_integer,
+    "number": lambda t: pa.types.is_integer(t) or pa.types.is_floating(t),
+    "date": lambda t: pa.types.is_date(t) or pa.types.is_timestamp(t),
+    "list of strings": lambda t: (pa.types.is_list(t) or pa.types.is_large_list(t)) and (
+        _is_string(t.value_type) or pa.types.is_null(t.value_type)),
+}
+
+
+def check_schemas(path: str | Path) -> None:
+    """Check the tables of the build in ``path`` against :data:`SCHEMAS` (their footers only).
+
+    Raises:
+        BuildError: a table cannot be read as parquet, lacks a column, or holds one of another type; the
+            message names the file, the column, what was expected and what was found.
+    """
+    path = Path(path)
+    rebuild = f"Rebuild it with `python -m analysis build INPUT --out {path}`."
+    for name, columns in SCHEMAS.items():
+        try:
+            schema = pq.read_schema(path / name)
+        except (OSError, pa.ArrowException) as error:
+            raise BuildError(f"The build's {name} in '{path}' cannot be read as parquet ({error}). {rebuild}"
+                             ) from None
+        found = {field.name: field.type for field in schema}
+        missing = [c for c in columns if c not in found]
+        if missing:
+            raise BuildError(
+                f"The build's {name} in '{path}' lacks the column(s) {', '.join(missing)} that every build has; "
+                f"it holds {', '.join(found) or 'none'}. It was made by another tool or version. {rebuild}"
+            )
+        expected = {**{c: t for c, t in _OPTIONAL_TYPES.items() if c in found}, **columns}
+        for column, family in expected.items():
+            kind = found[column]
+            if not (pa.types.is_null(kind) or _FAMILIES[family](kind)):
+                raise BuildError(
+                    f"The build's {name} in '{path}' has the column '{column}' of type {kind}; expected "
+                    f"{'an' if family[0] in 'aeiou' else 'a'} {family} column. {rebuild}"
+                )
 
 
 @dataclass
@@ -290,10 +357,12 @@ def write_build(
 
 
 def check_build(path: str | Path) -> Path:
-    """The path of a build folder, checked without reading it.
+    """The path of a build folder, checked without reading its data: its files are there and its tables have
+    the columns and types of :data:`SCHEMAS` (read from the parquet footers).
 
     Raises:
-        BuildError: when the folder is missing or lacks one of the build's files, saying how to make it.
+        BuildError: when the folder is missing, lacks one of the build's files, or a table lacks a column or
+            holds one of another type, saying what and how to make it again.
     """
     path = Path(path)
     if not path.is_dir():
@@ -306,6 +375,7 @@ def check_build(path: str | Path) -> Path:
             f"The folder '{path}' is not a complete build: missing {', '.join(missing)}. "
             f"Rebuild it with `python -m analysis build INPUT --out {path}`."
         )
+    check_schemas(path)
     return path
 
 

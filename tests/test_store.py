@@ -188,3 +188,49 @@ def test_extra_files_cannot_replace_the_build_s_own(tmp_path, name):
     with pytest.raises(ValueError, match="extra_files names a file of its own"):
         write_build(tmp_path / "b", **_tables(), extra_files={name: b"x"})
     assert not (tmp_path / "b").exists()
+
+
+def _rewrite(path, name: str, change) -> None:
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path / name)
+    pq.write_table(change(table), path / name)
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "message"),
+    [
+        ("documents.parquet", lambda t: t.drop_columns(["seq"]),
+         r"documents.parquet in .* lacks the column\(s\) seq that every build has"),
+        ("mentions.parquet", lambda t: t.drop_columns(["start", "end"]), r"lacks the column\(s\) start, end"),
+        ("mentions.parquet", lambda t: t.set_column(4, "start", t.column("start").cast("string")),
+         r"mentions.parquet in .* has the column 'start' of type string; expected an integer column"),
+        ("documents.parquet", lambda t: t.set_column(t.schema.get_field_index("date"), "date",
+                                                     t.column("date").cast("string")),
+         r"has the column 'date' of type string; expected a date column"),
+        ("clusters.parquet", lambda t: t.set_column(t.schema.get_field_index("top_terms"), "top_terms",
+                                                    t.column("label")),
+         r"'top_terms' of type .*; expected a list of strings column"),
+        ("documents.parquet", lambda t: t.set_column(t.schema.get_field_index("x"), "x", t.column("doc_id")),
+         r"has the column 'x' of type .*string; expected a number column"),
+    ],
+)
+def test_a_table_of_another_shape_is_refused_when_the_build_is_opened(tmp_path, tiny_build, name, change, message):
+    import shutil
+
+    from analysis.query import Corpus
+    from analysis.store import check_build
+
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_build, broken)
+    _rewrite(broken, name, change)
+    for opening in (check_build, read_build, Corpus.open):
+        with pytest.raises(BuildError, match=message + r".*Rebuild it with `python -m analysis build"):
+            opening(broken)
+
+
+def test_the_schemas_accept_every_build_this_tool_writes(sample_build, tiny_build):
+    from analysis.store import check_schemas
+
+    for path in (sample_build, tiny_build):
+        check_schemas(path)
