@@ -40,6 +40,8 @@ PASSAGE_COLUMNS = (*tl.CONCORDANCE_COLUMNS, "score")
 _MIN_REFERENCE = 10
 _OUTSIDE_SAMPLE = 2000
 _SEED = 0
+# Documents already filtered: nothing more left out.
+_EVERY = Filters(include_duplicates=True, include_inferred=True, include_body_dates=True)
 DEFAULT_EVENTS = ev.DEFAULT_EVENTS
 
 
@@ -202,7 +204,8 @@ def surge_explanation(
         raise ValueError(f"The 'key' parameter must name a {kind}; got {key!r} instead.")
     window = dataclasses.replace(filters, start=first, end=last)
     in_window = tl.filter_documents(documents, mentions, window)
-    hits = mentions[(mentions["kind"] == kind) & (mentions["key"] == key)]["doc_id"].astype(str)
+    of_key = mentions[((mentions["kind"] == kind) & (mentions["key"] == key)).to_numpy(dtype=bool)]
+    hits = of_key["doc_id"].astype(str)
     ids = in_window["doc_id"].astype(str)
     in_surge = ids.isin(set(hits)).to_numpy()
     surge_ids = tuple(ids[in_surge])
@@ -238,24 +241,25 @@ def surge_explanation(
     words = sg.distinctive_words(counts.matrix, counts.terms, mask, reference=~mask, corpus=counts.totals,
                                  top=top)  # fmt: skip
     scores = sg.document_scores(counts, words, doc_ids=surge_ids)
-    lines = _surge_lines(mentions, surge_docs, scores, kind=kind, key=key, window=window,
+    lines = _surge_lines(of_key, surge_docs, scores, kind=kind, key=key,
                          passages=passages, texts=texts if on_disk else None)
     best = sg.representative_passages(lines, scores, top=passages) if not lines.empty else empty["passages"]
     return {"words": words.reset_index(drop=True), "passages": best.reset_index(drop=True), "doc_ids": surge_ids}
 
 
-def _surge_lines(mentions, surge_docs, scores: pd.Series, *, kind, key, window, passages: int,
-                 texts) -> pd.DataFrame:
+def _surge_lines(of_key, surge_docs, scores: pd.Series, *, kind, key, passages: int, texts) -> pd.DataFrame:
     """The concordance lines :func:`analysis.surges.representative_passages` chooses from: those of the
     ``passages`` best-scoring documents of the surge (ties included) when each of them has a line, which
     gives the passages that the lines of all its documents give (a document's first line comes before any
-    document scoring lower, and repeats after every first line); otherwise those of all its documents."""
+    document scoring lower, and repeats after every first line); otherwise those of all its documents.
+    ``of_key`` holds the key's mentions; ``surge_docs`` are already the window's filtered documents."""
 
     def lines_of(docs: pd.DataFrame) -> pd.DataFrame:
         if texts is not None:
             found = texts(list(docs["doc_id"].astype(str)))
             docs = docs.assign(text=[found.get(d, "") for d in docs["doc_id"].astype(str)])
-        return tl.concordance(docs, mentions, kind=kind, key=key, filters=window)
+        rows = of_key[of_key["doc_id"].isin(set(docs["doc_id"].astype(str))).to_numpy(dtype=bool)]
+        return tl.concordance(docs, rows, kind=kind, key=key, filters=_EVERY)
 
     if len(scores) > passages:
         threshold = np.sort(scores.to_numpy())[::-1][passages - 1]

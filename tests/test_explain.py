@@ -202,8 +202,10 @@ def test_surge_passages_come_from_the_best_documents_as_from_all_of_them(monkeyp
 
     monkeypatch.setattr(ex.tl, "concordance", counting)
     got = surge_explanation(documents, mentions, key="grain", start=window[0], end=window[1], passages=passages)
-    monkeypatch.setattr(ex, "_surge_lines", lambda mentions, surge_docs, scores, **kw: concordance(
-        surge_docs, mentions, kind=kw["kind"], key=kw["key"], filters=kw["window"]))
+    # The reference: every line of the key in the window, from all the documents and all the mentions.
+    whole = Filters(start=dt.date.fromisoformat(window[0]), end=dt.date.fromisoformat(window[1]))
+    monkeypatch.setattr(ex, "_surge_lines", lambda *args, **kw: concordance(
+        documents, mentions, kind="theme", key="grain", filters=whole))
     expected = surge_explanation(documents, mentions, key="grain", start=window[0], end=window[1],
                                  passages=passages)
     pd.testing.assert_frame_equal(got["passages"], expected["passages"])
