@@ -36,10 +36,12 @@ def _check(kind: str, key: str) -> None:
 
 
 def _of_key(
-    documents: pd.DataFrame, mentions: pd.DataFrame, kind: str, key: str, filters: Filters | None
+    documents: pd.DataFrame, mentions: pd.DataFrame, kind: str, key: str, filters: Filters | None,
+    key_mentions: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
+    if key_mentions is not None:  # found already, by a query layer (analysis.query.Corpus.key_mentions)
+        return key_mentions.assign(surface_norm=_normalised(key_mentions["surface"]))
     docs = filter_documents(documents, mentions, filters)
-    filters = Filters() if filters is None else filters
     rows = mentions[(mentions["kind"] == kind) & (mentions["key"] == key)]
     rows = rows[rows["doc_id"].isin(docs["doc_id"]).to_numpy(dtype=bool)]  # the key's rows only are looked up
     rows = rows.assign(surface_norm=_normalised(rows["surface"]))
@@ -54,6 +56,7 @@ def top_surfaces(
     key: str,
     filters: Filters | None = None,
     top: int | None = 20,
+    key_mentions: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The surfaces one theme or organisation is matched as in the filtered documents, most frequent first.
 
@@ -64,6 +67,9 @@ def top_surfaces(
         key: the theme or organisation key.
         filters: a ``Filters`` (dates, sources, languages, ...); None: all documents.
         top: keep only the ``top`` most frequent surfaces (None: all).
+        key_mentions: the key's mentions in the filtered documents when already found
+            (``analysis.query.Corpus.key_mentions``, indexed by their row in the mentions table): then
+            ``documents``, ``mentions`` and ``filters`` are not filtered again.
 
     Returns:
         Columns ``kind``, ``key``, ``surface`` (whitespace runs made one space; case kept, so "West" and
@@ -74,7 +80,7 @@ def top_surfaces(
     _check(kind, key)
     if top is not None and (not isinstance(top, int) or top < 1):
         raise ValueError(f"The 'top' parameter must be a positive whole number or None; got {top!r} instead.")
-    rows = _of_key(documents, mentions, kind, key, filters)
+    rows = _of_key(documents, mentions, kind, key, filters, key_mentions)
     if rows.empty:
         return pd.DataFrame({
             "kind": pd.Series(dtype="str"), "key": pd.Series(dtype="str"), "surface": pd.Series(dtype="str"),
@@ -105,6 +111,7 @@ def surface_samples(
     width: int = 100,
     seed: int = 0,
     texts: Callable[[Sequence[str]], Mapping[str, str]] | None = None,
+    key_mentions: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """A random sample (fixed ``seed``) of the matches of one theme or organisation, with their context.
 
@@ -116,6 +123,7 @@ def surface_samples(
         seed: the random seed, so the same sample comes back.
         texts: doc_ids -> {doc_id: text}, to read only the sampled documents' texts when ``documents`` has no
             ``text`` column (a query layer that keeps them on disk); None: ``documents["text"]``.
+        key_mentions: as for ``top_surfaces``.
 
     Returns:
         Columns ``kind``, ``key``, ``surface``, ``doc_id``, ``date``, ``source``, ``left``, ``match``,
@@ -124,7 +132,7 @@ def surface_samples(
     _check(kind, key)
     if not isinstance(n, int) or n < 1 or not isinstance(width, int) or width < 0:
         raise ValueError(f"'n' must be a positive whole number and 'width' 0 or more; got n={n!r}, width={width!r}.")
-    rows = _of_key(documents, mentions, kind, key, filters)
+    rows = _of_key(documents, mentions, kind, key, filters, key_mentions)
     if surface is not None:
         rows = rows[rows["surface_norm"] == surface]
     if len(rows) > n:

@@ -214,12 +214,14 @@ class Queries:
 
     def top_surfaces(self, *, kind: str, key: str, filters: Filters, top: int) -> pd.DataFrame:
         tables = self._frames()
-        return sf.top_surfaces(tables.documents, tables.mentions, kind=kind, key=key, filters=filters, top=top)
+        return sf.top_surfaces(tables.documents, tables.mentions, kind=kind, key=key, filters=filters, top=top,
+                               key_mentions=self.corpus.key_mentions(kind=kind, key=key, filters=filters))
 
     def surface_samples(self, *, kind: str, key: str, surface: str, filters: Filters, n: int) -> pd.DataFrame:
         tables = self._frames()
         return sf.surface_samples(tables.documents, tables.mentions, kind=kind, key=key, surface=surface,
-                                  filters=filters, n=n, texts=self._texts)
+                                  filters=filters, n=n, texts=self._texts,
+                                  key_mentions=self.corpus.key_mentions(kind=kind, key=key, filters=filters))
 
     def narrow_doc_ids(self, *, filters: Filters, targets: tuple[fl.Target, ...]) -> tuple[str, ...]:
         """The documents behind a chart selection, within the sidebar's filters (dashboard.filters)."""

@@ -237,6 +237,31 @@ def test_timeline_by_group_matches(opened, by, granularity):
 
 @pytest.mark.parametrize("opened", BUILDS, indirect=True)
 @pytest.mark.parametrize("state", ("none", "everything", "org_any", "span", "selection", "no_doc_ids"))
+def test_key_mentions_give_the_surfaces_and_samples_of_the_whole_tables(opened, state):
+    from analysis import surfaces as sf
+
+    corpus, build, _ = opened
+    filters = _state(build, state)
+    docs, mentions = build.documents, build.mentions
+    for kind in ("theme", "organisation"):
+        for key in corpus.keys(kind)[:3]:
+            rows = corpus.key_mentions(kind=kind, key=key, filters=filters)
+            expected = sf.top_surfaces(docs, mentions, kind=kind, key=key, filters=filters, top=None)
+            pd.testing.assert_frame_equal(
+                sf.top_surfaces(docs, mentions, kind=kind, key=key, filters=filters, top=None, key_mentions=rows),
+                expected)
+            for surface in (None, *expected["surface"][:2]):
+                pd.testing.assert_frame_equal(
+                    sf.surface_samples(docs, mentions, kind=kind, key=key, surface=surface, filters=filters, n=3,
+                                       key_mentions=rows),
+                    sf.surface_samples(docs, mentions, kind=kind, key=key, surface=surface, filters=filters, n=3))
+    assert corpus.key_mentions(kind="theme", key="no such key", filters=filters).empty
+    with pytest.raises(ValueError, match=r"kind"):
+        corpus.key_mentions(kind="cluster", key="x")
+
+
+@pytest.mark.parametrize("opened", BUILDS, indirect=True)
+@pytest.mark.parametrize("state", ("none", "everything", "org_any", "span", "selection", "no_doc_ids"))
 def test_concordance_matches(opened, state):
     corpus, build, every = opened
     filters = _state(build, state)

@@ -703,6 +703,30 @@ class Corpus:
         )
 
     # ---------------------------------------------------------------------------------------- concordance
+    def key_mentions(self, *, kind: str, key: str, filters: Filters | None = None) -> pd.DataFrame:
+        """The mentions of one theme or organisation in the filtered documents: ``doc_id``, ``kind``, ``key``,
+        ``surface``, ``start``, ``end``, in the order of mentions.parquet and indexed by their row there (as
+        ``mentions[...]`` of the whole table gives them: what analysis.surfaces samples from)."""
+        check_choice("kind", kind, KINDS[:2])
+        ids = self._key_ids(kind, (key,))
+        sel = self._select(filters)
+        table = self._sql(
+            """SELECT m._mrow, d.doc_id, m.surface, m.start, m."end"
+               FROM mentions m JOIN sel USING (_row) JOIN docs d USING (_row)
+               WHERE m.key_id = ? ORDER BY m._mrow""",
+            [ids[0] if ids else -1], sel)
+        index = pd.Index(table.column("_mrow").to_numpy(), name=None)
+        out = pd.DataFrame({
+            "doc_id": pd.array(table.column("doc_id").to_pylist(), dtype="str"),
+            "kind": pd.array([kind] * table.num_rows, dtype="str"),
+            "key": pd.array([key] * table.num_rows, dtype="str"),
+            "surface": pd.array(table.column("surface").to_pylist(), dtype="str"),
+            "start": table.column("start").to_numpy().astype("int64"),
+            "end": table.column("end").to_numpy().astype("int64"),
+        })  # fmt: skip
+        out.index = index
+        return out
+
     def concordance(self, *, kind: str | None = None, key=None, filters: Filters | None = None, width: int = 120,
                     limit: int | None = None) -> pd.DataFrame:
         """The passage around each mention in the filtered documents (analysis.timeline.concordance: the same
