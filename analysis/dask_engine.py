@@ -9,10 +9,11 @@ are dated from their neighbours as the local engine dates them.
 
 What needs every row runs on the client, over a few columns: unique source labels and the text cap (the
 plan's ``admit``, in input order, from the files' reports), ``duplicate_of`` (from the parts' ``doc_id`` and
-text keys), and the topic model's fit on its sample (``TopicModel.start``/``fit_sample``); the documents
-outside the sample are assigned on the workers (``TopicModel.assigner``). The client then assembles the
-build of the contract from the parts with ``pipeline.finish_build``: the same files, whichever engine made
-them, with ``manifest["engine"]`` saying which.
+text keys), and the topic model's fit on its sample (``TopicModel.start``/``fit_sample``) from the word
+counts the workers make of the sample's texts; the documents outside the sample are counted and assigned on
+the workers (``TopicModel.assigner``). The client then assembles the build of the contract from the parts
+with ``pipeline.finish_build``: the same files (``topic_model.npz`` and ``term_counts.npz`` included),
+whichever engine made them, with ``manifest["engine"]`` saying which.
 """
 
 from __future__ import annotations
@@ -37,8 +38,9 @@ from .ingest import ReadPlan, _chars_by_source, plan_reads
 from .mentions import find_mentions
 from .pipeline import Progress, apply_topics, finish_build, prepare_build, require_documents
 from .store import Build
+from .term_store import TermStore
 from .topic_state import TopicState
-from .topics import _CHUNK, TopicModel
+from .topics import _CHUNK, TermCounts, TopicModel, count_terms
 
 __all__ = ["LOCAL_MEMORY_LIMIT", "LOCAL_WORKERS", "SchedulerError", "build_on_dask"]
 
@@ -103,18 +105,34 @@ def _documents_part(piece: list[tuple[int, list]], admitted: dict, plan: ReadPla
     return {"documents": len(docs), "mentions": len(mentions)}
 
 
-def _assign_part(path: str, rows: np.ndarray, assign) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """The topic model's assignment of rows ``rows`` of one documents part (in chunks of ``_CHUNK``)."""
+def _texts(path: str, rows: np.ndarray):
+    """The texts of rows ``rows`` of one documents part, ``_CHUNK`` at a time."""
     texts = pq.read_table(path, columns=["text"]).column("text")
-    labels, coords, per_cluster = [], [], None
     for start in range(0, len(rows), _CHUNK):
         chunk = texts.take(rows[start : start + _CHUNK]).to_pylist()
-        got_labels, got_coords, got = assign([t if isinstance(t, str) else "" for t in chunk])
+        yield [t if isinstance(t, str) else "" for t in chunk]
+
+
+def _count_part(path: str, rows: np.ndarray) -> list[TermCounts]:
+    """The topic model's word counts (``count_terms``) of rows ``rows`` of one documents part (its fit
+    sample), in batches of at most ``_CHUNK`` texts."""
+    return [count_terms(texts) for texts in _texts(path, rows)]
+
+
+def _assign_part(path: str, rows: np.ndarray, assign) -> tuple[list[TermCounts], np.ndarray, np.ndarray,
+                                                               np.ndarray | None]:
+    """The word counts (batches of at most ``_CHUNK`` texts) and the topic model's assignment of rows
+    ``rows`` of one documents part: ``(batches, labels, coords, per-cluster counts)``."""
+    batches, labels, coords, per_cluster = [], [], [], None
+    for texts in _texts(path, rows):
+        batch = count_terms(texts)
+        got_labels, got_coords, got = assign.counted(batch)
+        batches.append(batch)
         labels.append(got_labels)
         coords.append(got_coords)
         if got is not None:
             per_cluster = got if per_cluster is None else per_cluster + got
-    return np.concatenate(labels), np.concatenate(coords), per_cluster
+    return batches, np.concatenate(labels), np.concatenate(coords), per_cluster
 
 
 # ---------------------------------------------------------------------------------------------- the client
@@ -171,17 +189,6 @@ def _in_order(futures: list, progress: Progress | None, message: str) -> list:
         for done, _ in enumerate(as_completed(futures), 1):
             progress(message, done / len(futures))
     return [future.result() for future in futures]
-
-
-def _sample_texts(parts: list[tuple[str, int, int]], fit_rows: np.ndarray) -> list[str]:
-    """The texts of the (sorted) global rows ``fit_rows``, read from the documents parts."""
-    texts: list[str] = []
-    for path, offset, n in parts:
-        lo, hi = np.searchsorted(fit_rows, [offset, offset + n])
-        if hi > lo:
-            column = pq.read_table(path, columns=["text"]).column("text")
-            texts.extend(t if isinstance(t, str) else "" for t in column.take(fit_rows[lo:hi] - offset).to_pylist())
-    return texts
 
 
 def _assemble(parts: list[tuple[str, int, int]], mention_parts: list[str], lexicon) -> tuple[pd.DataFrame,
@@ -318,9 +325,19 @@ def _build(client, address: str, plan, reads: ReadPlan, staging: Path, progress:
         require_documents(plan, files, build_documents([]))
     if progress:
         progress("Clustering topics", 0.0)
+    # The tokenising pass (most of the fit) on the workers: the sample's counts, part by part in row order.
     model = TopicModel(n_clusters=plan.n_clusters)
     fit_rows = model.start(offset)
-    model.fit_sample(_sample_texts(parts, fit_rows))
+    counted = []  # (global rows, their count_terms batch): every document's word counts, for term_counts.npz
+    sampled = []
+    for path, first, n in parts:
+        lo, hi = np.searchsorted(fit_rows, [first, first + n])
+        if hi > lo:
+            sampled.append((fit_rows[lo:hi], client.submit(_count_part, path, fit_rows[lo:hi] - first)))
+    for rows, batches in zip([r for r, _ in sampled], _in_order([f for _, f in sampled], progress,
+                                                                 "Clustering topics"), strict=True):
+        counted.extend(zip(_chunked(rows), batches, strict=True))
+    model.fit_sample(counts=[batch for _, batch in counted])
     assign = client.scatter(model.assigner(), broadcast=True)
     assigned = []
     for path, first, n in parts:
@@ -328,8 +345,9 @@ def _build(client, address: str, plan, reads: ReadPlan, staging: Path, progress:
         rest = np.setdiff1d(np.arange(n), fit_rows[lo:hi] - first, assume_unique=True)
         if len(rest):
             assigned.append((first + rest, client.submit(_assign_part, path, rest, assign)))
-    for (rows, _), result in zip(assigned, _in_order([f for _, f in assigned], progress, "Assigning topic clusters"),
-                                 strict=True):
+    for (rows, _), (batches, *result) in zip(assigned, _in_order([f for _, f in assigned], progress,
+                                                                  "Assigning topic clusters"), strict=True):
+        counted.extend(zip(_chunked(rows), batches, strict=True))
         model.add_assigned(rows, *result)
     model.finish()
     plan.stage("topics", t, model.n_clusters_)
@@ -345,4 +363,10 @@ def _build(client, address: str, plan, reads: ReadPlan, staging: Path, progress:
     return finish_build(plan, files, documents, mentions, model.clusters_,
                         {"n_clusters": int(model.n_clusters_), "silhouette": model.silhouette_},
                         progress=progress, manifest_extra={"engine": engine},
-                        topic_model=TopicState.from_model(model))
+                        topic_model=TopicState.from_model(model),
+                        term_store=TermStore.from_batches(documents["doc_id"], counted))
+
+
+def _chunked(rows: np.ndarray) -> list[np.ndarray]:
+    """``rows`` in the ``_CHUNK``-sized pieces that ``_texts`` reads them in."""
+    return [rows[start : start + _CHUNK] for start in range(0, len(rows), _CHUNK)]

@@ -382,8 +382,9 @@ def run_update(
                  "input_paths": [_resolved(matched[name]) if name in matched else old_paths.get(name, _resolved(name))
                                  for name in old_inputs] + [_resolved(p) for p in new_inputs],
                  "updates": [*(manifest.get("updates") or []), {k: v for k, v in entry.items() if k != "written"}]}
-        if manifest.get("events"):
-            extra["events"] = manifest["events"]
+        for key in ("events", "engine"):  # the calendar, and the engine that made the build, are kept
+            if manifest.get(key):
+                extra[key] = manifest[key]
         build = finish_build(plan, final, documents, mentions, clusters, topics, progress=progress,
                              manifest_extra=extra, topic_model=state)
     return build, entry

@@ -19,6 +19,7 @@ from analysis import dask_engine  # noqa: E402
 from analysis.dask_engine import SchedulerError, build_on_dask  # noqa: E402
 from analysis.pipeline import run_build  # noqa: E402
 from analysis.store import read_build  # noqa: E402
+from analysis.term_store import TermStore  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
@@ -76,6 +77,12 @@ def _same_build(local, dask) -> None:
     renumbered = local.clusters.assign(cluster_id=local.clusters["cluster_id"].map(mapping)).sort_values("cluster_id")
     pd.testing.assert_frame_equal(renumbered.reset_index(drop=True), dask.clusters.reset_index(drop=True))
     assert local.report == dask.report
+    for name in ("topic_model.npz", "term_counts.npz"):  # the saved model and every document's word counts
+        assert (Path(local.path) / name).is_file() and (Path(dask.path) / name).is_file(), name
+    counts = [TermStore.load(Path(build.path) / "term_counts.npz") for build in (local, dask)]
+    assert counts[0].doc_ids.tolist() == counts[1].doc_ids.tolist() == a["doc_id"].tolist()
+    assert counts[0].terms.tolist() == counts[1].terms.tolist()
+    assert (counts[0].matrix != counts[1].matrix).nnz == 0 and counts[0].matrix.nnz > 0
     drop = ("created", "timings", "engine")
     assert {k: v for k, v in local.manifest.items() if k not in drop} == {
         k: v for k, v in dask.manifest.items() if k not in drop}
@@ -133,6 +140,34 @@ def test_topics_fitted_on_a_sample_and_the_rest_assigned_on_the_workers(tmp_path
     dask = build_on_dask(inputs, tmp_path / "dask", scheduler=scheduler, today=TODAY, n_clusters=3)
     _same_build(local, dask)
     assert len(dask.documents) > 40 and (dask.documents["cluster_id"] >= 0).sum() > 20
+
+
+def test_a_dask_build_is_updated_without_refit_as_a_local_build_of_everything(tmp_path, scheduler):
+    # The Dask build saves its topic model (topic_model.npz), so `update` assigns the new documents to its
+    # clusters: the same documents and mentions as a local build of both folders at once, and the same
+    # clusters as the update of a local build of the first folder (up to renumbering).
+    from analysis.update import run_update
+
+    (tmp_path / "in").mkdir()
+    a, b = _corpus(tmp_path / "in")
+    dask = build_on_dask([a], tmp_path / "dask", scheduler=scheduler, today=TODAY, n_clusters=3)
+    assert (tmp_path / "dask" / "topic_model.npz").is_file()
+    assert dask.manifest["topics"]["model_file"] == "topic_model.npz"
+    updated, entry = run_update(tmp_path / "dask", [b], workers=1, today=TODAY)
+    assert entry["refit"] is False and entry["written"] is True and entry["added"] == 9  # 8 posts, 1 note
+    full = run_build([a, b], tmp_path / "full", workers=1, today=TODAY)
+    columns = [c for c in full.documents.columns if c not in ("cluster_id", "x", "y")]
+    pd.testing.assert_frame_equal(updated.documents[columns], full.documents[columns])
+    pd.testing.assert_frame_equal(updated.mentions, full.mentions)
+    assert {k: updated.report[k] for k in ("files", "totals")} == {k: full.report[k] for k in ("files", "totals")}
+    assert updated.manifest["engine"]["name"] == "dask"  # the build it was made from
+
+    run_build([a], tmp_path / "local", workers=1, today=TODAY, n_clusters=3)
+    local, _ = run_update(tmp_path / "local", [b], workers=1, today=TODAY)
+    pairs = set(zip(local.documents["cluster_id"], updated.documents["cluster_id"], strict=True))
+    assert len({x for x, _ in pairs}) == len({y for _, y in pairs}) == len(pairs) >= 3
+    kept = updated.documents.set_index("doc_id").loc[dask.documents["doc_id"], "cluster_id"]
+    assert kept.tolist() == dask.documents["cluster_id"].tolist()  # the Dask build's clusters are kept
 
 
 def _dashboard_metrics(build: Path, monkeypatch) -> list[str]:
