@@ -4,7 +4,10 @@ An update gives the build that building all its inputs at once would give (docum
 ``duplicate_of``, source labels, publishers, mentions), without reading again what the build holds: a
 file whose label and sha256 are in the build is recognised and kept as it is (``unchanged``); a changed
 file replaces its source's documents (all of them, dated together as in a build, so the posts appended to a
-dump are dated with their neighbours); a new file adds its documents. New documents get their mentions from
+dump are dated with their neighbours); a new file adds its documents. Each input is recognised by its
+own files: a file of the same name in another input (a/result.json, b/result.json) keeps its own label and
+documents, and a new file whose name another input's file already has is labelled with its input's path
+(``a/note.txt``), as a build labels the later of two such files. New documents get their mentions from
 the build's dictionaries and are assigned to the build's clusters with its saved topic model
 (``topic_model.npz``), unless ``refit`` refits the clusters on every document. An update never removes a
 source (rebuild for that), and is written like a build: atomically, under the build folder's lock.
@@ -222,26 +225,26 @@ def run_update(
         t = time.perf_counter()
         if progress:
             progress("Reading new input files", 0.0)
-        unchanged: dict[str, str] = {}
-        taken: set[str] = set()
-        for entry in old_files:
-            mine = owner(entry) in matched if owner(entry) is not None else bool(matched)
-            if mine and entry.get("sha256"):
-                unchanged[entry.get("label_of") or entry["path"]] = entry["sha256"]
-            elif not mine:
-                taken.add(entry["path"])
+        # Each input is read on its own, as a build reads it after the inputs before it: its files that are in
+        # the build are recognised by label and sha256 (the label a file had before a clash renamed it:
+        # ``label_of``), and every label of the build's other files is taken, so that a file of the same
+        # name elsewhere (a/result.json, b/result.json) is labelled apart and never replaces their documents.
+        all_labels = {e["path"] for e in old_files}
         reading = dict(dayfirst=plan_dayfirst, publisher=plan_publisher, publisher_map=pairs, build_inputs=effective,
                        **(limits or {}))
         reports: list[FileReport] = []
         records: list = []
         input_of: dict[str, str] = {}
-        named_old = [matched[name] for name in old_inputs if name in matched]
-        for group, known, labels in ((named_old, unchanged, taken), (new_inputs, {}, None)):
-            if not group:
-                continue
-            if labels is None:  # inputs new to the build come after all of its own, as in a build of them all
-                labels = {e["path"] for e in old_files} | {r.path for r in reports}
-            ingested = read_inputs(group, unchanged=known, labels_taken=labels, **reading)
+        for name in old_inputs + new_inputs:
+            if name in matched:
+                mine = [e for e in old_files if owner(e) in (name, None)]
+            elif name in new_inputs:
+                mine = []
+            else:
+                continue  # an input of the build not named again: its files are kept as they are
+            known = {e.get("label_of") or e["path"]: e["sha256"] for e in mine if e.get("sha256")}
+            taken = (all_labels - {e["path"] for e in mine}) | {r.path for r in reports}
+            ingested = read_inputs([matched.get(name, name)], unchanged=known, labels_taken=taken, **reading)
             reports.extend(ingested.files)
             records.extend(ingested.records)
             input_of.update(ingested.input_of)

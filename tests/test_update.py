@@ -135,6 +135,74 @@ def test_a_changed_file_replaces_its_documents(tmp_path, change):
         assert posts["date"].dt.year.tolist() == [2024] * 7 and (posts["date_method"] == "inferred").sum() == 6
 
 
+def _never_parse(monkeypatch) -> None:
+    import analysis.ingest as ingest
+
+    def never(*args, **kwargs):
+        raise AssertionError("an unchanged file was parsed again")
+
+    monkeypatch.setattr(ingest, "_read_here", never)
+    monkeypatch.setattr(ingest, "_read_within_budget", never)
+
+
+def test_files_of_the_same_name_in_two_inputs_are_told_apart_by_their_input(tmp_path, monkeypatch):
+    # a/result.json and b/result.json (and channel.txt, copy.txt) have the same names and other contents:
+    # each is recognised as unchanged by its own sha256, and a change to b's replaces b's documents only.
+    a = _corpus(tmp_path / "in" / "a")
+    b = _corpus(tmp_path / "in" / "b", notes=range(6, 8), posts=2)
+    (a / "result.json").write_text(_telegram(3), encoding="utf-8")
+    (b / "result.json").write_text(_telegram(5).replace("MFA Russia", "MFA B"), encoding="utf-8")
+    before = _build([a, b], tmp_path / "build")
+    assert {"result.json", f"{b}/result.json", "channel.txt", f"{b}/channel.txt"} <= set(before.documents["source"])
+    with monkeypatch.context() as patch:
+        _never_parse(patch)
+        same, entry = _update(tmp_path / "build", [a, b])
+    assert entry["written"] is False and entry["files_changed"] == entry["files_new"] == []
+    assert len(entry["unchanged"]) == len(before.report["files"])
+
+    (b / "result.json").write_text(_telegram(7).replace("MFA Russia", "MFA B"), encoding="utf-8")
+    updated, entry = _update(tmp_path / "build", [a, b])
+    assert entry["files_changed"] == [f"{b}/result.json"] and entry["files_new"] == []
+    assert entry["removed"] == 5 and entry["replaced"] == 7
+    kept = before.documents[before.documents["source"] != f"{b}/result.json"]
+    assert set(kept["doc_id"]) <= set(updated.documents["doc_id"])  # a's result.json among them
+    _assert_same_as_a_full_build(updated, _build([a, b], tmp_path / "full"))
+
+
+def test_two_new_files_of_a_name_the_build_holds_in_one_update(tmp_path):
+    a = _corpus(tmp_path / "in" / "a")
+    (a / "result.json").write_text(_telegram(3), encoding="utf-8")
+    new = []
+    for folder, n in (("x", 4), ("y", 6)):
+        (tmp_path / "in" / folder).mkdir()
+        new.append(tmp_path / "in" / folder / "result.json")
+        new[-1].write_text(_telegram(n).replace("MFA Russia", f"Channel {folder}"), encoding="utf-8")
+    before = _build([a], tmp_path / "build")
+    updated, entry = _update(tmp_path / "build", new)
+    full = _build([a, *new], tmp_path / "full")
+    _assert_same_as_a_full_build(updated, full)
+    sources = updated.documents["source"].value_counts()
+    assert (sources["result.json"], sources[str(new[0])], sources[str(new[1])]) == (3, 4, 6)
+    assert entry["files_new"] == sorted(map(str, new)) and entry["removed"] == entry["replaced"] == 0
+    assert set(before.documents["doc_id"]) <= set(updated.documents["doc_id"])
+
+
+def test_a_new_file_named_as_another_inputs_file_does_not_replace_it(tmp_path):
+    # b's note6.txt is in the build as note6.txt; a new a/note6.txt must not take its label (nor its documents).
+    a = _corpus(tmp_path / "in" / "a")
+    b = _corpus(tmp_path / "in" / "b", notes=range(6, 8), posts=2)
+    before = _build([a, b], tmp_path / "build")
+    (a / "note6.txt").write_text(_note(11, day=11), encoding="utf-8")
+    updated, entry = _update(tmp_path / "build", [a, b])
+    assert entry["files_new"] == [f"{a}/note6.txt"] and entry["files_changed"] == [] and entry["removed"] == 0
+    docs = updated.documents.set_index("doc_id")
+    theirs = before.documents.set_index("doc_id")
+    assert docs.loc[theirs.index, "source"].tolist() == theirs["source"].tolist()
+    assert docs.loc[theirs.index, "text"].tolist() == theirs["text"].tolist()
+    assert (docs["source"] == f"{a}/note6.txt").sum() == 1 and (docs["source"] == "note6.txt").sum() == 1
+    assert docs["source"].value_counts().max() <= 4  # the channel's posts; no two files share a label
+
+
 def test_an_unchanged_rerun_reads_nothing_and_says_so(tmp_path, monkeypatch, capsys):
     a = _corpus(tmp_path / "in" / "a")
     (a / "result.json").write_text(_telegram(3), encoding="utf-8")
