@@ -383,3 +383,83 @@ def test_the_manifest_says_which_input_each_file_came_from(built):
     assert {f["input"] for f in manifest["input_files"]} == {SAMPLE.as_posix()}
     assert manifest["input_paths"] == [SAMPLE.resolve().as_posix()]
     assert manifest["topics"]["model_file"] == "topic_model.npz" and (built.path / "topic_model.npz").is_file()
+
+
+_THEMES = (
+    "SCO summit Astana Eurasian security BRICS partners multipolar order Shanghai cooperation",
+    "NATO expansion European security OSCE talks missile defence alliance enlargement",
+    "climate change water sustainable development goals General Assembly adaptation finance",
+    "EAEU trade tariffs exports markets customs union CIS integration investment",
+)
+
+
+def _varied_table(path: Path, n: int) -> Path:
+    """A JSON Lines table of ``n`` dated rows, each mostly about one of four themes (a seeded mix of their
+    words), so that the topic model finds clusters."""
+    import random
+
+    rng = random.Random(11)
+    words = [theme.split() for theme in _THEMES]
+    with path.open("w", encoding="utf-8") as handle:
+        for i in range(n):
+            main = words[i % 4]
+            text = " ".join(rng.choice(main if rng.random() < 0.8 else words[rng.randrange(4)]) for _ in range(40))
+            handle.write(json.dumps({"text": f"Statement {i}. {text}.", "title": f"Statement {i}",
+                                     "date": f"{2015 + i % 10}-{1 + i % 12:02d}-{1 + i % 28:02d}"}) + "\n")
+    return path
+
+
+def _in_worker_processes(monkeypatch, log: Path, names: tuple[str, ...]) -> None:
+    """Wrap these functions of analysis.pipeline so that each call appends its process id to ``log``
+    (the wrapper keeps the name, so the pool still pickles it by reference)."""
+    import os
+
+    from analysis import pipeline
+
+    for name in names:
+        original = getattr(pipeline, name)
+
+        def logged(*args, original=original, **kwargs):
+            with log.open("a") as handle:
+                handle.write(f"{original.__name__} {os.getpid()}\n")
+            return original(*args, **kwargs)
+
+        logged.__module__, logged.__qualname__, logged.__name__ = pipeline.__name__, name, name
+        monkeypatch.setattr(pipeline, name, logged)
+
+
+def test_a_build_on_two_worker_processes_is_the_build_of_one(tmp_path, monkeypatch):
+    # --workers 2: documents made in chunks, the fit sample's words counted, the other documents assigned and
+    # the mentions found on the pool's processes, with a fit sample smaller than the corpus (lowered from
+    # 20,000 to 150 of 600 documents). The build must be that of one process, exactly.
+    import os
+
+    import numpy as np
+
+    from analysis import topics
+
+    monkeypatch.setitem(topics.TopicModel.__init__.__kwdefaults__, "max_fit_documents", 150)
+    table = _varied_table(tmp_path / "statements.jsonl", 600)
+    log = tmp_path / "pids.log"
+    _in_worker_processes(monkeypatch, log, ("_terms_for_rows", "_assign_rows", "_mentions_for_range"))
+    today = dt.date(2026, 1, 1)
+    one = run_build([table], tmp_path / "one", workers=1, today=today)
+    assert not log.exists()  # one process: no pool
+    two = run_build([table], tmp_path / "two", workers=2, today=today)
+    calls = [line.split() for line in log.read_text().splitlines()]
+    assert {name for name, _ in calls} == {"_terms_for_rows", "_assign_rows", "_mentions_for_range"}
+    assert str(os.getpid()) not in {pid for _, pid in calls}
+    assert two.manifest["engine"] == {"name": "local", "workers": 2}
+
+    assert len(one.documents) == 600 and one.documents["date"].notna().all()
+    assert one.manifest["counts"]["clusters"] >= 2 and (one.documents["cluster_id"] >= 0).sum() > 150
+    pd.testing.assert_frame_equal(one.documents, two.documents)  # clusters and map coordinates included
+    pd.testing.assert_frame_equal(one.mentions, two.mentions)
+    pd.testing.assert_frame_equal(one.clusters, two.clusters)
+    assert len(one.mentions) > 600
+    assert one.manifest["topics"] == two.manifest["topics"]
+    for name in ("topic_model.npz", "term_counts.npz"):
+        with np.load(Path(one.path) / name) as a, np.load(Path(two.path) / name) as b:
+            assert sorted(a.files) == sorted(b.files), name
+            for key in a.files:
+                np.testing.assert_array_equal(a[key], b[key], err_msg=f"{name}: {key}")
