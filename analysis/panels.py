@@ -53,6 +53,7 @@ DOCUMENT_ROWS = 1000  # rows of the documents table shown (the "all" download ho
 PASSAGES = 500  # concordance passages shown
 MAP_COLUMNS = ["doc_id", "title", "date", "source", "cluster_id", "x", "y"]
 COMPARE_BY = ("source", "publisher", "language")
+_MEMO_SIZE = 16  # tables kept per Corpus by SideTables.memo
 _COMPARE_SERIES = 6  # lines of the source comparison when the filters choose no sources
 _FIELD_OF = {"source": "sources", "publisher": "publishers", "language": "languages"}
 
@@ -117,7 +118,7 @@ class SideTables:
         self._tables: Build | None = None
         self._rows: dict[str, int] | None = None
         self._store: TermStore | bool | None = None  # False: the build has no usable term_counts.npz
-        self._explained: OrderedDict = OrderedDict()
+        self._memo: OrderedDict = OrderedDict()
 
     def frames(self) -> Build:
         with self._lock:
@@ -146,21 +147,29 @@ class SideTables:
                     self._store = False
         return self._store.counts(doc_ids) if self._store else None
 
+    def memo(self, key: tuple, make: Callable[[], Any]):
+        """``make()``, kept for the last few keys: a table several panels are drawn from (every theme's
+        timeline: the heatmap, the small multiples, the surges) is made once per filter state. Callers never
+        change what it returns."""
+        with self._lock:
+            if key in self._memo:
+                self._memo.move_to_end(key)
+                return self._memo[key]
+        value = make()
+        with self._lock:
+            self._memo[key] = value
+            while len(self._memo) > _MEMO_SIZE:
+                self._memo.popitem(last=False)
+        return value
+
     def surge_explanation(self, *, kind: str, key: str, start, end, filters: Filters) -> dict:
-        """analysis.explain.surge_explanation on these tables; the last few kept (words and passages are two
-        panels of one explanation)."""
-        memo = (kind, key, start, end, filters)
-        with self._lock:
-            if memo in self._explained:
-                return self._explained[memo]
-        tables = self.frames()
-        found = ex.surge_explanation(tables.documents, tables.mentions, kind=kind, key=key, start=start, end=end,
-                                     filters=filters, texts=self.texts, term_counts=self.term_counts)
-        with self._lock:
-            self._explained[memo] = found
-            while len(self._explained) > 8:
-                self._explained.popitem(last=False)
-        return found
+        """analysis.explain.surge_explanation on these tables (words and passages are two panels of one)."""
+        def make():
+            tables = self.frames()
+            return ex.surge_explanation(tables.documents, tables.mentions, kind=kind, key=key, start=start, end=end,
+                                        filters=filters, texts=self.texts, term_counts=self.term_counts)
+
+        return self.memo(("surge-explanation", kind, key, start, end, filters), make)
 
 
 _SIDE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -247,7 +256,9 @@ def dating_gaps(corpus: Corpus, filters: Filters) -> Panel:
 
 
 def _theme_timelines(corpus: Corpus, filters: Filters, granularity: str) -> pd.DataFrame:
-    return corpus.timeline(kind="theme", granularity=granularity, filters=filters)
+    """Every theme's timeline (made once per filter state for the four panels drawn from it)."""
+    return side_tables(corpus).memo(("theme-timelines", filters, granularity), lambda: corpus.timeline(
+        kind="theme", granularity=granularity, filters=filters))
 
 
 def theme_timeline(corpus: Corpus, filters: Filters, *, granularity: str = AUTO, measure: str = "share",
@@ -396,7 +407,7 @@ def organisation_timeline(corpus: Corpus, filters: Filters, *, granularity: str 
         keys, how = tuple(rank["key"].head(top)), {"keys_from": "top", "top": top}
     df = corpus.timeline(kind="organisation", keys=keys, granularity=granularity, filters=filters)
     return Panel("organisation-timeline", _labelled(df, corpus, "organisation"),
-                 {**_timeline_notes(df, granularity, measure), **how})
+                 {**_timeline_notes(df, granularity, measure), **how, "keys": keys})
 
 
 def _top_keys(corpus: Corpus, filters: Filters, top: int) -> pd.Series:

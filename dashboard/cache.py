@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from analysis.panels import Panel
 from analysis.query import Corpus, DocumentsPage
 from analysis.store import BuildError
 from analysis.timeline import Filters
@@ -20,6 +21,8 @@ __all__ = ["CachedQueries", "build_hash", "open_queries"]
 
 # Answers not kept: they are as large as the build (a download of every document), made only on a click.
 _UNCACHED = frozenset({"all_documents"})
+# Panels as large as the build: made only on a click, never kept (documents with limit=None, every row).
+_UNCACHED_PANELS = frozenset({("documents", None)})
 _HASH_FUNCS = {Filters: repr, Target: repr}
 _HASHES: dict[tuple[str, int, int], str] = {}
 
@@ -80,6 +83,8 @@ def _shallow(value):
         return out
     if isinstance(value, DocumentsPage):
         return dataclasses.replace(value, rows=_shallow(value.rows))
+    if isinstance(value, Panel):
+        return dataclasses.replace(value, table=_shallow(value.table), notes=dict(value.notes))
     if isinstance(value, tuple):
         return tuple(_shallow(v) for v in value)
     if isinstance(value, (dict, list)):
@@ -107,6 +112,8 @@ class CachedQueries:
             return value
 
         def answer(**kwargs):
+            if name == "panel" and (kwargs.get("name"), kwargs.get("limit", 0)) in _UNCACHED_PANELS:
+                return value(**kwargs)
             frozen = tuple(sorted((k, _freeze(v)) for k, v in kwargs.items()))
             return _shallow(_answer(self._path, self._key, name, frozen))
 

@@ -11,28 +11,22 @@ the texts, read once and only when one of them is asked for, with the texts of t
 
 from __future__ import annotations
 
-import threading
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from analysis import compare as cmp
 from analysis import explain as ex
 from analysis import surfaces as sf
 from analysis import timeline as tl
+from analysis.panels import MAP_COLUMNS, Panel, document_map, run_panel, side_tables
 from analysis.query import Corpus, DocumentsPage
-from analysis.store import Build, read_build
-from analysis.term_store import FILE_NAME as TERM_COUNTS_FILE
-from analysis.term_store import TermStore, TermStoreError
+from analysis.store import Build
 from analysis.timeline import EmptyReason, Filters
 from dashboard import filters as fl
 
 __all__ = ["MAP_COLUMNS", "Queries"]
-
-MAP_COLUMNS = ["doc_id", "title", "date", "source", "cluster_id", "x", "y"]
 
 
 class Queries:
@@ -44,10 +38,7 @@ class Queries:
 
     def __init__(self, corpus: Corpus) -> None:
         self.corpus = corpus
-        self._tables: Build | None = None
-        self._lock = threading.Lock()
-        self._rows: dict[str, int] | None = None
-        self._store: TermStore | bool | None = None  # False: the build has no usable term_counts.npz
+        self._side = side_tables(corpus)
         columns = set(corpus.documents(Filters(doc_ids=())).columns)
         self.has_publishers = "publisher" in columns
 
@@ -81,32 +72,22 @@ class Queries:
         return self.corpus.n_documents
 
     def _frames(self) -> Build:
-        """The documents (without their texts) and mentions tables, read on first use."""
-        with self._lock:
-            if self._tables is None:
-                self._tables = read_build(self.corpus.path, text=False)
-                self._rows = {str(d): i for i, d in enumerate(self._tables.documents["doc_id"])}
-            return self._tables
+        """The documents (without their texts) and mentions tables, read on first use (analysis.panels)."""
+        return self._side.frames()
 
     def _term_counts(self, doc_ids: Sequence[str]):
-        """The stored word counts of these documents (analysis.term_store), or None when the build has none
-        (an earlier version's, an update's, the Dask engine's) or they do not cover them: then the texts are
-        counted, with the same result."""
-        with self._lock:
-            if self._store is None:
-                path = self.path / TERM_COUNTS_FILE
-                try:
-                    self._store = TermStore.load(path) if path.is_file() else False
-                except TermStoreError as error:
-                    warnings.warn(f"{error} Counting the texts instead.", stacklevel=2)
-                    self._store = False
-        return self._store.counts(doc_ids) if self._store else None
+        """The stored word counts of these documents, or None (analysis.panels.SideTables.term_counts)."""
+        return self._side.term_counts(doc_ids)
 
     def _texts(self, doc_ids: Sequence[str]) -> dict[str, str]:
         """doc_id -> text, read from the build for these documents only."""
-        self._frames()
-        rows = {self._rows[str(d)]: str(d) for d in doc_ids if str(d) in self._rows}
-        return {rows[row]: text for row, text in self.corpus.texts(list(rows)).items()}
+        return self._side.texts(doc_ids)
+
+    # ---------------------------------------------------------------------------------------- panels
+    def panel(self, *, name: str, filters: Filters, **options) -> Panel:
+        """What one chart or table draws (analysis.panels): the table the chart is drawn from and the CSV of
+        its download, with its notes."""
+        return run_panel(name, self.corpus, filters, **options)
 
     # ------------------------------------------------------------------------------ lists and labels
     def sources(self) -> tuple[str, ...]:
@@ -174,23 +155,15 @@ class Queries:
         return self.corpus.concordance(kind=kind, key=key, filters=filters, limit=limit)
 
     def map_points(self, *, filters: Filters, limit: int) -> tuple[pd.DataFrame, int]:
-        """The documents to draw on the document map: at most ``limit`` of the filtered ones with map
-        coordinates (a fixed random sample beyond that).
+        """The documents to draw on the document map (analysis.panels.document_map): at most ``limit`` of the
+        filtered ones with map coordinates (a fixed random sample beyond that).
 
         Returns:
             (doc_id, title, date, source, cluster_id, x, y of the points to draw, in the documents' order;
             how many filtered documents have coordinates).
         """
-        docs = self.corpus.documents(filters, columns=MAP_COLUMNS)
-        if not {"x", "y"} <= set(docs.columns):
-            return pd.DataFrame({c: [] for c in MAP_COLUMNS}), 0
-        docs = docs[docs["x"].notna() & docs["y"].notna()][MAP_COLUMNS]
-        total = len(docs)
-        if total > limit:
-            # A fixed seed: the same filters always draw the same points.
-            keep = np.sort(np.random.default_rng(0).choice(total, size=limit, replace=False))
-            docs = docs.iloc[keep]
-        return docs.reset_index(drop=True), total
+        found = document_map(self.corpus, filters, limit=limit)
+        return found.table, found.notes["total"]
 
     # -------------------------------------------------------------------------- analysis over tables
     def surge_table(self, *, kind: str, granularity: str, filters: Filters, events_file: str,
@@ -208,9 +181,7 @@ class Queries:
 
     def surge_explanation(self, *, kind: str, key: str, start, end, filters: Filters) -> dict:
         """One surge's distinctive words, passages and documents (analysis.explain.surge_explanation)."""
-        tables = self._frames()
-        return ex.surge_explanation(tables.documents, tables.mentions, kind=kind, key=key, start=start, end=end,
-                                    filters=filters, texts=self._texts, term_counts=self._term_counts)
+        return self._side.surge_explanation(kind=kind, key=key, start=start, end=end, filters=filters)
 
     def top_surfaces(self, *, kind: str, key: str, filters: Filters, top: int) -> pd.DataFrame:
         tables = self._frames()

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis.export import csv_filename, to_csv_bytes
-from analysis.timeline import add_labels
+from analysis.panels import DOCUMENT_ROWS, MAP_POINTS, PASSAGES, Panel
 from dashboard import data
 from dashboard import filters as fl
 from dashboard.queries import Queries
@@ -18,8 +18,8 @@ from dashboard.wording import describe_filters, explain_empty
 
 __all__ = [
     "BUILD_PATH", "DOCUMENT_ROWS", "EVENTS_UPLOAD", "MAP_POINTS", "PASSAGES", "READER_CHOICES", "SEL_GEN", "SEL_KEPT",
-    "TABS", "UPLOAD_NOTE", "VIEW_FOR", "chart_csv", "chart_key", "downloads", "events_path", "labelled",
-    "manifest_button", "manifest_json", "show_chart", "show_empty", "theme_keys", "timeline_events", "timeline_notes",
+    "TABS", "UPLOAD_NOTE", "VIEW_FOR", "chart_csv", "chart_key", "downloads", "events_path",
+    "manifest_button", "manifest_json", "show_chart", "show_empty", "timeline_events", "timeline_notes",
 ]
 
 SEL_GEN = "selection_generation"
@@ -29,11 +29,9 @@ VIEW_FOR = "view_initialised_for"
 UPLOAD_NOTE = "upload_note"
 EVENTS_UPLOAD = "events_upload_path"
 TABS = ("Overview", "Themes", "Organisations", "Topics", "Documents", "Report")
-# Caps that keep a large build (tens of thousands of documents) responsive; each is said on the page.
-MAP_POINTS = 3000  # points drawn on the document map (a fixed random sample beyond that)
-DOCUMENT_ROWS = 1000  # rows of the documents table shown (all rows stay downloadable)
+# Caps that keep a large build (tens of thousands of documents) responsive; each is said on the page. The
+# panels' caps (map points, document rows, concordance passages) are analysis.panels' defaults.
 READER_CHOICES = 200  # documents offered by the reader's select box (narrowed by its search box)
-PASSAGES = 500  # concordance passages shown (all stay downloadable)
 
 
 def chart_key(name: str, generation: int = 0) -> str:
@@ -51,12 +49,17 @@ def manifest_json(corpus: Queries) -> str:
     return json.dumps(corpus.manifest, indent=2, ensure_ascii=False, default=str)
 
 
-def downloads(df: pd.DataFrame | Callable[[], pd.DataFrame], what: str, key: str, view: fl.View, *, label: str = "Download CSV",
-              help: str = "Exactly the rows behind this chart or table.") -> None:
-    """The "Download CSV" button for the frame that drew a chart (or a function that makes the frame, for a
-    table too large to keep); the bytes are made when it is clicked."""
+def _table_of(value) -> pd.DataFrame:
+    value = value() if callable(value) else value
+    return value.table if isinstance(value, Panel) else value
+
+
+def downloads(df: Panel | pd.DataFrame | Callable[[], Panel | pd.DataFrame], what: str, key: str, view: fl.View, *,
+              label: str = "Download CSV", help: str = "Exactly the rows behind this chart or table.") -> None:
+    """The "Download CSV" button for the panel (or frame) that drew a chart, or a function that makes it (for
+    a table too large to keep); the bytes, ``to_csv_bytes(panel.table)``, are made when it is clicked."""
     st.download_button(
-        label, data=lambda: chart_csv(df() if callable(df) else df), file_name=csv_filename(what, describe_filters(view.filters)),
+        label, data=lambda: chart_csv(_table_of(df)), file_name=csv_filename(what, describe_filters(view.filters)),
         mime="text/csv", key=f"dl_{key}", help=help, on_click="ignore", icon=":material/download:",
     )
 
@@ -75,8 +78,9 @@ def manifest_button(corpus: Queries, tab: str) -> None:
         )
 
 
-def show_chart(fig, df: pd.DataFrame, what: str, name: str, corpus: Queries, view: fl.View,
+def show_chart(fig, df: Panel | pd.DataFrame, what: str, name: str, corpus: Queries, view: fl.View,
                *, selectable: bool = True) -> None:
+    """A chart drawn from a panel's table, with the "Download CSV" button of that table."""
     gen = st.session_state.get(SEL_GEN, 0)
     if selectable:
         st.plotly_chart(fig, key=chart_key(name, gen), on_select="rerun",
@@ -92,29 +96,19 @@ def show_empty(corpus: Queries, view: fl.View, **kwargs) -> None:
     st.info(escape_md(explain_empty(reason, view.filters)))
 
 
-def labelled(df: pd.DataFrame, corpus: Queries, kind: str, key_col: str = "key", label_col: str = "label"):
-    """The tidy frame with the human label of its keys as a column: the chart draws it, the CSV holds it."""
-    return add_labels(df, corpus.entities, kind=kind, key_col=key_col, label_col=label_col)
-
-
-def theme_keys(corpus: Queries, view: fl.View, top: int) -> tuple[tuple[str, ...] | None, str]:
-    """The themes a timeline draws: those chosen in the sidebar, else the ``top`` most mentioned."""
-    if view.filters.themes:
-        return tuple(view.filters.themes), ""
-    rank = corpus.ranking(kind="theme", filters=view.filters)
-    if len(rank) <= top:
-        return None, ""
-    return tuple(rank["key"].head(top)), f"the {top} themes mentioned in most documents (choose others in the sidebar)"
-
-
-def timeline_notes(df: pd.DataFrame, note: str = "") -> None:
-    undated, coarse = df.attrs.get("undated", 0), df.attrs.get("excluded_coarse", 0)
-    notes = [note] if note else []
+def timeline_notes(panel: Panel, what: str | None = "themes") -> None:
+    """The facts of a timeline panel's notes in words: how its keys (``what``; None: not said) were chosen,
+    undated documents, those dated only to a coarser period, partly covered periods."""
+    n = panel.notes
+    notes = []
+    if what and n.get("keys_from") == "top":
+        notes.append(f"the {n['top']} {what} mentioned in most documents (choose others in the sidebar)")
+    undated, coarse = n.get("undated", 0), n.get("excluded_coarse", 0)
     if undated:
         notes.append(f"{undated:,} undated document{'s' if undated != 1 else ''} not shown")
     if coarse:
         notes.append(f"{coarse:,} dated only to a coarser period not shown (choose a longer period to see them)")
-    if "partial" in df and df["partial"].any():
+    if n.get("partial_periods"):
         notes.append("open markers: periods only partly covered")
     if notes:
         text = "; ".join(notes) + "."

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import streamlit as st
 
-from analysis.compare import lead_lag
 from dashboard import charts
 from dashboard import filters as fl
 from dashboard.queries import Queries
@@ -15,7 +12,6 @@ from dashboard.views.markup import escape_md
 
 __all__ = ["compare"]
 
-_COMPARE_SERIES = 6  # lines in the source comparison when no sources are chosen
 _COMPARE_PHRASES = {
     "share": "share of each {by}'s documents that mention it",
     "documents": "documents of each {by} that mention it",
@@ -44,11 +40,9 @@ def compare(corpus: Queries, view: fl.View) -> None:
                      help="Sources (publishers, languages) chosen in the sidebar, else the ones with the most "
                           "dated documents.")
     kind, key = target.split(":", 1)
-    field_of = {"source": "sources", "publisher": "publishers", "language": "languages"}[by]
-    chosen = getattr(view.filters, field_of)
-    groups = tuple(chosen) or tuple(corpus.top_groups(by=by, filters=view.filters, n=_COMPARE_SERIES))
-    filters = dataclasses.replace(view.filters, **{field_of: groups})
-    df = corpus.timeline(kind=kind, keys=(key,), granularity=view.granularity, filters=filters, by=by)
+    panel = corpus.panel(name="compare", filters=view.filters, key=key, kind=kind, by=by,
+                         granularity=view.granularity, measure=view.measure)
+    df, groups, chosen = panel.table, tuple(panel.notes["groups"]), panel.notes["groups_from"] == "filters"
     if df.empty:
         show_empty(corpus, view, kind=kind, keys=(key,), granularity=view.granularity)
         return
@@ -58,7 +52,7 @@ def compare(corpus: Queries, view: fl.View) -> None:
                                  events=timeline_events(corpus, view, df),
                                  title=f"{labels[kind].get(key, key)}: {_COMPARE_PHRASES[view.measure].format(by=by)}, "
                                        f"by {view.granularity} ({charts.MEASURE_LABELS[view.measure][2]})")
-    show_chart(fig, df, f"{kind}-{key}-by-{by} {view.granularity} {view.measure}", "compare_timeline", corpus, view)
+    show_chart(fig, panel, f"{kind}-{key}-by-{by} {view.granularity} {view.measure}", "compare_timeline", corpus, view)
     _compare_two(corpus, view, kind, key, by, groups, labels[kind].get(key, key))
 
 
@@ -72,19 +66,20 @@ def _compare_two(corpus: Queries, view: fl.View, kind: str, key: str, by: str, g
     left, right = st.columns(2)
     a = left.selectbox("A", groups, index=0, key="compare_a", help=f"The first {by}.")
     b = right.selectbox("B", [g for g in groups if g != a], index=0, key="compare_b", help=f"The second {by}.")
-    df = corpus.compare_two(kind=kind, key=key, by=by, a=a, b=b, granularity=view.granularity,
-                            filters=view.filters)
-    fig = charts.comparison_figure(df, name_a=a, name_b=b, label=label, granularity=view.granularity)
-    show_chart(fig, df, f"{kind}-{key}-{a}-vs-{b} {view.granularity}", "compare_two", corpus, view, selectable=False)
-    lags = lead_lag(df)
-    best = lags.attrs.get("best_lag")
+    two = dict(filters=view.filters, key=key, kind=kind, by=by, a=a, b=b, granularity=view.granularity)
+    panel = corpus.panel(name="compare-two", **two)
+    fig = charts.comparison_figure(panel.table, name_a=a, name_b=b, label=label, granularity=view.granularity)
+    show_chart(fig, panel, f"{kind}-{key}-{a}-vs-{b} {view.granularity}", "compare_two", corpus, view,
+               selectable=False)
+    lag_panel = corpus.panel(name="lead-lag", **two)
+    lags, best = lag_panel.table, lag_panel.notes["best_lag"]
     if best is None:
         st.caption(f"Too few {view.granularity}s with documents on both sides to tell who leads (5 are needed).")
         return
     fig = charts.lead_lag_figure(lags, name_a=a, name_b=b, unit=view.granularity)
-    show_chart(fig, lags, f"{kind}-{key}-{a}-vs-{b} lead-lag {view.granularity}", "compare_lags", corpus, view,
-           selectable=False)
-    r, n = lags.attrs["best_correlation"], lags.attrs["best_periods"]
+    show_chart(fig, lag_panel, f"{kind}-{key}-{a}-vs-{b} lead-lag {view.granularity}", "compare_lags", corpus, view,
+               selectable=False)
+    r, n = lag_panel.notes["best_correlation"], lag_panel.notes["best_periods"]
     who = (f"{a} leads {b} by {best} {view.granularity}{'s' if abs(best) != 1 else ''}" if best > 0 else
            f"{b} leads {a} by {-best} {view.granularity}{'s' if abs(best) != 1 else ''}" if best < 0 else
            "they move together (no lead)")

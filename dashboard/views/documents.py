@@ -9,15 +9,15 @@ from analysis.query import DocumentsPage
 from analysis.timeline import Filters
 from dashboard import filters as fl
 from dashboard.queries import Queries
-from dashboard.views.common import DOCUMENT_ROWS, PASSAGES, READER_CHOICES, downloads, labelled, show_empty
+from dashboard.views.common import DOCUMENT_ROWS, PASSAGES, READER_CHOICES, downloads, show_empty
 from dashboard.views.markup import escape_md, highlight_html
 
 __all__ = ["date_evidence_text", "documents"]
 
 
 def documents(corpus: Queries, view: fl.View, narrowed: Filters, targets) -> None:
-    page = corpus.documents_page(filters=narrowed, limit=DOCUMENT_ROWS)
-    total = page.total
+    page = corpus.panel(name="documents", filters=narrowed, limit=DOCUMENT_ROWS)
+    total = page.notes["total"]
     if targets:
         st.caption(f"Narrowed by chart selection: {total} documents.")
     if total == 0:
@@ -25,7 +25,7 @@ def documents(corpus: Queries, view: fl.View, narrowed: Filters, targets) -> Non
             "The chart selection matches no document under the current filters: clear it or widen the filters."
         )
         return
-    shown = page.rows
+    shown = page.table
     if total > len(shown):
         st.caption(f"Showing the first {len(shown):,} of {total:,} documents (by date). \"Download CSV\" "
                    f"holds the rows shown; \"Download all {total:,} (CSV)\" holds every one.")
@@ -38,15 +38,15 @@ def documents(corpus: Queries, view: fl.View, narrowed: Filters, targets) -> Non
         "duplicate_of": "Duplicate of",
     })
     with st.container(horizontal=True, gap="small"):
-        downloads(shown, "documents", "documents", view)
+        downloads(page, "documents", "documents", view)
         if total > len(shown):
-            # Every row is read only when the button is clicked.
-            downloads(lambda: corpus.all_documents(filters=narrowed), "documents all", "documents_all", view,
+            # Every row is read only when the button is clicked (and never cached).
+            downloads(lambda: corpus.panel(name="documents", filters=narrowed, limit=None), "documents all", "documents_all", view,
                       label=f"Download all {total:,} (CSV)",
                       help="Every document that passes the filters, not only the rows shown.")
 
     st.subheader("Reader")
-    doc_id = _reader_choice(corpus, narrowed, page)
+    doc_id = _reader_choice(corpus, narrowed, DocumentsPage(shown, total, 0))
     if doc_id is not None:
         _reader(corpus, doc_id)
 
@@ -69,11 +69,11 @@ def documents(corpus: Queries, view: fl.View, narrowed: Filters, targets) -> Non
     choice = st.selectbox("Theme or organisation", choices, key="concordance_key", format_func=describe,
                           help="Every passage in the documents listed above that mentions it.")
     kind, key = choice.split(":", 1)
-    conc = corpus.concordance(kind=kind, key=key, filters=narrowed, limit=PASSAGES)
-    if counts[choice] > len(conc):
-        st.caption(f"Showing the first {len(conc):,} of {counts[choice]:,} passages (by date); narrow the filters "
-                   "to see the others.")
-    conc = labelled(conc, corpus, kind)
+    panel = corpus.panel(name="concordance", filters=narrowed, kind=kind, key=key, limit=PASSAGES)
+    conc = panel.table
+    if panel.notes["rows_left_out"] > 0:
+        st.caption(f"Showing the first {len(conc):,} of {panel.notes['total']:,} passages (by date); narrow the "
+                   "filters to see the others.")
     st.dataframe(conc[["left", "match", "right", "label", "title", "date", "source", "doc_id"]],
                  key="concordance_table", hide_index=True, width="stretch",
                  column_config={"left": st.column_config.TextColumn("Before", width="large", alignment="right"),
@@ -81,7 +81,7 @@ def documents(corpus: Queries, view: fl.View, narrowed: Filters, targets) -> Non
                                 "right": st.column_config.TextColumn("After", width="large"),
                                 "label": kind.capitalize(),
                                 "date": st.column_config.DateColumn("Date", format="D MMM YYYY")})
-    downloads(conc, f"concordance {kind} {key}", "concordance", view)
+    downloads(panel, f"concordance {kind} {key}", "concordance", view)
 
 
 def _reader_choice(corpus: Queries, narrowed: Filters, page: DocumentsPage) -> str | None:

@@ -10,10 +10,8 @@ from dashboard.queries import Queries
 from dashboard.views.common import (
     DOCUMENT_ROWS,
     downloads,
-    labelled,
     show_chart,
     show_empty,
-    theme_keys,
     timeline_events,
     timeline_notes,
 )
@@ -49,25 +47,25 @@ def overview(corpus: Queries, view: fl.View, colors) -> None:
     _dating_gaps(corpus, view, s)
     left, right = st.columns([3, 2])
     with left:
-        keys, note = theme_keys(corpus, view, OVERVIEW_THEMES)
-        df = corpus.timeline(kind="theme", keys=keys, granularity=view.granularity, filters=view.filters)
+        panel = corpus.panel(name="overview-timeline", filters=view.filters, granularity=view.granularity,
+                             measure=view.measure, top=OVERVIEW_THEMES)
+        df = panel.table
         if df.empty:
             show_empty(corpus, view, kind="theme", granularity=view.granularity)
         else:
-            df = labelled(df, corpus, "theme")
             fig = charts.timeline_figure(df, view.measure, kind="theme", colors=colors["theme"],
                                          granularity=view.granularity, events=timeline_events(corpus, view, df))
-            show_chart(fig, df, f"theme-timeline {view.granularity} {view.measure}", "overview_timeline", corpus, view)
-            timeline_notes(df, note)
+            show_chart(fig, panel, f"theme-timeline {view.granularity} {view.measure}", "overview_timeline", corpus,
+                       view)
+            timeline_notes(panel)
     with right:
-        rank = corpus.ranking(kind="organisation", filters=view.filters).head(10)
-        if rank.empty:
+        panel = corpus.panel(name="top-organisations", filters=view.filters)
+        if panel.table.empty:
             show_empty(corpus, view, kind="organisation")
         else:
-            rank = labelled(rank, corpus, "organisation")
-            fig = charts.ranking_figure(rank, "documents", kind="organisation", colors=colors["organisation"])
+            fig = charts.ranking_figure(panel.table, "documents", kind="organisation", colors=colors["organisation"])
             fig.update_layout(title={"text": "Top organisations (documents mentioning each)"})
-            show_chart(fig, rank, "top-organisations", "overview_ranking", corpus, view)
+            show_chart(fig, panel, "top-organisations", "overview_ranking", corpus, view)
 
 
 def _count_share(n: int, total: int) -> str:
@@ -86,9 +84,9 @@ def _dating_gaps(corpus: Queries, view: fl.View, s: dict) -> None:
         parts.append(f"{_count_share(body, s['documents'])} are dated only by a date their text mentions "
                      "(built with --body-dates)")
     with st.expander("; ".join(parts) + ".", icon=":material/event_busy:"):
-        gaps = corpus.dating_gaps(filters=view.filters)
+        gaps = corpus.panel(name="dating-gaps", filters=view.filters)
         st.caption("Open one in the Documents tab's reader by its id (\"Find a document\").")
-        st.dataframe(gaps.head(DOCUMENT_ROWS), key="dating_gaps_table", hide_index=True, width="stretch",
+        st.dataframe(gaps.table.head(DOCUMENT_ROWS), key="dating_gaps_table", hide_index=True, width="stretch",
                      column_config={"doc_id": "Document id", "title": "Title", "source": "Source", "seq": "Seq",
                                     "date": st.column_config.DateColumn("Date", format="D MMM YYYY"),
                                     "date_method": "Dated from", "date_evidence": "Evidence",

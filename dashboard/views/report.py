@@ -28,13 +28,11 @@ def report(corpus: Queries) -> None:
     cols = st.columns(5)
     for col, name in zip(cols, ("files", "parsed", "skipped", "failed", "documents"), strict=True):
         col.metric(name.capitalize(), f"{int(totals.get(name, 0) or 0):,}")
-    files = pd.DataFrame(report.get("files", []))
-    if files.empty:
+    files = corpus.panel(name="ingest-report", filters=fl.View().filters)
+    if files.table.empty:
         st.info("This build has no ingest report.")
     else:
-        keep = [c for c in ("path", "status", "reason", "documents", "encoding", "format") if c in files]
-        files = files[keep].fillna({"reason": ""})
-        st.dataframe(files, key="report_files", hide_index=True, width="stretch", column_config={
+        st.dataframe(files.table, key="report_files", hide_index=True, width="stretch", column_config={
             "path": "File", "status": "Status", "reason": "Why (if skipped or failed)", "documents": "Documents",
             "encoding": "Encoding", "format": "Format"})
         downloads(files, "ingest-report", "report_files", fl.View())

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
-from dashboard import charts, data
+from analysis.panels import Panel
+from dashboard import charts
 from dashboard import filters as fl
 from dashboard.queries import Queries
 from dashboard.views.common import (
     downloads,
     events_path,
-    labelled,
     show_chart,
     show_empty,
-    theme_keys,
     timeline_events,
     timeline_notes,
 )
@@ -27,47 +25,36 @@ __all__ = ["TAB_THEMES", "themes"]
 TAB_THEMES = 8
 
 
-def _rows_of(table: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
-    """The rows of ``keys`` in a timeline, in the order of ``keys`` (the order of the lines and legend)."""
-    order = {k: i for i, k in enumerate(keys)}
-    rows = table[table["key"].isin(order)]
-    rows = rows.iloc[rows["key"].map(order).argsort(kind="stable")].reset_index(drop=True)
-    rows.attrs = dict(table.attrs)
-    return rows
-
-
 def themes(corpus: Queries, view: fl.View, colors) -> None:
-    keys, note = theme_keys(corpus, view, TAB_THEMES)
-    every = corpus.timeline(kind="theme", granularity=view.granularity, filters=view.filters)
-    # The lines are the rows of the chosen themes in the table of all themes (one computation, not two);
-    # a chosen theme nobody mentions still needs its row of zeros, which only a timeline of its own has.
-    df = every if keys is None else (
-        _rows_of(every, keys) if set(keys) <= set(every["key"]) else corpus.timeline(
-            kind="theme", keys=keys, granularity=view.granularity, filters=view.filters))
+    timeline = dict(filters=view.filters, granularity=view.granularity, measure=view.measure)
+    panel = corpus.panel(name="theme-timeline", top=TAB_THEMES, **timeline)
+    df = panel.table
     if df.empty:
         show_empty(corpus, view, kind="theme", granularity=view.granularity)
         return
-    df, every = labelled(df, corpus, "theme"), labelled(every, corpus, "theme")
     style = st.radio("Draw as", ["lines", "area"], key="themes_style", horizontal=True,
                      format_func=lambda s: "Lines" if s == "lines" else "Stacked areas",
                      help="Stacked areas add the themes up; lines compare them.")
-    found = corpus.surge_table(kind="theme", granularity=view.granularity, filters=view.filters,
-                               events_file=events_path(corpus), with_events=view.events)
+    found = corpus.panel(name="theme-surges", filters=view.filters, granularity=view.granularity,
+                         events_file=events_path(corpus), events=view.events)
     band = view.measure == "share" and style == "lines" and st.toggle(
         "95 % intervals", value=df["key"].nunique() <= 3, key="themes_band",
         help="The share's Wilson 95 % interval: how far the share could move by chance with so few documents. "
              "On by default when three themes or fewer are drawn (more bands hide each other).")
     fig = charts.timeline_figure(df, view.measure, kind="theme", style=style, colors=colors["theme"],
-                                 granularity=view.granularity, band=band, surges=found, events=timeline_events(corpus, view, df))
-    show_chart(fig, df, f"theme-timeline {view.granularity} {view.measure}", "themes_timeline", corpus, view)
-    timeline_notes(df, note)
+                                 granularity=view.granularity, band=band, surges=found.table,
+                                 events=timeline_events(corpus, view, df))
+    show_chart(fig, panel, f"theme-timeline {view.granularity} {view.measure}", "themes_timeline", corpus, view)
+    timeline_notes(panel)
     _what_surged(corpus, view, found)
-    fig = charts.heatmap_figure(every, view.measure, kind="theme", granularity=view.granularity)
-    show_chart(fig, every, f"theme-heatmap {view.granularity} {view.measure}", "themes_heatmap", corpus, view)
-    fig = charts.small_multiples_figure(every, view.measure, kind="theme", colors=colors["theme"],
+    heatmap = corpus.panel(name="theme-heatmap", **timeline)
+    fig = charts.heatmap_figure(heatmap.table, view.measure, kind="theme", granularity=view.granularity)
+    show_chart(fig, heatmap, f"theme-heatmap {view.granularity} {view.measure}", "themes_heatmap", corpus, view)
+    small = corpus.panel(name="theme-small-multiples", **timeline)
+    fig = charts.small_multiples_figure(small.table, view.measure, kind="theme", colors=colors["theme"],
                                         granularity=view.granularity, columns=3)
-    show_chart(fig, every, f"theme-small-multiples {view.granularity} {view.measure}", "themes_small", corpus, view)
-    _surfaces(corpus, view, list(every["key"].drop_duplicates()))
+    show_chart(fig, small, f"theme-small-multiples {view.granularity} {view.measure}", "themes_small", corpus, view)
+    _surfaces(corpus, view, list(heatmap.table["key"].drop_duplicates()))
     compare(corpus, view)
 
 
@@ -81,16 +68,16 @@ def _show_surge_documents(target: fl.Target) -> None:
     kept_selections()["themes_surges"] = [target]
 
 
-def _what_surged(corpus: Queries, view: fl.View, found: pd.DataFrame) -> None:
+def _what_surged(corpus: Queries, view: fl.View, found: Panel) -> None:
     """The tested surges of every theme, and for a chosen one its distinctive words, passages, documents and
     the events it overlapped."""
     st.subheader("What surged")
-    st.caption(escape_md(found.attrs.get("help", "")))
-    if found.empty:
+    st.caption(escape_md(found.table.attrs.get("help", "")))
+    if found.table.empty:
         st.info(f"No theme surged by {view.granularity} in these documents: no rise passes the test above. "
                 "A longer period (a quarter or a year) gathers more documents per period.")
         return
-    table = labelled(found, corpus, "theme")
+    table = found.table
     shown = ["label", "method", "start", "end", "peak_label", "share_before", "share_during", "lift", "documents",
              "strength", "events", "peak_events"]
     st.dataframe(
@@ -107,19 +94,20 @@ def _what_surged(corpus: Queries, view: fl.View, found: pd.DataFrame) -> None:
             "peak_events": "Events in the peak period",
         },
     )
-    downloads(table, f"theme-surges {view.granularity}", "themes_surges", view)
+    downloads(found, f"theme-surges {view.granularity}", "themes_surges", view)
     rows = list(table.itertuples(index=False))
     pick = st.selectbox("Explain a surge", range(len(rows)), key="themes_surge_pick",
                         format_func=lambda i: _surge_choice(rows[i]),
                         help="The words that set its documents apart and its most representative passages.")
     row = rows[pick]
+    surge = dict(filters=view.filters, key=row.key, start=row.start.date(), end=row.end.date())
     with st.spinner("Counting the words of the surge's window…"):
-        why = corpus.surge_explanation(kind="theme", key=row.key, start=row.start.date(), end=row.end.date(),
-                                       filters=view.filters)
+        words_panel = corpus.panel(name="surge-words", **surge)
+        passages_panel = corpus.panel(name="surge-passages", **surge)
     target = fl.Target(kind="theme", key=row.key, start=row.start.date(), end=row.end.date())
-    st.button(f"Show its {len(why['doc_ids']):,} documents in the Documents tab", key="themes_surge_docs",
+    st.button(f"Show its {words_panel.notes['documents']:,} documents in the Documents tab", key="themes_surge_docs",
               on_click=_show_surge_documents, args=(target,), icon=":material/filter_alt:")
-    words = why["words"]
+    words = words_panel.table
     left, right = st.columns(2)
     with left:
         st.markdown("**Words of the surge** (against the same window's other documents)")
@@ -130,23 +118,25 @@ def _what_surged(corpus: Queries, view: fl.View, found: pd.DataFrame) -> None:
         st.markdown("**Words of the rest**")
         st.dataframe(words[words["side"] == "rest"][["term", "z", "count_in", "count_out"]],
                      key="themes_surge_rest", hide_index=True, width="stretch")
-    downloads(words, f"theme-surge-words {row.key} {row.start:%Y-%m-%d} {row.end:%Y-%m-%d}",
+    downloads(words_panel, f"theme-surge-words {row.key} {row.start:%Y-%m-%d} {row.end:%Y-%m-%d}",
                "themes_surge_words", view)
-    passages = why["passages"]
+    passages = passages_panel.table
     st.markdown("**Representative passages**")
     if passages.empty:
         st.caption("No passage to show.")
     else:
         st.dataframe(passages[["left", "match", "right", "date", "title", "doc_id", "score"]],
                      key="themes_surge_passages", hide_index=True, width="stretch")
-        downloads(passages, f"theme-surge-passages {row.key} {row.start:%Y-%m-%d}", "themes_surge_passages", view)
-    overlapping = data.events(events_path(corpus), row.start, row.end)
+        downloads(passages_panel, f"theme-surge-passages {row.key} {row.start:%Y-%m-%d}", "themes_surge_passages", view)
+    events = corpus.panel(name="surge-events", filters=view.filters, start=row.start.date(), end=row.end.date(),
+                          events_file=events_path(corpus))
+    overlapping = events.table
     st.markdown(f"**Events during the surge** ({len(overlapping)})")
     if not overlapping.empty:
         st.dataframe(overlapping[["label", "start", "end", "kind", "place", "source"]], key="themes_surge_events",
                      hide_index=True, width="stretch",
                      column_config={"source": st.column_config.LinkColumn("Source")})
-        downloads(overlapping, f"events {row.start:%Y-%m-%d} {row.end:%Y-%m-%d}", "themes_surge_events", view)
+        downloads(events, f"events {row.start:%Y-%m-%d} {row.end:%Y-%m-%d}", "themes_surge_events", view)
 
 
 def _surfaces(corpus: Queries, view: fl.View, keys: list[str]) -> None:
@@ -157,16 +147,17 @@ def _surfaces(corpus: Queries, view: fl.View, keys: list[str]) -> None:
     labels = corpus.entity_labels(kind="theme")
     key = st.selectbox("Theme", keys, key="surfaces_theme", format_func=lambda k: labels.get(k, k),
                        help="Its matches in the filtered documents, grouped by the words matched.")
-    top = corpus.top_surfaces(kind="theme", key=key, filters=view.filters, top=20)
+    top_panel = corpus.panel(name="theme-surfaces", filters=view.filters, key=key)
+    top = top_panel.table
     if top.empty:
         st.info("No matches of this theme in the filtered documents.")
         return
     fig = charts.surfaces_figure(top, labels.get(key, key))
-    show_chart(fig, top, f"theme-surfaces {key}", "themes_surfaces", corpus, view, selectable=False)
+    show_chart(fig, top_panel, f"theme-surfaces {key}", "themes_surfaces", corpus, view, selectable=False)
     surface = st.selectbox("Sample contexts of", list(top["surface"]), key="surfaces_surface",
                            help="Ten matches of this surface drawn at random (fixed seed), with their context.")
-    sample = corpus.surface_samples(kind="theme", key=key, surface=surface, filters=view.filters, n=10)
-    st.dataframe(sample[["left", "match", "right", "date", "doc_id"]], key="surfaces_samples", hide_index=True,
+    sample = corpus.panel(name="surface-samples", filters=view.filters, key=key, surface=surface)
+    st.dataframe(sample.table[["left", "match", "right", "date", "doc_id"]], key="surfaces_samples", hide_index=True,
                  width="stretch")
     downloads(sample, f"theme-surface-samples {key}", "surfaces_samples", view)
     st.caption(

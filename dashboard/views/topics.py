@@ -17,25 +17,27 @@ def _cluster_colors(labels: pd.DataFrame) -> dict[str, str]:
 
 
 def topics(corpus: Queries, view: fl.View) -> None:
-    clusters = corpus.clusters.copy()
-    clusters["top_terms"] = clusters["top_terms"].map(lambda t: ", ".join(map(str, t)))
+    clusters = corpus.panel(name="clusters", filters=view.filters)
     st.subheader("Topic clusters")
     st.caption("Groups of documents with similar wording (TF-IDF + k-means); labels are their top terms.")
-    st.dataframe(clusters, key="topics_clusters", hide_index=True, width="stretch",
+    st.dataframe(clusters.table, key="topics_clusters", hide_index=True, width="stretch",
                  column_config={"cluster_id": "Cluster", "label": "Label", "top_terms": "Top terms",
                                 "size": st.column_config.NumberColumn("Documents", help="in the whole build")})
     downloads(clusters, "topic-clusters", "topics_clusters", view)
     labels = corpus.cluster_labels()
     ccolors = _cluster_colors(labels)
-    df = corpus.timeline(kind="cluster", granularity=view.granularity, filters=view.filters)
+    panel = corpus.panel(name="cluster-timeline", filters=view.filters, granularity=view.granularity,
+                         measure=view.measure)
+    df = panel.table
     if df.empty:
         show_empty(corpus, view, granularity=view.granularity)
     else:
-        measure = view.measure if view.measure in ("share", "documents") else "share"
+        measure = panel.notes["measure"]
         fig = charts.cluster_timeline_figure(df, measure, colors=ccolors, granularity=view.granularity)
-        show_chart(fig, df, f"cluster-timeline {view.granularity} {measure}", "topics_timeline", corpus, view)
-        timeline_notes(df)
-    points, total = corpus.map_points(filters=view.filters, limit=MAP_POINTS)
+        show_chart(fig, panel, f"cluster-timeline {view.granularity} {measure}", "topics_timeline", corpus, view)
+        timeline_notes(panel)
+    found = corpus.panel(name="document-map", filters=view.filters, limit=MAP_POINTS)
+    points, total = found.table, found.notes["total"]
     if points.empty:
         show_empty(corpus, view)
         return
@@ -45,4 +47,4 @@ def topics(corpus: Queries, view: fl.View) -> None:
         note += (f" The map shows a fixed random sample of {len(points):,} of the {total:,} filtered documents "
                  "(the CSV holds the points drawn); narrow the filters to see every one.")
     st.caption(note)
-    show_chart(fig, points, "document-map", "topics_map", corpus, view)
+    show_chart(fig, found, "document-map", "topics_map", corpus, view)
