@@ -8,6 +8,8 @@ import datetime as dt
 import sys
 from pathlib import Path
 
+from .vocabulary import GRANULARITIES, GRANULARITY_CHOICES, MEASURES
+
 __all__ = ["main"]
 
 EXPORT_WHAT = ("timeline", "mentions", "documents", "clusters", "concordance", "ranking", "crosstab", "surges",
@@ -29,6 +31,12 @@ def _positive(value: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError(f"expected a positive whole number (1 or more); got {number}")
     return number
+
+
+def _limit(value: str) -> int | str:
+    if value.strip().lower() == "all":
+        return "all"
+    return _positive(value)
 
 
 def _name(value: str) -> str:
@@ -96,15 +104,26 @@ def _parser() -> argparse.ArgumentParser:
     u.add_argument("--workers", type=_positive, metavar="N", help="processes for per-document work (default: up to 2)")
     u.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
 
-    e = sub.add_parser("export", help="export a table of the build in DIR as formula-safe CSV")
-    e.add_argument("build", metavar="DIR", help="a build folder made by `build`")
-    e.add_argument("--what", required=True, choices=EXPORT_WHAT)
-    e.add_argument("--out", required=True, metavar="FILE.csv", help="the CSV file to write ('-' for stdout)")
-    e.add_argument("--kind", choices=("theme", "organisation", "cluster"), default="theme",
-                   help="for timeline, ranking and concordance: what to count (default: theme)")
+    e = sub.add_parser("export", help="export a table or a chart's panel of the build in DIR as formula-safe CSV",
+                       description="Export a table of a build (--what), or exactly what one chart or table of the "
+                                   "dashboard draws (--panel NAME: the same CSV as its Download CSV button for the "
+                                   "same filters). --list-panels lists the panels and their options.")
+    e.add_argument("build", nargs="?", metavar="DIR", help="a build folder made by `build`")
+    what = e.add_mutually_exclusive_group(required=True)
+    what.add_argument("--what", choices=EXPORT_WHAT, help="a table of the build")
+    what.add_argument("--panel", metavar="NAME", help="what one chart or table of the dashboard draws (see --list-panels)")
+    what.add_argument("--list-panels", action="store_true", help="list the panels, their views and options, and exit")
+    e.add_argument("--out", metavar="FILE.csv", help="the CSV file to write ('-' for stdout)")
+    e.add_argument("--kind", choices=("theme", "organisation", "cluster"),
+                   help="for timeline, ranking and concordance: what to count (default: theme); for a panel "
+                        "with a --key: what the key names")
     e.add_argument("--key", action="append", default=[], metavar="KEY",
-                   help="theme or organisation key(s) to include in a timeline or concordance (repeatable)")
-    e.add_argument("--granularity", default="month", choices=("day", "week", "month", "quarter", "year"))
+                   help="theme or organisation key(s) to include in a timeline or concordance (repeatable; one "
+                        "for a panel)")
+    e.add_argument("--granularity", choices=GRANULARITY_CHOICES,
+                   help="period length (default: month for --what, auto, as the dashboard, for --panel)")
+    e.add_argument("--measure", choices=tuple(MEASURES),
+                   help="for --panel: what a timeline draws (default: share), as the dashboard's Measure")
     e.add_argument("--by", choices=("source", "publisher", "language"),
                    help="split a timeline by source, publisher or language")
     e.add_argument("--start", type=_date, metavar="YYYY-MM-DD")
@@ -124,6 +143,14 @@ def _parser() -> argparse.ArgumentParser:
                    help="for comparison and lead-lag: the two values of --by compared (e.g. two sources)")
     e.add_argument("--events", metavar="FILE",
                    help="for surges and events: the calendar (default: the build's events.toml, else the bundled one)")
+    e.add_argument("--hide-events", action="store_true",
+                   help="for --panel theme-surges: do not match the surges with the calendar (the dashboard's "
+                        "events=0)")
+    e.add_argument("--top", type=_positive, metavar="N", help="for a panel: how many keys or rows it draws")
+    e.add_argument("--limit", type=_limit, metavar="N|all", help="for a panel: at most N rows ('all': every one)")
+    e.add_argument("--surface", metavar="TEXT", help="for --panel surface-samples: the surface sampled")
+    e.add_argument("--window", nargs=2, type=_date, metavar=("START", "END"),
+                   help="for --panel surge-words, surge-passages, surge-events: the surge's first and last day")
     return parser
 
 
@@ -285,28 +312,159 @@ def _update(args) -> int:
     return 0
 
 
+def _filters(args):
+    from .timeline import Filters
+
+    return Filters(start=args.start, end=args.end, organisations=tuple(args.org), org_mode=args.org_mode,
+                   themes=tuple(args.theme), sources=tuple(args.source), languages=tuple(args.language),
+                   publishers=tuple(args.publisher), include_duplicates=args.include_duplicates,
+                   include_inferred=not args.exclude_inferred, include_body_dates=not args.exclude_body_dates)
+
+
+def _list_panels() -> int:
+    from .panels import PANELS
+
+    width = max(len(name) for name in PANELS)
+    lines = []
+    for spec in PANELS.values():
+        lines.append(f"{spec.name:<{width}}  {spec.view:<13}  {spec.description}")
+        for flag in dict.fromkeys(_PANEL_FLAGS[o.name] for o in spec.options):
+            option = next(o for o in spec.options if _PANEL_FLAGS[o.name] == flag)
+            what = _FLAG_HELP.get(option.name, option.help)
+            need = ("required" if option.required else "" if option.type == "bool" or option.default is None and
+                    option.name != "limit" else f"default: {'all' if option.default is None else option.default}")
+            lines.append(f"{'':<{width}}    {flag:<20} {what}{f' ({need})' if need else ''}")
+    print("\n".join(lines))
+    return 0
+
+
+# A panel option -> the export flag that gives it.
+_PANEL_FLAGS = {"kind": "--kind", "key": "--key", "by": "--by", "a": "--pair A B", "b": "--pair A B",
+                "top": "--top", "limit": "--limit", "surface": "--surface", "start": "--window START END",
+                "end": "--window START END", "events_file": "--events", "events": "--hide-events",
+                "granularity": "--granularity", "measure": "--measure"}
+
+
+# What a flag gives a panel, where the flag stands for two options or inverts one.
+_FLAG_HELP = {"a": "the two sides compared: two values of --by (two sources, say)",
+              "start": "the surge's first and last day (YYYY-MM-DD), e.g. a row of --panel theme-surges",
+              "events": "do not match the surges with the calendar's events",
+              "events_file": "the calendar of events (default: the build's events.toml, else the bundled one)"}
+
+
+def _panel_options(args) -> dict:
+    """The panel options given on the command line (flags left out are the panel's defaults)."""
+    given = {"kind": args.kind, "by": args.by, "top": args.top, "surface": args.surface, "events_file": args.events}
+    if args.key:
+        if len(args.key) > 1:
+            raise ValueError(f"--panel {args.panel} draws one key; got --key {' --key '.join(args.key)}. Give one.")
+        given["key"] = args.key[0]
+    if args.pair:
+        given["a"], given["b"] = args.pair
+    if args.window:
+        given["start"], given["end"] = args.window
+    if args.hide_events:
+        given["events"] = False
+    given = {k: v for k, v in given.items() if v is not None}
+    if args.limit is not None:
+        given["limit"] = None if args.limit == "all" else args.limit  # None: every row
+    return given
+
+
+def _export_panel(args) -> int:
+    from .export import to_csv_bytes
+    from .panels import PANELS, check_options
+    from .query import Corpus
+    from .store import BuildError
+
+    try:
+        options = _panel_options(args)
+        spec = PANELS.get(args.panel)
+        if spec is not None:
+            known = {o.name for o in spec.options}
+            flags = sorted({_PANEL_FLAGS[k] for k in options if k not in known})
+            missing = list(dict.fromkeys(_PANEL_FLAGS[o.name] for o in spec.options
+                                         if o.required and o.name not in options))
+            if missing and not flags:
+                raise ValueError(f"--panel {args.panel} needs {', '.join(missing)}; "
+                                 "`python -m analysis export --list-panels` lists every panel's options.")
+            if flags:
+                takes = ", ".join(dict.fromkeys(_PANEL_FLAGS[o.name] for o in spec.options
+                                                if o.name not in ("granularity", "measure"))) or "no options"
+                raise ValueError(f"--panel {args.panel} takes {takes}; got {', '.join(flags)}. "
+                                 "`python -m analysis export --list-panels` lists every panel's options.")
+            # The view's period length and measure, as the dashboard's sidebar: used by the panels that draw them.
+            if "granularity" in known:
+                options["granularity"] = args.granularity or "auto"
+            if "measure" in known:
+                options["measure"] = args.measure or "share"
+        _, options = check_options(args.panel, options)
+    except ValueError as exc:
+        return _fail(str(exc), 2)
+    try:
+        corpus = Corpus.open(args.build)
+    except BuildError as exc:
+        return _fail(str(exc), 2)
+    try:
+        panel = spec.function(corpus, _filters(args), **options)
+    except ValueError as exc:  # EventsError too
+        return _fail(str(exc), 2)
+    finally:
+        corpus.close()
+    return _write(args, to_csv_bytes(panel.table), len(panel.table))
+
+
+def _write(args, data: bytes, rows: int) -> int:
+    out = Path(args.out)
+    if args.out == "-":
+        sys.stdout.buffer.write(data)
+        return 0
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(data)
+    except OSError as exc:
+        return _fail(f"cannot write --out '{out}' ({exc.strerror}); choose a file in a folder you can write to.", 2)
+    print(f"Wrote {rows} rows to {args.out}", file=sys.stderr)
+    return 0
+
+
 def _export(args) -> int:
+    if args.list_panels:
+        return _list_panels()
+    if args.build is None:
+        return _fail("export needs the build folder DIR: python -m analysis export DIR "
+                     f"{'--panel ' + args.panel if args.panel else '--what ' + str(args.what)} --out FILE.csv.", 2)
+    if args.out is None:
+        return _fail("export needs --out FILE.csv (or --out - for stdout).", 2)
+    if args.start and args.end and args.start > args.end:
+        return _fail(f"--start {args.start} is after --end {args.end}; swap them or leave one out.", 2)
+    out = Path(args.out)
+    if args.out != "-" and out.is_dir():
+        name = args.panel or args.what
+        return _fail(f"--out '{out}' is a folder; expected a file name such as {out / (name + '.csv')}.", 2)
+    if args.panel is not None:
+        return _export_panel(args)
+    return _export_what(args)
+
+
+def _export_what(args) -> int:
     from . import explain as ex
     from . import timeline as tl
     from .compare import compare_two, lead_lag
     from .export import to_csv_bytes
     from .store import BuildError, read_build
 
-    if args.start and args.end and args.start > args.end:
-        return _fail(f"--start {args.start} is after --end {args.end}; swap them or leave one out.", 2)
-    out = Path(args.out)
-    if args.out != "-" and out.is_dir():
-        return _fail(f"--out '{out}' is a folder; expected a file name such as {out / (args.what + '.csv')}.", 2)
     try:
         build = read_build(args.build)
     except BuildError as exc:
         return _fail(str(exc), 2)
-    filters = tl.Filters(start=args.start, end=args.end, organisations=tuple(args.org), org_mode=args.org_mode,
-                         themes=tuple(args.theme), sources=tuple(args.source), languages=tuple(args.language),
-                         publishers=tuple(args.publisher),
-                         include_duplicates=args.include_duplicates, include_inferred=not args.exclude_inferred,
-                         include_body_dates=not args.exclude_body_dates)
+    filters = _filters(args)
     docs, mentions = build.documents, build.mentions
+    args.kind = args.kind or "theme"
+    if args.granularity is None:
+        args.granularity = "month"
+    elif args.granularity not in GRANULARITIES:  # auto: as the dashboard chooses it
+        args.granularity = tl.choose_granularity(docs, mentions, filters)
     events_file = args.events or (Path(args.build) / "events.toml" if (Path(args.build) / "events.toml").is_file()
                                   else None)
     if args.what in ("distinctive", "passages") and not (len(args.key) == 1 and args.start and args.end):
@@ -354,17 +512,7 @@ def _export(args) -> int:
             table = build.clusters
     except ValueError as exc:  # EventsError too
         return _fail(str(exc), 2)
-    data = to_csv_bytes(table)
-    if args.out == "-":
-        sys.stdout.buffer.write(data)
-    else:
-        try:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_bytes(data)
-        except OSError as exc:
-            return _fail(f"cannot write --out '{out}' ({exc.strerror}); choose a file in a folder you can write to.", 2)
-        print(f"Wrote {len(table)} rows to {args.out}", file=sys.stderr)
-    return 0
+    return _write(args, to_csv_bytes(table), len(table))
 
 
 def main(argv: list[str] | None = None) -> int:
