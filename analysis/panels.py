@@ -69,11 +69,14 @@ class Panel:
             without a date left out), ``excluded_coarse`` (dated only to a coarser period), ``partial_periods``,
             ``total`` and ``rows_left_out`` (a capped table), ``top`` (keys chosen as the top N), ``granularity``
             and ``measure`` drawn.
+        options: the options it was made with, checked (``run_panel`` fills them in): with the filters, what
+            ``export --panel`` needs to make the same table.
     """
 
     name: str
     table: pd.DataFrame
     notes: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -631,5 +634,6 @@ def run_panel(name: str, corpus: Corpus, filters: Filters | None = None, **optio
         ValueError: an unknown panel or option, a missing or malformed option (the message names the choices).
     """
     spec, checked = check_options(name, options)
-    return spec.function(corpus, filters if filters is not None else Filters(), **checked)
+    panel = spec.function(corpus, filters if filters is not None else Filters(), **checked)
+    return dataclasses.replace(panel, options=checked)
 

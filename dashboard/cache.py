@@ -84,7 +84,7 @@ def _shallow(value):
     if isinstance(value, DocumentsPage):
         return dataclasses.replace(value, rows=_shallow(value.rows))
     if isinstance(value, Panel):
-        return dataclasses.replace(value, table=_shallow(value.table), notes=dict(value.notes))
+        return dataclasses.replace(value, table=_shallow(value.table), notes=dict(value.notes), options=dict(value.options))
     if isinstance(value, tuple):
         return tuple(_shallow(v) for v in value)
     if isinstance(value, (dict, list)):

@@ -1,0 +1,303 @@
+"""Tests for analysis.panels: every chart and table of the dashboard is drawn from its panel and downloads its
+table, and ``python -m analysis export --panel`` writes the same bytes for the same filters."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from contextlib import closing
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from analysis import panels as pn
+from analysis import timeline as tl
+from analysis.__main__ import main
+from analysis.export import to_csv_bytes
+from analysis.query import Corpus
+from analysis.store import read_build
+from dashboard.views import common, compare, documents, organisations, overview, report, themes, topics
+
+APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
+
+# The dashboard's download buttons (their widget key stems) and the panel each one downloads.
+DOWNLOADS = {
+    "overview_timeline": "overview-timeline", "overview_ranking": "top-organisations", "dating_gaps": "dating-gaps",
+    "themes_timeline": "theme-timeline", "themes_heatmap": "theme-heatmap", "themes_small": "theme-small-multiples",
+    "themes_surges": "theme-surges", "themes_surge_words": "surge-words", "themes_surge_passages": "surge-passages",
+    "themes_surge_events": "surge-events", "themes_surfaces": "theme-surfaces", "surfaces_samples": "surface-samples",
+    "compare_timeline": "compare", "compare_two": "compare-two", "compare_lags": "lead-lag",
+    "orgs_ranking": "organisation-ranking", "orgs_timeline": "organisation-timeline",
+    "orgs_crosstab": "organisation-x-theme", "orgs_comention": "co-mentions", "topics_clusters": "clusters",
+    "topics_timeline": "cluster-timeline", "topics_map": "document-map", "documents": "documents",
+    "documents_all": "documents", "concordance": "concordance", "report_files": "ingest-report",
+}
+_VIEWS = (common, compare, documents, organisations, overview, report, themes, topics)
+
+
+def test_every_panel_is_downloaded_somewhere_on_the_dashboard():
+    assert set(DOWNLOADS.values()) == set(pn.PANELS)
+    for spec in pn.PANELS.values():
+        assert spec.view in ("Overview", "Themes", "Organisations", "Topics", "Documents", "Report"), spec
+        assert spec.description and callable(spec.function)
+
+
+@pytest.fixture
+def downloads(monkeypatch) -> dict:
+    """Every "Download CSV" of the app run in this test: button key -> (what it downloads, the view)."""
+    seen = {}
+    original = common.downloads
+
+    def recording(df, what, key, view, **kwargs):
+        seen[key] = (df, view)
+        original(df, what, key, view, **kwargs)
+
+    for module in _VIEWS:
+        if getattr(module, "downloads", None) is original:
+            monkeypatch.setattr(module, "downloads", recording)
+    return seen
+
+
+def _app(build: Path, monkeypatch, query: dict) -> AppTest:
+    monkeypatch.setenv("DT_DATA", str(build))
+    at = AppTest.from_file(APP, default_timeout=90)
+    for k, v in query.items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _every_tab(at: AppTest) -> AppTest:
+    for tab in ("Overview", "Themes", "Organisations", "Topics", "Documents", "Report"):
+        at.session_state["view_tab"] = tab
+        if tab == "Themes":
+            at.session_state["compare_on"] = True
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _filter_flags(f: tl.Filters) -> list[str]:
+    """The export flags of a Filters (the dashboard's sidebar)."""
+    flags = []
+    if f.start:
+        flags += ["--start", f.start.isoformat()]
+    if f.end:
+        flags += ["--end", f.end.isoformat()]
+    for flag, values in (("--org", f.organisations), ("--theme", f.themes), ("--source", f.sources),
+                         ("--publisher", f.publishers), ("--language", f.languages)):
+        for value in values:
+            flags += [flag, value]
+    flags += ["--org-mode", f.org_mode]
+    flags += ["--include-duplicates"] if f.include_duplicates else []
+    flags += [] if f.include_inferred else ["--exclude-inferred"]
+    flags += [] if f.include_body_dates else ["--exclude-body-dates"]
+    assert f.doc_ids is None, "a chart selection has no export flag"
+    return flags
+
+
+def _option_flags(options: dict) -> list[str]:
+    """The export flags of a panel's options."""
+    flags = []
+    for name, value in options.items():
+        if name in ("a", "end"):
+            continue
+        if name == "b":
+            flags += ["--pair", options["a"], value]
+        elif name == "start":
+            flags += ["--window", value.isoformat(), options["end"].isoformat()]
+        elif name == "events_file":
+            flags += ["--events", value]
+        elif name == "events":
+            flags += [] if value else ["--hide-events"]
+        elif name == "limit":
+            flags += ["--limit", "all" if value is None else str(value)]
+        else:
+            flags += [f"--{name}", str(value)]
+    return flags
+
+
+def _cli_bytes(build: Path, panel: pn.Panel, filters: tl.Filters, tmp_path: Path) -> bytes:
+    out = tmp_path / f"{panel.name}.csv"
+    args = ["export", str(build), "--panel", panel.name, *_filter_flags(filters), *_option_flags(panel.options),
+            "--out", str(out)]
+    assert main(args) == 0, args
+    return out.read_bytes()
+
+
+def _check_downloads(build, seen, tmp_path) -> set[str]:
+    """Each download of the dashboard is a panel whose bytes the command line reproduces; returns the panels."""
+    names = set()
+    for key, (df, view) in seen.items():
+        panel = df() if callable(df) else df
+        assert isinstance(panel, pn.Panel), f"{key} downloads a {type(panel).__name__}, not a panel"
+        assert panel.name == DOWNLOADS[key]
+        names.add(panel.name)
+        dashboard_bytes = common.chart_csv(common._table_of(df))
+        assert dashboard_bytes == _cli_bytes(build, panel, view.filters, tmp_path), key
+        assert dashboard_bytes.startswith(b"\xef\xbb\xbf")
+    return names
+
+
+@pytest.mark.parametrize("query", [
+    {},
+    {"by": "quarter", "measure": "mentions", "org": "SCO"},
+    {"from": "2018-01-01", "theme": "multipolarity", "duplicates": "1", "inferred": "0"},
+    {"measure": "per_10k", "lang": "en", "org": "SCO,BRICS", "org_mode": "all", "by": "month"},
+])  # fmt: skip
+def test_the_command_line_writes_the_dashboards_downloads_byte_for_byte(sample_build, monkeypatch, downloads,
+                                                                      tmp_path, query):
+    _every_tab(_app(sample_build, monkeypatch, query))
+    names = _check_downloads(sample_build, downloads, tmp_path)
+    assert {"overview-timeline", "theme-timeline", "theme-heatmap", "organisation-ranking", "clusters",
+            "documents", "ingest-report"} <= names
+
+
+def test_surge_panels_on_the_command_line_are_the_dashboards(surge_build, monkeypatch, downloads, tmp_path):
+    _every_tab(_app(surge_build, monkeypatch, {"by": "year"}))
+    names = _check_downloads(surge_build, downloads, tmp_path)
+    assert {"theme-surges", "surge-words", "surge-passages", "surge-events"} <= names
+
+
+def test_comparison_panels_on_the_command_line_are_the_dashboards(two_source_build, monkeypatch, downloads,
+                                                                tmp_path):
+    _every_tab(_app(two_source_build, monkeypatch, {"by": "year"}))
+    names = _check_downloads(two_source_build, downloads, tmp_path)
+    assert {"compare", "compare-two", "lead-lag"} <= names
+
+
+def test_a_large_builds_capped_panels_and_the_download_of_every_row(big_build, monkeypatch, downloads, tmp_path):
+    _every_tab(_app(big_build, monkeypatch, {}))
+    assert "documents_all" in downloads and "topics_map" in downloads
+    names = _check_downloads(big_build, downloads, tmp_path)
+    assert {"documents", "document-map"} <= names
+    shown, everything = downloads["documents"][0], downloads["documents_all"][0]()
+    assert len(shown.table) == pn.DOCUMENT_ROWS and shown.notes == {"total": 3500, "rows_left_out": 2500}
+    assert len(everything.table) == 3500 and everything.notes["rows_left_out"] == 0
+    points = downloads["topics_map"][0]
+    assert len(points.table) == pn.MAP_POINTS and points.notes == {"total": 3500, "rows_left_out": 500}
+
+
+# ------------------------------------------------------------------------ the charts drawn from panels
+def _figures(at: AppTest) -> dict[str, dict]:
+    return {json.loads(c.proto.spec)["layout"]["title"]["text"]: json.loads(c.proto.spec)
+            for c in at.get("plotly_chart")}
+
+
+def test_the_overview_charts_draw_their_panels_tables(sample_build, monkeypatch, downloads):
+    at = _app(sample_build, monkeypatch, {"measure": "mentions"})
+    figures = _figures(at)
+    timeline = downloads["overview_timeline"][0].table
+    [fig] = [f for t, f in figures.items() if t.startswith("Mentions of each theme")]
+    lines = [t for t in fig["data"] if t.get("name") != "Event"]
+    assert [t["name"] for t in lines] == list(timeline["label"].drop_duplicates())
+    for trace, (_, rows) in zip(lines, timeline.groupby("label", sort=False), strict=True):
+        assert trace["y"] == rows["mentions"].tolist()
+    ranking = downloads["overview_ranking"][0].table
+    bars = figures["Top organisations (documents mentioning each)"]["data"][0]
+    assert sorted(bars["x"]) == sorted(ranking["documents_mentioning"].tolist())
+    assert {c[1] for c in bars["customdata"]} == set(ranking["key"])
+
+
+def test_the_document_map_draws_its_panels_points(sample_build, monkeypatch, downloads):
+    at = _app(sample_build, monkeypatch, {})
+    at.session_state["view_tab"] = "Topics"
+    at.run()
+    points = downloads["topics_map"][0].table
+    [fig] = [f for t, f in _figures(at).items() if t.startswith("Map of documents")]
+    drawn = sorted(c[4] for trace in fig["data"] for c in trace["customdata"])
+    assert drawn == sorted(points["doc_id"])
+
+
+# ------------------------------------------------------------------------------- the panels themselves
+@pytest.fixture(scope="module")
+def corpus(tiny_build):
+    return Corpus.open(tiny_build)
+
+
+def test_timeline_panels_state_their_facts_as_data(corpus, tiny_build):
+    build = read_build(tiny_build)
+    panel = pn.run_panel("theme-heatmap", corpus, tl.Filters(), granularity="month")
+    expected = tl.add_labels(tl.timeline(build.documents, build.mentions, kind="theme", granularity="month"),
+                             build.entities, kind="theme")
+    pd.testing.assert_frame_equal(panel.table, expected)
+    assert panel.notes == {"granularity": "month", "measure": "share", "undated": 1, "excluded_coarse": 0,
+                           "partial_periods": int(expected.loc[expected["partial"], "period"].nunique())}
+    assert panel.options == {"granularity": "month"}
+    # "auto" is the period length the dashboard chooses for these documents.
+    auto = pn.run_panel("theme-heatmap", corpus, tl.Filters())
+    assert auto.notes["granularity"] == corpus.choose_granularity(tl.Filters())
+
+
+def test_top_n_panels_say_how_their_keys_were_chosen(corpus):
+    top = pn.run_panel("theme-timeline", corpus, tl.Filters(), top=1)
+    assert top.notes["keys_from"] == "top" and top.notes["top"] == 1 and top.table["key"].nunique() == 1
+    chosen = pn.run_panel("theme-timeline", corpus, tl.Filters(themes=("ngos", "multipolarity")), top=1)
+    assert chosen.notes["keys_from"] == "filters"
+    assert list(chosen.table["key"].drop_duplicates()) == ["ngos", "multipolarity"]
+    everything = pn.run_panel("theme-timeline", corpus, tl.Filters())
+    assert everything.notes["keys_from"] == "all"
+    rank = pn.run_panel("organisation-ranking", corpus, tl.Filters(), top=2)
+    assert len(rank.table) == 2 and rank.notes == {"total": 3, "rows_left_out": 1}
+
+
+def test_a_panel_is_the_same_table_every_time_and_leaves_the_corpus_as_it_was(corpus):
+    first = pn.run_panel("co-mentions", corpus, tl.Filters())
+    first.table.loc[first.table.index[0], "documents"] = -1
+    second = pn.run_panel("co-mentions", corpus, tl.Filters())
+    assert (second.table["documents"] >= 0).all()
+    heat = pn.run_panel("theme-heatmap", corpus, tl.Filters(), granularity="month")
+    heat.table.loc[heat.table.index[0], "mentions"] = -1
+    assert (pn.run_panel("theme-small-multiples", corpus, tl.Filters(), granularity="month").table["mentions"]
+            >= 0).all()
+
+
+@pytest.mark.parametrize(("name", "options", "message"), [
+    ("nope", {}, r"Unknown panel 'nope'; the panels are: overview-timeline, top-organisations, .*ingest-report"),
+    ("clusters", {"top": 3}, r"Panel 'clusters' takes no options; got 'top'\."),
+    ("theme-surfaces", {"by": "source", "key": "ngos"}, r"Panel 'theme-surfaces' takes key, kind, top; got 'by'\."),
+    ("theme-surfaces", {}, r"Panel 'theme-surfaces' needs key; got none for it\."),
+    ("compare-two", {"key": "ngos"}, r"Panel 'compare-two' needs a, b; got none for them\."),
+    ("theme-timeline", {"granularity": "fortnight"},
+     r"option 'granularity' must be one of \['auto', 'day', 'week', 'month', 'quarter', 'year'\]; got 'fortnight'"),
+    ("theme-timeline", {"top": 0}, r"Panel 'theme-timeline': option 'top' must be 1 or more; got 0\."),
+    ("theme-timeline", {"top": "many"}, r"option 'top' must be a whole number; got 'many'\."),
+    ("surge-words", {"key": "ngos", "start": "2024-13-01", "end": "2024-12-31"},
+     r"option 'start' must be a date as YYYY-MM-DD; got '2024-13-01'\."),
+    ("surge-words", {"key": "ngos", "start": "2024-12-31", "end": "2024-01-01"},
+     r"The surge's window must start on or before its end; got 2024-12-31 to 2024-01-01\. Swap them\."),
+    ("theme-surges", {"events": "no"}, r"option 'events' must be true or false; got 'no'\."),
+    ("concordance", {"key": "SCO", "kind": "cluster"}, r"option 'kind' must be one of \['theme', 'organisation'\]"),
+])  # fmt: skip
+def test_bad_panels_and_options_are_refused_naming_the_choices(corpus, name, options, message):
+    with pytest.raises(ValueError, match=message):
+        pn.run_panel(name, corpus, tl.Filters(), **options)
+
+
+def test_the_documents_and_concordance_panels_count_what_they_leave_out(corpus):
+    docs = pn.run_panel("documents", corpus, tl.Filters(include_duplicates=True), limit=2)
+    assert len(docs.table) == 2 and docs.notes == {"total": 5, "rows_left_out": 3}
+    every = pn.run_panel("documents", corpus, tl.Filters(include_duplicates=True), limit=None)
+    assert len(every.table) == 5 and every.options == {"limit": None}
+    conc = pn.run_panel("concordance", corpus, tl.Filters(), key="SCO", kind="organisation", limit=1)
+    # SCO: twice in d1, once in the undated d4 (d5, d1's duplicate, is left out).
+    every_passage = corpus.concordance(kind="organisation", key="SCO", filters=tl.Filters())
+    assert len(every_passage) == 3
+    assert len(conc.table) == 1 and conc.notes == {"total": 3, "rows_left_out": 2}
+    assert set(conc.table["label"]) == {"SCO"}
+
+
+def test_surge_events_are_the_calendar_in_the_window(surge_build):
+    with closing(Corpus.open(surge_build)) as c:
+        found = pn.run_panel("surge-events", c, tl.Filters(), start=dt.date(2016, 1, 1), end=dt.date(2016, 12, 31))
+        assert found.table["key"].tolist() == ["summit-2016"]
+        assert pn.events_file_of(c) == str(surge_build / "events.toml")
+
+
+def test_panel_csv_is_the_formula_safe_writer(corpus):
+    panel = pn.run_panel("clusters", corpus, tl.Filters())
+    assert to_csv_bytes(panel.table).startswith(b"\xef\xbb\xbfcluster_id,label,top_terms,size\r\n")
+    assert panel.table["top_terms"].tolist() == ["brics, sco", "nato, security"]
