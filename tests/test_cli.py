@@ -138,3 +138,70 @@ def test_export_comparison_and_lead_lag_are_what_the_page_draws(two_source_build
 def test_export_comparison_needs_a_key_a_by_and_a_pair(two_source_build, tmp_path, capsys):
     code = main(["export", str(two_source_build), "--what", "comparison", "--key", "grain", "--out", str(tmp_path / "c.csv")])
     assert code == 2 and "give one --key, --by source (or language) and --pair A B" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------------- --panel
+def test_list_panels_names_every_panel_with_its_view_and_options(capsys):
+    from analysis.panels import PANELS
+
+    assert main(["export", "--list-panels"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    listed = [line.split()[0] for line in lines if not line.startswith(" ")]
+    assert listed == list(PANELS)
+    first = lines.index(next(line for line in lines if line.startswith("surge-words ")))
+    assert lines[first].split()[1] == "Themes"
+    assert [line.split()[0] for line in lines[first + 1:first + 4]] == ["--key", "--window", "--kind"]
+    assert "(required)" in lines[first + 1] and "(default: theme)" in lines[first + 3]
+
+
+def test_export_panel_writes_the_panel_table(built, tmp_path):
+    from analysis import panels as pn
+    from analysis.export import to_csv_bytes
+    from analysis.query import Corpus
+    from analysis.timeline import Filters
+
+    out = tmp_path / "c.csv"
+    assert main(["export", str(built), "--panel", "concordance", "--key", "SCO", "--kind", "organisation",
+                 "--start", "2018-01-01", "--limit", "3", "--out", str(out)]) == 0
+    corpus = Corpus.open(built)
+    expected = pn.concordance(corpus, Filters(start="2018-01-01"), key="SCO", kind="organisation", limit=3)
+    assert out.read_bytes() == to_csv_bytes(expected.table) and len(expected.table) == 3
+    # The period length is the dashboard's "auto" unless one is given.
+    assert main(["export", str(built), "--panel", "theme-heatmap", "--out", str(tmp_path / "h.csv")]) == 0
+    auto = pn.theme_heatmap(corpus, Filters(), granularity=corpus.choose_granularity(Filters()))
+    assert (tmp_path / "h.csv").read_bytes() == to_csv_bytes(auto.table)
+    assert main(["export", str(built), "--panel", "documents", "--limit", "all", "--include-duplicates",
+                 "--out", "-"]) == 0
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--panel", "nope"], "error: Unknown panel 'nope'; the panels are: overview-timeline, top-organisations, "),
+    (["--panel", "clusters", "--top", "3"], "error: --panel clusters takes no options; got --top."),
+    (["--panel", "theme-surfaces", "--key", "ngos", "--by", "source"],
+     "error: --panel theme-surfaces takes --key, --kind, --top; got --by."),
+    (["--panel", "theme-surfaces"], "error: --panel theme-surfaces needs --key;"),
+    (["--panel", "surge-words"], "error: --panel surge-words needs --key, --window START END;"),
+    (["--panel", "compare", "--key", "SCO", "--key", "NATO"], "draws one key; got --key SCO --key NATO. Give one."),
+    (["--panel", "compare", "--key", "SCO", "--kind", "cluster"],
+     "option 'kind' must be one of ['theme', 'organisation']; got 'cluster'."),
+])  # fmt: skip
+def test_export_panel_refuses_bad_panels_and_options_naming_the_choices(built, tmp_path, capsys, extra, message):
+    assert main(["export", str(built), *extra, "--out", str(tmp_path / "x.csv")]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not (tmp_path / "x.csv").exists()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["export", "--panel", "clusters", "--out", "x.csv"], "export needs the build folder DIR"),
+    (["export", "{build}", "--panel", "clusters"], "export needs --out FILE.csv"),
+])  # fmt: skip
+def test_export_panel_needs_a_build_and_an_out(built, capsys, args, message):
+    assert main([a.format(build=built) for a in args]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_export_takes_what_or_panel_not_both(built, tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["export", str(built), "--what", "clusters", "--panel", "clusters", "--out", str(tmp_path / "x.csv")])
+    assert "not allowed with argument" in capsys.readouterr().err
