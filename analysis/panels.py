@@ -53,7 +53,7 @@ DOCUMENT_ROWS = 1000  # rows of the documents table shown (the "all" download ho
 PASSAGES = 500  # concordance passages shown
 MAP_COLUMNS = ["doc_id", "title", "date", "source", "cluster_id", "x", "y"]
 COMPARE_BY = ("source", "publisher", "language")
-_MEMO_SIZE = 16  # tables kept per Corpus by SideTables.memo
+_MEMO_SIZE = 64  # tables kept per Corpus by SideTables.memo (timelines, rankings, cross-tabs: small)
 _COMPARE_SERIES = 6  # lines of the source comparison when the filters choose no sources
 _FIELD_OF = {"source": "sources", "publisher": "publishers", "language": "languages"}
 
@@ -202,6 +202,14 @@ def _granularity(corpus: Corpus, filters: Filters, granularity: str) -> str:
     return corpus.choose_granularity(filters) if granularity == AUTO else granularity
 
 
+def _ask(corpus: Corpus, method: str, **arguments):
+    """``corpus.<method>(**arguments)`` (timeline, ranking, crosstab), made once per arguments for all the
+    panels drawn from it: a ranking chooses the keys of five panels, a change of measure draws the same
+    timeline. Panels never change what it returns (labelling and row selection make new frames)."""
+    key = (method, tuple(sorted(arguments.items())))
+    return side_tables(corpus).memo(key, lambda: getattr(corpus, method)(**arguments))
+
+
 def _labelled(df: pd.DataFrame, corpus: Corpus, kind: str, key_col: str = "key", label_col: str = "label"):
     return tl.add_labels(df, corpus.entities, kind=kind, key_col=key_col, label_col=label_col)
 
@@ -226,7 +234,7 @@ def _top_themes(corpus: Corpus, filters: Filters, top: int) -> tuple[tuple[str, 
     (None: every theme, when there are no more than ``top``)."""
     if filters.themes:
         return tuple(filters.themes), {"keys_from": "filters"}
-    rank = corpus.ranking(kind="theme", filters=filters)
+    rank = _ask(corpus, "ranking", kind="theme", filters=filters)
     if len(rank) <= top:
         return None, {"keys_from": "all"}
     return tuple(rank["key"].head(top)), {"keys_from": "top", "top": top}
@@ -243,13 +251,13 @@ def overview_timeline(corpus: Corpus, filters: Filters, *, granularity: str = AU
     check_choice("measure", measure, MEASURES)
     granularity = _granularity(corpus, filters, granularity)
     keys, how = _top_themes(corpus, filters, top)
-    df = corpus.timeline(kind="theme", keys=keys, granularity=granularity, filters=filters)
+    df = _ask(corpus, "timeline", kind="theme", keys=keys, granularity=granularity, filters=filters, by=None)
     return Panel("overview-timeline", _labelled(df, corpus, "theme"), {**_timeline_notes(df, granularity, measure), **how})
 
 
 def top_organisations(corpus: Corpus, filters: Filters, *, top: int = 10) -> Panel:
     """The Overview's top organisations: the ranking's first ``top`` rows (documents mentioning each)."""
-    rank, notes = _capped(corpus.ranking(kind="organisation", filters=filters), top)
+    rank, notes = _capped(_ask(corpus, "ranking", kind="organisation", filters=filters), top)
     return Panel("top-organisations", _labelled(rank, corpus, "organisation"), notes)
 
 
@@ -260,8 +268,7 @@ def dating_gaps(corpus: Corpus, filters: Filters) -> Panel:
 
 def _theme_timelines(corpus: Corpus, filters: Filters, granularity: str) -> pd.DataFrame:
     """Every theme's timeline (made once per filter state for the four panels drawn from it)."""
-    return side_tables(corpus).memo(("theme-timelines", filters, granularity), lambda: corpus.timeline(
-        kind="theme", granularity=granularity, filters=filters))
+    return _ask(corpus, "timeline", kind="theme", keys=None, granularity=granularity, filters=filters, by=None)
 
 
 def theme_timeline(corpus: Corpus, filters: Filters, *, granularity: str = AUTO, measure: str = "share",
@@ -274,8 +281,8 @@ def theme_timeline(corpus: Corpus, filters: Filters, *, granularity: str = AUTO,
     # The lines are the rows of the chosen themes in the table of all themes (one computation, not two);
     # a chosen theme nobody mentions still needs its row of zeros, which only a timeline of its own has.
     df = every if keys is None else (
-        _rows_of(every, keys) if set(keys) <= set(every["key"]) else corpus.timeline(
-            kind="theme", keys=keys, granularity=granularity, filters=filters))
+        _rows_of(every, keys) if set(keys) <= set(every["key"]) else _ask(
+            corpus, "timeline", kind="theme", keys=keys, granularity=granularity, filters=filters, by=None))
     return Panel("theme-timeline", _labelled(df, corpus, "theme"), {**_timeline_notes(df, granularity, measure), **how})
 
 
@@ -362,8 +369,8 @@ def compare(corpus: Corpus, filters: Filters, *, key: str, kind: str = "theme", 
     granularity = _granularity(corpus, filters, granularity)
     groups, chosen = _compare_groups(corpus, filters, by)
     narrowed = dataclasses.replace(filters, **{_FIELD_OF[by]: groups})
-    df = corpus.timeline(kind=kind, keys=(key,), granularity=granularity, filters=narrowed, by=by)
-    return Panel("compare", df, {**_timeline_notes(df, granularity, measure), "groups": groups,
+    df = _ask(corpus, "timeline", kind=kind, keys=(key,), granularity=granularity, filters=narrowed, by=by)
+    return Panel("compare", df.copy(), {**_timeline_notes(df, granularity, measure), "groups": groups,
                                  "groups_from": "filters" if chosen else "top"})
 
 
@@ -377,7 +384,7 @@ def compare_two(corpus: Corpus, filters: Filters, *, key: str, a: str, b: str, k
     check_choice("by", by, COMPARE_BY)
     granularity = _granularity(corpus, filters, granularity)
     narrowed = cmp.comparison_filters(filters, by=by, a=a, b=b, has_publisher=_has_publishers(corpus))
-    table = corpus.timeline(kind=kind, keys=(key,), granularity=granularity, filters=narrowed, by=by)
+    table = _ask(corpus, "timeline", kind=kind, keys=(key,), granularity=granularity, filters=narrowed, by=by)
     return Panel("compare-two", cmp.comparison(table, kind=kind, by=by, a=a, b=b, granularity=granularity),
                  {"granularity": granularity})
 
@@ -394,7 +401,7 @@ def lead_lag(corpus: Corpus, filters: Filters, *, key: str, a: str, b: str, kind
 
 def organisation_ranking(corpus: Corpus, filters: Filters, *, top: int = 15) -> Panel:
     """The Organisations view's ranking: the first ``top`` organisations by documents mentioning them."""
-    rank, notes = _capped(corpus.ranking(kind="organisation", filters=filters), top)
+    rank, notes = _capped(_ask(corpus, "ranking", kind="organisation", filters=filters), top)
     return Panel("organisation-ranking", _labelled(rank, corpus, "organisation"), notes)
 
 
@@ -406,21 +413,21 @@ def organisation_timeline(corpus: Corpus, filters: Filters, *, granularity: str 
     if filters.organisations:
         keys, how = tuple(filters.organisations), {"keys_from": "filters"}
     else:
-        rank = corpus.ranking(kind="organisation", filters=filters)
+        rank = _ask(corpus, "ranking", kind="organisation", filters=filters)
         keys, how = tuple(rank["key"].head(top)), {"keys_from": "top", "top": top}
-    df = corpus.timeline(kind="organisation", keys=keys, granularity=granularity, filters=filters)
+    df = _ask(corpus, "timeline", kind="organisation", keys=keys, granularity=granularity, filters=filters, by=None)
     return Panel("organisation-timeline", _labelled(df, corpus, "organisation"),
                  {**_timeline_notes(df, granularity, measure), **how, "keys": keys})
 
 
 def _top_keys(corpus: Corpus, filters: Filters, top: int) -> pd.Series:
-    return corpus.ranking(kind="organisation", filters=filters)["key"].head(top)
+    return _ask(corpus, "ranking", kind="organisation", filters=filters)["key"].head(top)
 
 
 def organisation_x_theme(corpus: Corpus, filters: Filters, *, top: int = 15) -> Panel:
     """The organisation × theme heatmap of the ``top`` organisations (share of each one's documents)."""
     keys = _top_keys(corpus, filters, top)
-    cross = corpus.crosstab(row_kind="organisation", col_kind="theme", filters=filters)
+    cross = _ask(corpus, "crosstab", row_kind="organisation", col_kind="theme", filters=filters)
     cross = cross[cross["row_key"].isin(keys)]
     cross = _labelled(_labelled(cross, corpus, "organisation", "row_key", "row_label"), corpus, "theme",
                       "col_key", "col_label")
@@ -430,7 +437,7 @@ def organisation_x_theme(corpus: Corpus, filters: Filters, *, top: int = 15) -> 
 def co_mentions(corpus: Corpus, filters: Filters, *, top: int = 15) -> Panel:
     """The co-mention matrix of the ``top`` organisations (documents mentioning both)."""
     keys = _top_keys(corpus, filters, top)
-    co = corpus.crosstab(row_kind="organisation", col_kind="organisation", filters=filters)
+    co = _ask(corpus, "crosstab", row_kind="organisation", col_kind="organisation", filters=filters)
     co = co[co["row_key"].isin(keys) & co["col_key"].isin(keys)]
     co = _labelled(_labelled(co, corpus, "organisation", "row_key", "row_label"), corpus, "organisation",
                    "col_key", "col_label")
@@ -450,8 +457,8 @@ def cluster_timeline(corpus: Corpus, filters: Filters, *, granularity: str = AUT
     check_choice("measure", measure, MEASURES)
     granularity = _granularity(corpus, filters, granularity)
     measure = measure if measure in ("share", "documents") else "share"
-    df = corpus.timeline(kind="cluster", granularity=granularity, filters=filters)
-    return Panel("cluster-timeline", df, _timeline_notes(df, granularity, measure))
+    df = _ask(corpus, "timeline", kind="cluster", keys=None, granularity=granularity, filters=filters, by=None)
+    return Panel("cluster-timeline", df.copy(), _timeline_notes(df, granularity, measure))
 
 
 def document_map(corpus: Corpus, filters: Filters, *, limit: int = MAP_POINTS) -> Panel:
@@ -479,7 +486,7 @@ def documents(corpus: Corpus, filters: Filters, *, limit: int | None = DOCUMENT_
 def concordance(corpus: Corpus, filters: Filters, *, key: str, kind: str = "theme", limit: int | None = PASSAGES) -> Panel:
     """Every passage (keyword in context) mentioning one theme or organisation, the first ``limit`` by date."""
     check_choice("kind", kind, ("theme", "organisation"))
-    rank = corpus.ranking(kind=kind, filters=filters)
+    rank = _ask(corpus, "ranking", kind=kind, filters=filters)
     total = int(rank.loc[rank["key"].astype(str) == str(key), "mentions"].sum())
     conc = corpus.concordance(kind=kind, key=key, filters=filters, limit=limit)
     return Panel("concordance", _labelled(conc, corpus, kind), {"total": total, "rows_left_out": total - len(conc)})
