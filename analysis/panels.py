@@ -341,7 +341,8 @@ def surge_events(corpus: Corpus, filters: Filters, *, start, end, events_file: s
 def theme_surfaces(corpus: Corpus, filters: Filters, *, key: str, kind: str = "theme", top: int = 20) -> Panel:
     """What a theme is matched as: its top surfaces with counts (analysis.surfaces)."""
     tables = side_tables(corpus).frames()
-    found = sf.top_surfaces(tables.documents, tables.mentions, kind=kind, key=key, filters=filters, top=top)
+    found = sf.top_surfaces(tables.documents, tables.mentions, kind=kind, key=key, filters=filters, top=top,
+                            key_mentions=corpus.key_mentions(kind=kind, key=key, filters=filters))
     return Panel("theme-surfaces", found)
 
 
@@ -351,7 +352,8 @@ def surface_samples(corpus: Corpus, filters: Filters, *, key: str, surface: str,
     side = side_tables(corpus)
     tables = side.frames()
     found = sf.surface_samples(tables.documents, tables.mentions, kind=kind, key=key, surface=surface,
-                               filters=filters, n=limit, texts=side.texts)
+                               filters=filters, n=limit, texts=side.texts,
+                               key_mentions=corpus.key_mentions(kind=kind, key=key, filters=filters))
     return Panel("surface-samples", found)
 
 
