@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import codecs
+import io
+import threading
 import unicodedata
+from collections import deque
+from typing import BinaryIO
 
-__all__ = ["decode_bytes", "decoding_notes", "looks_binary", "normalise_newlines"]
+__all__ = ["TextLines", "decode_bytes", "decoding_notes", "detect_encoding", "looks_binary", "normalise_newlines"]
 
 _SAMPLE = 8192
 _SCORE_SAMPLE = 65536
@@ -306,3 +310,123 @@ def _guess_legacy(data: bytes) -> tuple[str, str]:
     chosen = next(index for score, index in scored if score >= top - 0.02)
     encoding, text = candidates[chosen]
     return normalise_newlines(text), encoding.replace("_", "-")
+
+
+# ------------------------------------------------------------------------------------- decoding a stream
+# A table too big to hold is decoded as it is read: the encoding is chosen on its head (the first HEAD_BYTES,
+# cut at a line end), then the rest is decoded incrementally in that encoding.
+HEAD_BYTES = 1 << 20
+_REPLACED = threading.local()
+_COUNTING = "diplomatic-themes-count"
+
+
+def _count_and_replace(error: UnicodeDecodeError) -> tuple[str, int]:
+    _REPLACED.n = getattr(_REPLACED, "n", 0) + (error.end - error.start)
+    return "\ufffd", error.end
+
+
+codecs.register_error(_COUNTING, _count_and_replace)
+
+
+def detect_encoding(head: bytes, complete: bool) -> str:
+    """The encoding ``decode_bytes`` would choose, from a file's first bytes.
+
+    Arguments:
+        head: the first bytes of the file (all of it when ``complete``).
+        complete: whether ``head`` is the whole file; when not, it is cut at its last line end first so that
+            no character is cut in two.
+
+    Returns:
+        The encoding's name as ``decode_bytes`` gives it (``utf-8``, ``utf-8-sig``, ``utf-16``, ``cp1251``,
+        ``utf-8+cp1251`` …).
+    """
+    if complete or not head:
+        return decode_bytes(head)[1]
+    even = head[: len(head) - len(head) % 2]
+    bom = _bom_encoding(even)
+    if bom is not None:
+        return bom[0]
+    utf16 = _utf16_without_bom(even)
+    if utf16 is not None:
+        return utf16
+    cut = head.rfind(b"\n")
+    return decode_bytes(head[: cut + 1] if cut > 0 else head)[1]
+
+
+class TextLines:
+    """The lines of a binary file decoded incrementally, newlines normalised to ``\\n`` as ``decode_bytes``
+    does (``\\r\\n`` and a lone ``\\r`` end a line), a leading BOM dropped; never more than one line (or
+    ``limit`` characters of it) decoded at a time.
+
+    Arguments:
+        handle: the file, opened in binary mode, at its start.
+        encoding: an encoding as ``detect_encoding`` names it; ``utf-8+LEGACY`` decodes each line as UTF-8
+            when it is valid UTF-8, else in the legacy code page.
+    """
+
+    def __init__(self, handle: BinaryIO, encoding: str) -> None:
+        self.encoding = encoding
+        self._replaced = 0
+        self._nul = 0
+        self._mixed: dict[str, int] | None = None
+        self._pending: deque[str] = deque()
+        if encoding.startswith("utf-8+"):
+            self._legacy = encoding.split("+", 1)[1].replace("-", "_")
+            self._mixed = {"utf-8": 0, encoding.split("+", 1)[1]: 0}
+            self._binary = handle
+            self._text = None
+        else:
+            self._text = io.TextIOWrapper(handle, encoding=encoding, errors=_COUNTING, newline=None)
+
+    def readline(self, limit: int = -1) -> str:
+        """The next line with its ``\\n`` (the last may lack it), at most ``limit`` characters of it (the rest
+        comes with the next calls); ``""`` at the end of the file."""
+        if self._text is not None:
+            before = getattr(_REPLACED, "n", 0)
+            line = self._text.readline(limit)
+            self._replaced += getattr(_REPLACED, "n", 0) - before
+        else:
+            line = self._mixed_line(limit)
+        if "\x00" in line:
+            self._nul += line.count("\x00")
+        return line
+
+    def _mixed_line(self, limit: int) -> str:
+        if not self._pending:
+            raw = self._binary.readline(limit if limit > 0 else -1)
+            if not raw:
+                return ""
+            if raw.isascii():
+                text = raw.decode("ascii")
+            else:
+                try:
+                    text = raw.decode("utf-8")
+                    self._mixed["utf-8"] += 1
+                except UnicodeDecodeError:
+                    text = raw.decode(self._legacy, errors="replace")
+                    self._mixed[next(iter(self._mixed.keys() - {"utf-8"}))] += 1
+            text = text.replace("\r\n", "\n")
+            if "\r" in text:
+                text = text.replace("\r", "\n")
+            parts = text.split("\n")
+            self._pending.extend(part + "\n" for part in parts[:-1])
+            if parts[-1]:
+                self._pending.append(parts[-1])
+        return self._pending.popleft()
+
+    def notes(self) -> dict:
+        """Facts for the file's report, as ``decoding_notes`` gives them for a file decoded whole:
+        ``bytes_replaced``, ``lines_by_encoding``, ``nul_bytes`` (only those that apply)."""
+        notes: dict = {}
+        if self._replaced:
+            notes["bytes_replaced"] = self._replaced
+        if self._mixed is not None:
+            notes["lines_by_encoding"] = dict(self._mixed)
+        if self._nul and not self.encoding.startswith(("utf-16", "utf-32")):
+            notes["nul_bytes"] = self._nul
+        return notes
+
+    def detach(self) -> None:
+        """Leave the underlying file open (it belongs to the caller)."""
+        if self._text is not None:
+            self._text.detach()

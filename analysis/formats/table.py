@@ -8,14 +8,17 @@ import json
 import math
 import re
 import sys
+from collections.abc import Iterator
 from pathlib import PurePosixPath
+from typing import BinaryIO
 
 from analysis.records import Record
 
 from . import FormatError, NoTextError, metadata_date, publisher_name, url_domain
-from .encoding import decode_bytes
+from .encoding import HEAD_BYTES, TextLines, decode_bytes, detect_encoding
 
-__all__ = ["COLUMN_NAMES", "find_columns", "read_table"]
+__all__ = ["CHUNK_ROWS", "COLUMN_NAMES", "MAX_ROW_CHARS", "STREAMED_KINDS", "find_columns", "iter_table",
+           "read_table"]
 
 # Usual names of each role's column, best first (case-insensitive). "body" beats "summary".
 COLUMN_NAMES: dict[str, tuple[str, ...]] = {
@@ -47,6 +50,15 @@ COLUMN_NAMES: dict[str, tuple[str, ...]] = {
 }
 _JSON_CONTAINER_KEYS = ("data", "items", "records", "rows", "documents", "articles", "posts", "results")
 _MAX_NOTES = 20
+_MAX_LISTED = 100  # refused rows and broken lines listed in a file's report (all are counted)
+# Tables read row by row as a stream (a JSON array is one value: it is parsed whole).
+STREAMED_KINDS = frozenset({"csv", "tsv", "tab", "jsonl", "ndjson"})
+CHUNK_ROWS = 2_000  # rows per batch of records (ingest.LIMITS: chunk_rows)
+MAX_ROW_CHARS = 5_000_000  # the longest row read (ingest.LIMITS: max_row_chars)
+# Rows read before the columns are chosen (JSON Lines: the keys of these rows) and the date column's day/month
+# order and Unix times are judged: the same whatever the chunk size.
+DETECT_ROWS = 1_000
+_SKIP_PIECE = 1 << 20  # characters read at a time while skipping the rest of a refused row
 
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
@@ -102,52 +114,6 @@ def _delimiter(text: str, kind: str) -> str:
     return best if counts[best] else ","
 
 
-def _rows_from_csv(text: str, kind: str, details: dict | None = None) -> tuple[list[str], list[tuple[int, dict]]]:
-    """(header, [(line, row)]) of a CSV/TSV text; ragged rows are kept and counted in ``details``.
-
-    A row with more cells than the header keeps its extra cells, joined by the delimiter, in its last
-    column (an unquoted delimiter inside the last column, the text, is the usual cause); a shorter row
-    lacks the missing columns. Both are counted (``rows_ragged``) and noted. A CSV that breaks part way
-    (an unclosed quote) keeps the rows read before the break and says where it broke.
-    """
-    details = {} if details is None else details
-    delimiter = _delimiter(text, kind)
-    if "\x00" in text:  # the csv module refuses NUL characters; they carry no text
-        details["nul_characters_removed"] = text.count("\x00")
-        text = text.replace("\x00", "")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        header = next(reader)
-    except StopIteration:
-        return [], []
-    except csv.Error as error:
-        raise FormatError(f"the CSV header cannot be read ({error}); check the file's quoting.") from error
-    header = [name.strip() for name in header]
-    width = len(header)
-    rows: list[tuple[int, dict]] = []
-    ragged = 0
-    try:
-        for row in reader:
-            if not any(cell.strip() for cell in row):
-                continue  # blank line
-            if len(row) != width:
-                ragged += 1
-                _note(details, f"row at line {reader.line_num} has {len(row)} cells, the header {width}")
-                if len(row) > width and width:
-                    row = [*row[: width - 1], delimiter.join(row[width - 1 :])]
-            rows.append((reader.line_num, dict(zip(header, row, strict=False))))
-    except csv.Error as error:
-        if not rows:
-            raise FormatError(
-                f"the CSV breaks near line {reader.line_num} ({error}); check for an unclosed quote."
-            ) from error
-        details["broken_at_line"] = reader.line_num
-        _note(details, f"the CSV breaks near line {reader.line_num} ({error}); the rows after it were not read")
-    if ragged:
-        details["rows_ragged"] = ragged
-    return header, rows
-
-
 def _union_columns(rows: list[tuple[int, object]]) -> list[str]:
     columns: dict[str, None] = {}
     for _, row in rows:
@@ -155,29 +121,6 @@ def _union_columns(rows: list[tuple[int, object]]) -> list[str]:
             for key in row:
                 columns.setdefault(str(key), None)
     return list(columns)
-
-
-def _rows_from_jsonl(text: str, details: dict) -> tuple[list[str], list[tuple[int, object]]]:
-    rows: list[tuple[int, object]] = []
-    broken: list[int] = []
-    first_error = ""
-    for number, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            rows.append((number, json.loads(line)))
-        except (ValueError, RecursionError) as error:
-            broken.append(number)
-            first_error = first_error or f"line {number}: {error}"
-            _note(details, f"broken JSON on line {number}")
-    if broken and not rows:
-        raise FormatError(
-            f"every line is broken JSON ({len(broken)} lines; first error on {first_error}); "
-            "JSON Lines needs one JSON object per line."
-        )
-    details["broken_lines"] = broken[:100]
-    details["lines_broken"] = len(broken)
-    return _union_columns(rows), rows
 
 
 def _rows_from_json(text: str, details: dict) -> tuple[list[str], list[tuple[int, object]]] | dict:
@@ -272,20 +215,23 @@ def _publisher(row: dict, used: dict[str, str], url: str, source: str) -> tuple[
 
 
 def read_table(
-    data: bytes, source: str, *, kind: str = "csv", dayfirst: bool = True, details: dict | None = None
+    data: bytes, source: str, *, kind: str = "csv", dayfirst: bool = True, details: dict | None = None,
+    max_row_chars: int = MAX_ROW_CHARS,
 ) -> list[Record]:
-    """Read a table of documents, one record per row with text.
+    """Read a table of documents held in memory, one record per row with text.
 
     The text, date, title and URL columns are found by their usual names (see ``COLUMN_NAMES``). A JSON
-    file holding a Telegram export (a dict with ``messages``) is handed to the Telegram reader.
+    file holding a Telegram export (a dict with ``messages``) is handed to the Telegram reader. CSV, TSV and
+    JSON Lines are read as :func:`iter_table` streams them (the records of all its chunks).
 
     Arguments:
         data: the file's bytes.
         source: ``Record.source`` for every row.
         kind: ``csv``, ``tsv``, ``jsonl`` (or ``ndjson``) or ``json``.
         dayfirst: whether ambiguous numeric dates in the date column are day-first.
-        details: a dict that receives ``encoding``, ``columns_used``, ``rows``, ``rows_skipped`` and
-            ``notes`` (the problems met, such as ``broken JSON on line 3``).
+        details: a dict that receives ``encoding``, ``columns_used``, ``rows``, ``rows_skipped``,
+            ``rows_refused`` and ``notes`` (the problems met, such as ``broken JSON on line 3``).
+        max_row_chars: the longest CSV/TSV/JSON Lines row read; a longer one is refused and reported.
 
     Returns:
         One ``Record(format="table")`` per row with non-empty text; ``seq`` is the row's position.
@@ -295,79 +241,371 @@ def read_table(
         NoTextError: a table without rows, or whose rows all have empty text.
     """
     details = {} if details is None else details
-    text, encoding = decode_bytes(data)
-    details["encoding"] = encoding
     kind = kind.lower().lstrip(".")
-    if kind in ("jsonl", "ndjson"):
-        columns, rows = _rows_from_jsonl(text, details)
-    elif kind == "json":
-        parsed = _rows_from_json(text, details)
-        if isinstance(parsed, dict):
-            from .telegram import read_telegram_export
-
-            details["_format"] = "telegram"
-            return read_telegram_export(parsed, source, dayfirst=dayfirst, details=details)
-        columns, rows = parsed
-    elif kind in ("csv", "tsv", "tab"):
-        columns, rows = _rows_from_csv(text, kind, details)
-    else:
+    if kind in STREAMED_KINDS:
+        records: list[Record] = []
+        for chunk in iter_table(io.BytesIO(data), source, kind=kind, dayfirst=dayfirst, details=details,
+                                chunk_rows=max(1, len(data)), max_row_chars=max_row_chars):
+            records.extend(chunk)
+        return records
+    if kind != "json":
         raise ValueError(
             f"The 'kind' parameter must be one of ['csv', 'tsv', 'jsonl', 'json']; got {kind!r}."
         )
+    text, encoding = decode_bytes(data)
+    details["encoding"] = encoding
+    parsed = _rows_from_json(text, details)
+    if isinstance(parsed, dict):
+        from .telegram import read_telegram_export
 
-    broken = details.pop("lines_broken", 0)
-    if not rows and not broken:
+        details["_format"] = "telegram"
+        return read_telegram_export(parsed, source, dayfirst=dayfirst, details=details)
+    columns, rows = parsed
+    if not rows:
         raise NoTextError("the table has no rows")
-    used = find_columns(columns)
-    if "text" not in used:
-        shown = ", ".join(columns[:30]) + (", …" if len(columns) > 30 else "") if columns else "(none)"
-        raise FormatError(
-            f"no text column found: expected one of {', '.join(COLUMN_NAMES['text'])}; the table has "
-            f"columns: {shown}. Rename the text column to 'text'."
-        )
-    details["columns_used"] = used
-    unix = False
-    if "date" in used:
-        values = [row.get(used["date"]) for _, row in rows if isinstance(row, dict)]
-        dayfirst, how = _date_order(values, dayfirst)
-        details["date_order"] = f"{'day' if dayfirst else 'month'}-first ({how})"
-        unix = _unix_column(values)
-        if unix:
-            details["date_numbers"] = "Unix times"
-    records: list[Record] = []
-    skipped = broken
-    for seq, (line, row) in enumerate(rows):
+    rows_out = _Rows(source, details, dayfirst)
+    rows_out.choose(columns, rows)
+    records = rows_out.records(rows)
+    rows_out.finish(rows=len(rows), broken=0)
+    return records
+
+
+def iter_table(
+    handle: BinaryIO, source: str, *, kind: str = "csv", dayfirst: bool = True, details: dict | None = None,
+    chunk_rows: int = CHUNK_ROWS, max_row_chars: int = MAX_ROW_CHARS,
+) -> Iterator[list[Record]]:
+    """Read a CSV, TSV or JSON Lines table from a file as it goes: batches of records, never the whole file.
+
+    The encoding is chosen on the file's first MB (``encoding.detect_encoding``) and the rest decoded line
+    by line; the columns (and the date column's day/month order) are chosen once, on the header and the
+    first ``DETECT_ROWS`` rows. A row longer than ``max_row_chars`` characters is refused, listed in
+    ``details["refused_rows"]`` with its row and line number and the reason, and the rest of the file read;
+    a broken JSON line is listed in ``details["broken_lines"]`` and the other lines kept.
+
+    Arguments:
+        handle: the file opened in binary mode at its start (seekable: the head is read twice).
+        source: ``Record.source`` for every row.
+        kind: ``csv``, ``tsv`` (or ``tab``), ``jsonl`` (or ``ndjson``).
+        dayfirst: whether ambiguous numeric dates in the date column are day-first.
+        details: a dict filled as the file is read, as :func:`read_table` fills it (plus ``chunks``);
+            complete when the generator ends.
+        chunk_rows: the most records in one batch.
+        max_row_chars: the longest row read (CSV: all of its lines, newlines inside quoted cells included).
+
+    Yields:
+        Lists of at most ``chunk_rows`` records, in the file's order (never empty).
+
+    Raises:
+        FormatError: every JSON line broken, no text column, or a CSV whose header cannot be read, or that
+            breaks before its first row.
+        NoTextError: a table without rows, or whose rows all have empty text.
+    """
+    details = {} if details is None else details
+    kind = kind.lower().lstrip(".")
+    if kind not in STREAMED_KINDS:
+        raise ValueError(f"The 'kind' parameter must be one of ['csv', 'tsv', 'jsonl']; got {kind!r}.")
+    for name, value in (("chunk_rows", chunk_rows), ("max_row_chars", max_row_chars)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"The '{name}' parameter must be a positive integer; got {value!r} instead.")
+    head = handle.read(HEAD_BYTES)
+    complete = not handle.read(1)
+    handle.seek(0)
+    encoding = detect_encoding(head, complete)
+    del head
+    details["encoding"] = encoding
+    lines = TextLines(handle, encoding)
+    out = _Rows(source, details, dayfirst)
+    try:
+        if kind in ("jsonl", "ndjson"):
+            parsed = _jsonl_rows(lines, details, max_row_chars, out)
+        else:
+            parsed = _csv_rows(lines, kind, details, max_row_chars, out)
+        buffered: list[tuple[int, object]] = []
+        batch: list[Record] = []
+        chunks = 0
+        for item in parsed:
+            if out.used is None:
+                buffered.append(item)
+                if len(buffered) < DETECT_ROWS:
+                    continue
+                out.choose(out.header if out.header is not None else _union_columns(buffered), buffered)
+                pending, buffered = buffered, []
+            else:
+                pending = [item]
+            for line, row in pending:
+                record = out.record(line, row)
+                if record is not None:
+                    batch.append(record)
+                    if len(batch) >= chunk_rows:
+                        chunks += 1
+                        details["chunks"] = chunks
+                        yield batch
+                        batch = []
+        if out.used is None and (buffered or out.header):
+            if not buffered and not out.broken:
+                raise NoTextError("the table has no rows")
+            out.choose(out.header if out.header is not None else _union_columns(buffered), buffered)
+            for line, row in buffered:
+                record = out.record(line, row)
+                if record is not None:
+                    batch.append(record)
+                    if len(batch) >= chunk_rows:
+                        chunks += 1
+                        details["chunks"] = chunks
+                        yield batch
+                        batch = []
+        details.update(lines.notes())
+        if batch:
+            chunks += 1
+            details["chunks"] = chunks
+            yield batch
+        out.finish(rows=out.seq, broken=out.broken)
+    finally:
+        lines.detach()
+
+
+class _RowTooLong(Exception):
+    def __init__(self, first_line: int, last_line: int, chars: int) -> None:
+        super().__init__(first_line, last_line, chars)
+        self.first_line, self.last_line, self.chars = first_line, last_line, chars
+
+
+class _Rows:
+    """The columns a table's rows are read by, and each row made a record; the counts for the report."""
+
+    def __init__(self, source: str, details: dict, dayfirst: bool) -> None:
+        self.source, self.details, self.dayfirst = source, details, dayfirst
+        self.header: list[str] | None = None
+        self.used: dict[str, str] | None = None
+        self.unix = False
+        self.seq = 0  # rows parsed (seq of the next one)
+        self.skipped = 0
+        self.broken = 0
+        self.refused = 0
+        self.n_records = 0
+
+    def refuse(self, row: int, first_line: int, last_line: int, chars: int, limit: int) -> None:
+        self.refused += 1
+        where = f"line {first_line}" if first_line == last_line else f"lines {first_line}-{last_line}"
+        reason = (f"{chars:,} characters, more than max_row_chars ({limit:,}); not read. Check the file's "
+                  "quoting, or raise the limit")
+        listed = self.details.setdefault("refused_rows", [])
+        if len(listed) < _MAX_LISTED:
+            listed.append({"row": row, "line": first_line, "reason": reason})
+        _note(self.details, f"row {row} ({where}) refused: {reason}")
+
+    def choose(self, columns: list[str], rows: list[tuple[int, object]]) -> None:
+        """Choose the text/date/title/url/publisher columns and the date column's reading from ``columns`` and
+        the first rows; FormatError when there is no text column."""
+        used = find_columns(columns)
+        if "text" not in used:
+            shown = ", ".join(columns[:30]) + (", …" if len(columns) > 30 else "") if columns else "(none)"
+            raise FormatError(
+                f"no text column found: expected one of {', '.join(COLUMN_NAMES['text'])}; the table has "
+                f"columns: {shown}. Rename the text column to 'text'."
+            )
+        self.details["columns_used"] = used
+        if "date" in used:
+            values = [row.get(used["date"]) for _, row in rows if isinstance(row, dict)]
+            self.dayfirst, how = _date_order(values, self.dayfirst)
+            self.details["date_order"] = f"{'day' if self.dayfirst else 'month'}-first ({how})"
+            self.unix = _unix_column(values)
+            if self.unix:
+                self.details["date_numbers"] = "Unix times"
+        self.used = used
+
+    def record(self, line: int, row: object) -> Record | None:
+        """The record of one row (None for a row without text, counted as skipped)."""
+        used = self.used
+        seq = self.seq
+        self.seq += 1
         if not isinstance(row, dict):
-            skipped += 1
-            _note(details, f"row {line} is not an object")
-            continue
+            self.skipped += 1
+            _note(self.details, f"row {line} is not an object")
+            return None
         body = _cell(row.get(used["text"])).replace("\r\n", "\n").replace("\r", "\n").strip()
         if not body:
-            skipped += 1
-            continue
+            self.skipped += 1
+            return None
         title = _cell(row.get(used["title"])).strip() if "title" in used else ""
         url = _cell(row.get(used["url"])).strip() if "url" in used else ""
-        date = _date_cell(row.get(used["date"]), dayfirst, unix) if "date" in used else None
-        publisher, method = _publisher(row, used, url, source)
-        records.append(
-            Record(
-                source=source,
-                text=body,
-                format="table",
-                seq=seq,
-                title=title or None,
-                url=url or None,
-                date=date,
-                segmentable=False,
-                extra={"row": line},
-                publisher=publisher,
-                publisher_method=method,
-            )
+        date = _date_cell(row.get(used["date"]), self.dayfirst, self.unix) if "date" in used else None
+        publisher, method = _publisher(row, used, url, self.source)
+        self.n_records += 1
+        return Record(source=self.source, text=body, format="table", seq=seq, title=title or None,
+                      url=url or None, date=date, segmentable=False, extra={"row": line}, publisher=publisher,
+                      publisher_method=method)
+
+    def records(self, rows: list[tuple[int, object]]) -> list[Record]:
+        return [record for line, row in rows if (record := self.record(line, row)) is not None]
+
+    def finish(self, *, rows: int, broken: int) -> None:
+        """Write the counts into the report's details; NoTextError when no row had text."""
+        details = self.details
+        details["rows"] = rows + broken + self.refused
+        details["rows_skipped"] = self.skipped + broken
+        if self.refused:
+            details["rows_refused"] = self.refused
+        if not details.get("broken_lines"):
+            details.pop("broken_lines", None)
+        if not self.n_records:
+            if not details["rows"]:
+                raise NoTextError("the table has no rows")
+            if self.refused and not rows:
+                raise NoTextError(f"all {self.refused} rows are longer than max_row_chars; see refused_rows")
+            column = self.used["text"] if self.used else "text"
+            raise NoTextError(f"all {details['rows']} rows have empty text in column '{column}'")
+
+
+def _jsonl_rows(lines: TextLines, details: dict, limit: int, out: _Rows) -> Iterator[tuple[int, object]]:
+    """(line number, parsed value) of each non-blank JSON line; broken and overlong lines are counted in
+    ``out`` and listed in ``details``. FormatError at the end when every line was broken."""
+    number = parsed = 0
+    first_error = ""
+    broken: list[int] = details.setdefault("broken_lines", [])
+    while True:
+        line = lines.readline(limit + 2)
+        if not line:
+            break
+        number += 1
+        if len(line) - line.endswith("\n") > limit:
+            chars, ends = len(line) - line.endswith("\n"), line.endswith("\n")
+            while not ends:
+                piece = lines.readline(_SKIP_PIECE)
+                if not piece:
+                    break
+                ends = piece.endswith("\n")
+                chars += len(piece) - ends
+            out.refuse(number, number, number, chars, limit)
+            continue
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except (ValueError, RecursionError) as error:
+            out.broken += 1
+            if len(broken) < _MAX_LISTED:
+                broken.append(number)
+            first_error = first_error or f"line {number}: {error}"
+            _note(details, f"broken JSON on line {number}")
+            continue
+        parsed += 1
+        yield number, value
+    if out.broken and not parsed and not out.refused:
+        raise FormatError(
+            f"every line is broken JSON ({out.broken} lines; first error on {first_error}); "
+            "JSON Lines needs one JSON object per line."
         )
-    details["rows"] = len(rows) + broken
-    details["rows_skipped"] = skipped
-    if not details.get("broken_lines"):
-        details.pop("broken_lines", None)
-    if not records:
-        raise NoTextError(f"all {details['rows']} rows have empty text in column '{used['text']}'")
-    return records
+
+
+class _CsvLines:
+    """The lines fed to ``csv.reader``, counted, without NUL characters, and each row's length checked:
+    a row over the limit is skipped to its end (its last line whose quotes are balanced) and raises
+    ``_RowTooLong`` out of the reader, which starts afresh on the next row."""
+
+    def __init__(self, lines: TextLines, limit: int, details: dict) -> None:
+        self.lines, self.limit, self.details = lines, limit, details
+        self.number = 0  # physical lines read
+        self.first: str | None = None  # a line read ahead (the header, for its delimiter)
+        self.start_row()
+
+    def start_row(self) -> None:
+        self.row_chars = 0
+        self.row_quotes = 0
+        self.row_start = self.number + 1
+
+    def peek(self) -> str:
+        self.first = self._read()
+        return self.first
+
+    def _read(self) -> str:
+        line = self.lines.readline(self.limit + 2)
+        if "\x00" in line:  # the csv module refuses NUL characters; they carry no text
+            self.details["nul_characters_removed"] = self.details.get("nul_characters_removed", 0) + line.count(
+                "\x00")
+            line = line.replace("\x00", "")
+        return line
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        if self.first is not None:
+            line, self.first = self.first, None
+        else:
+            line = self._read()
+        if not line:
+            raise StopIteration
+        self.number += 1
+        ends = line.endswith("\n")
+        self.row_chars += len(line)
+        self.row_quotes += line.count('"')
+        if self.row_chars - ends > self.limit:
+            while not (ends and self.row_quotes % 2 == 0):
+                piece = self.lines.readline(_SKIP_PIECE)
+                if not piece:
+                    break
+                if ends:
+                    self.number += 1
+                ends = piece.endswith("\n")
+                self.row_quotes += piece.count('"')
+                self.row_chars += len(piece)
+            raise _RowTooLong(self.row_start, self.number, self.row_chars - ends)
+        return line
+
+
+def _csv_rows(lines: TextLines, kind: str, details: dict, limit: int, out: _Rows) -> Iterator[tuple[int, dict]]:
+    """(line, row) of a CSV/TSV stream's rows with cells; ragged rows are kept and counted in ``details``.
+
+    A row with more cells than the header keeps its extra cells, joined by the delimiter, in its last
+    column (an unquoted delimiter inside the last column, the text, is the usual cause); a shorter row
+    lacks the missing columns. Both are counted (``rows_ragged``) and noted. A CSV that breaks part way
+    keeps the rows read before the break and says where it broke. ``line`` is the row's last line.
+    """
+    feed = _CsvLines(lines, limit, details)
+    delimiter = _delimiter(feed.peek(), kind)
+    reader = csv.reader(feed, delimiter=delimiter)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return
+    except _RowTooLong as error:
+        raise FormatError(
+            f"the header row has {error.chars:,} characters, more than max_row_chars ({limit:,}); check that "
+            "the file is a table with a header line"
+        ) from error
+    except csv.Error as error:
+        raise FormatError(f"the CSV header cannot be read ({error}); check the file's quoting.") from error
+    header = [name.strip() for name in header]
+    out.header = header
+    width = len(header)
+    ragged = 0
+    row_number = 0
+    while True:
+        feed.start_row()
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except _RowTooLong as error:
+            row_number += 1
+            out.refuse(row_number, error.first_line, error.last_line, error.chars, limit)
+            continue
+        except csv.Error as error:
+            if not row_number:
+                raise FormatError(
+                    f"the CSV breaks near line {feed.number} ({error}); check for an unclosed quote."
+                ) from error
+            details["broken_at_line"] = feed.number
+            _note(details, f"the CSV breaks near line {feed.number} ({error}); the rows after it were not read")
+            break
+        if not any(cell.strip() for cell in row):
+            continue  # blank line
+        row_number += 1
+        if len(row) != width:
+            ragged += 1
+            details["rows_ragged"] = ragged
+            _note(details, f"row at line {feed.number} has {len(row)} cells, the header {width}")
+            if len(row) > width and width:
+                row = [*row[: width - 1], delimiter.join(row[width - 1 :])]
+        yield feed.number, dict(zip(header, row, strict=False))
