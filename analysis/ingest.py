@@ -19,6 +19,7 @@ from pathlib import Path, PurePosixPath
 
 from analysis.formats import ARCHIVE_EXTENSIONS, TEXT_EXTENSIONS, FormatError, NoTextError, read_bytes
 from analysis.formats.encoding import decoding_notes, looks_binary
+from analysis.formats.table import CHUNK_ROWS, MAX_ROW_CHARS, STREAMED_KINDS, iter_table
 from analysis.records import FileReport, Record
 
 __all__ = ["LIMITS", "UPLOAD_LIMITS", "IngestResult", "ReadPlan", "Setting", "plan_reads", "read_inputs"]
@@ -78,11 +79,17 @@ class Setting:
 LIMITS: tuple[Setting, ...] = (
     Setting("max_zip_members", 10_000, "the most members read from one archive; the rest are reported"),
     Setting("max_zip_bytes", 2_000_000_000, "the most uncompressed bytes read from one archive"),
-    Setting("max_file_bytes", 200_000_000, "the largest single file (or archive member) read"),
+    Setting("max_file_bytes", 200_000_000, "the largest single file (or archive member) read; a CSV, TSV or "
+            "JSON Lines file on disk has no size cap (it is read in chunks), a member of an archive has"),
     Setting("max_total_bytes", 4_000_000_000, "the most bytes read from all inputs together (uncompressed)"),
     Setting("max_text_chars", 400_000_000, "the most characters of text one build may hold (about 25 bytes "
             "of memory each)"),
-    Setting("file_seconds", 120, "the time one file may take to read; a slower file is skipped"),
+    Setting("file_seconds", 120, "the time one file may take to read; a slower file is skipped. A CSV, TSV "
+            "or JSON Lines file gets it per chunk of chunk_rows rows: a chunk that takes longer is stopped and "
+            "the chunks before it kept"),
+    Setting("max_row_chars", MAX_ROW_CHARS, "the longest row of a CSV, TSV or JSON Lines table read; a longer "
+            "row is refused and listed in the file's report, the rest of the file kept"),
+    Setting("chunk_rows", CHUNK_ROWS, "the rows of a CSV, TSV or JSON Lines file read at a time"),
 )
 # Uploads to the dashboard come from anyone who can reach it: tighter limits that keep one build within
 # about 1 GB of memory and a few seconds per file.
@@ -93,6 +100,8 @@ UPLOAD_LIMITS: dict[str, int] = {
     "max_total_bytes": 250_000_000,
     "max_text_chars": 40_000_000,
     "file_seconds": 20,
+    "max_row_chars": 1_000_000,
+    "chunk_rows": 1_000,
 }
 _DEFAULTS = {setting.name: setting.default for setting in LIMITS}
 
@@ -121,6 +130,8 @@ class _Limits:
     max_text_chars: int = _DEFAULTS["max_text_chars"]
     file_seconds: float = _DEFAULTS["file_seconds"]
     unchanged: Mapping[str, str] = field(default_factory=dict)
+    max_row_chars: int = _DEFAULTS["max_row_chars"]
+    chunk_rows: int = _DEFAULTS["chunk_rows"]
 
 
 UNCHANGED_REASON = "the same content (sha256) as in the build; not read again"
@@ -156,14 +167,12 @@ def _process(data: bytes, name: str, source: str, path: str, input_name: str, li
         report.status, report.reason = "skipped", "empty file" if not data else "empty file (only whitespace)"
         return [], report
     if suffix in _UNSUPPORTED or looks_binary(data):
-        report.status = "skipped"
-        shown = suffix or "(no extension)"
-        report.reason = f"binary or unsupported format: {shown}; convert it to text (.txt, .html, .csv) first"
+        report.status, report.reason = "skipped", _unsupported_reason(suffix)
         return [], report
     if suffix in TEXT_EXTENSIONS:
         # A .txt/.md file is only decoded here (linear, in C); it has no parser that hostile input could
         # stall, so it skips the worker's round trip (about 1.5 ms a file: 15 s on the 11,000 UNGDC speeches).
-        status, outcome, details = _read_here(data, name, source, limits.dayfirst)
+        status, outcome, details = _read_here(data, name, source, limits.dayfirst, limits.max_row_chars)
     else:
         status, outcome, details = _read_within_budget(data, name, source, limits)
     if status == "parsed":
@@ -171,10 +180,21 @@ def _process(data: bytes, name: str, source: str, path: str, input_name: str, li
     else:
         report.status, report.reason = status, outcome
         records, fmt = [], None
+    details.update(decoding_notes(data, details.get("encoding")))
+    return _finish(report, records, fmt, details, path, input_name)
+
+
+def _unsupported_reason(suffix: str) -> str:
+    return (f"binary or unsupported format: {suffix or '(no extension)'}; convert it to text (.txt, .html, .csv) "
+            "first")
+
+
+def _finish(report: FileReport, records: list[Record], fmt: str | None, details: dict, path: str,
+            input_name: str) -> tuple[list[Record], FileReport]:
+    """The records and report of a file read (``report.status`` already says whether it was)."""
     replaced = sum(_clean_record(record) for record in records)
     if replaced:
         details["surrogates_replaced"] = replaced
-    details.update(decoding_notes(data, details.get("encoding")))
     report.encoding = details.pop("encoding", None)
     details.pop("_format", None)
     report.format = fmt
@@ -186,6 +206,37 @@ def _process(data: bytes, name: str, source: str, path: str, input_name: str, li
         record.extra.setdefault("path", path)
         record.extra.setdefault("input", input_name)
     return records, report
+
+
+_HEAD_CHECK = 65536  # bytes of a streamed table looked at to tell a binary file
+
+
+def _process_stream(full: Path, size: int, source: str, path: str, input_name: str, limits: _Limits):
+    """Records and the report for a CSV, TSV or JSON Lines file on disk, read in chunks of ``chunk_rows`` rows
+    (never whole: any size is read), each chunk within ``file_seconds``. Never raises."""
+    digest, head, blank = hashlib.sha256(), b"", True
+    try:
+        with open(full, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+                head = head or block[:_HEAD_CHECK]
+                blank = blank and not block.strip()
+    except OSError as error:
+        return [], FileReport(source, "failed", f"cannot read file ({error.strerror})")
+    report = FileReport(path=source, status="parsed", details={"bytes": size, "sha256": digest.hexdigest()})
+    if limits.unchanged and limits.unchanged.get(source) == report.details["sha256"]:
+        report.status, report.reason = "unchanged", UNCHANGED_REASON
+        return [], report
+    if blank:
+        report.status, report.reason = "skipped", "empty file" if not size else "empty file (only whitespace)"
+        return [], report
+    if looks_binary(head):
+        report.status, report.reason = "skipped", _unsupported_reason(_suffix(full.name))
+        return [], report
+    status, reason, details, records = _stream_within_budget(full, source, limits)
+    if status != "parsed" or reason:
+        report.status, report.reason = status, reason
+    return _finish(report, records, "table" if records else None, details, path, input_name)
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -276,12 +327,6 @@ class _Worker:
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def run(self, job: tuple, seconds: float):
-        self.send.send(job)
-        if not self.recv.poll(seconds):
-            raise _TooSlow
-        return self.recv.recv()
-
     def stop(self) -> None:
         self.process.kill()
         self.process.wait()
@@ -294,7 +339,10 @@ _IDLE_LOCK = threading.Lock()
 
 
 def _serve_stdio() -> None:
-    """A worker's main: (data, name, source, dayfirst) jobs in on stdin, results out on stdout, until EOF."""
+    """A worker's main: jobs in on stdin (``("bytes", data, name, source, dayfirst, max_row_chars)`` or
+    ``("stream", path, name, source, dayfirst, chunk_rows, max_row_chars)``), messages out on stdout (a
+    ``("chunk", records, details)`` per chunk of a streamed table, then one ``("end", status, outcome,
+    details)``), until EOF."""
     jobs = Connection(os.dup(0), writable=False)
     results = Connection(os.dup(1), readable=False)
     os.dup2(2, 1)  # anything a library prints goes to stderr, not into the results pipe
@@ -303,22 +351,49 @@ def _serve_stdio() -> None:
             job = jobs.recv()
         except (EOFError, OSError):
             return
-        results.send(_read_here(*job))
+        if job[0] == "stream":
+            for message in _stream_here(*job[1:]):
+                results.send(message)
+        else:
+            results.send(("end", *_read_here(*job[1:])))
 
 
-def _read_here(data: bytes, name: str, source: str, dayfirst: bool) -> tuple[str, object, dict]:
+def _read_here(data: bytes, name: str, source: str, dayfirst: bool,
+               max_row_chars: int = MAX_ROW_CHARS) -> tuple[str, object, dict]:
     """(status, (records, format) or reason, details) of one file read in this process. Never raises."""
     details: dict = {}
     try:
-        return "parsed", read_bytes(data, name, source, dayfirst=dayfirst, details=details), details
-    except FormatError as error:
-        return "failed", str(error), details
-    except NoTextError as error:
-        return "skipped", str(error), details
-    except RecursionError:
-        return "failed", "the file nests too deeply to be read (RecursionError); flatten it first", details
+        return "parsed", read_bytes(data, name, source, dayfirst=dayfirst, details=details,
+                                    max_row_chars=max_row_chars), details
     except Exception as error:  # a reader bug must not stop the whole build
-        return "failed", f"{type(error).__name__}: {error}", details
+        return (*_failure(error), details)
+
+
+def _failure(error: Exception) -> tuple[str, str]:
+    """(status, reason) of a file whose reader raised ``error``."""
+    if isinstance(error, FormatError):
+        return "failed", str(error)
+    if isinstance(error, NoTextError):
+        return "skipped", str(error)
+    if isinstance(error, RecursionError):
+        return "failed", "the file nests too deeply to be read (RecursionError); flatten it first"
+    if isinstance(error, OSError):
+        return "failed", f"cannot read file ({error.strerror or error})"
+    return "failed", f"{type(error).__name__}: {error}"
+
+
+def _stream_here(path: str, name: str, source: str, dayfirst: bool, chunk_rows: int, max_row_chars: int):
+    """The messages of one table read in chunks in this process (see ``_serve_stdio``). Never raises."""
+    details: dict = {}
+    try:
+        with open(path, "rb") as handle:
+            for chunk in iter_table(handle, source, kind=_suffix(name).lstrip("."), dayfirst=dayfirst,
+                                    details=details, chunk_rows=chunk_rows, max_row_chars=max_row_chars):
+                yield "chunk", chunk, dict(details)
+    except Exception as error:
+        yield ("end", *_failure(error), details)
+        return
+    yield "end", "parsed", None, details
 
 
 def _stop_idle_workers() -> None:
@@ -331,12 +406,23 @@ def _stop_idle_workers() -> None:
 atexit.register(_stop_idle_workers)
 
 
-def _read_within_budget(data: bytes, name: str, source: str, limits: _Limits) -> tuple[str, object, dict]:
-    """``_read_here`` in a worker process, stopped after ``limits.file_seconds``.
+class _NoWorker(Exception):
+    """No worker process could be started (``args[0]`` the OSError)."""
 
-    Where no worker process can be started, the file is read here, without a budget, and its report says so.
+
+class _WorkerDied(Exception):
+    """The worker went away: before the job was sent (``args[0]`` is None) or while reading (the error)."""
+
+
+def _worker_messages(job: tuple, seconds: float):
+    """The messages of ``job`` run in a worker process (reused when one is idle), each awaited at most
+    ``seconds``; the last is the ``end`` one, after which the worker goes back to the idle ones.
+
+    Raises:
+        _NoWorker: no worker process can be started.
+        _TooSlow: a message took longer than ``seconds``; the worker was killed.
+        _WorkerDied: the worker could not be reached or died while reading.
     """
-    job = (data, name, source, limits.dayfirst)
     with _IDLE_LOCK:
         worker = _IDLE.pop() if _IDLE else None
     for attempt in (1, 2):
@@ -346,33 +432,109 @@ def _read_within_budget(data: bytes, name: str, source: str, limits: _Limits) ->
                     worker.stop()
                 worker = _Worker()
         except OSError as error:
-            status, outcome, details = _read_here(*job)
-            details["time_budget"] = f"not enforced (no worker process: {error.strerror or error})"
-            return status, outcome, details
+            raise _NoWorker(error) from error
         try:
-            result = worker.run(job, limits.file_seconds)
-        except _TooSlow:
-            worker.stop()
-            return "skipped", (
-                f"reading took longer than file_seconds ({limits.file_seconds:g} s) and was stopped; "
-                "check the file (it may be built to stall a parser), split it, or raise the limit"
-            ), {}
+            worker.send.send(job)
+            break
         except BrokenPipeError:  # the idle worker had gone away: start a fresh one, once
             worker.stop()
             worker = None
-            if attempt == 1:
-                continue
-            return "failed", "the reader process could not be started; check the installation", {}
-        except (EOFError, OSError) as error:  # the worker died on this file (out of memory, a crash in C)
+            if attempt == 2:
+                raise _WorkerDied(None) from None
+        except OSError as error:
             worker.stop()
-            return "failed", (
-                f"the reader stopped while reading this file ({type(error).__name__}); the file may be built "
-                "to crash a parser, or too large for the memory available"
-            ), {}
-        with _IDLE_LOCK:
-            _IDLE.append(worker)
-        return result
-    raise AssertionError("unreachable")
+            raise _WorkerDied(error) from error
+    finished = False
+    try:
+        while True:
+            try:
+                if not worker.recv.poll(seconds):
+                    raise _TooSlow
+                message = worker.recv.recv()
+            except (EOFError, OSError) as error:  # the worker died on this file (out of memory, a crash in C)
+                raise _WorkerDied(error) from error
+            if message[0] == "end":
+                finished = True
+                with _IDLE_LOCK:
+                    _IDLE.append(worker)
+            yield message
+            if finished:
+                return
+    finally:
+        if not finished:
+            worker.stop()
+
+
+def _too_slow_reason(limits: _Limits) -> str:
+    return (f"reading took longer than file_seconds ({limits.file_seconds:g} s) and was stopped; check the file "
+            "(it may be built to stall a parser), split it, or raise the limit")
+
+
+def _died_reason(error: BaseException | None) -> str:
+    if error is None:
+        return "the reader process could not be started; check the installation"
+    return (f"the reader stopped while reading this file ({type(error).__name__}); the file may be built to "
+            "crash a parser, or too large for the memory available")
+
+
+def _read_within_budget(data: bytes, name: str, source: str, limits: _Limits) -> tuple[str, object, dict]:
+    """``_read_here`` in a worker process, stopped after ``limits.file_seconds``.
+
+    Where no worker process can be started, the file is read here, without a budget, and its report says so.
+    """
+    job = ("bytes", data, name, source, limits.dayfirst, limits.max_row_chars)
+    try:
+        [(_, status, outcome, details)] = list(_worker_messages(job, limits.file_seconds))
+        return status, outcome, details
+    except _NoWorker as error:
+        status, outcome, details = _read_here(*job[1:])
+        details["time_budget"] = f"not enforced (no worker process: {error.args[0].strerror or error.args[0]})"
+        return status, outcome, details
+    except _TooSlow:
+        return "skipped", _too_slow_reason(limits), {}
+    except _WorkerDied as error:
+        return "failed", _died_reason(error.args[0]), {}
+
+
+def _stream_within_budget(full: Path, source: str, limits: _Limits) -> tuple[str, str | None, dict, list]:
+    """(status, reason, details, records) of a table read in chunks in a worker process, each chunk within
+    ``limits.file_seconds``: a chunk that takes longer stops the reading, and the chunks before it are kept
+    (status ``parsed``, with a reason that says where it stopped). Where no worker process can be started,
+    the file is read here, without a budget, and its report says so."""
+    job = ("stream", str(full), full.name, source, limits.dayfirst, limits.chunk_rows, limits.max_row_chars)
+    records: list[Record] = []
+    details: dict = {}
+    try:
+        for message in _worker_messages(job, limits.file_seconds):
+            if message[0] == "chunk":
+                records.extend(message[1])
+                details = message[2]
+            else:
+                _, status, reason, details = message
+        return status, reason, details, records
+    except _NoWorker as error:
+        for message in _stream_here(*job[1:]):
+            if message[0] == "chunk":
+                records.extend(message[1])
+            else:
+                _, status, reason, details = message
+        details["time_budget"] = f"not enforced (no worker process: {error.args[0].strerror or error.args[0]})"
+        return status, reason, details, records
+    except (_TooSlow, _WorkerDied) as error:
+        slow = isinstance(error, _TooSlow)
+        if not records:
+            return ("skipped", _too_slow_reason(limits), details, []) if slow else (
+                "failed", _died_reason(error.args[0]), details, [])
+        chunks = details.get("chunks", 0)
+        why = (f"took longer than file_seconds ({limits.file_seconds:g} s)" if slow
+               else f"stopped the reader ({type(error.args[0]).__name__})")
+        details["stopped_after_line"] = records[-1].extra.get("row")
+        return "parsed", (
+            f"chunk {chunks + 1} of {limits.chunk_rows:,} rows {why}, so the reading stopped after line "
+            f"{details['stopped_after_line']}; the {len(records):,} documents of the {chunks} chunks before it "
+            "were kept. Check the file after that line (it may be built to stall a parser), split it, or "
+            "raise the limit"
+        ), details, records
 
 
 def _unsafe_member(name: str) -> bool:
@@ -619,6 +781,9 @@ def _file_job(full: Path, source: str, path: str, input_name: str, limits: _Limi
         # Reading a FIFO or a device would block or never end.
         return [], [FileReport(source, "skipped", f"not a regular file ({_kind(info.st_mode)}); not read")]
     size = info.st_size
+    if _suffix(full.name).lstrip(".") in STREAMED_KINDS:
+        records, report = _process_stream(full, size, source, path, input_name, limits)
+        return records, [report]
     if size > limits.max_file_bytes:
         return [], [
             FileReport(
@@ -758,6 +923,8 @@ def read_inputs(
     max_total_bytes: int = _DEFAULTS["max_total_bytes"],
     max_text_chars: int = _DEFAULTS["max_text_chars"],
     file_seconds: float = _DEFAULTS["file_seconds"],
+    max_row_chars: int = _DEFAULTS["max_row_chars"],
+    chunk_rows: int = _DEFAULTS["chunk_rows"],
     progress: Callable[[int], None] | None = None,
     publisher: str | None = None,
     publisher_map: Sequence[tuple[str, str]] | None = None,
@@ -776,12 +943,18 @@ def read_inputs(
         dayfirst: whether ambiguous numeric metadata dates (03/04/2024) are day-first.
         max_zip_members: the most members read from one archive; the rest are reported, not read.
         max_zip_bytes: the most uncompressed bytes read from one archive.
-        max_file_bytes: the largest single file (or archive member) read.
+        max_file_bytes: the largest single file (or archive member) read; CSV, TSV and JSON Lines files on
+            disk are read in chunks, whatever their size.
         max_total_bytes: the most bytes read from all inputs together (uncompressed); later files are
             skipped with the reason.
         max_text_chars: the most characters of text the records may hold together; a file that would go
             over is skipped with the reason (see ``LIMITS``; ``UPLOAD_LIMITS`` for the dashboard's uploads).
-        file_seconds: the time one file may take to read; a slower one is skipped with the reason.
+        file_seconds: the time one file may take to read; a slower one is skipped with the reason. A CSV,
+            TSV or JSON Lines file on disk has it per chunk: a slower chunk stops the reading there, the
+            chunks before it are kept and the report says where it stopped.
+        max_row_chars: the longest row of a CSV, TSV or JSON Lines table; a longer row is refused, listed in
+            the file's report (``refused_rows``: row, line, reason) and the rest of the file read.
+        chunk_rows: the rows of a CSV, TSV or JSON Lines file on disk read (and sent back) at a time.
         progress: called with 1 after each file is read (for a progress bar).
         publisher: the publisher of every record (``publisher_method="override"``); None: each record
             keeps the publisher its reader found, else the folder it sits in when several inputs are given
@@ -805,7 +978,8 @@ def read_inputs(
     """
     plan = plan_reads(inputs, dayfirst=dayfirst, max_zip_members=max_zip_members, max_zip_bytes=max_zip_bytes,
                       max_file_bytes=max_file_bytes, max_total_bytes=max_total_bytes, max_text_chars=max_text_chars,
-                      file_seconds=file_seconds, publisher=publisher, publisher_map=publisher_map,
+                      file_seconds=file_seconds, max_row_chars=max_row_chars, chunk_rows=chunk_rows,
+                      publisher=publisher, publisher_map=publisher_map,
                       unchanged=unchanged, labels_taken=labels_taken, build_inputs=build_inputs)
     result = IngestResult(options=dict(plan.options), input_of=plan.input_of)
     workers = max(1, min(2, os.cpu_count() or 1))
@@ -831,6 +1005,8 @@ def plan_reads(
     max_total_bytes: int = _DEFAULTS["max_total_bytes"],
     max_text_chars: int = _DEFAULTS["max_text_chars"],
     file_seconds: float = _DEFAULTS["file_seconds"],
+    max_row_chars: int = _DEFAULTS["max_row_chars"],
+    chunk_rows: int = _DEFAULTS["chunk_rows"],
     publisher: str | None = None,
     publisher_map: Sequence[tuple[str, str]] | None = None,
     unchanged: Mapping[str, str] | None = None,
@@ -858,6 +1034,8 @@ def plan_reads(
         ("max_file_bytes", max_file_bytes),
         ("max_total_bytes", max_total_bytes),
         ("max_text_chars", max_text_chars),
+        ("max_row_chars", max_row_chars),
+        ("chunk_rows", chunk_rows),
     ):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"The '{name}' parameter must be a positive integer; got {value!r} instead.")
@@ -872,7 +1050,7 @@ def plan_reads(
             )
     limits = _Limits(
         dayfirst, max_zip_members, max_zip_bytes, max_file_bytes, max_total_bytes, max_text_chars, file_seconds,
-        dict(unchanged or {}),
+        dict(unchanged or {}), max_row_chars, chunk_rows,
     )
     options = {
         "dayfirst": dayfirst,
@@ -882,6 +1060,8 @@ def plan_reads(
         "max_total_bytes": max_total_bytes,
         "max_text_chars": max_text_chars,
         "file_seconds": file_seconds,
+        "max_row_chars": max_row_chars,
+        "chunk_rows": chunk_rows,
     }
     # The total byte budget is shared out in input order from the sizes on disk (and the sizes an archive
     # declares), so which file goes over it does not depend on which thread reads first.

@@ -118,7 +118,8 @@ def _sniff(text: str) -> str:
 
 
 def read_bytes(
-    data: bytes, name: str, source: str, *, dayfirst: bool = True, details: dict | None = None
+    data: bytes, name: str, source: str, *, dayfirst: bool = True, details: dict | None = None,
+    max_row_chars: int | None = None,
 ) -> tuple[list, str]:
     """Read one file's bytes with the reader its extension (or, failing that, its content) calls for.
 
@@ -128,6 +129,7 @@ def read_bytes(
         source: ``Record.source`` for the records.
         dayfirst: whether ambiguous numeric dates (03/04/2024) are day-first.
         details: a dict the reader fills with facts for the file's report (``encoding``, ``rows``, …).
+        max_row_chars: the longest CSV/TSV/JSON Lines row read (None: ``table.MAX_ROW_CHARS``).
 
     Returns:
         ``(records, format)`` where format is ``text``, ``html``, ``table`` or ``telegram``.
@@ -140,13 +142,15 @@ def read_bytes(
     from .encoding import decode_bytes
 
     details = {} if details is None else details
+    row_cap = {} if max_row_chars is None else {"max_row_chars": max_row_chars}
     suffix = PurePosixPath(name.replace("\\", "/")).suffix.lower()
     if suffix in TEXT_EXTENSIONS:
         return text.read_text(data, source, details=details), "text"
     if suffix in HTML_EXTENSIONS:
         return html.read_html(data, source, dayfirst=dayfirst, details=details), "html"
     if suffix in TABLE_EXTENSIONS:
-        records = table.read_table(data, source, kind=suffix.lstrip("."), dayfirst=dayfirst, details=details)
+        records = table.read_table(data, source, kind=suffix.lstrip("."), dayfirst=dayfirst, details=details,
+                                   **row_cap)
         return records, details.pop("_format", "table")
     decoded, _ = decode_bytes(data[:65536])
     kind = _sniff(decoded)
