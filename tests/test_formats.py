@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 from pathlib import Path
 
@@ -493,3 +494,160 @@ def test_number_like_date_cells_in_json():
     payload = [{"text": "one", "date": 0}, {"text": "two", "date": -1}, {"text": "three", "date": 1}]
     records = read_table(json.dumps(payload).encode(), "t.json", kind="json")
     assert [r.date for r in records] == [None, None, None]
+
+
+# --- tables read as a stream (iter_table) ----------------------------------------------------------------
+
+
+def _chunks(data: bytes, kind: str, chunk_rows: int, **kwargs) -> tuple[list[list], dict]:
+    import io
+
+    from analysis.formats.table import iter_table
+
+    details: dict = {}
+    chunks = list(iter_table(io.BytesIO(data), "t." + kind, kind=kind, chunk_rows=chunk_rows, details=details,
+                             **kwargs))
+    return chunks, details
+
+
+def _fields(records) -> list[tuple]:
+    return [(r.text, r.seq, r.title, r.url, r.date, r.extra, r.publisher, r.publisher_method) for r in records]
+
+
+def _csv_bytes(rows: list[dict], delimiter: str = ",") -> bytes:
+    import csv
+    import io
+
+    out = io.StringIO(newline="")
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), delimiter=delimiter)
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+@pytest.mark.parametrize("kind", ["csv", "jsonl"])
+@pytest.mark.parametrize(("n_rows", "sizes"), [(4, [4]), (5, [4, 1]), (8, [4, 4]), (3, [3])])
+def test_chunks_of_exactly_n_and_n_plus_one_rows(kind, n_rows, sizes):
+    rows = [{"text": f"Post number {i}.", "date": f"2024-01-{i + 1:02d}"} for i in range(n_rows)]
+    data = (_csv_bytes(rows) if kind == "csv" else
+            "".join(json.dumps(row) + "\n" for row in rows).encode())
+    chunks, details = _chunks(data, kind, 4)
+    assert [len(chunk) for chunk in chunks] == sizes
+    records = [r for chunk in chunks for r in chunk]
+    assert [r.text for r in records] == [row["text"] for row in rows]
+    assert [r.seq for r in records] == list(range(n_rows))
+    assert (details["rows"], details["rows_skipped"], details["chunks"]) == (n_rows, 0, len(sizes))
+    assert _fields(records) == _fields(read_table(data, "t." + kind, kind=kind))
+
+
+def test_quoted_csv_field_with_newlines_across_a_chunk_boundary():
+    data = (b'title,text\nA,"one"\nB,"two\nlines"\nC,"three\n\nparagraphs\r\nhere"\nD,four\n')
+    chunks, details = _chunks(data, "csv", 2)
+    assert [[r.text for r in chunk] for chunk in chunks] == [
+        ["one", "two\nlines"], ["three\n\nparagraphs\nhere", "four"]]
+    assert [r.extra["row"] for chunk in chunks for r in chunk] == [2, 4, 8, 9]  # the row's last line
+    assert details["rows"] == 4 and "rows_ragged" not in details
+
+
+def test_broken_jsonl_line_in_the_middle_keeps_the_others_across_chunks():
+    lines = [json.dumps({"text": f"Post {i}."}) for i in range(1, 7)]
+    lines[3] = '{"text": "cut in the mid'
+    chunks, details = _chunks(("\n".join(lines) + "\n").encode(), "jsonl", 2)
+    assert [[r.text for r in chunk] for chunk in chunks] == [["Post 1.", "Post 2."], ["Post 3.", "Post 5."],
+                                                             ["Post 6."]]
+    assert [r.extra["row"] for chunk in chunks for r in chunk] == [1, 2, 3, 5, 6]
+    assert details["broken_lines"] == [4]
+    assert (details["rows"], details["rows_skipped"]) == (6, 1)
+    assert details["notes"] == ["broken JSON on line 4"]
+
+
+_CELL = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\r"), max_size=30)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(st.fixed_dictionaries({"text": _CELL, "title": _CELL, "date": st.sampled_from(
+    ["", "2024-05-16", "03/04/2021", "25/12/2020", "1715817600", "May 2019"])}), min_size=1, max_size=25),
+    kind=st.sampled_from(["csv", "tsv", "jsonl"]), chunk_rows=st.integers(1, 7))
+def test_chunked_reading_gives_the_records_of_whole_reading(rows, kind, chunk_rows):
+    if kind == "jsonl":
+        data = "\n".join(json.dumps(row, ensure_ascii=False) for row in rows).encode("utf-8")
+    else:
+        data = _csv_bytes(rows, "\t" if kind == "tsv" else ",")
+    try:
+        whole = read_table(data, "t." + kind, kind=kind)
+    except NoTextError:
+        with pytest.raises(NoTextError):
+            _chunks(data, kind, chunk_rows)
+        return
+    chunks, _ = _chunks(data, kind, chunk_rows)
+    assert all(0 < len(chunk) <= chunk_rows for chunk in chunks)
+    assert _fields([r for chunk in chunks for r in chunk]) == _fields(whole)
+    assert [r.text for r in whole] == [row["text"].strip() for row in rows if row["text"].strip()]
+
+
+@pytest.mark.parametrize("kind", ["csv", "jsonl"])
+def test_a_row_over_max_row_chars_is_refused_with_its_number_and_the_rest_kept(kind):
+    long_text = "word " * 30  # 150 characters
+    rows = [{"text": "short one"}, {"text": long_text}, {"text": "short two"}]
+    data = (_csv_bytes(rows) if kind == "csv" else "".join(json.dumps(r) + "\n" for r in rows).encode())
+    chunks, details = _chunks(data, kind, 1, max_row_chars=100)
+    assert [r.text for chunk in chunks for r in chunk] == ["short one", "short two"]
+    line = 3 if kind == "csv" else 2
+    chars = len(long_text) + (0 if kind == "csv" else len('{"text": ""}'))
+    reason = (f"{chars:,} characters, more than max_row_chars (100); not read. Check the file's quoting, or "
+              "raise the limit")
+    assert details["refused_rows"] == [{"row": 2, "line": line, "reason": reason}]
+    assert details["notes"] == [f"row 2 (line {line}) refused: {reason}"]
+    assert (details["rows"], details["rows_refused"], details["rows_skipped"]) == (3, 1, 0)
+
+
+def test_an_overlong_quoted_csv_row_is_skipped_to_its_end():
+    body = "\n".join(["a line of a very long quoted body"] * 20)
+    data = f'text,title\n"kept before",x\n"{body}",long\n"kept after ""quoted""",y\n'.encode()
+    chunks, details = _chunks(data, "csv", 10, max_row_chars=200)
+    assert [r.text for chunk in chunks for r in chunk] == ["kept before", 'kept after "quoted"']
+    [refused] = details["refused_rows"]
+    assert (refused["row"], refused["line"]) == (2, 3)
+    assert len(f'"{body}",long') == 686
+    assert details["notes"][0].startswith("row 2 (lines 3-22) refused: 686 characters, more than max_row_chars (200)")
+    assert [r.extra["row"] for chunk in chunks for r in chunk] == [2, 23]
+
+
+def test_every_row_refused_is_no_text():
+    with pytest.raises(NoTextError, match=r"^all 2 rows are longer than max_row_chars; see refused_rows$"):
+        _chunks(b'{"text": "long enough"}\n{"text": "long enough"}\n', "jsonl", 5, max_row_chars=10)
+
+
+def test_streamed_table_errors_are_pinned():
+    with pytest.raises(FormatError, match=r"^the header row has 30 characters, more than max_row_chars \(10\)"):
+        _chunks(b"text," + b"x" * 25 + b"\nbody,1\n", "csv", 5, max_row_chars=10)
+    with pytest.raises(ValueError, match=r"^The 'chunk_rows' parameter must be a positive integer; got 0 instead"):
+        _chunks(b"text\nbody\n", "csv", 0)
+    with pytest.raises(ValueError, match=r"^The 'kind' parameter must be one of \['csv', 'tsv', 'jsonl'\]; got 'json'"):
+        _chunks(b"[]", "json", 5)
+    with pytest.raises(NoTextError, match=r"^the table has no rows$"):
+        _chunks(b"text,date\n", "csv", 5)
+    with pytest.raises(FormatError, match=r"^every line is broken JSON \(2 lines; first error on line 1: "):
+        _chunks(b"{nope\n\n{nope\n", "jsonl", 5)
+
+
+def test_streamed_encoding_is_chosen_on_the_head(monkeypatch):
+    import analysis.formats.table as table
+
+    monkeypatch.setattr(table, "HEAD_BYTES", 256)  # the head: a small part of the file (3 of 40 rows)
+    rows = [{"text": f"{RUSSIAN_POST} {i}", "date": "2024-05-16"} for i in range(40)]
+    cp1251 = _csv_bytes(rows).decode("utf-8").encode("cp1251")
+    chunks, details = _chunks(cp1251, "csv", 7)
+    assert details["encoding"] == "cp1251"
+    assert [r.text for chunk in chunks for r in chunk] == [row["text"] for row in rows]
+    bom = codecs.BOM_UTF8 + _csv_bytes(rows).replace(b"\n", b"\r\n")
+    chunks, details = _chunks(bom, "csv", 7)
+    assert details["encoding"] == "utf-8-sig" and details["columns_used"]["text"] == "text"
+    assert [r.text for chunk in chunks for r in chunk] == [row["text"] for row in rows]
+    # ASCII head, then a byte that is not UTF-8: replaced and counted
+    broken = b'{"text": "plain ascii line"}\n' * 20 + b'{"text": "caf\xe9 later"}\n'
+    chunks, details = _chunks(broken, "jsonl", 7)
+    assert [r.text for r in chunks[-1]][-1] == "caf\ufffd later" and details["bytes_replaced"] == 1
+
+
+RUSSIAN_POST = "Министр иностранных дел России провёл переговоры"
