@@ -14,8 +14,8 @@ For each case: the wall time of ``python -m analysis build`` in its own process,
 memory (the largest resident set of the build process and its children, and the peak of their summed
 proportional set sizes, which counts pages shared by forked workers once; both sampled every 0.2 s), beside
 ``TfidfVectorizer().fit_transform`` over the same texts in this process, and the ratio, with the targets
-of issue 9. When ingest refuses the one-file archive as too large, the archive is split into files under
-the limit and the output says so.
+of issue 9. The archive is one file; only an ingest that caps table files (a ``--code`` checkout from
+before tables were streamed) gets it split into files under its limit, and the output says so.
 
 Usage: ``python benchmarks/bench_scale.py [--cases ungdc,119k] [--large] [--code DIR] [--work DIR]``
 (``--code`` benchmarks the ``analysis`` package of another checkout, e.g. a baseline commit).
@@ -181,10 +181,12 @@ def baseline(texts: list[str]) -> tuple[float, float]:
 
 
 def _ingest_limit(code: Path) -> int | None:
-    """The size limit for one input file in ``code``'s ingest (None when it has none)."""
+    """The size limit for one JSON Lines input file in ``code``'s ingest (None when it has none: an ingest
+    with ``max_row_chars`` streams tables, whatever their size; an older one caps them at ``max_file_bytes``)."""
     probe = ("import inspect, analysis.ingest as i; "
-             "p = inspect.signature(i.read_inputs).parameters.get('max_file_bytes'); "
-             "print(p.default if p is not None and isinstance(p.default, int) else '')")
+             "ps = inspect.signature(i.read_inputs).parameters; p = ps.get('max_file_bytes'); "
+             "print('' if 'max_row_chars' in ps else p.default if p is not None and isinstance(p.default, int) "
+             "else '')")
     result = subprocess.run([sys.executable, "-c", probe], cwd=code, capture_output=True, text=True, check=True)
     return int(result.stdout) if result.stdout.strip() else None
 
