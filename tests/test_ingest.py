@@ -260,6 +260,14 @@ def test_missing_input_raises():
             {"max_file_bytes": "big"},
             r"The 'max_file_bytes' parameter must be a positive integer; got 'big' instead\.",
         ),
+        (
+            {"max_row_chars": 0},
+            r"The 'max_row_chars' parameter must be a positive integer; got 0 instead\.",
+        ),
+        (
+            {"chunk_rows": 2.5},
+            r"The 'chunk_rows' parameter must be a positive integer; got 2\.5 instead\.",
+        ),
     ],
 )
 def test_bad_limits(tmp_path, kwargs, match):
@@ -281,6 +289,142 @@ def test_file_too_large(tmp_path):
     (tmp_path / "big.txt").write_bytes(b"word " * 100)
     [report] = read_inputs([tmp_path / "big.txt"], max_file_bytes=100).files
     assert report.status == "skipped" and report.reason.startswith("file too large")
+
+
+# --- tables read in chunks -----------------------------------------------------------------------------
+
+
+def _jsonl(path: Path, n: int, **extra) -> Path:
+    path.write_text("".join(json.dumps({"text": f"Post number {i}.", "date": f"2024-01-{i % 28 + 1:02d}", **extra})
+                            + "\n" for i in range(n)), encoding="utf-8")
+    return path
+
+
+def test_a_table_over_max_file_bytes_is_read_fully_in_chunks(tmp_path):
+    big = _jsonl(tmp_path / "big.jsonl", 50)
+    (tmp_path / "big.csv").write_text("text\n" + "".join(f"row {i}\n" for i in range(50)), encoding="utf-8")
+    (tmp_path / "big.json").write_text(json.dumps([{"text": f"row {i}"} for i in range(50)]), encoding="utf-8")
+    assert big.stat().st_size > 1000
+    result = read_inputs([tmp_path], max_file_bytes=100, chunk_rows=7)
+    report = _report(result, "big.jsonl")
+    assert (report.status, report.reason, report.documents, report.format) == ("parsed", None, 50, "table")
+    assert (report.details["rows"], report.details["chunks"], report.details["bytes"]) == (50, 8, big.stat().st_size)
+    assert report.details["sha256"] == hashlib.sha256(big.read_bytes()).hexdigest()
+    assert [r.text for r in result.records if r.source == "big.jsonl"] == [f"Post number {i}." for i in range(50)]
+    assert _report(result, "big.csv").documents == 50
+    # A JSON array is one value, parsed whole: the cap stays for it, as for other formats.
+    assert _report(result, "big.json").reason == (
+        "file too large (0.0 MB > max_file_bytes 0.0 MB); split it or raise the limit")
+    assert result.options["max_row_chars"] == 5_000_000 and result.options["chunk_rows"] == 7
+
+
+def test_a_table_member_of_an_archive_keeps_the_size_cap(tmp_path):
+    path = _zip(tmp_path / "a.zip", {"t.csv": b"text\n" + b"a row of text\n" * 20})
+    result = read_inputs([path], max_file_bytes=100)
+    assert _report(result, "a.zip/t.csv").reason.startswith("file too large (0.0 MB > max_file_bytes 0.0 MB)")
+
+
+def test_a_row_over_max_row_chars_is_reported_and_the_rest_kept(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("title,text\nA,short\nB," + "x" * 80 + "\nC,also short\n", encoding="utf-8")
+    [report] = read_inputs([path], max_row_chars=50).files
+    assert (report.status, report.documents) == ("parsed", 2)
+    assert report.details["refused_rows"] == [{"row": 2, "line": 3, "reason": (
+        "82 characters, more than max_row_chars (50); not read. Check the file's quoting, or raise the limit")}]
+    assert (report.details["rows"], report.details["rows_refused"]) == (3, 1)
+    # the same row inside an archive (read from memory) is refused the same way
+    _zip(tmp_path / "a.zip", {"t.csv": path.read_bytes()})
+    member = _report(read_inputs([tmp_path / "a.zip"], max_row_chars=50), "a.zip/t.csv")
+    assert member.details["refused_rows"] == report.details["refused_rows"] and member.documents == 2
+
+
+@pytest.mark.parametrize(("content", "reason"), [
+    (b"", "empty file"), (b" \n\t\n", "empty file (only whitespace)"),
+    (b"\x89PNG\r\n\x1a\n" + bytes(range(256)), "binary or unsupported format: .csv; convert it to text "
+     "(.txt, .html, .csv) first"),
+])
+def test_streamed_tables_that_hold_nothing(tmp_path, content, reason):
+    (tmp_path / "t.csv").write_bytes(content)
+    [report] = read_inputs([tmp_path / "t.csv"]).files
+    assert (report.status, report.reason) == ("skipped", reason)
+
+
+def test_an_unchanged_streamed_table_is_not_read(tmp_path, monkeypatch):
+    import analysis.ingest as ingest
+
+    path = _jsonl(tmp_path / "t.jsonl", 5)
+    monkeypatch.setattr(ingest, "_stream_within_budget", lambda *a: pytest.fail("an unchanged file was read"))
+    [report] = read_inputs([path], unchanged={"t.jsonl": hashlib.sha256(path.read_bytes()).hexdigest()}).files
+    assert report.status == "unchanged"
+
+
+def _stall_after(n_chunks: int, error: Exception):
+    """A stand-in for the worker: the real chunks of the job read here, then ``error`` at chunk n_chunks+1."""
+    import analysis.ingest as ingest
+
+    def messages(job, seconds):
+        assert job[0] == "stream" and seconds == 0.5
+        for i, message in enumerate(ingest._stream_here(*job[1:])):
+            if i == n_chunks:
+                raise error
+            yield message
+    return messages
+
+
+def test_a_stalled_chunk_stops_the_reading_and_keeps_the_chunks_before_it(tmp_path, monkeypatch):
+    import analysis.ingest as ingest
+
+    path = _jsonl(tmp_path / "t.jsonl", 10)
+    monkeypatch.setattr(ingest, "_worker_messages", _stall_after(2, ingest._TooSlow()))
+    [report] = read_inputs([path], chunk_rows=3, file_seconds=0.5).files
+    assert (report.status, report.documents) == ("parsed", 6)
+    assert report.reason == (
+        "chunk 3 of 3 rows took longer than file_seconds (0.5 s), so the reading stopped after line 6; the 6 "
+        "documents of the 2 chunks before it were kept. Check the file after that line (it may be built to "
+        "stall a parser), split it, or raise the limit")
+    assert report.details["stopped_after_line"] == 6 and report.details["rows"] == 6
+
+
+def test_a_stall_or_crash_before_any_chunk(tmp_path, monkeypatch):
+    import analysis.ingest as ingest
+
+    path = _jsonl(tmp_path / "t.jsonl", 10)
+    monkeypatch.setattr(ingest, "_worker_messages", _stall_after(0, ingest._TooSlow()))
+    [report] = read_inputs([path], chunk_rows=3, file_seconds=0.5).files
+    assert (report.status, report.documents) == ("skipped", 0)
+    assert report.reason.startswith("reading took longer than file_seconds (0.5 s) and was stopped")
+    monkeypatch.setattr(ingest, "_worker_messages", _stall_after(0, ingest._WorkerDied(EOFError())))
+    [report] = read_inputs([path], chunk_rows=3, file_seconds=0.5).files
+    assert (report.status, report.reason) == ("failed", (
+        "the reader stopped while reading this file (EOFError); the file may be built to crash a parser, or too "
+        "large for the memory available"))
+    monkeypatch.setattr(ingest, "_worker_messages", _stall_after(1, ingest._WorkerDied(EOFError())))
+    [report] = read_inputs([path], chunk_rows=3, file_seconds=0.5).files
+    assert report.status == "parsed" and report.documents == 3
+    assert report.reason.startswith("chunk 2 of 3 rows stopped the reader (EOFError), so the reading stopped after "
+                                    "line 3;")
+
+
+def test_a_streamed_table_is_read_here_when_no_worker_can_start(tmp_path, monkeypatch):
+    import analysis.ingest as ingest
+
+    def no_worker():
+        raise OSError(24, "Too many open files")
+
+    monkeypatch.setattr(ingest, "_Worker", no_worker)
+    monkeypatch.setattr(ingest, "_IDLE", [])
+    [report] = read_inputs([_jsonl(tmp_path / "t.jsonl", 10)], chunk_rows=4).files
+    assert (report.status, report.documents, report.details["chunks"]) == ("parsed", 10, 3)
+    assert report.details["time_budget"] == "not enforced (no worker process: Too many open files)"
+
+
+def test_a_streamed_table_that_fails_says_why(tmp_path):
+    (tmp_path / "t.csv").write_text("title,date\nA,2024-05-16\n", encoding="utf-8")
+    (tmp_path / "u.jsonl").write_text("{nope\n", encoding="utf-8")
+    result = read_inputs([tmp_path])
+    assert _report(result, "t.csv").status == "failed"
+    assert _report(result, "t.csv").reason.startswith("no text column found: expected one of text, body")
+    assert _report(result, "u.jsonl").reason.startswith("every line is broken JSON (1 lines; first error on line 1")
 
 
 # --- zip archives -------------------------------------------------------------------------------------

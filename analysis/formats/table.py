@@ -339,6 +339,7 @@ def iter_table(
                     if len(batch) >= chunk_rows:
                         chunks += 1
                         details["chunks"] = chunks
+                        out.counts()
                         yield batch
                         batch = []
         if out.used is None and (buffered or out.header):
@@ -352,12 +353,14 @@ def iter_table(
                     if len(batch) >= chunk_rows:
                         chunks += 1
                         details["chunks"] = chunks
+                        out.counts()
                         yield batch
                         batch = []
         details.update(lines.notes())
         if batch:
             chunks += 1
             details["chunks"] = chunks
+            out.counts()
             yield batch
         out.finish(rows=out.seq, broken=out.broken)
     finally:
@@ -439,13 +442,19 @@ class _Rows:
     def records(self, rows: list[tuple[int, object]]) -> list[Record]:
         return [record for line, row in rows if (record := self.record(line, row)) is not None]
 
+    def counts(self) -> None:
+        """Write the rows read so far (parsed, broken, refused), skipped and refused into the details."""
+        details = self.details
+        details["rows"] = self.seq + self.broken + self.refused
+        details["rows_skipped"] = self.skipped + self.broken
+        if self.refused:
+            details["rows_refused"] = self.refused
+
     def finish(self, *, rows: int, broken: int) -> None:
         """Write the counts into the report's details; NoTextError when no row had text."""
         details = self.details
-        details["rows"] = rows + broken + self.refused
-        details["rows_skipped"] = self.skipped + broken
-        if self.refused:
-            details["rows_refused"] = self.refused
+        self.seq, self.broken = rows, broken
+        self.counts()
         if not details.get("broken_lines"):
             details.pop("broken_lines", None)
         if not self.n_records:
