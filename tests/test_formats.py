@@ -644,10 +644,18 @@ def test_streamed_encoding_is_chosen_on_the_head(monkeypatch):
     chunks, details = _chunks(bom, "csv", 7)
     assert details["encoding"] == "utf-8-sig" and details["columns_used"]["text"] == "text"
     assert [r.text for chunk in chunks for r in chunk] == [row["text"] for row in rows]
-    # ASCII head, then a byte that is not UTF-8: replaced and counted
-    broken = b'{"text": "plain ascii line"}\n' * 20 + b'{"text": "caf\xe9 later"}\n'
-    chunks, details = _chunks(broken, "jsonl", 7)
-    assert [r.text for r in chunks[-1]][-1] == "caf\ufffd later" and details["bytes_replaced"] == 1
+    # An ASCII head, then cp1251 far into the file: the encoding is chosen where the Cyrillic is, nothing is
+    # replaced (the head alone would say UTF-8 and lose every Cyrillic byte).
+    for ascii_rows in (20, 200):
+        late = (b'{"text": "plain ascii line"}\n' * ascii_rows
+                + f'{{"text": "{RUSSIAN_POST}"}}\n'.encode("cp1251") + b'{"text": "ascii again"}\n')
+        chunks, details = _chunks(late, "jsonl", 7)
+        texts = [r.text for chunk in chunks for r in chunk]
+        assert texts[-2:] == [RUSSIAN_POST, "ascii again"] and details.get("bytes_replaced", 0) == 0
+        assert details["encoding"] == "cp1251"
+    # ASCII throughout, longer than the head: UTF-8 (ASCII is UTF-8).
+    chunks, details = _chunks(b'{"text": "plain ascii line"}\n' * 50, "jsonl", 7)
+    assert details["encoding"] in ("utf-8", "ascii") and sum(len(c) for c in chunks) == 50
 
 
 RUSSIAN_POST = "Министр иностранных дел России провёл переговоры"

@@ -270,6 +270,26 @@ def read_table(
     return records
 
 
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
+
+
+def _first_non_ascii(handle: BinaryIO, head: bytes) -> tuple[bytes, bool]:
+    """(sample, whether it runs to the end of the file): about ``HEAD_BYTES`` of the file from the start of
+    the line holding its first non-ASCII byte, read on from ``handle``; ``head`` when the file is ASCII."""
+    tail = head[head.rfind(b"\n") + 1:]  # the head's last line may go on in the next block
+    while True:
+        block = handle.read(HEAD_BYTES)
+        if not block:
+            return head, True
+        block = tail + block
+        if not block.isascii():
+            at = _NON_ASCII.search(block).start()
+            start = block.rfind(b"\n", 0, at) + 1
+            more = handle.read(HEAD_BYTES)
+            return block[start:] + more, not more or not handle.read(1)
+        tail = block[block.rfind(b"\n") + 1:]
+
+
 def iter_table(
     handle: BinaryIO, source: str, *, kind: str = "csv", dayfirst: bool = True, details: dict | None = None,
     chunk_rows: int = CHUNK_ROWS, max_row_chars: int = MAX_ROW_CHARS,
@@ -309,9 +329,14 @@ def iter_table(
             raise ValueError(f"The '{name}' parameter must be a positive integer; got {value!r} instead.")
     head = handle.read(HEAD_BYTES)
     complete = not handle.read(1)
+    sample = head
+    if not complete and head.isascii() and b"\x00" not in head:
+        # An ASCII head says nothing of the encoding: it is chosen where the first other byte is.
+        handle.seek(len(head))
+        sample, complete = _first_non_ascii(handle, head)
     handle.seek(0)
-    encoding = detect_encoding(head, complete)
-    del head
+    encoding = detect_encoding(sample, complete)
+    del head, sample
     details["encoding"] = encoding
     lines = TextLines(handle, encoding)
     out = _Rows(source, details, dayfirst)
