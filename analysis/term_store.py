@@ -5,8 +5,9 @@ The counts are those :func:`analysis.surges.raw_term_counts` makes (the topic mo
 stop words left out, every other term kept: choosing the terms of a question (``min_df``, ``max_df``,
 ``max_features`` over the documents compared) happens when it is asked (:meth:`TermStore.counts`), so the
 stored rows give exactly what counting those documents' texts gives. The build makes them from the topic
-model's own tokenising pass (no second pass over the texts). A build of an earlier version, an update, or a
-build of the Dask engine has no such file; the dashboard then counts the texts it compares, as before.
+model's own tokenising pass (no second pass over the texts). The Dask engine makes them on its workers;
+``analysis update`` keeps the stored rows and counts the new documents. A build of an earlier version (and
+its updates) has no such file; the dashboard then counts the texts it compares, as before.
 
 Like ``topic_model.npz``, the file is a NumPy ``.npz`` of plain arrays read with ``allow_pickle=False`` and
 checked on load (a :class:`TermStoreError` names what is wrong; nothing in a build folder is unpickled).

@@ -9,7 +9,8 @@ own files: a file of the same name in another input (a/result.json, b/result.jso
 documents, and a new file whose name another input's file already has is labelled with its input's path
 (``a/note.txt``), as a build labels the later of two such files. New documents get their mentions from
 the build's dictionaries and are assigned to the build's clusters with its saved topic model
-(``topic_model.npz``), unless ``refit`` refits the clusters on every document. An update never removes a
+(``topic_model.npz``), unless ``refit`` refits the clusters on every document; every document's word
+counts (``term_counts.npz``) are the build's stored rows for the documents kept and the new ones counted. An update never removes a
 source (rebuild for that), and is written like a build: atomically, under the build folder's lock.
 """
 
@@ -31,8 +32,10 @@ from .mentions import find_mentions
 from .pipeline import PreparedBuild, Progress, _workers, apply_topics, document_stage, finish_build
 from .records import FileReport
 from .store import Build, build_lock, check_build, check_out, read_build
+from .term_store import FILE_NAME as TERM_COUNTS_FILE
+from .term_store import TermStore, TermStoreBuilder, TermStoreError
 from .topic_state import TopicState
-from .topics import TopicModel
+from .topics import _CHUNK, TermCounts, TopicModel, count_terms
 
 __all__ = ["UpdateError", "run_update"]
 
@@ -349,8 +352,10 @@ def run_update(
         if refit:
             if progress:
                 progress("Clustering topics", 0.0)
-            model = TopicModel(n_clusters=options.get("n_clusters")).fit(documents)
+            terms = TermStoreBuilder(documents["doc_id"])
+            model = TopicModel(n_clusters=options.get("n_clusters")).fit(documents, on_counts=terms.add)
             apply_topics(documents, model)
+            term_store = terms.finish()
             clusters, state = model.clusters_, TopicState.from_model(model)
             topics = {"n_clusters": int(model.n_clusters_), "silhouette": model.silhouette_}
         else:
@@ -358,6 +363,7 @@ def run_update(
             sizes = documents.loc[documents["cluster_id"] >= 0, "cluster_id"].value_counts()
             clusters["size"] = clusters["cluster_id"].map(sizes).fillna(0).astype("int64")
             state = old.topic_model
+            term_store = _term_store(path, documents, new_docs)
             topics = {k: v for k, v in (manifest.get("topics") or {}).items() if k in ("n_clusters", "silhouette")}
             topics.setdefault("n_clusters", len(clusters))
         timings["topics"] = {"seconds": round(time.perf_counter() - t, 3), "items": int(topics["n_clusters"])}
@@ -389,8 +395,39 @@ def run_update(
             if manifest.get(key):
                 extra[key] = manifest[key]
         build = finish_build(plan, final, documents, mentions, clusters, topics, progress=progress,
-                             manifest_extra=extra, topic_model=state)
+                             manifest_extra=extra, topic_model=state, term_store=term_store)
     return build, entry
+
+
+def _term_store(path: Path, documents: pd.DataFrame, new_docs: pd.DataFrame) -> TermStore | None:
+    """Every document's word counts (``term_counts.npz``) after an update: the build's stored rows for the
+    documents it keeps, the new documents counted as a build counts them. None when the build has no
+    readable term counts of every kept document (an earlier version's build): the updated build then has
+    none either, and the dashboard counts the texts it compares, as for such a build."""
+    file = path / TERM_COUNTS_FILE
+    if not file.is_file():
+        return None
+    try:
+        stored = TermStore.load(file)
+    except TermStoreError:
+        return None
+    position = {doc_id: i for i, doc_id in enumerate(documents["doc_id"])}
+    new_ids = set(new_docs["doc_id"])
+    kept = [doc_id for doc_id in documents["doc_id"] if doc_id not in new_ids]
+    if not stored.covers(kept):
+        return None
+    row_of = {str(doc_id): i for i, doc_id in enumerate(stored.doc_ids)}
+    builder = TermStoreBuilder(documents["doc_id"])
+    if kept:
+        rows = stored.matrix[np.fromiter((row_of[str(d)] for d in kept), dtype=np.int64, count=len(kept))]
+        builder.add(np.fromiter((position[d] for d in kept), dtype=np.int64, count=len(kept)),
+                    TermCounts(list(stored.terms), rows.indices, rows.data.astype(np.float32), rows.indptr))
+    for start in range(0, len(new_docs), _CHUNK):
+        chunk = new_docs.iloc[start : start + _CHUNK]
+        texts = [t if isinstance(t, str) else "" for t in chunk["text"].tolist()]
+        builder.add(np.fromiter((position[d] for d in chunk["doc_id"]), dtype=np.int64, count=len(chunk)),
+                    count_terms(texts))
+    return builder.finish()
 
 
 def _as_several_inputs(documents: pd.DataFrame, single_input: str) -> None:

@@ -14,6 +14,7 @@ import pytest
 from analysis.__main__ import main
 from analysis.pipeline import run_build
 from analysis.store import read_build
+from analysis.term_store import TermStore
 from analysis.update import UpdateError, run_update
 
 TODAY = dt.date(2026, 1, 1)
@@ -78,6 +79,13 @@ def _assert_same_as_a_full_build(updated, full) -> None:
                                   full.mentions.sort_values(keys).reset_index(drop=True))
     assert [f["path"] for f in updated.report["files"]] == [f["path"] for f in full.report["files"]]
     assert updated.report["totals"] == full.report["totals"]
+    # Every document's word counts (term_counts.npz): the kept documents' stored rows and the new ones counted
+    # give the counts a build of everything makes.
+    stores = [TermStore.load(Path(build.path) / "term_counts.npz") for build in (updated, full)]
+    assert stores[0].doc_ids.tolist() == stores[1].doc_ids.tolist() == full.documents["doc_id"].tolist()
+    assert stores[0].terms.tolist() == stores[1].terms.tolist()
+    assert (stores[0].matrix != stores[1].matrix).nnz == 0 and stores[1].matrix.nnz > 0
+    assert updated.manifest["term_counts"] == full.manifest["term_counts"]
 
 
 def _same_partition(a: pd.Series, b: pd.Series) -> bool:
@@ -267,6 +275,18 @@ def test_a_build_without_a_topic_model_needs_refit(tmp_path):
         _update(tmp_path / "build", [tmp_path / "in" / "x.txt"])
     build, _ = _update(tmp_path / "build", [tmp_path / "in" / "x.txt"], refit=True)
     assert (tmp_path / "build" / "topic_model.npz").is_file() and len(build.documents) == 12
+
+
+def test_a_build_without_term_counts_is_updated_without_them(tmp_path):
+    a = _corpus(tmp_path / "in" / "a")
+    _build([a], tmp_path / "build")
+    (tmp_path / "build" / "term_counts.npz").unlink()  # as an earlier version wrote it
+    (tmp_path / "in" / "x.txt").write_text(_note(7), encoding="utf-8")
+    build, entry = _update(tmp_path / "build", [tmp_path / "in" / "x.txt"])
+    assert entry["added"] == 1 and len(build.documents) == 12
+    assert not (tmp_path / "build" / "term_counts.npz").exists() and "term_counts" not in build.manifest
+    build, _ = _update(tmp_path / "build", [tmp_path / "in" / "x.txt"], refit=True)  # a refit counts them all
+    assert TermStore.load(tmp_path / "build" / "term_counts.npz").doc_ids.tolist() == build.documents["doc_id"].tolist()
 
 
 def test_an_interrupted_update_leaves_the_old_build(tmp_path, monkeypatch):
