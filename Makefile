@@ -36,12 +36,16 @@ test: setup browser-deps
 	$(PY) -m pytest -q
 
 # The build of ../shared/corpora/ungdc against a bare TF-IDF baseline, then the dashboard on that build;
-# then dates on bare texts (right/wrong/undated) and the archive-scale builds (UNGDC, 119k rows).
+# then dates on bare texts (right/wrong/undated) and the archive-scale builds (UNGDC, 119k rows); then the
+# UNGDC on a 2-worker Dask LocalCluster against the local engine, and an update with 10% new files against a
+# full rebuild (1,000 speeches).
 bench: setup
 	$(PY) benchmarks/bench_build.py --keep build/ungdc
 	$(PY) benchmarks/bench_dashboard.py --data build/ungdc
 	$(PY) benchmarks/bench_dates.py
 	$(PY) benchmarks/bench_scale.py
+	$(PY) benchmarks/bench_dask.py
+	$(PY) benchmarks/bench_update.py
 
 clean:
 	rm -rf build .pytest_cache

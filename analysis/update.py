@@ -248,6 +248,7 @@ def run_update(
             known = {e.get("label_of") or e["path"]: e["sha256"] for e in mine if e.get("sha256")}
             taken = (all_labels - {e["path"] for e in mine}) | {r.path for r in reports}
             ingested = read_inputs([matched.get(name, name)], unchanged=known, labels_taken=taken, **reading)
+            _keep_labels(ingested, mine, taken)
             reports.extend(ingested.files)
             records.extend(ingested.records)
             input_of.update(ingested.input_of)
@@ -397,6 +398,23 @@ def run_update(
         build = finish_build(plan, final, documents, mentions, clusters, topics, progress=progress,
                              manifest_extra=extra, topic_model=state, term_store=term_store)
     return build, entry
+
+
+def _keep_labels(ingested, mine: list[dict], taken: set[str]) -> None:
+    """Give the files of an input of the build that a clash labelled by their input's path the labels the
+    build holds them under (in place: reports, records, ``input_of``), whatever the input's path is called
+    now: the build's ``in/b/result.json`` stays so when the update names ``/abs/in/b``. A file is the same
+    file when its name before the clash (``label_of``) is that of one of the input's files in the build."""
+    held = {e["label_of"]: e["path"] for e in mine if e.get("label_of")}
+    relabel = {}
+    for report in ingested.files:
+        before = held.get(report.details.get("label_of"))
+        if before is not None and report.path != before and before not in taken:
+            relabel[report.path] = report.path = before
+    if relabel:
+        for record in ingested.records:
+            record.source = relabel.get(record.source, record.source)
+        ingested.input_of = {relabel.get(label, label): name for label, name in ingested.input_of.items()}
 
 
 def _term_store(path: Path, documents: pd.DataFrame, new_docs: pd.DataFrame) -> TermStore | None:

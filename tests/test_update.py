@@ -177,6 +177,24 @@ def test_files_of_the_same_name_in_two_inputs_are_told_apart_by_their_input(tmp_
     _assert_same_as_a_full_build(updated, _build([a, b], tmp_path / "full"))
 
 
+def test_an_input_named_by_another_path_keeps_its_files_labels(tmp_path, monkeypatch):
+    # Built as in/a and in/b (b's clashing files labelled in/b/...), updated naming the folders by their
+    # absolute paths: b's files are still the build's in/b/..., unchanged or replaced in place.
+    a = _corpus(tmp_path / "in" / "a")
+    b = _corpus(tmp_path / "in" / "b", notes=range(6, 8), posts=2)
+    (a / "result.json").write_text(_telegram(3), encoding="utf-8")
+    (b / "result.json").write_text(_telegram(5).replace("MFA Russia", "MFA B"), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    relative = [Path("in/a"), Path("in/b")]
+    before = _build(relative, tmp_path / "build")
+    assert {"in/b/result.json", "in/b/channel.txt"} <= set(before.documents["source"])
+    (b / "result.json").write_text(_telegram(6).replace("MFA Russia", "MFA B"), encoding="utf-8")
+    updated, entry = _update(tmp_path / "build", [a.resolve(), b.resolve()])
+    assert entry["files_changed"] == ["in/b/result.json"] and entry["files_new"] == []
+    assert entry["removed"] == 5 and entry["replaced"] == 6
+    _assert_same_as_a_full_build(updated, _build(relative, tmp_path / "full"))
+
+
 def test_two_new_files_of_a_name_the_build_holds_in_one_update(tmp_path):
     a = _corpus(tmp_path / "in" / "a")
     (a / "result.json").write_text(_telegram(3), encoding="utf-8")
