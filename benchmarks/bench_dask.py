@@ -9,7 +9,9 @@ timings, the ratio dask/local, then whether the two builds agree: documents (ids
 mention counts, clusters (adjusted Rand index of the two labelings) and the term counts. The load of the
 machine (1-minute load average before and after) is printed too: on a shared machine it moves the figures.
 
-Usage: `python benchmarks/bench_dask.py [--corpus DIR] [--limit N] [--workers 2] [--keep DIR]`.
+Usage: `python benchmarks/bench_dask.py [--corpus DIR] [--limit N] [--workers 2] [--keep DIR]
+[--order dask,local]`. The local pool's processes are forked from the client, so their RSS counts pages
+they share with it: the local tree's total overstates its memory; the Dask workers share nothing.
 """
 
 from __future__ import annotations
@@ -114,6 +116,8 @@ def main() -> int:
     parser.add_argument("--limit", type=int, help="only the first N files (for a quick run)")
     parser.add_argument("--workers", type=int, default=2, help="workers of each engine (2)")
     parser.add_argument("--keep", type=Path, help="keep the two builds in this folder (local/, dask/)")
+    parser.add_argument("--order", default="local,dask", choices=("local,dask", "dask,local"),
+                        help="which engine builds first (the load of a shared machine drifts)")
     args = parser.parse_args()
     if not args.corpus.is_dir():
         print(f"Corpus not found at {args.corpus}: pass --corpus DIR (the UNGDC 'txt' folder).", file=sys.stderr)
@@ -136,7 +140,7 @@ def main() -> int:
           f"{psutil.virtual_memory().total / 2**30:.1f} GiB; load average before: "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     results = {}
-    for engine in ("local", "dask"):
+    for engine in args.order.split(","):
         out = keep / engine
         command = [sys.executable, "-m", "analysis", "build", str(corpus), "--out", str(out), "--quiet",
                    "--workers", str(args.workers)]
