@@ -348,6 +348,24 @@ def iter_table(
         buffered: list[tuple[int, object]] = []
         batch: list[Record] = []
         chunks = 0
+
+        def flushed() -> list[Record]:
+            nonlocal batch, chunks
+            chunks += 1
+            details["chunks"] = chunks
+            out.counts()
+            done, batch = batch, []
+            return done
+
+        def full_batches(pending):
+            """The rows' records added to the batch, and every batch that fills up yielded."""
+            for line, row in pending:
+                record = out.record(line, row)
+                if record is not None:
+                    batch.append(record)
+                    if len(batch) >= chunk_rows:
+                        yield flushed()
+
         for item in parsed:
             if out.used is None:
                 buffered.append(item)
@@ -357,36 +375,15 @@ def iter_table(
                 pending, buffered = buffered, []
             else:
                 pending = [item]
-            for line, row in pending:
-                record = out.record(line, row)
-                if record is not None:
-                    batch.append(record)
-                    if len(batch) >= chunk_rows:
-                        chunks += 1
-                        details["chunks"] = chunks
-                        out.counts()
-                        yield batch
-                        batch = []
+            yield from full_batches(pending)
         if out.used is None and (buffered or out.header):
             if not buffered and not out.broken:
                 raise NoTextError("the table has no rows")
             out.choose(out.header if out.header is not None else _union_columns(buffered), buffered)
-            for line, row in buffered:
-                record = out.record(line, row)
-                if record is not None:
-                    batch.append(record)
-                    if len(batch) >= chunk_rows:
-                        chunks += 1
-                        details["chunks"] = chunks
-                        out.counts()
-                        yield batch
-                        batch = []
+            yield from full_batches(buffered)
         details.update(lines.notes())
         if batch:
-            chunks += 1
-            details["chunks"] = chunks
-            out.counts()
-            yield batch
+            yield flushed()
         out.finish(rows=out.seq, broken=out.broken)
     finally:
         lines.detach()
