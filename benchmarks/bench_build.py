@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from corpus import speech_files
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpora" / "ungdc" / "txt"
 
@@ -42,16 +44,8 @@ def main() -> int:
     if not args.corpus.is_dir():
         print(f"Corpus not found at {args.corpus}: pass --corpus DIR (the UNGDC 'txt' folder).", file=sys.stderr)
         return 2
-    files = sorted(args.corpus.rglob("*.txt"))
     work = Path(tempfile.mkdtemp(prefix="dt-bench-"))
-    corpus = args.corpus
-    if args.limit:
-        files = files[: args.limit]
-        corpus = work / "corpus"
-        for f in files:
-            dest = corpus / f.relative_to(args.corpus)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(f, dest)  # not a symbolic link: ingest does not follow links out of an input
+    files, corpus = speech_files(args.corpus, args.limit, work)
     n_bytes = sum(f.stat().st_size for f in files)
     out = args.keep or work / "build"
     print(f"Corpus: {corpus} ({len(files)} files, {n_bytes / 1e6:.1f} MB)")

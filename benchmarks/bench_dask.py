@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 import psutil
+from corpus import speech_files
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpora" / "ungdc" / "txt"
@@ -122,16 +123,8 @@ def main() -> int:
     if not args.corpus.is_dir():
         print(f"Corpus not found at {args.corpus}: pass --corpus DIR (the UNGDC 'txt' folder).", file=sys.stderr)
         return 2
-    files = sorted(args.corpus.rglob("*.txt"))
     work = Path(tempfile.mkdtemp(prefix="dt-bench-dask-"))
-    corpus = args.corpus
-    if args.limit:
-        files = files[: args.limit]
-        corpus = work / "corpus"
-        for f in files:
-            dest = corpus / f.relative_to(args.corpus)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(f, dest)
+    files, corpus = speech_files(args.corpus, args.limit, work)
     for f in files:  # a warm page cache for both engines
         f.read_bytes()
     keep = args.keep or work
