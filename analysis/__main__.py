@@ -39,6 +39,25 @@ def _limit(value: str) -> int | str:
     return _positive(value)
 
 
+def _reading_limit(value: str) -> tuple[str, int]:
+    """``NAME=VALUE`` of ``--set``: one of ``analysis.ingest.LIMITS`` and a positive whole number."""
+    from .ingest import LIMITS
+
+    names = [setting.name for setting in LIMITS]
+    name, sep, number = value.partition("=")
+    name = name.strip()
+    if not sep or name not in names:
+        raise argparse.ArgumentTypeError(
+            f"expected NAME=VALUE with NAME one of {', '.join(names)}; got {value!r}")
+    try:
+        count = int(number.strip().replace(",", "").replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{name} must be a positive whole number; got {number.strip()!r}") from None
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"{name} must be a positive whole number (1 or more); got {count}")
+    return name, count
+
+
 def _name(value: str) -> str:
     name = " ".join(value.split())
     if not name:
@@ -76,6 +95,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="with --engine dask: a running Dask scheduler (tcp://HOST:8786) whose workers see the "
                         "inputs and --out; default: a local cluster of --workers (2) workers")
     b.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    b.add_argument("--set", type=_reading_limit, action="append", default=[], metavar="LIMIT=N", dest="limits",
+                   help="raise or lower a reading limit, repeatable: max_text_chars, max_file_bytes, "
+                        "max_total_bytes, max_zip_bytes, max_zip_members, file_seconds, max_row_chars, chunk_rows "
+                        "(defaults and meanings in the README's 'Limits and security'); recorded in the manifest")
     b.add_argument("--publisher", type=_name, metavar="NAME",
                    help="the publisher of every input (default: found from each page, channel, table or file)")
     b.add_argument("--publisher-map", metavar="FILE",
@@ -203,7 +226,7 @@ def _build(args) -> int:
     options = {"themes": args.themes, "organisations": args.organisations, "dayfirst": not args.month_first,
                "n_clusters": args.clusters, "workers": args.workers, "progress": progress,
                "body_dates": args.body_dates, "events": args.events, "publisher": args.publisher,
-               "publisher_map": args.publisher_map}
+               "publisher_map": args.publisher_map, "limits": dict(args.limits) or None}
     try:
         if args.engine == "dask":
             result = _dask_build(args, options)

@@ -205,3 +205,34 @@ def test_export_takes_what_or_panel_not_both(built, tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["export", str(built), "--what", "clusters", "--panel", "clusters", "--out", str(tmp_path / "x.csv")])
     assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_set_raises_or_lowers_a_reading_limit_for_one_build(tmp_path, capsys):
+    import json
+
+    out = tmp_path / "b"
+    assert main(["build", str(SAMPLE), "--out", str(out), "--quiet", "--set", "max_text_chars=1_000_000_000",
+                 "--set", "chunk_rows=500"]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["options"]["limits"] == {"max_text_chars": 1_000_000_000, "chunk_rows": 500}
+    # Lowered below the sample's size: every file is skipped with the limit named, and the build fails.
+    assert main(["build", str(SAMPLE), "--out", str(tmp_path / "c"), "--quiet", "--set", "max_text_chars=1000"]) == 1
+    assert "more than max_text_chars (1,000 characters of text)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("max_text=5", r"--set: expected NAME=VALUE with NAME one of max_zip_members, .*chunk_rows; got 'max_text=5'"),
+        ("max_text_chars", r"--set: expected NAME=VALUE with NAME one of"),
+        ("file_seconds=0", r"--set: file_seconds must be a positive whole number \(1 or more\); got 0"),
+        ("chunk_rows=many", r"--set: chunk_rows must be a positive whole number; got 'many'"),
+    ],
+)
+def test_set_refuses_an_unknown_limit_or_a_bad_value(tmp_path, capsys, value, message):
+    import re
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["build", str(SAMPLE), "--out", str(tmp_path / "x"), "--set", value])
+    assert exit_info.value.code == 2
+    assert re.search(message, capsys.readouterr().err)
