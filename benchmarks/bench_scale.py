@@ -138,9 +138,9 @@ def _memory_mb(pids: list[int]) -> tuple[float, float]:
     return total / 1024, largest / 1024
 
 
-def run_build(code: Path, inputs: list[Path], out: Path) -> dict:
+def run_build(code: Path, inputs: list[Path], out: Path, extra: tuple[str, ...] = ()) -> dict:
     """Run ``python -m analysis build`` from ``code``; return wall seconds, peak memory and stderr."""
-    command = [sys.executable, "-m", "analysis", "build", *map(str, inputs), "--out", str(out), "--quiet"]
+    command = [sys.executable, "-m", "analysis", "build", *map(str, inputs), "--out", str(out), "--quiet", *extra]
     peak = {"pss": 0.0, "rss": 0.0}
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu_before = usage.ru_utime + usage.ru_stime
@@ -191,6 +191,9 @@ def _ingest_limit(code: Path) -> int | None:
     return int(result.stdout) if result.stdout.strip() else None
 
 
+_DEFAULT_TEXT_CHARS = 400_000_000  # ingest's max_text_chars
+
+
 def case(name: str, args, work: Path) -> dict:
     files = sorted(args.corpus.rglob("*.txt"))
     if args.limit:
@@ -225,7 +228,13 @@ def case(name: str, args, work: Path) -> dict:
     n_bytes = sum(p.stat().st_size for p in files) if name == "ungdc" else sum(p.stat().st_size for p in inputs)
     print(f"\n== {name}: {len(texts):,} texts, {n_bytes / 1e6:.0f} MB in {len(inputs)} input(s)"
           + "".join(f"\n   NOTE: {n}" for n in notes), flush=True)
-    result = run_build(args.code, inputs, out)
+    chars = sum(len(t) for t in texts)
+    extra: tuple[str, ...] = ()
+    if chars > _DEFAULT_TEXT_CHARS:  # the 950k archive holds more text than a build takes by default
+        extra = ("--set", f"max_text_chars={chars + chars // 10}")
+        print(f"   NOTE: {chars:,} characters of text: built with --set max_text_chars (default "
+              f"{_DEFAULT_TEXT_CHARS:,})", flush=True)
+    result = run_build(args.code, inputs, out, extra)
     if result["returncode"] != 0:
         print(result["stderr"], file=sys.stderr)
         raise SystemExit(f"The build of case {name} failed (exit {result['returncode']}); see above.")
