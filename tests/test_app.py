@@ -519,3 +519,18 @@ def test_an_updated_build_says_when_and_with_what(tmp_path, monkeypatch):
     assert len(captions) == 1 and " with 1 new file: 1 document added; 2 files unchanged;" in captions[0]
     at = _open_tab(at, "Report")
     assert "Updates" in [h.value for h in at.subheader]
+
+
+def test_overview_says_no_publisher_is_named_when_every_one_is_a_file_name(tmp_path, monkeypatch):
+    from analysis.pipeline import run_build
+
+    folder = tmp_path / "speeches"
+    folder.mkdir()
+    for name in ("ARG_01_1990.txt", "AUS_01_1990.txt", "BEL_01_1991.txt"):
+        (folder / name).write_text("Mr. President, the United Nations and its Charter matter to us all. " * 5,
+                                   encoding="utf-8")
+    build = run_build([folder], tmp_path / "build")
+    assert set(build.manifest["counts"]["publisher_methods"]) == {"file"}
+    at = _run(tmp_path / "build", monkeypatch)
+    publishers = next(m for m in at.metric if m.label == "Publishers")
+    assert publishers.value == "none named" and "--publisher-map" in publishers.help

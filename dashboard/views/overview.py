@@ -36,7 +36,14 @@ def overview(corpus: Queries, view: fl.View, colors) -> None:
               help="Left out of timelines: no date could be trusted (a date the text merely mentions is only "
                    "a hint).")
     c4.metric("Sources", f"{s['sources']:,}", help="Input files the filtered documents came from.")
-    if corpus.has_publishers:
+    methods = corpus.manifest.get("counts", {}).get("publisher_methods") or {}
+    if corpus.has_publishers and set(methods) == {"file"}:
+        # Every document's publisher is its own file's name: a count of files, not of publishers.
+        c5.metric("Publishers", "none named",
+                  help="No document of this build names its publisher (no site, channel, agency, table column "
+                       "or folder), so each file stands for its own and comparing publishers would compare files. "
+                       "Rebuild with --publisher NAME or --publisher-map FILE to name them.")
+    elif corpus.has_publishers:
         c5.metric("Publishers", f"{corpus.publisher_count(filters=view.filters):,}",
                   help="Who published the filtered documents (sites, channels, agencies; else folders or files).")
     if (updated := describe_last_update(corpus.manifest)) is not None:
