@@ -8,8 +8,6 @@ sparse document-term matrix, or plain arrays. Shares are percentages (0-100) as 
 from __future__ import annotations
 
 import math
-import re
-from collections import Counter, defaultdict
 from dataclasses import dataclass
 from statistics import NormalDist
 
@@ -28,7 +26,6 @@ __all__ = [
     "change_points",
     "distinctive_words",
     "document_scores",
-    "raw_term_counts",
     "representative_passages",
     "select_terms",
     "surges",
@@ -578,7 +575,8 @@ def term_counts(
     The tokens and stop words are the topic model's (:data:`analysis.topics.TOKEN_PATTERN`,
     :data:`analysis.topics.STOP_WORDS`), so the words shown agree with the cluster labels. The counts are
     those of ``CountVectorizer(lowercase=True, token_pattern=TOKEN_PATTERN, min_df=..., max_df=...)`` (tested),
-    found with one ``re.findall`` and a ``Counter`` per text, which does the per-token work in C.
+    found by the topic model's own :func:`analysis.topics.count_terms` (one ``re.findall`` and a ``Counter``
+    per text, which does the per-token work in C).
 
     Arguments:
         documents: the documents table (``doc_id``, ``text``).
@@ -589,44 +587,25 @@ def term_counts(
     Returns:
         A ``TermCounts`` (int32 counts, terms in alphabetical order; no terms when the texts hold none).
     """
+    from analysis.topics import count_terms
+
     if not isinstance(documents, pd.DataFrame) or not {"doc_id", "text"} <= set(documents.columns):
         raise ValueError("The 'documents' argument must be the documents table with 'doc_id' and 'text'.")
     min_df = _check_int("min_df", min_df, 1)
     max_features = _check_int("max_features", max_features, 1)
     doc_ids = documents["doc_id"].astype(str).to_numpy(dtype=object)
     texts = [t if isinstance(t, str) else "" for t in documents["text"].tolist()]
-    names, matrix = raw_term_counts(texts)
-    return select_terms(doc_ids, names, matrix, min_df=min_df, max_df=max_df, max_features=max_features)
-
-
-def raw_term_counts(texts: list[str]) -> tuple[np.ndarray, sparse.csr_matrix]:
-    """(terms, counts) of ``texts`` before any choice of terms: every token of the topic model's pattern,
-    lower-cased, stop words included, terms in first-seen order, an int32 CSR matrix (texts x terms)."""
-    from analysis.topics import TOKEN_PATTERN
-
-    token = re.compile(TOKEN_PATTERN)
-    index: defaultdict[str, int] = defaultdict()
-    index.default_factory = index.__len__  # a new term gets the next column, all in C
-    columns, values, indptr = [], [], [0]
-    for text in texts:
-        counts = Counter(token.findall(text.lower()))
-        columns.append(np.fromiter(map(index.__getitem__, counts), dtype=np.int32, count=len(counts)))
-        values.append(np.fromiter(counts.values(), dtype=np.int32, count=len(counts)))
-        indptr.append(indptr[-1] + len(counts))
-    names = np.array(list(index), dtype=object)
-    matrix = sparse.csr_matrix(
-        (np.concatenate(values) if values else np.zeros(0, np.int32),
-         np.concatenate(columns) if columns else np.zeros(0, np.int32),
-         np.asarray(indptr, dtype=np.int64)),
-        shape=(len(texts), len(names)),
-    )  # fmt: skip
-    return names, matrix
+    batch = count_terms(texts)  # the topic model's tokenising pass
+    matrix = sparse.csr_matrix((np.rint(batch.values).astype(np.int32), batch.indices, batch.indptr),
+                               shape=(len(texts), len(batch.terms)))
+    return select_terms(doc_ids, np.array(batch.terms, dtype=object), matrix, min_df=min_df, max_df=max_df,
+                        max_features=max_features)
 
 
 def select_terms(doc_ids, names, matrix: sparse.csr_matrix, *, min_df: int = 2, max_df: float = 0.95,
                  max_features: int = 50_000) -> TermCounts:
-    """The ``TermCounts`` of :func:`term_counts` made from raw counts (:func:`raw_term_counts`, or the rows of
-    a build's stored counts, ``analysis.term_store``): the terms in at least ``min_df`` and at most ``max_df``
+    """The ``TermCounts`` of :func:`term_counts` made from raw counts (:func:`analysis.topics.count_terms`'s,
+    or the rows of a build's stored counts, ``analysis.term_store``): the terms in at least ``min_df`` and at most ``max_df``
     of these documents (all of them under 20 documents), without stop words, the ``max_features`` most
     frequent, in alphabetical order. Which terms are kept depends only on the rows given, so the rows of the
     stored counts of the whole build give what counting those documents' texts gives."""

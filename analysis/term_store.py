@@ -1,7 +1,7 @@
 """The word counts of every document of a build, saved beside it (``term_counts.npz``), so that a surge's
 distinctive words are read off stored counts instead of re-tokenising thousands of texts on every question.
 
-The counts are those :func:`analysis.surges.raw_term_counts` makes (the topic model's tokens, lower-cased),
+The counts are those :func:`analysis.topics.count_terms` makes (the topic model's tokens, lower-cased),
 stop words left out, every other term kept: choosing the terms of a question (``min_df``, ``max_df``,
 ``max_features`` over the documents compared) happens when it is asked (:meth:`TermStore.counts`), so the
 stored rows give exactly what counting those documents' texts gives. The build makes them from the topic
