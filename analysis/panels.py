@@ -138,7 +138,7 @@ class SideTables:
 
     def term_counts(self, doc_ids: Sequence[str]):
         """The stored word counts of these documents (analysis.term_store), or None when the build has none
-        (an earlier version's, an update's, the Dask engine's) or they do not cover them: then the texts are
+        (a build of an earlier version, and its updates) or they do not cover them: then the texts are
         counted, with the same result."""
         with self._lock:
             if self._store is None:

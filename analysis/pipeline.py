@@ -213,13 +213,14 @@ def mentions_and_topics(documents, lexicon: Lexicon, *, n_clusters, workers, pro
             # mentions; this process fits the model on the counts while the workers find the mentions.
             model = TopicModel(n_clusters=n_clusters)
             fit_rows = model.start(len(frame))
-            counting = [pool.submit(_terms_for_rows, fit_rows[a:b]) for a, b in _ranges(len(fit_rows), 250)]
+            fit_ranges = _ranges(len(fit_rows), 250)
+            counting = [pool.submit(_terms_for_rows, fit_rows[a:b]) for a, b in fit_ranges]
             futures = [pool.submit(_mentions_for_range, r) for r in _ranges(len(frame), 250)]
             if progress:
                 progress("Clustering topics (and finding mentions)", 0.0)
             sample = [f.result() for f in counting]
             if terms is not None:
-                for (a, b), batch in zip(_ranges(len(fit_rows), 250), sample, strict=True):
+                for (a, b), batch in zip(fit_ranges, sample, strict=True):
                     terms.add(fit_rows[a:b], batch)
             model.fit_sample(counts=sample)
             del sample

@@ -75,10 +75,6 @@ class Queries:
         """The documents (without their texts) and mentions tables, read on first use (analysis.panels)."""
         return self._side.frames()
 
-    def _term_counts(self, doc_ids: Sequence[str]):
-        """The stored word counts of these documents, or None (analysis.panels.SideTables.term_counts)."""
-        return self._side.term_counts(doc_ids)
-
     def _texts(self, doc_ids: Sequence[str]) -> dict[str, str]:
         """doc_id -> text, read from the build for these documents only."""
         return self._side.texts(doc_ids)
