@@ -16,7 +16,6 @@ checked on load (a :class:`TermStoreError` names what is wrong; nothing in a bui
 from __future__ import annotations
 
 import io
-import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
+from .npz import lines_array, read_arrays, split_lines
 from .surges import TermCounts as SurgeCounts
 from .surges import select_terms
 from .topics import STOP_WORDS, TermCounts
@@ -38,11 +38,6 @@ _ARRAYS = ("format", "doc_ids", "terms", "indptr", "indices", "data")
 
 class TermStoreError(ValueError):
     """A term counts file that cannot be used; the message says what is wrong with it."""
-
-
-def _lines(values: Sequence[str]) -> np.ndarray:
-    # One UTF-8 string, a value a line (tokens and doc ids never hold a line break): no object arrays.
-    return np.frombuffer("\n".join(values).encode("utf-8"), dtype=np.uint8)
 
 
 @dataclass(frozen=True)
@@ -99,8 +94,8 @@ class TermStore:
     def to_bytes(self) -> bytes:
         """The ``.npz`` file's bytes (what the build writes as ``term_counts.npz``)."""
         buffer = io.BytesIO()
-        np.savez(buffer, format=np.array(FORMAT, dtype=np.int64), doc_ids=_lines(list(self.doc_ids)),
-                 terms=_lines(list(self.terms)), indptr=self.matrix.indptr.astype(np.int64),
+        np.savez(buffer, format=np.array(FORMAT, dtype=np.int64), doc_ids=lines_array(list(self.doc_ids)),
+                 terms=lines_array(list(self.terms)), indptr=self.matrix.indptr.astype(np.int64),
                  indices=self.matrix.indices.astype(np.int32), data=self.matrix.data.astype(np.int32))
         return buffer.getvalue()
 
@@ -113,18 +108,7 @@ class TermStore:
                 missing or inconsistent; the message names it.
         """
         path = Path(path)
-        try:
-            with zipfile.ZipFile(path) as archive:
-                declared = sum(info.file_size for info in archive.infolist())
-        except (OSError, zipfile.BadZipFile, ValueError) as error:
-            raise TermStoreError(f"'{path}' is not a readable term counts file ({error}).") from None
-        if declared > _MAX_BYTES:
-            raise TermStoreError(f"'{path}' declares {declared:,} bytes, more than the {_MAX_BYTES:,} allowed.")
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                arrays = {name: data[name] for name in data.files}
-        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
-            raise TermStoreError(f"'{path}' cannot be read as term counts ({error}).") from None
+        arrays = read_arrays(path, what="term counts", error=TermStoreError, max_bytes=_MAX_BYTES)
         if sorted(arrays) != sorted(_ARRAYS):
             raise TermStoreError(
                 f"'{path}' holds the arrays {sorted(arrays)}; expected {sorted(_ARRAYS)}. Rebuild to remake it."
@@ -133,8 +117,8 @@ class TermStore:
         if version != FORMAT:
             raise TermStoreError(f"'{path}' is of format {version!r}; this version reads format {FORMAT}.")
         try:
-            doc_ids, terms = (_split(arrays[n]) for n in ("doc_ids", "terms"))
-        except (UnicodeDecodeError, ValueError):
+            doc_ids, terms = (np.array(split_lines(arrays[n]), dtype=object) for n in ("doc_ids", "terms"))
+        except ValueError:
             raise TermStoreError(f"'{path}': 'doc_ids' and 'terms' must be UTF-8 text.") from None
         indptr, indices, data = arrays["indptr"], arrays["indices"], arrays["data"]
         if (indptr.ndim != 1 or len(indptr) != len(doc_ids) + 1 or indptr[0] != 0 or (np.diff(indptr) < 0).any()
@@ -145,13 +129,6 @@ class TermStore:
             return cls(doc_ids, terms, sparse.csr_matrix((data, indices, indptr), shape=(len(doc_ids), len(terms))))
         except ValueError as error:
             raise TermStoreError(f"'{path}': {error}") from None
-
-
-def _split(value: np.ndarray) -> np.ndarray:
-    if value.dtype != np.uint8 or value.ndim != 1:
-        raise ValueError("not bytes")
-    text = value.tobytes().decode("utf-8")
-    return np.array(text.split("\n") if text else [], dtype=object)
 
 
 class TermStoreBuilder:

@@ -8,7 +8,6 @@ finite values), so a damaged or forged file gives a :class:`TopicStateError`, ne
 
 from __future__ import annotations
 
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import numpy as np
 import pandas as pd
 from sklearn.preprocessing import normalize
 
+from .npz import lines_array, read_arrays, split_lines
 from .topics import _CHUNK, _MIN_TERMS, TopicModel, _fixed_counts
 
 __all__ = ["FILE_NAME", "FORMAT", "TopicState", "TopicStateError"]
@@ -67,8 +67,7 @@ class TopicState:
     def save(self, path: str | Path) -> Path:
         """Write the state to ``path`` (an ``.npz``); returns the path."""
         arrays = {"format": np.array(FORMAT, dtype=np.int64), "n_clusters": np.array(self.n_clusters, np.int64),
-                  # One UTF-8 string, a term a line (tokens never hold a line break): no object arrays.
-                  "terms": np.frombuffer("\n".join(self.terms).encode("utf-8"), dtype=np.uint8)}
+                  "terms": lines_array(self.terms)}  # tokens never hold a line break
         for name in _FLOAT_ARRAYS:
             value = getattr(self, name)
             if value is not None:
@@ -87,21 +86,7 @@ class TopicState:
                 missing, of the wrong type or shape, or not finite; the message names it.
         """
         path = Path(path)
-        try:
-            with zipfile.ZipFile(path) as archive:
-                declared = sum(info.file_size for info in archive.infolist())
-        except (OSError, zipfile.BadZipFile, ValueError) as error:
-            raise TopicStateError(f"'{path}' is not a readable topic model file ({error}).") from None
-        if declared > _MAX_BYTES:
-            raise TopicStateError(
-                f"'{path}' declares {declared:,} bytes of arrays, more than the {_MAX_BYTES:,} a topic model "
-                "may hold; it was not written by this tool."
-            )
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                arrays = {name: data[name] for name in data.files}
-        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
-            raise TopicStateError(f"'{path}' cannot be read as a topic model ({error}).") from None
+        arrays = read_arrays(path, what="topic model", error=TopicStateError, max_bytes=_MAX_BYTES)
         for name in ("format", "n_clusters", "terms"):
             if name not in arrays:
                 raise TopicStateError(f"'{path}' has no '{name}' array; it was not written by this tool.")
@@ -110,13 +95,10 @@ class TopicState:
             raise TopicStateError(
                 f"'{path}' is a topic model of format {version}; this version reads format {FORMAT}."
             )
-        terms_bytes = arrays["terms"]
-        if terms_bytes.dtype != np.uint8 or terms_bytes.ndim != 1:
-            raise TopicStateError(f"'{path}': 'terms' must be UTF-8 bytes (uint8); got {terms_bytes.dtype}.")
         try:
-            text = terms_bytes.tobytes().decode("utf-8")
-        except UnicodeDecodeError:
-            raise TopicStateError(f"'{path}': 'terms' is not UTF-8 text.") from None
+            terms = tuple(split_lines(arrays["terms"]))
+        except ValueError as problem:
+            raise TopicStateError(f"'{path}': 'terms' {problem}.") from None
         unknown = sorted(set(arrays) - {"format", "n_clusters", "terms", *_FLOAT_ARRAYS})
         if unknown:
             raise TopicStateError(f"'{path}' holds unknown arrays {unknown}; it was not written by this tool.")
@@ -129,7 +111,7 @@ class TopicState:
                 if not np.isfinite(value).all():
                     raise TopicStateError(f"'{path}': '{name}' holds values that are not finite numbers.")
             floats[name] = value
-        state = cls(tuple(text.split("\n")) if text else (), n_clusters=_scalar(arrays["n_clusters"], "n_clusters",
+        state = cls(terms, n_clusters=_scalar(arrays["n_clusters"], "n_clusters",
                     path), **floats)
         try:
             state._check()
