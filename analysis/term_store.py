@@ -79,16 +79,19 @@ class TermStore:
                max_features: int = 50_000) -> SurgeCounts | None:
         """:func:`analysis.surges.term_counts` of these documents (rows in this order), from the stored
         counts; None when one of them is not in the store (a caller then counts the texts)."""
+        rows = self.rows(doc_ids)
+        if rows is None:
+            return None
+        ids = np.asarray([str(d) for d in doc_ids], dtype=object)
+        return select_terms(ids, self.terms, rows, min_df=min_df, max_df=max_df, max_features=max_features)
+
+    def rows(self, doc_ids: Sequence[str]) -> sparse.csr_matrix | None:
+        """The stored counts of these documents (rows in this order, every term's column); None when one of
+        them is not in the store."""
         rows = [self._row.get(str(d)) for d in doc_ids]
         if any(r is None for r in rows):
             return None
-        ids = np.asarray([str(d) for d in doc_ids], dtype=object)
-        return select_terms(ids, self.terms, self.matrix[np.asarray(rows, dtype=np.int64)], min_df=min_df,
-                            max_df=max_df, max_features=max_features)
-
-    def covers(self, doc_ids: Iterable[str]) -> bool:
-        """Whether every one of ``doc_ids`` has its row here."""
-        return all(str(d) in self._row for d in doc_ids)
+        return self.matrix[np.asarray(rows, dtype=np.int64)]
 
     # ------------------------------------------------------------------------------------------ the file
     def to_bytes(self) -> bytes:

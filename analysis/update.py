@@ -432,12 +432,11 @@ def _term_store(path: Path, documents: pd.DataFrame, new_docs: pd.DataFrame) -> 
     position = {doc_id: i for i, doc_id in enumerate(documents["doc_id"])}
     new_ids = set(new_docs["doc_id"])
     kept = [doc_id for doc_id in documents["doc_id"] if doc_id not in new_ids]
-    if not stored.covers(kept):
+    rows = stored.rows(kept)
+    if rows is None:
         return None
-    row_of = {str(doc_id): i for i, doc_id in enumerate(stored.doc_ids)}
     builder = TermStoreBuilder(documents["doc_id"])
     if kept:
-        rows = stored.matrix[np.fromiter((row_of[str(d)] for d in kept), dtype=np.int64, count=len(kept))]
         builder.add(np.fromiter((position[d] for d in kept), dtype=np.int64, count=len(kept)),
                     TermCounts(list(stored.terms), rows.indices, rows.data.astype(np.float32), rows.indptr))
     for start in range(0, len(new_docs), _CHUNK):

@@ -51,7 +51,9 @@ def test_stored_counts_of_any_documents_are_their_term_counts(texts, batch, data
 def test_counts_of_a_document_not_stored_is_none():
     store = _store(["grain wheat", "council"])
     assert store.counts(["d0", "elsewhere"]) is None
-    assert store.covers(["d0", "d1"]) and not store.covers(["d2"])
+    assert store.rows(["d2"]) is None
+    rows = store.rows(["d1", "d0"])
+    assert rows.shape == (2, len(store.terms)) and (rows != store.matrix[[1, 0]]).nnz == 0
 
 
 def test_stop_words_are_not_stored():
