@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import hashlib
 import os
 import re
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path, PurePosixPath
 
-from analysis.formats import ARCHIVE_EXTENSIONS, TEXT_EXTENSIONS, FormatError, NoTextError, read_bytes
+from analysis.formats import ARCHIVE_EXTENSIONS, FormatError, NoTextError, read_bytes
 from analysis.formats.encoding import decoding_notes, looks_binary
 from analysis.formats.table import CHUNK_ROWS, MAX_ROW_CHARS, STREAMED_KINDS, iter_table
 from analysis.records import FileReport, Record
@@ -84,9 +85,9 @@ LIMITS: tuple[Setting, ...] = (
     Setting("max_total_bytes", 4_000_000_000, "the most bytes read from all inputs together (uncompressed)"),
     Setting("max_text_chars", 400_000_000, "the most characters of text one build may hold (about 25 bytes "
             "of memory each)"),
-    Setting("file_seconds", 120, "the time one file may take to read; a slower file is skipped. A CSV, TSV "
-            "or JSON Lines file gets it per chunk of chunk_rows rows: a chunk that takes longer is stopped and "
-            "the chunks before it kept"),
+    Setting("file_seconds", 120, "the time one file may take to read (a text file's trial split into posts "
+            "included); a slower file is skipped. A CSV, TSV or JSON Lines file gets it per chunk of chunk_rows "
+            "rows: a chunk that takes longer is stopped and the chunks before it kept"),
     Setting("max_row_chars", MAX_ROW_CHARS, "the longest row of a CSV, TSV or JSON Lines table read; a longer "
             "row is refused and listed in the file's report, the rest of the file kept"),
     Setting("chunk_rows", CHUNK_ROWS, "the rows of a CSV, TSV or JSON Lines file read at a time"),
@@ -169,18 +170,14 @@ def _process(data: bytes, name: str, source: str, path: str, input_name: str, li
     if suffix in _UNSUPPORTED or looks_binary(data):
         report.status, report.reason = "skipped", _unsupported_reason(suffix)
         return [], report
-    if suffix in TEXT_EXTENSIONS:
-        # A .txt/.md file is only decoded here (linear, in C); it has no parser that hostile input could
-        # stall, so it skips the worker's round trip (about 1.5 ms a file: 15 s on the 11,000 UNGDC speeches).
-        status, outcome, details = _read_here(data, name, source, limits.dayfirst, limits.max_row_chars)
-    else:
-        status, outcome, details = _read_within_budget(data, name, source, limits)
+    # Every format, plain text included, is read in a worker within file_seconds: a .txt file's decoding and
+    # its split into posts (see _read_here) are work that a huge or hostile file can make slow.
+    status, outcome, details = _read_within_budget(data, name, source, limits)
     if status == "parsed":
         records, fmt = outcome
     else:
         report.status, report.reason = status, outcome
         records, fmt = [], None
-    details.update(decoding_notes(data, details.get("encoding")))
     return _finish(report, records, fmt, details, path, input_name)
 
 
@@ -323,6 +320,17 @@ class _Worker:
         self.recv = Connection(os.dup(self.process.stdout.fileno()), writable=False)
         self.process.stdin.close()
         self.process.stdout.close()
+        self.ready = False
+
+    def wait_ready(self) -> bool:
+        """Whether the worker has imported its readers (its first message, awaited once, at most
+        _STARTUP_SECONDS): a file's budget starts after that, never counting the interpreter's start."""
+        if not self.ready:
+            try:
+                self.ready = self.recv.poll(_STARTUP_SECONDS) and self.recv.recv() == ("ready",)
+            except (EOFError, OSError):
+                self.ready = False
+        return self.ready
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -336,16 +344,27 @@ class _Worker:
 
 _IDLE: list[_Worker] = []
 _IDLE_LOCK = threading.Lock()
+_STARTUP_SECONDS = 60
+# Imported by a worker before it says it is ready, so that no file's budget pays for them (trafilatura and
+# lxml take about 0.3 s).
+_PRELOAD = ("analysis.formats.html", "analysis.formats.table", "analysis.formats.telegram", "analysis.formats.text",
+            "analysis.segment", "analysis.dates", "charset_normalizer", "lxml.html", "trafilatura", "htmldate")
 
 
 def _serve_stdio() -> None:
     """A worker's main: jobs in on stdin (``("bytes", data, name, source, dayfirst, max_row_chars)`` or
     ``("stream", path, name, source, dayfirst, chunk_rows, max_row_chars)``), messages out on stdout (a
     ``("chunk", records, details)`` per chunk of a streamed table, then one ``("end", status, outcome,
-    details)``), until EOF."""
+    details)``), until EOF; a first ``("ready",)`` once its readers are imported."""
     jobs = Connection(os.dup(0), writable=False)
     results = Connection(os.dup(1), readable=False)
     os.dup2(2, 1)  # anything a library prints goes to stderr, not into the results pipe
+    import importlib
+
+    for module in _PRELOAD:
+        with contextlib.suppress(Exception):  # a reader that needs it reports the error on the file
+            importlib.import_module(module)
+    results.send(("ready",))
     while True:
         try:
             job = jobs.recv()
@@ -360,13 +379,29 @@ def _serve_stdio() -> None:
 
 def _read_here(data: bytes, name: str, source: str, dayfirst: bool,
                max_row_chars: int = MAX_ROW_CHARS) -> tuple[str, object, dict]:
-    """(status, (records, format) or reason, details) of one file read in this process. Never raises."""
+    """(status, (records, format) or reason, details) of one file read in this process. Never raises.
+
+    Everything a file costs before its records reach the document stage is done here, inside the worker's
+    budget: the reader, the report's decoding notes, and for a text file (which may be a dump of many posts)
+    a trial of its split into posts (``segment.split_posts_detailed``: the work a huge or hostile dump takes
+    longest on), so that a file too slow to split is stopped here, within file_seconds, rather than stalling
+    the build's document stage, which has no budget per file."""
     details: dict = {}
     try:
-        return "parsed", read_bytes(data, name, source, dayfirst=dayfirst, details=details,
-                                    max_row_chars=max_row_chars), details
+        records, fmt = read_bytes(data, name, source, dayfirst=dayfirst, details=details,
+                                  max_row_chars=max_row_chars)
+        if any(record.segmentable for record in records):
+            from analysis.segment import split_posts_detailed
+
+            for record in records:
+                if record.segmentable:
+                    split_posts_detailed(record.text)
+        outcome: tuple[str, object] = ("parsed", (records, fmt))
     except Exception as error:  # a reader bug must not stop the whole build
-        return (*_failure(error), details)
+        outcome = _failure(error)
+    with contextlib.suppress(Exception):  # the notes are facts for the report; the file was read without them
+        details.update(decoding_notes(data, details.get("encoding")))
+    return (*outcome, details)
 
 
 def _failure(error: Exception) -> tuple[str, str]:
@@ -433,6 +468,9 @@ def _worker_messages(job: tuple, seconds: float):
                 worker = _Worker()
         except OSError as error:
             raise _NoWorker(error) from error
+        if not worker.wait_ready():
+            worker.stop()
+            raise _WorkerDied(None)
         try:
             worker.send.send(job)
             break

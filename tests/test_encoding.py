@@ -91,3 +91,15 @@ def test_decode_bytes_never_raises(data):
 def test_utf8_round_trip(text):
     decoded, _ = decode_bytes(text.encode("utf-8"))
     assert decoded == normalise_newlines(text)
+
+
+@settings(max_examples=500)
+@given(st.binary(max_size=300) | st.text(max_size=100).map(lambda t: t.encode("utf-8", "surrogatepass")))
+def test_invalid_utf8_is_counted_as_a_byte_by_byte_reading_counts_it(data):
+    from analysis.formats.encoding import _count_invalid
+
+    # The count a file's report gives (bytes_replaced) and the valid non-ASCII characters beside it, as
+    # reading every character of the surrogateescape'd text would count them (without holding a list of them).
+    text = data.decode("utf-8", errors="surrogateescape")
+    invalid = sum(1 for char in text if "\udc80" <= char <= "\udcff")
+    assert _count_invalid(data) == (invalid, sum(1 for char in text if ord(char) > 0x7F) - invalid)

@@ -660,3 +660,45 @@ def test_publishers_follow_the_inputs_of_the_whole_build(tmp_path, build_inputs,
     names = {"OTHER": tmp_path / "other.txt", "IN": folder}
     result = read_inputs([folder], build_inputs=None if build_inputs is None else [names[n] for n in build_inputs])
     assert (result.records[0].publisher, result.records[0].publisher_method) == expected
+
+
+# --- the time budget covers plain text too --------------------------------------------------------------
+
+
+def _slow_dump(lines_per_shape: int = 3, shapes: int = 4_000) -> str:
+    """A 108 KB text whose split into posts takes about half a minute: thousands of header-like lines
+    ("aaa 1:00") of different digit shapes, each a candidate kind of dump tried over the rest of the
+    text, all refused at the end by a long first line. Decoding it takes a millisecond."""
+    import itertools
+    import string
+
+    names = ["".join(p) for p in itertools.islice(itertools.product(string.ascii_lowercase, repeat=3), shapes)]
+    lines = [f"{name} {rep + 1}:00" for rep in range(lines_per_shape) for name in names]
+    return "x" * 301 + "\n" + "\n".join(lines)
+
+
+def test_a_text_file_too_slow_to_split_into_posts_is_stopped_by_the_budget(tmp_path):
+    import time
+
+    (tmp_path / "slow.txt").write_text(_slow_dump(), encoding="utf-8")
+    (tmp_path / "fine.txt").write_text("The SCO met in Astana on 4 July 2024.", encoding="utf-8")
+    start = time.monotonic()
+    result = read_inputs([tmp_path], file_seconds=1)
+    assert time.monotonic() - start < 20
+    slow = _report(result, "slow.txt")
+    assert (slow.status, slow.documents) == ("skipped", 0)
+    assert slow.reason.startswith("reading took longer than file_seconds (1 s) and was stopped; check the file")
+    assert [record.source for record in result.records] == ["fine.txt"]
+
+
+def test_a_huge_text_file_and_a_text_member_of_a_zip_are_read_within_the_budget(tmp_path):
+    big = ("The Foreign Minister spoke of BRICS and the SCO at length. " * 20 + "\n\n") * 40_000  # 48 MB
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "big.md").write_text(big, encoding="utf-8")
+    _zip(tmp_path / "in" / "a.zip", {"big.txt": big.encode(), "small.txt": b"BRICS met in Kazan."})
+    result = read_inputs([tmp_path / "in"], file_seconds=0.05)
+    for path in ("big.md", "a.zip/big.txt"):
+        report = _report(result, path)
+        assert report.status == "skipped" and "took longer than file_seconds (0.05 s)" in report.reason, path
+    assert _report(result, "a.zip/small.txt").status == "parsed"
+    assert [record.source for record in result.records] == ["a.zip/small.txt"]
