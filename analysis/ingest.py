@@ -119,6 +119,10 @@ class IngestResult:
     files: list[FileReport] = field(default_factory=list)
     options: dict = field(default_factory=dict)
     input_of: dict[str, str] = field(default_factory=dict)  # file label -> the input (as named) it came from
+    # Of max_total_bytes and max_text_chars, what is used once these inputs are read (``bytes_used`` and
+    # ``text_held`` given included): the next reading of the same update starts from them.
+    bytes_used: int = 0
+    text_chars: int = 0
 
 
 @dataclass
@@ -876,7 +880,7 @@ def _chars_by_source(records: list[Record]) -> dict[str, int]:
 
 
 def _within_text_cap(
-    by_source: dict[str, int], reports: list[FileReport], held: int, cap: int
+    by_source: dict[str, int], reports: list[FileReport], held: int, cap: int, held_before: int = 0
 ) -> tuple[set[str], int]:
     """The files of one job whose text would take the build over ``cap`` characters (``held`` so far),
     file by file, from the characters each source holds.
@@ -896,6 +900,9 @@ def _within_text_cap(
                 f"the build would hold more than max_text_chars ({cap:,} characters of text); this file's "
                 f"{chars:,} characters were not added. Build fewer files at once, or raise the limit"
             )
+            if held_before:
+                report.reason += (f" (the build being updated and the inputs read before these already held "
+                                  f"{held_before:,} characters)")
             report.documents = 0
         else:
             held += chars
@@ -924,7 +931,9 @@ class ReadPlan:
     build_inputs: list | None = None  # every input of the build, for publishers (None: ``inputs``)
     input_of: dict[str, str] = field(default_factory=dict)  # admitted file label -> its input's name
     _seen: set[str] = field(default_factory=set)
-    _text_chars: int = 0
+    _text_chars: int = 0  # text held so far (from ``text_held`` on)
+    bytes_used: int = 0  # of max_total_bytes, once every job is planned (from ``bytes_used`` on)
+    _held_before: int = 0
 
     def admit(self, input_name: str, reports: list[FileReport], chars: dict[str, int]) -> tuple[dict, set]:
         """Admit one job's files, given their reports and the characters of text each source holds
@@ -935,7 +944,7 @@ class ReadPlan:
         self.input_of.update((report.path, input_name) for report in reports)
         chars = {renamed.get(source, source): n for source, n in chars.items()}
         refused, self._text_chars = _within_text_cap(chars, reports, self._text_chars,
-                                                     self.options["max_text_chars"])
+                                                     self.options["max_text_chars"], self._held_before)
         return renamed, refused
 
     def complete(self, records: list[Record], renamed: dict[str, str], refused: set[str]) -> list[Record]:
@@ -969,6 +978,8 @@ def read_inputs(
     unchanged: Mapping[str, str] | None = None,
     labels_taken: Collection[str] = (),
     build_inputs: Sequence[str | Path] | None = None,
+    bytes_used: int = 0,
+    text_held: int = 0,
 ) -> IngestResult:
     """Read files, folders (recursively) and zip archives into records, with one report per file.
 
@@ -1004,6 +1015,11 @@ def read_inputs(
             content is the same (their report has status ``unchanged``); the labels the build's other inputs
             hold (a file here with one of them is labelled apart, as in a build of all the inputs); every
             input of the build, whose number and folders decide ``folder`` publishers (default: ``inputs``).
+        bytes_used, text_held: for reading an update's inputs one after another under one budget: the bytes of
+            ``max_total_bytes`` the inputs read before these used (``IngestResult.bytes_used`` of the reading
+            before), and the characters of text already held (the build's documents and the inputs read
+            before: ``IngestResult.text_chars``), so that an update reads and holds no more than a build of
+            all its inputs would be allowed.
 
     Returns:
         An ``IngestResult``. ``Record.source`` is the path relative to the named input (the file's name for
@@ -1018,8 +1034,9 @@ def read_inputs(
                       max_file_bytes=max_file_bytes, max_total_bytes=max_total_bytes, max_text_chars=max_text_chars,
                       file_seconds=file_seconds, max_row_chars=max_row_chars, chunk_rows=chunk_rows,
                       publisher=publisher, publisher_map=publisher_map,
-                      unchanged=unchanged, labels_taken=labels_taken, build_inputs=build_inputs)
-    result = IngestResult(options=dict(plan.options), input_of=plan.input_of)
+                      unchanged=unchanged, labels_taken=labels_taken, build_inputs=build_inputs,
+                      bytes_used=bytes_used, text_held=text_held)
+    result = IngestResult(options=dict(plan.options), input_of=plan.input_of, bytes_used=plan.bytes_used)
     workers = max(1, min(2, os.cpu_count() or 1))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         results = pool.map(lambda job: job[1](), plan.jobs)
@@ -1030,6 +1047,7 @@ def read_inputs(
             if progress is not None:
                 for _ in range(sum(1 for report in reports if report.format != "zip") or 1):
                     progress(1)
+    result.text_chars = plan._text_chars
     return result
 
 
@@ -1050,6 +1068,8 @@ def plan_reads(
     unchanged: Mapping[str, str] | None = None,
     labels_taken: Collection[str] = (),
     build_inputs: Sequence[str | Path] | None = None,
+    bytes_used: int = 0,
+    text_held: int = 0,
 ) -> ReadPlan:
     """Check the arguments of :func:`read_inputs` (same meaning, same errors) and plan the reading: one
     job per file or archive, in input order (folders walked now), the ``max_total_bytes`` budget shared out
@@ -1077,6 +1097,9 @@ def plan_reads(
     ):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"The '{name}' parameter must be a positive integer; got {value!r} instead.")
+    for name, value in (("bytes_used", bytes_used), ("text_held", text_held)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"The '{name}' parameter must be a whole number, 0 or more; got {value!r} instead.")
     if isinstance(file_seconds, bool) or not isinstance(file_seconds, int | float) or not 0 < file_seconds < 1e6:
         raise ValueError(
             f"The 'file_seconds' parameter must be a positive number of seconds; got {file_seconds!r} instead."
@@ -1103,7 +1126,11 @@ def plan_reads(
     }
     # The total byte budget is shared out in input order from the sizes on disk (and the sizes an archive
     # declares), so which file goes over it does not depend on which thread reads first.
-    total_left = [max_total_bytes]
+    # An update's inputs are read one after another under one budget: what the earlier ones used is gone.
+    start_left = max(0, max_total_bytes - bytes_used)
+    total_left = [start_left]
+    earlier = (f" ({min(bytes_used, max_total_bytes) / _MB:.1f} MB of it used by the inputs read before these)"
+               if bytes_used else "")
 
     def over_total(source: str, size: int) -> FileReport | None:
         if size <= total_left[0]:
@@ -1112,7 +1139,7 @@ def plan_reads(
         return FileReport(
             source,
             "skipped",
-            f"the inputs together exceed max_total_bytes ({max_total_bytes / _MB:.1f} MB); this file "
+            f"the inputs together exceed max_total_bytes ({max_total_bytes / _MB:.1f} MB){earlier}; this file "
             f"({size / _MB:.1f} MB) was not read. Build fewer files at once, or raise the limit",
         )
 
@@ -1157,7 +1184,9 @@ def plan_reads(
             jobs.append((input_name, file_job(root, label, input_name, input_name)))
 
     return ReadPlan(inputs=inputs, jobs=jobs, options=options, publisher=publisher, publisher_map=publisher_map,
-                    build_inputs=None if build_inputs is None else list(build_inputs), _seen=set(labels_taken))
+                    build_inputs=None if build_inputs is None else list(build_inputs), _seen=set(labels_taken),
+                    _text_chars=text_held, bytes_used=bytes_used + start_left - total_left[0],
+                    _held_before=text_held)
 
 
 def _input_folder(item: str | Path) -> str:

@@ -11,7 +11,9 @@ documents, and a new file whose name another input's file already has is labelle
 the build's dictionaries and are assigned to the build's clusters with its saved topic model
 (``topic_model.npz``), unless ``refit`` refits the clusters on every document; every document's word
 counts (``term_counts.npz``) are the build's stored rows for the documents kept and the new ones counted. An update never removes a
-source (rebuild for that), and is written like a build: atomically, under the build folder's lock.
+source (rebuild for that), and is written like a build: atomically, under the build folder's lock. The
+build's reading limits bound the whole update, as they bound a build: ``max_total_bytes`` over all the inputs
+read, ``max_text_chars`` over the text the build holds and the new text together.
 """
 
 from __future__ import annotations
@@ -238,6 +240,10 @@ def run_update(
         reports: list[FileReport] = []
         records: list = []
         input_of: dict[str, str] = {}
+        # The limits bound the whole update as they bound a build, not each input read: max_total_bytes is
+        # shared out over the inputs in order, and max_text_chars counts the text the build already holds
+        # (its documents stay in memory beside the new ones; a changed file's old text counts until the end).
+        bytes_used, text_held = 0, int(old.documents["text"].str.len().sum()) if len(old.documents) else 0
         for name in old_inputs + new_inputs:
             if name in matched:
                 mine = [e for e in old_files if owner(e) in (name, None)]
@@ -247,7 +253,9 @@ def run_update(
                 continue  # an input of the build not named again: its files are kept as they are
             known = {e.get("label_of") or e["path"]: e["sha256"] for e in mine if e.get("sha256")}
             taken = (all_labels - {e["path"] for e in mine}) | {r.path for r in reports}
-            ingested = read_inputs([matched.get(name, name)], unchanged=known, labels_taken=taken, **reading)
+            ingested = read_inputs([matched.get(name, name)], unchanged=known, labels_taken=taken,
+                                   bytes_used=bytes_used, text_held=text_held, **reading)
+            bytes_used, text_held = ingested.bytes_used, ingested.text_chars
             _keep_labels(ingested, mine, taken)
             reports.extend(ingested.files)
             records.extend(ingested.records)

@@ -702,3 +702,20 @@ def test_a_huge_text_file_and_a_text_member_of_a_zip_are_read_within_the_budget(
         assert report.status == "skipped" and "took longer than file_seconds (0.05 s)" in report.reason, path
     assert _report(result, "a.zip/small.txt").status == "parsed"
     assert [record.source for record in result.records] == ["a.zip/small.txt"]
+
+
+def test_a_reading_can_go_on_from_the_budget_an_earlier_one_used(tmp_path):
+    (tmp_path / "a.txt").write_text("BRICS met in Kazan. " * 10, encoding="utf-8")  # 200 bytes and characters
+    first = read_inputs([tmp_path / "a.txt"], max_total_bytes=500, max_text_chars=1_000)
+    assert (first.bytes_used, first.text_chars) == (200, 200)
+    again = read_inputs([tmp_path / "a.txt"], max_total_bytes=500, bytes_used=first.bytes_used)
+    assert again.bytes_used == 400 and again.files[0].status == "parsed"
+    over = read_inputs([tmp_path / "a.txt"], max_total_bytes=500, bytes_used=again.bytes_used)
+    assert over.files[0].status == "skipped" and over.bytes_used == 400
+    assert "(0.0 MB of it used by the inputs read before these)" in over.files[0].reason
+    full = read_inputs([tmp_path / "a.txt"], max_text_chars=1_000, text_held=900)
+    assert full.files[0].status == "skipped" and full.text_chars == 900
+    assert full.files[0].reason.endswith("already held 900 characters)")
+    for name, value in (("bytes_used", -1), ("text_held", True), ("text_held", 1.5)):
+        with pytest.raises(ValueError, match=f"The '{name}' parameter must be a whole number, 0 or more; got"):
+            read_inputs([tmp_path / "a.txt"], **{name: value})

@@ -379,3 +379,45 @@ def test_not_a_build_is_refused(tmp_path, capsys):
     assert main(["update", str(tmp_path / "nothing"), str(tmp_path / "in"), "--quiet"]) == 2
     assert f"No build at '{tmp_path / 'nothing'}'" in capsys.readouterr().err
     assert not (tmp_path / ".nothing.lock").exists()
+
+
+# --- the limits bound the whole update, not each input ------------------------------------------------------
+
+
+def _sized(root: Path, name: str, chars: int) -> Path:
+    """A folder holding one English note of about ``chars`` characters (all ASCII: bytes == characters)."""
+    root.mkdir(parents=True, exist_ok=True)
+    body = " ".join(TOPICS[i % 4] for i in range(chars // 90 + 1))[:chars]
+    (root / name).write_text(f"Date: June 3, 2024\n\n{body}\n", encoding="utf-8")
+    return root
+
+
+def test_max_total_bytes_is_shared_by_all_the_inputs_of_an_update(tmp_path):
+    # Each new input fits max_total_bytes alone; together they do not, and a build of them could not read
+    # both: neither may the update (it read each input under the whole limit before).
+    run_build([_sized(tmp_path / "a", "a.txt", 300)], tmp_path / "build", workers=1, today=TODAY,
+              limits={"max_total_bytes": 1_000})
+    b, c = _sized(tmp_path / "b", "b.txt", 600), _sized(tmp_path / "c", "c.txt", 600)
+    updated, entry = _update(tmp_path / "build", [b, c])
+    reports = {f["path"]: f for f in updated.report["files"]}
+    assert reports["b.txt"]["status"] == "parsed"
+    assert (reports["c.txt"]["status"], reports["c.txt"]["documents"]) == ("skipped", 0)
+    assert reports["c.txt"]["reason"].startswith(
+        "the inputs together exceed max_total_bytes (0.0 MB) (0.0 MB of it used by the inputs read before these); "
+        "this file (0.0 MB) was not read.")
+    assert set(updated.documents["source"]) == {"a.txt", "b.txt"} and entry["added"] == 1
+
+
+def test_max_text_chars_counts_the_text_the_build_already_holds(tmp_path):
+    run_build([_sized(tmp_path / "a", "a.txt", 3_000)], tmp_path / "build", workers=1, today=TODAY,
+              limits={"max_text_chars": 5_000})
+    held = int(read_build(tmp_path / "build").documents["text"].str.len().sum())
+    b, c = _sized(tmp_path / "b", "b.txt", 1_000), _sized(tmp_path / "c", "c.txt", 1_500)
+    updated, _ = _update(tmp_path / "build", [b, c])  # 3,000 + 1,000 fit; 1,500 more would not
+    reports = {f["path"]: f for f in updated.report["files"]}
+    assert reports["b.txt"]["status"] == "parsed"
+    assert reports["c.txt"]["status"] == "skipped"
+    assert reports["c.txt"]["reason"].startswith("the build would hold more than max_text_chars (5,000 characters")
+    assert reports["c.txt"]["reason"].endswith(
+        f"(the build being updated and the inputs read before these already held {held + 1_021:,} characters)")
+    assert updated.documents["text"].str.len().sum() <= 5_000
