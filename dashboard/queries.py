@@ -1,32 +1,28 @@
 """What the views ask of a build, answered by its ``Corpus`` (analysis.query) and the analysis functions
 built on its tables; no Streamlit here (dashboard/cache.py caches one ``Queries`` per build and its answers).
 
-Counts, timelines, rankings, cross-tabs, pages of documents, the reader's document and concordances come from
-the ``Corpus`` (DuckDB over the build's parquet files; texts stay on disk until a page, the reader or a
-concordance needs them). The few tables that are analysis over a timeline (surges, two sources compared) are
-made from the Corpus's timeline; the ones that read single mentions (what a theme is matched as, a surge's
-words, a chart selection's documents, why a result is empty) from the documents and mentions tables without
-the texts, read once and only when one of them is asked for, with the texts of the few documents they show.
+Every chart and table drawn is a panel (``Queries.panel``: analysis.panels, the same tables as ``export
+--panel``). Beside them: counts, timelines, rankings, cross-tabs, pages of documents, the reader's document and
+concordances from the ``Corpus`` (DuckDB over the build's parquet files; texts stay on disk until a page, the
+reader or a concordance needs them), and the few answers that read single mentions (a chart selection's
+documents, why a result is empty) from the documents and mentions tables without the texts, read once and
+only when one of them is asked for.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
-from analysis import compare as cmp
-from analysis import explain as ex
-from analysis import surfaces as sf
 from analysis import timeline as tl
-from analysis.panels import MAP_COLUMNS, Panel, document_map, run_panel, side_tables
+from analysis.panels import Panel, run_panel, side_tables
 from analysis.query import Corpus, DocumentsPage
 from analysis.store import Build
 from analysis.timeline import EmptyReason, Filters
 from dashboard import filters as fl
 
-__all__ = ["MAP_COLUMNS", "Queries"]
+__all__ = ["Queries"]
 
 
 class Queries:
@@ -74,10 +70,6 @@ class Queries:
     def _frames(self) -> Build:
         """The documents (without their texts) and mentions tables, read on first use (analysis.panels)."""
         return self._side.frames()
-
-    def _texts(self, doc_ids: Sequence[str]) -> dict[str, str]:
-        """doc_id -> text, read from the build for these documents only."""
-        return self._side.texts(doc_ids)
 
     # ---------------------------------------------------------------------------------------- panels
     def panel(self, *, name: str, filters: Filters, **options) -> Panel:
@@ -150,46 +142,7 @@ class Queries:
     def concordance(self, *, kind: str, key: str, filters: Filters, limit: int) -> pd.DataFrame:
         return self.corpus.concordance(kind=kind, key=key, filters=filters, limit=limit)
 
-    def map_points(self, *, filters: Filters, limit: int) -> tuple[pd.DataFrame, int]:
-        """The documents to draw on the document map (analysis.panels.document_map): at most ``limit`` of the
-        filtered ones with map coordinates (a fixed random sample beyond that).
-
-        Returns:
-            (doc_id, title, date, source, cluster_id, x, y of the points to draw, in the documents' order;
-            how many filtered documents have coordinates).
-        """
-        found = document_map(self.corpus, filters, limit=limit)
-        return found.table, found.notes["total"]
-
     # -------------------------------------------------------------------------- analysis over tables
-    def surge_table(self, *, kind: str, granularity: str, filters: Filters, events_file: str,
-                    with_events: bool) -> pd.DataFrame:
-        """The tested surges of every key of ``kind`` with the events they overlap (analysis.explain)."""
-        series = self.corpus.timeline(kind=kind, granularity=granularity, filters=filters)
-        return ex.surges_with_events(series, events_file=events_file, with_events=with_events)
-
-    def compare_two(self, *, kind: str, key: str, by: str, a: str, b: str, granularity: str,
-                    filters: Filters) -> pd.DataFrame:
-        """Two sources' (languages', publishers') shares of one key side by side (analysis.compare)."""
-        narrowed = cmp.comparison_filters(filters, by=by, a=a, b=b, has_publisher=self.has_publishers)
-        table = self.corpus.timeline(kind=kind, keys=(key,), granularity=granularity, filters=narrowed, by=by)
-        return cmp.comparison(table, kind=kind, by=by, a=a, b=b, granularity=granularity)
-
-    def surge_explanation(self, *, kind: str, key: str, start, end, filters: Filters) -> dict:
-        """One surge's distinctive words, passages and documents (analysis.explain.surge_explanation)."""
-        return self._side.surge_explanation(kind=kind, key=key, start=start, end=end, filters=filters)
-
-    def top_surfaces(self, *, kind: str, key: str, filters: Filters, top: int) -> pd.DataFrame:
-        tables = self._frames()
-        return sf.top_surfaces(tables.documents, tables.mentions, kind=kind, key=key, filters=filters, top=top,
-                               key_mentions=self.corpus.key_mentions(kind=kind, key=key, filters=filters))
-
-    def surface_samples(self, *, kind: str, key: str, surface: str, filters: Filters, n: int) -> pd.DataFrame:
-        tables = self._frames()
-        return sf.surface_samples(tables.documents, tables.mentions, kind=kind, key=key, surface=surface,
-                                  filters=filters, n=n, texts=self._texts,
-                                  key_mentions=self.corpus.key_mentions(kind=kind, key=key, filters=filters))
-
     def narrow_doc_ids(self, *, filters: Filters, targets: tuple[fl.Target, ...]) -> tuple[str, ...]:
         """The documents behind a chart selection, within the sidebar's filters (dashboard.filters)."""
         tables = self._frames()

@@ -391,8 +391,8 @@ def test_themes_view_shows_a_themes_top_surfaces_and_their_contexts(sample_build
     assert any("exclude" in c.value for c in at.caption)
     # The CSV behind the chart is the same frame (the download's bytes are built by chart_csv).
     assert dash.chart_csv(expected) == dash.chart_csv(
-        cache.open_queries(sample_build).top_surfaces(kind="theme", key="eurasian_security", filters=tl.Filters(),
-                                                      top=20)
+        cache.open_queries(sample_build).panel(name="theme-surfaces", filters=tl.Filters(), key="eurasian_security",
+                                               top=20).table
     )
 
 

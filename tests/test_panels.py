@@ -301,3 +301,89 @@ def test_panel_csv_is_the_formula_safe_writer(corpus):
     panel = pn.run_panel("clusters", corpus, tl.Filters())
     assert to_csv_bytes(panel.table).startswith(b"\xef\xbb\xbfcluster_id,label,top_terms,size\r\n")
     assert panel.table["top_terms"].tolist() == ["brics, sco", "nato, security"]
+
+
+# ------------------------------------------- the panels equal the analysis functions on the build's tables
+# (moved from tests/test_queries.py, whose Queries methods for these tables were used by no view: the views
+# draw these panels)
+def _same(got: pd.DataFrame, expected: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), expected.reset_index(drop=True))
+    assert got.attrs == expected.attrs
+
+
+@pytest.mark.parametrize("filters", [tl.Filters(), tl.Filters(start=dt.date(2014, 1, 1))])
+@pytest.mark.parametrize("with_events", [True, False])
+def test_the_surges_panel_is_the_surge_table(surge_build, filters, with_events):
+    from analysis import explain as ex
+
+    build = read_build(surge_build)
+    events = str(surge_build / "events.toml")
+    with closing(Corpus.open(surge_build)) as c:
+        got = pn.run_panel("theme-surges", c, filters, granularity="year", events_file=events, events=with_events)
+    expected = ex.surge_table(build.documents, build.mentions, kind="theme", granularity="year", filters=filters,
+                              events_file=events, with_events=with_events)
+    _same(got.table, tl.add_labels(expected, build.entities, kind="theme"))
+    assert not got.table.empty and got.notes == {"granularity": "year", "surges": len(expected)}
+
+
+@pytest.mark.parametrize(("start", "end"), [(dt.date(2016, 1, 1), dt.date(2017, 12, 31)),
+                                            (dt.date(2016, 1, 1), dt.date(2016, 12, 31))])
+def test_the_surge_words_and_passages_panels_are_the_surges_explanation(surge_build, start, end):
+    from analysis import explain as ex
+
+    build = read_build(surge_build)
+    expected = ex.surge_explanation(build.documents, build.mentions, kind="theme", key="grain", start=start, end=end)
+    with closing(Corpus.open(surge_build)) as c:
+        words = pn.run_panel("surge-words", c, tl.Filters(), key="grain", start=start, end=end)
+        passages = pn.run_panel("surge-passages", c, tl.Filters(), key="grain", start=start, end=end)
+        why = pn.side_tables(c).surge_explanation(kind="theme", key="grain", start=start, end=end,
+                                                  filters=tl.Filters())
+    _same(words.table, expected["words"])
+    _same(passages.table, expected["passages"])
+    assert why["doc_ids"] == expected["doc_ids"] and not words.table.empty
+    assert words.notes == passages.notes == {"documents": len(expected["doc_ids"])}
+
+
+@pytest.mark.parametrize(("by", "a", "b"), [("source", "a.txt", "b.txt"), ("source", "b.txt", "a.txt")])
+def test_the_compare_two_panel_is_the_comparison(two_source_build, by, a, b):
+    from analysis import compare as cmp
+
+    build = read_build(two_source_build)
+    with closing(Corpus.open(two_source_build)) as c:
+        got = pn.run_panel("compare-two", c, tl.Filters(), key="grain", by=by, a=a, b=b, granularity="year")
+    expected = cmp.compare_two(build.documents, build.mentions, kind="theme", key="grain", by=by, a=a, b=b,
+                               granularity="year")
+    _same(got.table, expected)
+
+
+@pytest.mark.parametrize("filters", [tl.Filters(), tl.Filters(languages=("ru",)), tl.Filters(sources=("zz",))])
+@pytest.mark.parametrize(("kind", "key"), [("organisation", "SCO"), ("theme", "multipolarity")])
+def test_the_surface_panels_are_the_surfaces_and_their_samples(corpus, tiny_build, filters, kind, key):
+    from analysis import surfaces as sf
+
+    build = read_build(tiny_build)
+    top = pn.run_panel("theme-surfaces", corpus, filters, kind=kind, key=key, top=20).table
+    _same(top, sf.top_surfaces(build.documents, build.mentions, kind=kind, key=key, filters=filters, top=20))
+    for surface in [*top["surface"], "absent"]:
+        got = pn.run_panel("surface-samples", corpus, filters, kind=kind, key=key, surface=surface, limit=2).table
+        expected = sf.surface_samples(build.documents, build.mentions, kind=kind, key=key, surface=surface,
+                                      filters=filters, n=2)
+        _same(got, expected)
+
+
+@pytest.mark.parametrize(("filters", "limit"), [(tl.Filters(), 3000), (tl.Filters(), 10_000),
+                                                (tl.Filters(start=dt.date(2000, 1, 1)), 100)])
+def test_the_document_map_is_a_fixed_sample_of_the_filtered_documents(big_build, filters, limit):
+    import numpy as np
+
+    build = read_build(big_build)
+    with closing(Corpus.open(big_build)) as c:
+        points = pn.run_panel("document-map", c, filters, limit=limit)
+    docs = tl.filter_documents(build.documents, build.mentions, filters)
+    total = len(docs)
+    assert points.notes == {"total": total, "rows_left_out": max(0, total - limit)}
+    assert list(points.table.columns) == pn.MAP_COLUMNS and len(points.table) == min(limit, total)
+    expected = docs[pn.MAP_COLUMNS].reset_index(drop=True)
+    if total > limit:
+        expected = expected.iloc[np.sort(np.random.default_rng(0).choice(total, size=limit, replace=False))]
+    _same(points.table, expected)

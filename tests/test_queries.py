@@ -1,22 +1,18 @@
 """Tests for dashboard.queries: what the views ask of a build equals the analysis functions on its tables, with
-the texts read only for what is shown."""
+the texts read only for what is shown. (The tables the views draw are panels: tests/test_panels.py.)"""
 
 from __future__ import annotations
 
 import datetime as dt
 
-import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import compare as cmp
-from analysis import explain as ex
-from analysis import surfaces as sf
 from analysis import timeline as tl
 from analysis.query import Corpus
 from analysis.store import read_build
 from dashboard import filters as fl
-from dashboard.queries import MAP_COLUMNS, Queries
+from dashboard.queries import Queries
 
 
 def _both(path):
@@ -26,66 +22,6 @@ def _both(path):
 def _same(got: pd.DataFrame, expected: pd.DataFrame) -> None:
     pd.testing.assert_frame_equal(got.reset_index(drop=True), expected.reset_index(drop=True))
     assert got.attrs == expected.attrs
-
-
-@pytest.mark.parametrize("filters", [tl.Filters(), tl.Filters(start=dt.date(2014, 1, 1))])
-@pytest.mark.parametrize("with_events", [True, False])
-def test_surge_table(surge_build, filters, with_events):
-    queries, build = _both(surge_build)
-    events = str(surge_build / "events.toml")
-    got = queries.surge_table(kind="theme", granularity="year", filters=filters, events_file=events,
-                              with_events=with_events)
-    expected = ex.surge_table(build.documents, build.mentions, kind="theme", granularity="year", filters=filters,
-                              events_file=events, with_events=with_events)
-    _same(got, expected)
-    assert not got.empty
-
-
-@pytest.mark.parametrize(("start", "end"), [(dt.date(2016, 1, 1), dt.date(2017, 12, 31)),
-                                            (dt.date(2016, 1, 1), dt.date(2016, 12, 31))])
-def test_surge_explanation(surge_build, start, end):
-    queries, build = _both(surge_build)
-    got = queries.surge_explanation(kind="theme", key="grain", start=start, end=end, filters=tl.Filters())
-    expected = ex.surge_explanation(build.documents, build.mentions, kind="theme", key="grain", start=start, end=end)
-    _same(got["words"], expected["words"])
-    _same(got["passages"], expected["passages"])
-    assert got["doc_ids"] == expected["doc_ids"] and not got["words"].empty
-
-
-@pytest.mark.parametrize(("by", "a", "b"), [("source", "a.txt", "b.txt"), ("source", "b.txt", "a.txt")])
-def test_compare_two(two_source_build, by, a, b):
-    queries, build = _both(two_source_build)
-    got = queries.compare_two(kind="theme", key="grain", by=by, a=a, b=b, granularity="year", filters=tl.Filters())
-    expected = cmp.compare_two(build.documents, build.mentions, kind="theme", key="grain", by=by, a=a, b=b,
-                               granularity="year")
-    _same(got, expected)
-
-
-@pytest.mark.parametrize("filters", [tl.Filters(), tl.Filters(languages=("ru",)), tl.Filters(sources=("zz",))])
-@pytest.mark.parametrize(("kind", "key"), [("organisation", "SCO"), ("theme", "multipolarity")])
-def test_surfaces_and_their_samples(tiny_build, filters, kind, key):
-    queries, build = _both(tiny_build)
-    top = queries.top_surfaces(kind=kind, key=key, filters=filters, top=20)
-    _same(top, sf.top_surfaces(build.documents, build.mentions, kind=kind, key=key, filters=filters, top=20))
-    for surface in [*top["surface"], "absent"]:
-        got = queries.surface_samples(kind=kind, key=key, surface=surface, filters=filters, n=2)
-        expected = sf.surface_samples(build.documents, build.mentions, kind=kind, key=key, surface=surface,
-                                      filters=filters, n=2)
-        _same(got, expected)
-
-
-@pytest.mark.parametrize(("filters", "limit"), [(tl.Filters(), 3000), (tl.Filters(), 10_000),
-                                                (tl.Filters(start=dt.date(2000, 1, 1)), 100)])
-def test_map_points_are_a_fixed_sample_of_the_filtered_documents(big_build, filters, limit):
-    queries, build = _both(big_build)
-    points, total = queries.map_points(filters=filters, limit=limit)
-    docs = tl.filter_documents(build.documents, build.mentions, filters)
-    assert total == len(docs) and list(points.columns) == MAP_COLUMNS
-    assert len(points) == min(limit, total)
-    expected = docs[MAP_COLUMNS].reset_index(drop=True)
-    if total > limit:
-        expected = expected.iloc[np.sort(np.random.default_rng(0).choice(total, size=limit, replace=False))]
-    _same(points, expected)
 
 
 @pytest.mark.parametrize("targets", [
