@@ -659,3 +659,112 @@ def test_streamed_encoding_is_chosen_on_the_head(monkeypatch):
 
 
 RUSSIAN_POST = "Министр иностранных дел России провёл переговоры"
+
+
+# --- streamed tables: keys met after the first DETECT_ROWS rows -----------------------------------------------
+
+
+def _jsonl_bytes(rows: list) -> bytes:
+    return ("\n".join(json.dumps(row) for row in rows) + "\n").encode()
+
+
+def _every_record(data: bytes, kind: str = "jsonl", chunk_rows: int = 700) -> tuple[list, dict]:
+    chunks, details = _chunks(data, kind, chunk_rows)
+    return [record for chunk in chunks for record in chunk], details
+
+
+def test_later_jsonl_rows_with_another_text_key_are_read_by_it_and_the_report_says_so():
+    rows = [{"body": f"Early post {i}."} for i in range(1_000)] + [{"text": f"Late post {i}."} for i in range(5)]
+    records, details = _every_record(_jsonl_bytes(rows))
+    assert len(records) == 1_005 and records[-1].text == "Late post 4." and records[-1].extra["row"] == 1_005
+    assert details["columns_used"] == {"text": "body"}
+    assert details["fallback_keys"] == {"text": {"text": 5}}
+    assert ("rows without the key 'body' take their text from their key 'text' (first on line 1001; counted in "
+            "fallback_keys)") in details["notes"]
+    assert details["rows_skipped"] == 0 and "rows_without_text" not in details
+
+
+def test_a_date_key_first_met_after_the_first_rows_dates_the_rows_that_have_it():
+    rows = [{"text": f"Post {i}."} for i in range(1_000)] + [{"text": "Dated.", "date": "25/12/2023"},
+                                                            {"text": "A Unix time.", "date": 1715817600}]
+    records, details = _every_record(_jsonl_bytes(rows))
+    dated = records[1_000].date
+    assert (dated.year, dated.month, dated.day, dated.method) == (2023, 12, 25, "metadata")
+    assert records[1_001].date is None  # a number in a key no first row had is no date: never a guess
+    assert details["fallback_keys"] == {"date": {"date": 2}}
+    assert details["date_numbers_not_read"] == 1
+    assert ("the first 1,000 rows have no date key; the rows that have one take their date from 'date' (first on "
+            "line 1001; counted in fallback_keys; read day-first as the file's dates are, and a number not as a "
+            "Unix time)") in details["notes"]
+    assert ("1 date cells hold numbers that were not read as dates (the date column's first 1,000 rows did not hold "
+            "Unix times)") in details["notes"]
+
+
+def test_jsonl_whose_first_rows_have_no_text_key_is_read_from_the_rows_that_have_one():
+    rows = [{"id": i, "kind": "service"} for i in range(1_000)] + [{"id": 1_000, "message": "The SCO met."}]
+    records, details = _every_record(_jsonl_bytes(rows))
+    assert [r.text for r in records] == ["The SCO met."]
+    assert details["rows_without_text_count"] == 1_000 and details["rows_without_text"][:3] == [1, 2, 3]
+    assert len(details["rows_without_text"]) == 100  # listed up to 100, all counted
+    assert details["notes"][0] == ("no text key among the keys of the first 1,000 rows; each later row is read by "
+                                   "its own keys")
+    assert ("1,000 rows have no text in any text key and were not read (lines 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, …; see "
+            "rows_without_text)") in details["notes"]
+    with pytest.raises(FormatError, match=r"no text column found: expected one of text, body, .*; the table has "
+                                          r"columns: id, kind\. Rename the text column to 'text'\."):
+        _every_record(_jsonl_bytes([{"id": i, "kind": "service"} for i in range(1_001)]))
+    with pytest.raises(NoTextError, match=r"all 1001 rows have empty text in column 'text'"):
+        _every_record(_jsonl_bytes([{"id": i} for i in range(1_000)] + [{"text": " "}]))
+
+
+def test_a_later_row_without_text_is_counted_listed_and_noted():
+    rows = [{"text": f"Post {i}.", "title": "T"} for i in range(1_000)] + [{"title": "no text"}, {"text": ""},
+                                                                         {"text": "Last."}]
+    records, details = _every_record(_jsonl_bytes(rows))
+    assert len(records) == 1_001 and records[-1].text == "Last."
+    assert (details["rows"], details["rows_skipped"]) == (1_003, 2)
+    assert details["rows_without_text"] == [1_001, 1_002] and details["rows_without_text_count"] == 2
+    assert ("2 rows have no text in 'text' nor any other text key and were not read (lines 1001, 1002; see "
+            "rows_without_text)") in details["notes"]
+    csv_rows = "text,title\n" + "".join(f"Post {i},T\n" for i in range(3)) + ",empty\n"
+    _, details = _every_record(csv_rows.encode(), kind="csv")
+    assert details["rows_without_text"] == [5]
+    assert "1 row has no text in 'text' and was not read (line 5; see rows_without_text)" in details["notes"]
+
+
+def test_a_later_date_of_the_other_order_is_a_warning():
+    rows = [{"text": f"Post {i}.", "date": "03/04/2024"} for i in range(1_000)] + [
+        {"text": "Late.", "date": "03/25/2024"}, {"text": "Later.", "date": "04/26/2024"}]
+    records, details = _every_record(_jsonl_bytes(rows))
+    assert details["date_order"] == "day-first (default)"
+    assert (records[0].date.month, records[0].date.day) == (4, 3)
+    assert (records[1_000].date.month, records[1_000].date.day) == (3, 25)  # unambiguous: read as it is
+    assert details["date_order_contradicted_at_line"] == 1_001
+    [warning] = [n for n in details["notes"] if n.startswith("the date column was read day-first")]
+    assert warning == ("the date column was read day-first (default, on its first 1,000 rows), but the date on line "
+                       "1001 ('03/25/2024') is month-first: ambiguous dates such as 03/04/2024 may have been read the "
+                       "wrong way round; check the column, and if it is month-first build with --month-first")
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(
+    st.dictionaries(st.sampled_from(["text", "body", "Date", "published", "title", "url", "id"]),
+                    st.one_of(st.text(max_size=8), st.integers(), st.none()), max_size=4),
+    st.integers(), st.text(max_size=5)), min_size=1, max_size=12))
+def test_every_jsonl_row_is_a_record_or_reported(rows):
+    from unittest import mock
+
+    import analysis.formats.table as table
+
+    with mock.patch.object(table, "DETECT_ROWS", 3):
+        try:
+            records, details = _every_record(_jsonl_bytes(rows), chunk_rows=2)
+        except (FormatError, NoTextError):
+            return
+    not_objects = sum(1 for row in rows if not isinstance(row, dict))
+    assert details["rows"] == len(rows)
+    assert len(records) + details.get("rows_without_text_count", 0) + not_objects == len(rows)
+    assert details["rows_skipped"] == len(rows) - len(records)
+    for record in records:  # a row's text is the first usual text key it has with text, or the chosen one
+        row = rows[record.extra["row"] - 1]
+        assert record.text in {str(v).strip() for v in row.values()}

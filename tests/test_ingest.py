@@ -719,3 +719,18 @@ def test_a_reading_can_go_on_from_the_budget_an_earlier_one_used(tmp_path):
     for name, value in (("bytes_used", -1), ("text_held", True), ("text_held", 1.5)):
         with pytest.raises(ValueError, match=f"The '{name}' parameter must be a whole number, 0 or more; got"):
             read_inputs([tmp_path / "a.txt"], **{name: value})
+
+
+def test_a_streamed_tables_report_says_which_later_keys_were_used_and_which_rows_had_no_text(tmp_path):
+    rows = [{"body": f"Early post {i} on the SCO."} for i in range(1_000)]
+    rows += [{"text": "A later post on BRICS.", "date": "2024-05-16"}, {"note": "no text here"}]
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("\n".join(json.dumps(row) for row in rows) + "\n", encoding="utf-8")
+    result = read_inputs([path], chunk_rows=400)
+    [report] = result.files
+    assert (report.status, report.documents, report.reason) == ("parsed", 1_001, None)
+    assert report.details["fallback_keys"] == {"text": {"text": 1}, "date": {"date": 1}}
+    assert report.details["rows_without_text"] == [1_002] and report.details["rows_skipped"] == 1
+    assert any("take their text from their key 'text'" in note for note in report.details["notes"])
+    late = result.records[-1]
+    assert (late.text, late.date.year, late.date.month, late.date.day) == ("A later post on BRICS.", 2024, 5, 16)

@@ -1,4 +1,21 @@
-"""Reader for tables of documents: CSV, TSV, JSON Lines and JSON arrays, one record per row."""
+"""Reader for tables of documents: CSV, TSV, JSON Lines and JSON arrays, one record per row.
+
+Columns and keys are chosen once per file: a CSV's on its header, JSON Lines' on the keys of the first
+``DETECT_ROWS`` rows (a JSON array's on every row's), and the date column's day/month order and whether its
+numbers are Unix times on those rows. What those rows cannot tell is never dropped in silence:
+
+- a JSON row that lacks a chosen key, or that has a key for a role none of the first rows had (a ``date``
+  first met on line 5,000, a ``text`` where the first rows had ``body``), is read by its own key for that role:
+  counted per role and key in ``fallback_keys`` and noted with the first line; such a later date is read in the
+  file's day/month order, and a number in it is not taken for a Unix time (counted in ``date_numbers_not_read``
+  with the chosen column's numbers that are no Unix time). A JSON Lines file whose first rows have no text key
+  at all is read on (its later rows may have one); it fails only when no row has one;
+- a row with no text (none in the key it is read by) is counted in ``rows_skipped`` and
+  ``rows_without_text_count``, its line listed in ``rows_without_text`` (the first 100) and the total noted;
+- a later date that shows the other day/month order than the one chosen (03/25/2024 in a column read
+  day-first) is a warning in the notes (``date_order_contradicted_at_line``): the rows before it were read
+  already, the file is not read again, and the note says to check the column or build with ``--month-first``.
+"""
 
 from __future__ import annotations
 
@@ -146,6 +163,7 @@ def _rows_from_json(text: str, details: dict) -> tuple[list[str], list[tuple[int
     return _union_columns(rows), rows
 
 
+_MIXED = "column mixes both orders; default used"
 _NUMERIC_DATE = re.compile(r"\s*(\d{1,2})[./-](\d{1,2})[./-]\d{2,4}\b")
 
 
@@ -160,7 +178,7 @@ def _date_order(values: list, default: bool) -> tuple[bool, str]:
             month_first |= int(m.group(2)) > 12
     if day_first != month_first:
         return day_first, "detected from the column"
-    return default, "default" if not day_first else "column mixes both orders; default used"
+    return default, "default" if not day_first else _MIXED
 
 
 _NUMBER = re.compile(r"\s*+[+-]?\d++(?:\.\d++)?\s*+")
@@ -298,7 +316,8 @@ def iter_table(
 
     The encoding is chosen on the file's first MB (``encoding.detect_encoding``) and the rest decoded line
     by line; the columns (and the date column's day/month order) are chosen once, on the header and the
-    first ``DETECT_ROWS`` rows. A row longer than ``max_row_chars`` characters is refused, listed in
+    first ``DETECT_ROWS`` rows; a later JSON row lacking a chosen key, or with a key for a role the first rows
+    lacked, is read by its own (see the module's docstring: ``fallback_keys``, ``rows_without_text``). A row longer than ``max_row_chars`` characters is refused, listed in
     ``details["refused_rows"]`` with its row and line number and the reason, and the rest of the file read;
     a broken JSON line is listed in ``details["broken_lines"]`` and the other lines kept.
 
@@ -371,7 +390,9 @@ def iter_table(
                 buffered.append(item)
                 if len(buffered) < DETECT_ROWS:
                     continue
-                out.choose(out.header if out.header is not None else _union_columns(buffered), buffered)
+                # Rows after these may still bring keys of their own (JSON Lines): see _Rows._row_columns.
+                out.choose(out.header if out.header is not None else _union_columns(buffered), buffered,
+                           every_row=out.header is not None)
                 pending, buffered = buffered, []
             else:
                 pending = [item]
@@ -408,6 +429,13 @@ class _Rows:
         self.broken = 0
         self.refused = 0
         self.n_records = 0
+        self.first_columns: list[str] = []
+        self.order_how = "default"
+        self.order_contradicted = False
+        self._by_keys: dict[tuple, tuple[dict[str, str], list[tuple[str, str]]]] = {}
+        self.fallback: dict[str, dict[str, int]] = {}  # role -> {a row's own key: rows read by it}
+        self.without_text = 0  # rows (objects) with no text in the key they are read by
+        self.numbers_not_dates = 0  # number-like date cells not read as dates (the column holds no Unix times)
 
     def refuse(self, row: int, first_line: int, last_line: int, chars: int, limit: int) -> None:
         self.refused += 1
@@ -419,25 +447,91 @@ class _Rows:
             listed.append({"row": row, "line": first_line, "reason": reason})
         _note(self.details, f"row {row} ({where}) refused: {reason}")
 
-    def choose(self, columns: list[str], rows: list[tuple[int, object]]) -> None:
+    def choose(self, columns: list[str], rows: list[tuple[int, object]], *, every_row: bool = True) -> None:
         """Choose the text/date/title/url/publisher columns and the date column's reading from ``columns`` and
-        the first rows; FormatError when there is no text column."""
+        the first rows. FormatError when there is no text column, unless rows not yet seen may still have one
+        (``every_row`` False: JSON Lines after its first ``DETECT_ROWS`` rows, each read by its own keys)."""
         used = find_columns(columns)
+        self.first_columns = list(columns)
         if "text" not in used:
-            shown = ", ".join(columns[:30]) + (", …" if len(columns) > 30 else "") if columns else "(none)"
-            raise FormatError(
-                f"no text column found: expected one of {', '.join(COLUMN_NAMES['text'])}; the table has "
-                f"columns: {shown}. Rename the text column to 'text'."
-            )
+            if every_row:
+                raise self.no_text_column()
+            _note(self.details, f"no text key among the keys of the first {DETECT_ROWS:,} rows; each later row "
+                                "is read by its own keys")
         self.details["columns_used"] = used
         if "date" in used:
             values = [row.get(used["date"]) for _, row in rows if isinstance(row, dict)]
-            self.dayfirst, how = _date_order(values, self.dayfirst)
-            self.details["date_order"] = f"{'day' if self.dayfirst else 'month'}-first ({how})"
+            self.dayfirst, self.order_how = _date_order(values, self.dayfirst)
+            self.details["date_order"] = f"{'day' if self.dayfirst else 'month'}-first ({self.order_how})"
             self.unix = _unix_column(values)
             if self.unix:
                 self.details["date_numbers"] = "Unix times"
         self.used = used
+
+    def no_text_column(self) -> FormatError:
+        columns = self.first_columns
+        shown = ", ".join(columns[:30]) + (", …" if len(columns) > 30 else "") if columns else "(none)"
+        return FormatError(
+            f"no text column found: expected one of {', '.join(COLUMN_NAMES['text'])}; the table has "
+            f"columns: {shown}. Rename the text column to 'text'."
+        )
+
+    def _row_columns(self, line: int, row: dict) -> dict[str, str]:
+        """The columns one row is read by: the chosen ones, but for a JSON row lacking a chosen key (or a role
+        no key was chosen for) the key of that role it has itself (counted in ``fallback_keys``, noted the
+        first time with its line). A CSV row always has the header's columns."""
+        if self.header is not None:
+            return self.used
+        keys = tuple(row)
+        known = self._by_keys.get(keys)
+        if known is None:  # worked out once per set of keys (JSON Lines rows mostly share a few)
+            used, own = self.used, find_columns(list(keys))
+            mine = {role: key for role, key in used.items() if key in row}
+            taken = []
+            for role in COLUMN_NAMES:
+                key = own.get(role)
+                if role not in mine and key is not None and key not in mine.values():
+                    mine[role] = key
+                    taken.append((role, key))
+            known = (mine, taken)
+            if len(self._by_keys) < 1024:
+                self._by_keys[keys] = known
+        mine, taken = known
+        for role, key in taken:
+            counts = self.fallback.setdefault(role, {})
+            if key not in counts:
+                counts[key] = 0
+                self._note_fallback(line, role, key)
+            counts[key] += 1
+        return mine
+
+    def _note_fallback(self, line: int, role: str, key: str) -> None:
+        where = f"first on line {line}; counted in fallback_keys"
+        if role == "date":
+            where += (f"; read {'day' if self.dayfirst else 'month'}-first as the file's dates are, and a number "
+                      "not as a Unix time")
+        if role in self.used:
+            message = f"rows without the key '{self.used[role]}' take their {role} from their key '{key}' ({where})"
+        else:
+            message = (f"the first {DETECT_ROWS:,} rows have no {role} key; the rows that have one take their "
+                       f"{role} from '{key}' ({where})")
+        _note(self.details, message)
+
+    def _check_order(self, line: int, value: object) -> None:
+        """Note the first date that shows the other day/month order than the one chosen on the first rows."""
+        m = _NUMERIC_DATE.match(value) if isinstance(value, str) else None
+        if m is None:
+            return
+        first, second = int(m.group(1)), int(m.group(2))
+        if (second > 12 >= first) if self.dayfirst else (first > 12 >= second):
+            self.order_contradicted = True
+            self.details["date_order_contradicted_at_line"] = line
+            order = "day" if self.dayfirst else "month"
+            _note(self.details, f"the date column was read {order}-first ({self.order_how}, on its first "
+                                f"{DETECT_ROWS:,} rows), but the date on line {line} ({value.strip()[:40]!r}) is "
+                                f"{'month' if self.dayfirst else 'day'}-first: ambiguous dates such as 03/04/2024 "
+                                "may have been read the wrong way round; check the column, and if it is month-first "
+                                "build with --month-first")
 
     def record(self, line: int, row: object) -> Record | None:
         """The record of one row (None for a row without text, counted as skipped)."""
@@ -448,13 +542,28 @@ class _Rows:
             self.skipped += 1
             _note(self.details, f"row {line} is not an object")
             return None
-        body = _cell(row.get(used["text"])).replace("\r\n", "\n").replace("\r", "\n").strip()
+        used = self._row_columns(line, row)
+        body = _cell(row.get(used["text"])).replace("\r\n", "\n").replace("\r", "\n").strip() if "text" in used else ""
         if not body:
             self.skipped += 1
+            self.without_text += 1
+            listed = self.details.setdefault("rows_without_text", [])
+            if len(listed) < _MAX_LISTED:
+                listed.append(line)
             return None
         title = _cell(row.get(used["title"])).strip() if "title" in used else ""
         url = _cell(row.get(used["url"])).strip() if "url" in used else ""
-        date = _date_cell(row.get(used["date"]), self.dayfirst, self.unix) if "date" in used else None
+        date = None
+        if "date" in used:
+            value = row.get(used["date"])
+            chosen = used["date"] == self.used.get("date")
+            if chosen and not self.order_contradicted and self.order_how != _MIXED:
+                self._check_order(line, value)
+            # A key met only in later rows was not judged for Unix times: its numbers are not read as dates.
+            unix = self.unix and chosen
+            date = _date_cell(value, self.dayfirst, unix)
+            if date is None and not unix and (number := _number(value)) is not None and not _calendar_number(number):
+                self.numbers_not_dates += 1
         publisher, method = _publisher(row, used, url, self.source)
         self.n_records += 1
         return Record(source=self.source, text=body, format="table", seq=seq, title=title or None,
@@ -471,6 +580,12 @@ class _Rows:
         details["rows_skipped"] = self.skipped + self.broken
         if self.refused:
             details["rows_refused"] = self.refused
+        if self.fallback:
+            details["fallback_keys"] = {role: dict(keys) for role, keys in self.fallback.items()}
+        if self.without_text:
+            details["rows_without_text_count"] = self.without_text
+        if self.numbers_not_dates:
+            details["date_numbers_not_read"] = self.numbers_not_dates
 
     def finish(self, *, rows: int, broken: int) -> None:
         """Write the counts into the report's details; NoTextError when no row had text."""
@@ -479,12 +594,26 @@ class _Rows:
         self.counts()
         if not details.get("broken_lines"):
             details.pop("broken_lines", None)
+        if self.used is not None and "text" not in self.used and "text" not in self.fallback:
+            raise self.no_text_column()  # no row of the file had a text key
+        if self.without_text and self.n_records:
+            lines = details["rows_without_text"]
+            shown = ", ".join(map(str, lines[:10])) + (", …" if self.without_text > 10 else "")
+            column = f"'{self.used['text']}'" if "text" in self.used else "any text key"
+            if self.header is None and "text" in self.used:
+                column += " nor any other text key"
+            rows = f"{self.without_text:,} rows have" if self.without_text != 1 else "1 row has"
+            _note(details, f"{rows} no text in {column} and {'were' if self.without_text != 1 else 'was'} not "
+                           f"read (line{'s' if self.without_text != 1 else ''} {shown}; see rows_without_text)")
+        if self.numbers_not_dates:
+            _note(details, f"{self.numbers_not_dates:,} date cells hold numbers that were not read as dates (the "
+                           f"date column's first {DETECT_ROWS:,} rows did not hold Unix times)")
         if not self.n_records:
             if not details["rows"]:
                 raise NoTextError("the table has no rows")
             if self.refused and not rows:
                 raise NoTextError(f"all {self.refused} rows are longer than max_row_chars; see refused_rows")
-            column = self.used["text"] if self.used else "text"
+            column = (self.used or {}).get("text", "text")
             raise NoTextError(f"all {details['rows']} rows have empty text in column '{column}'")
 
 
