@@ -143,6 +143,7 @@ _LABELS = re.compile(
 _SENTENCE_END = (".", "!", "?", ":", ";", "…", ",")
 _MIN_REPEATS = 3
 _MIN_SHAPE_REPEATS = 2
+_MAX_DIGIT_KINDS = 32
 _MAX_HEADER_CHARS = 60
 _MIN_MEAN_POST_CHARS = 40
 _MAX_PREAMBLE_LINE = 300  # a longer line before the first header is prose: the text is no dump
@@ -167,9 +168,12 @@ def _header_kinds(lines: list[str]) -> list[tuple[str, list[int]]]:
         if _TIME.search(n):
             digit_shapes.setdefault(_DIGITS.sub("0", n), []).append(i)
         same.setdefault(n, []).append(i)
-    for shape, idx in digit_shapes.items():
-        if len(idx) >= _MIN_REPEATS and len({norms[i] for i in idx}) > 1:
-            kinds.append((f"digits:{shape}", idx))
+    repeated = [(shape, idx) for shape, idx in digit_shapes.items()
+                if len(idx) >= _MIN_REPEATS and len({norms[i] for i in idx}) > 1]
+    # Each kind is tried over the rest of the text (_is_dump): without a cap, thousands of repeated shapes
+    # ("aaa 1:00", "aab 1:00", …) made a 100 KB text take half a minute to split. A dump's headers take a
+    # few shapes (one a month name at most); the first _MAX_DIGIT_KINDS, in the text's order, are tried.
+    kinds.extend((f"digits:{shape}", idx) for shape, idx in repeated[:_MAX_DIGIT_KINDS])
 
     recurring = {n: idx for n, idx in same.items() if len(idx) >= _MIN_REPEATS and _short_label(_bare(n))}
     if len(recurring) == 1:  # two or more short lines taking turns are a transcript, not a dump

@@ -665,30 +665,24 @@ def test_publishers_follow_the_inputs_of_the_whole_build(tmp_path, build_inputs,
 # --- the time budget covers plain text too --------------------------------------------------------------
 
 
-def _slow_dump(lines_per_shape: int = 3, shapes: int = 4_000) -> str:
-    """A 108 KB text whose split into posts takes about half a minute: thousands of header-like lines
-    ("aaa 1:00") of different digit shapes, each a candidate kind of dump tried over the rest of the
-    text, all refused at the end by a long first line. Decoding it takes a millisecond."""
-    import itertools
-    import string
+def test_a_text_files_split_into_posts_is_tried_within_the_readers_budget(monkeypatch):
+    # The worker runs _read_here, so the trial split is inside file_seconds (and a split that raises fails
+    # the file at ingest, with the reason, instead of the build's document stage).
+    import analysis.ingest as ingest
+    import analysis.segment as segment
 
-    names = ["".join(p) for p in itertools.islice(itertools.product(string.ascii_lowercase, repeat=3), shapes)]
-    lines = [f"{name} {rep + 1}:00" for rep in range(lines_per_shape) for name in names]
-    return "x" * 301 + "\n" + "\n".join(lines)
+    seen = []
 
+    def split(text):
+        seen.append(text)
+        raise RuntimeError("stalled")
 
-def test_a_text_file_too_slow_to_split_into_posts_is_stopped_by_the_budget(tmp_path):
-    import time
-
-    (tmp_path / "slow.txt").write_text(_slow_dump(), encoding="utf-8")
-    (tmp_path / "fine.txt").write_text("The SCO met in Astana on 4 July 2024.", encoding="utf-8")
-    start = time.monotonic()
-    result = read_inputs([tmp_path], file_seconds=1)
-    assert time.monotonic() - start < 20
-    slow = _report(result, "slow.txt")
-    assert (slow.status, slow.documents) == ("skipped", 0)
-    assert slow.reason.startswith("reading took longer than file_seconds (1 s) and was stopped; check the file")
-    assert [record.source for record in result.records] == ["fine.txt"]
+    monkeypatch.setattr(segment, "split_posts_detailed", split)
+    status, reason, details = ingest._read_here(b"The SCO met in Astana.", "a.txt", "a.txt", True)
+    assert seen == ["The SCO met in Astana."]
+    assert (status, reason, details["encoding"]) == ("failed", "RuntimeError: stalled", "utf-8")
+    status, (records, fmt), _ = ingest._read_here(b'{"text": "The SCO met."}\n', "t.jsonl", "t.jsonl", True)
+    assert (status, fmt, len(records)) == ("parsed", "table", 1) and len(seen) == 1  # rows are not dumps
 
 
 def test_a_huge_text_file_and_a_text_member_of_a_zip_are_read_within_the_budget(tmp_path):

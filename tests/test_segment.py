@@ -267,3 +267,19 @@ PROSE_PREAMBLE = ("Opening remarks. " * 25).strip() + "\n" + "\n".join(f"Russian
 )
 def test_speeches_are_not_split(text):
     assert split_posts(text) == [clean_chrome(text).strip()]
+
+
+def test_many_repeated_header_shapes_split_in_linear_time():
+    # Thousands of header-like lines of different digit shapes ("aaa 1:00", "aab 1:00", …), each shape a
+    # candidate kind of dump tried over the rest of the text, all refused at the end by a long first line:
+    # 108 KB took 33 s to split before the kinds tried were capped.
+    import itertools
+    import string
+    import time
+
+    names = ["".join(p) for p in itertools.islice(itertools.product(string.ascii_lowercase, repeat=3), 4_000)]
+    text = "x" * 301 + "\n" + "\n".join(f"{name} {rep + 1}:00" for rep in range(3) for name in names)
+    start = time.perf_counter()
+    posts = split_posts_detailed(text)
+    assert time.perf_counter() - start < 3
+    assert [p.header for p in posts] == [None]
