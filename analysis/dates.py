@@ -8,7 +8,7 @@ import datetime as dt
 import functools
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from analysis.records import EVIDENCE, DateHit
 
@@ -92,6 +92,23 @@ _DATE_RE = re.compile(
         )
     )
 )
+
+# Every form of _DATE_RE starts at a digit or at the first letter of a month name, with no word character
+# before it: the positions worth trying, found in one scan (most of a text is neither).
+_MATCH_START = re.compile(r"(?<!\w)[\d" + re.escape("".join(sorted({name[0] for name in _MONTHS}))) + "]")
+
+
+def _date_matches(text: str, pos: int, endpos: int) -> Iterator[re.Match]:
+    """The matches of ``_DATE_RE.finditer(text, pos, endpos)``, found by trying _DATE_RE only where a
+    date can start (much faster on prose)."""
+    while (start := _MATCH_START.search(text, pos, endpos)) is not None:
+        m = _DATE_RE.match(text, start.start(), endpos)
+        if m is None:
+            pos = start.start() + 1
+        else:
+            yield m
+            pos = m.end()
+
 
 # ---------------------------------------------------------------------------------------------------------
 # Matches -> candidate dates
@@ -257,7 +274,7 @@ def _line_matches(line: str, in_head_until: int, short: bool, labelled, dateline
     for pos, endpos in windows:
         if _DIGIT.search(line, pos, endpos) is None:  # every date form has a digit
             continue
-        for m in _DATE_RE.finditer(line, pos, endpos):
+        for m in _date_matches(line, pos, endpos):
             if m.span() not in seen:
                 seen.add(m.span())
                 yield m
@@ -356,8 +373,26 @@ _PUBLICATION = re.compile(
 _PUB_GAP = re.compile(
     r"[\s:,.–—-]{0,6}(?:(?i:on|le|el|em|am|il|в|от)\s{1,3})?(?:" + _WEEKDAYS.pattern + r"[\s,.]{0,3})?"
 )
-# A part that every label of _PUB_STRONG and _PUB_WEAK holds, read in the same case-insensitive way.
-_PUB_HINT = re.compile(r"publi|pubbl|публик|posted|размещено|veröffentlich", re.IGNORECASE)
+# A word one of these holds in every label of _PUB_STRONG and _PUB_WEAK, case-folded ("publi" alone would
+# not do: "Republic" holds it). _FOLD_MORE folds what re.IGNORECASE also matches but str.casefold keeps
+# apart (the dotless ı with i, old Cyrillic letter forms).
+_PUB_HINTS = ("publication", "published", "publicac", "publicaç", "publicado", "publié", "pubblica",
+              "veröffentlich", "posted", "публикации", "опубликован", "размещено")
+_FOLD_MORE = str.maketrans({"ı": "i", "ᲀ": "в", "ᲁ": "д", "ᲂ": "о", "ᲃ": "с", "ᲄ": "т", "ᲅ": "т", "ᲆ": "ъ"})
+_FOLD_MORE_CHARS = re.compile("[ıᲀ-ᲆ]")
+
+
+def _may_hold_publication_label(text: str, pos: int, endpos: int) -> bool:
+    """False only when no _PUBLICATION label can match in ``text[pos:endpos]`` (checked without it)."""
+    span = text[pos:endpos].casefold()
+    if any(hint in span for hint in _PUB_HINTS):
+        return True
+    if span.isascii() or _FOLD_MORE_CHARS.search(span) is None:
+        return False
+    span = span.translate(_FOLD_MORE)
+    return any(hint in span for hint in _PUB_HINTS)
+
+
 _DIGIT = re.compile(r"\d")
 _PUB_CHARS = 3000  # publication lines are looked for this far into the text and this far from its end
 _PUB_REACH = 60  # the date starts within this many characters after the label
@@ -373,7 +408,7 @@ def _publication_lines(text: str, dayfirst: bool, today: dt.date) -> list[DateHi
         spans.append((max(_PUB_CHARS, n - _PUB_CHARS), n))
     out = []
     for pos, endpos in spans:
-        if _PUB_HINT.search(text, pos, endpos) is None:  # no label can start there: skip the slower scan
+        if not _may_hold_publication_label(text, pos, endpos):  # skip the slower scan
             continue
         for label in _PUBLICATION.finditer(text, pos, endpos):
             if label["weak"] and not label["colon"]:

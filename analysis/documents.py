@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import re
 from collections.abc import Iterable
 
@@ -29,7 +30,6 @@ OPTIONAL_TEXT_COLUMNS = ("title", "date_precision", "date_method", "language", "
                          "date_surface", "date_evidence", "date_hint", "date_hint_surface", "publisher",
                          "publisher_method", "forwarded_by")
 
-_SPACE = re.compile(r"\s+")
 _TITLE_MAX = 200
 _TITLE_WORD = re.compile(r"[^\W\d_]{2,}")
 # Emoji, flags, bullets and other symbols that open many channel posts, but not a hashtag's "#".
@@ -62,12 +62,12 @@ def _title(text: str, date_surface: str | None = None) -> str | None:
     or a menu item ("All news") is passed over; leading emoji and bullets dropped."""
     fallback = None
     for line in text.splitlines():
-        line = _LEADING_SYMBOLS.sub("", _SPACE.sub(" ", line).strip())
+        line = _LEADING_SYMBOLS.sub("", " ".join(line.split()))  # runs of whitespace as one space
         if not line:
             continue
         fallback = fallback or line
         words = line.replace(date_surface, " ") if date_surface else line
-        if len(_TITLE_WORD.findall(words)) >= 3:
+        if len(list(itertools.islice(_TITLE_WORD.finditer(words), 3))) == 3:
             return _shorten(line)
     return _shorten(fallback) if fallback else None
 

@@ -743,3 +743,46 @@ _POST = st.one_of(
 def test_infer_sequence_in_one_pass_equals_the_scan_per_post(hits):
     today = dt.date(2026, 12, 1)
     assert infer_sequence(hits, today=today) == _infer_by_scanning(hits, today)
+
+
+# The fast paths of the header scan must find exactly what the plain regular-expression scans find.
+_DATE_PIECES = ["15", "June", "JUNE", "2018", "May", "мая", "Мая", "2024-05-16", "16.05.2024", "12.05.24 14:33",
+                "27-29", "of", "Sept.", "сент.", "th", "A", "Sunday", ",", " ", "\n", "/", "-", ".", "x1", "١٢",
+                "Published", "posted on", "Publication date:", "ДАТА ПУБЛИКАЦИИ", "опубликовано", "Republic",
+                "publıshed", "PUBLIÉ le", "Veröffentlicht am", "pubblicato il", "Размещено", "fecha de publicación"]
+_pieces = st.lists(st.one_of(st.sampled_from(_DATE_PIECES), st.text(max_size=5)), max_size=40)
+
+
+@given(_pieces, st.sampled_from(["", " ", "\n"]))
+@settings(max_examples=400, deadline=None)
+def test_date_matches_are_the_regex_matches(pieces, sep):
+    from analysis.dates import _DATE_RE, _date_matches
+
+    text = sep.join(pieces)
+    for pos, endpos in ((0, len(text)), (len(text) // 3, len(text)), (0, len(text) // 2)):
+        expected = [(m.span(), m.lastgroup) for m in _DATE_RE.finditer(text, pos, endpos)]
+        assert [(m.span(), m.lastgroup) for m in _date_matches(text, pos, endpos)] == expected
+
+
+@given(_pieces, st.sampled_from(["", " ", "\n", "\t"]))
+@settings(max_examples=400, deadline=None)
+def test_publication_hint_never_misses_a_label(pieces, sep):
+    from analysis.dates import _PUBLICATION, _may_hold_publication_label
+
+    text = sep.join(pieces)
+    if _PUBLICATION.search(text) is not None:
+        assert _may_hold_publication_label(text, 0, len(text))
+
+
+@pytest.mark.parametrize("label", ["Published", "POSTED ON", "Publication date", "Date of publication",
+                                   "Дата публикации", "ДАТА ОПУБЛИКОВАНИЯ", "Опубликовано", "Размещено", "Publié le",
+                                   "Publicado el", "Fecha de publicación", "Data de publicação",
+                                   "Veröffentlichungsdatum", "Veröffentlicht am", "Data di pubblicazione",
+                                   "Pubblicato il", "publıshed"])
+def test_publication_hint_sees_every_label(label):
+    from analysis.dates import _PUBLICATION, _may_hold_publication_label
+
+    text = f"Statement by the Ministry\n{label}: 6 May 2025\nThe Republic of …"
+    assert _PUBLICATION.search(text) is not None
+    assert _may_hold_publication_label(text, 0, len(text))
+    assert not _may_hold_publication_label("The Republic of Kazakhstan and the public.", 0, 44)

@@ -4,6 +4,8 @@ import datetime as dt
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analysis.documents import DOCUMENT_COLUMNS, _title, build_documents, document_rows
 from analysis.records import DateHit, Record
@@ -163,3 +165,29 @@ def test_duplicates_of_a_table_put_together_from_parts():
                           "text": ["The SCO met.", "BRICS met.", "the  SCO\nmet.", "BRICS met."]})
     assert duplicates_of(table).tolist() == [None, None, "a", "b"]
     assert duplicates_of(table.iloc[::-1]).tolist() == [None, None, "d", "c"]  # the first row in order wins
+
+
+@given(st.lists(st.one_of(st.sampled_from(["Talks", "in", "Moscow", "15 June 2018", "✅", "#SCO", "\u2003", "\x1c",
+                                            "\u00a0", "\n", "\t", " ", "“", "a", "Рабочий", "визит"]),
+                          st.text(max_size=6)), max_size=30),
+       st.sampled_from([None, "15 June 2018"]))
+@settings(max_examples=300, deadline=None)
+def test_title_matches_the_regex_normalisation(pieces, surface):
+    import re
+
+    from analysis.documents import _LEADING_SYMBOLS, _TITLE_WORD, _shorten, _title
+
+    def reference(text):
+        fallback = None
+        for line in text.splitlines():
+            line = _LEADING_SYMBOLS.sub("", re.sub(r"\s+", " ", line).strip())
+            if not line:
+                continue
+            fallback = fallback or line
+            words = line.replace(surface, " ") if surface else line
+            if len(_TITLE_WORD.findall(words)) >= 3:
+                return _shorten(line)
+        return _shorten(fallback) if fallback else None
+
+    text = " ".join(pieces)
+    assert _title(text, surface) == reference(text)
