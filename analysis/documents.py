@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterable
 
 import pandas as pd
+import pyarrow as pa
 
 from .dates import date_from_path, find_body_date, find_text_date, infer_sequence, resolve_date
 from .formats import publisher_name
@@ -16,8 +17,8 @@ from .language import detect_language
 from .records import DateHit, Record
 from .segment import Post, forwarded_from, header_channel, heading_channel, split_posts_detailed
 
-__all__ = ["DOCUMENT_COLUMNS", "OPTIONAL_TEXT_COLUMNS", "build_documents", "document_rows", "duplicates_of",
-           "none_for_missing"]
+__all__ = ["DOCUMENT_COLUMNS", "OPTIONAL_TEXT_COLUMNS", "build_documents", "concat_columns", "document_rows",
+           "duplicates_of", "none_for_missing", "row_columns"]
 
 DOCUMENT_COLUMNS = [
     "doc_id", "source", "seq", "title", "date", "date_precision", "date_method", "language", "text",
@@ -199,16 +200,53 @@ def document_rows(record: Record, *, dayfirst: bool = True, today: dt.date | Non
     return rows
 
 
-def build_documents(rows: Iterable[dict]) -> pd.DataFrame:
-    """Rows from :func:`document_rows` -> the documents table, with ``duplicate_of`` and ``cluster_id``.
+_ROW_COLUMNS = [c for c in DOCUMENT_COLUMNS if c not in ("duplicate_of", "cluster_id")] + ["text_key"]
+
+
+# Columns that always hold a string: a worker sends them as Arrow arrays (one buffer each, no Python object
+# per value to pickle, unpickle and keep), and the table keeps them that way (pandas' "str" columns).
+_ARROW_COLUMNS = ("doc_id", "source", "text", "format", "text_key")
+_STR = pd.Series(["x"]).dtype  # the dtype pandas gives a column of strings
+_STR_IS_ARROW = isinstance(_STR, pd.StringDtype) and _STR.storage == "pyarrow"
+
+
+def row_columns(rows: Iterable[dict], *, arrow: bool = False) -> dict[str, list]:
+    """Rows from :func:`document_rows` as columns (column -> values in row order), the form
+    :func:`build_documents` takes without the per-row dictionaries (much less memory for a big corpus).
+    With ``arrow``, the string columns of _ARROW_COLUMNS are ``pyarrow`` arrays instead of lists."""
+    rows = list(rows)
+    columns = {c: [row[c] for row in rows] for c in (rows[0] if rows else _ROW_COLUMNS)}
+    if arrow:
+        for c in _ARROW_COLUMNS:
+            if c in columns and all(type(v) is str for v in columns[c]):
+                columns[c] = pa.array(columns[c], type=pa.large_string())
+    return columns
+
+
+def concat_columns(parts: list[dict]) -> dict:
+    """Chunks of columns (from :func:`row_columns`) -> one set of columns: Arrow chunks of a column as one
+    pandas string array without copying them, anything else as one list."""
+    out = {}
+    for c in parts[0] if parts else _ROW_COLUMNS:
+        chunks = [part[c] for part in parts]
+        if chunks and all(isinstance(v, pa.Array) for v in chunks) and _STR_IS_ARROW:
+            out[c] = pd.array(pa.chunked_array(chunks, type=pa.large_string()), dtype=_STR)
+        else:
+            out[c] = [v for chunk in chunks for v in (chunk.to_pylist() if isinstance(chunk, pa.Array) else chunk)]
+    return out
+
+
+def build_documents(rows: Iterable[dict] | dict[str, list]) -> pd.DataFrame:
+    """Rows from :func:`document_rows` (or those rows as columns, :func:`row_columns`) -> the documents
+    table, with ``duplicate_of`` and ``cluster_id``.
 
     ``duplicate_of`` is the ``doc_id`` of the first earlier document whose text is the same (ignoring case
     and runs of whitespace); ``cluster_id`` starts at -1 (the topic model fills it).
     """
-    columns = [c for c in DOCUMENT_COLUMNS if c not in ("duplicate_of", "cluster_id")] + ["text_key"]
-    docs = pd.DataFrame(list(rows), columns=columns)
+    columns = rows if isinstance(rows, dict) else row_columns(rows)
+    docs = pd.DataFrame({c: columns[c] for c in _ROW_COLUMNS})
     if docs.empty:
-        docs = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+        docs = pd.DataFrame({c: pd.Series(dtype=object) for c in _ROW_COLUMNS})
     docs["date"] = pd.to_datetime(docs["date"])
     docs["seq"] = docs["seq"].astype("int64")
     docs["n_words"] = docs["n_words"].astype("int64")

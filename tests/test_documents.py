@@ -191,3 +191,32 @@ def test_title_matches_the_regex_normalisation(pieces, surface):
 
     text = " ".join(pieces)
     assert _title(text, surface) == reference(text)
+
+
+@pytest.mark.parametrize("chunk_sizes", [(3,), (2, 1), (1, 1, 1), (0, 3)])
+def test_documents_from_arrow_column_chunks_equal_documents_from_rows(chunk_sizes):
+    from analysis.documents import concat_columns, row_columns
+
+    records = [
+        Record("a.txt", "Talks in Moscow\n\nThe SCO and BRICS met on 15 June 2018.", "text"),
+        Record("b.txt", "Заявление МИД России\n\nШОС и БРИКС.", "text", title="Заявление"),
+        Record("c.txt", "Talks in Moscow\n\nThe SCO and BRICS met on 15 June 2018.", "text"),  # a duplicate
+    ]
+    rows = [row for record in records for row in document_rows(record, today=TODAY)]
+    expected = build_documents(rows)
+    parts, at = [], 0
+    for size in chunk_sizes:
+        parts.append(row_columns(rows[at : at + size], arrow=True))
+        at += size
+    got = build_documents(concat_columns(parts))
+    pd.testing.assert_frame_equal(got, expected)
+    assert got["duplicate_of"].tolist() == [None, None, expected["doc_id"][0]]
+
+
+def test_a_string_column_with_a_missing_value_in_one_chunk_stays_a_python_column():
+    import pyarrow as pa
+
+    from analysis.documents import concat_columns
+
+    parts = [{"title": pa.array(["A"], type=pa.large_string())}, {"title": [None]}]
+    assert concat_columns(parts)["title"] == ["A", None]

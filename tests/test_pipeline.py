@@ -289,10 +289,9 @@ def _tag_rows_with_pid(monkeypatch):
     def tagged(record, **options):
         return [dict(row, pid=os.getpid()) for row in document_rows(record, **options)]
 
-    def collect(rows):
-        rows = list(rows)
-        seen.extend(rows)
-        return build_documents(rows)
+    def collect(columns):  # the rows, as columns
+        seen.extend(dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True))
+        return build_documents(columns)
 
     monkeypatch.setattr(pipeline, "document_rows", tagged)
     monkeypatch.setattr(pipeline, "build_documents", collect)
