@@ -452,7 +452,7 @@ def finish_build(plan: PreparedBuild, files: Sequence, documents: pd.DataFrame, 
         progress("Writing the build", 0.0)
     extra_files = {"events.toml": plan.calendar_bytes} if plan.calendar is not None else {}
     if term_store is not None:
-        extra_files[TERM_COUNTS_FILE] = term_store.to_bytes()
+        extra_files[TERM_COUNTS_FILE] = term_store.save
         manifest["term_counts"] = {"file": TERM_COUNTS_FILE, "documents": len(term_store.doc_ids),
                                    "terms": len(term_store.terms), "counts": int(term_store.matrix.nnz)}
     path = write_build(plan.out, documents=documents, mentions=mentions, clusters=clusters,

@@ -10,7 +10,7 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -298,7 +298,7 @@ def write_build(
     report: dict,
     manifest: dict,
     topic_model: TopicState | None = None,
-    extra_files: dict[str, bytes] | None = None,
+    extra_files: dict[str, bytes | Callable[[Path], None]] | None = None,
 ) -> Path:
     """Write a build into ``out`` atomically: an earlier build there is replaced whole, never half-written.
 
@@ -307,7 +307,8 @@ def write_build(
     is removed and ``out`` is left as it was. A lock file beside ``out`` keeps two builds from writing into
     it at once; leftovers of an interrupted build are removed. ``manifest["tool"]`` is set to this tool.
     ``topic_model`` (a ``TopicState``), when given, is saved as ``topic_model.npz``; ``extra_files`` are
-    written as they are (``{"events.toml": bytes}``), inside the same atomic swap.
+    written as they are (``{"events.toml": bytes}``), or by a function given the file's path (for a big file
+    that is not to be held in memory whole), inside the same atomic swap.
 
     Returns:
         The path of the build folder.
@@ -333,7 +334,10 @@ def write_build(
             for name, data in (extra_files or {}).items():
                 if Path(name).name != name or name in BUILD_FILES or name == TOPIC_MODEL_FILE:
                     raise ValueError(f"extra_files names a file of its own in the build folder; got {name!r}.")
-                (tmp / name).write_bytes(data)
+                if callable(data):
+                    data(tmp / name)
+                else:
+                    (tmp / name).write_bytes(data)
             (tmp / "ingest_report.json").write_text(
                 json.dumps(report, indent=2, ensure_ascii=False, default=str), encoding="utf-8", errors="replace"
             )

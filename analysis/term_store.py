@@ -94,12 +94,18 @@ class TermStore:
         return self.matrix[np.asarray(rows, dtype=np.int64)]
 
     # ------------------------------------------------------------------------------------------ the file
+    def save(self, target) -> None:
+        """Write the ``.npz`` file (what the build holds as ``term_counts.npz``) to ``target``, a path or a
+        binary file, straight from the arrays (no copy of them, nor of the file, in memory)."""
+        np.savez(target, format=np.array(FORMAT, dtype=np.int64), doc_ids=lines_array(list(self.doc_ids)),
+                 terms=lines_array(list(self.terms)), indptr=self.matrix.indptr.astype(np.int64, copy=False),
+                 indices=self.matrix.indices.astype(np.int32, copy=False),
+                 data=self.matrix.data.astype(np.int32, copy=False))
+
     def to_bytes(self) -> bytes:
-        """The ``.npz`` file's bytes (what the build writes as ``term_counts.npz``)."""
+        """The ``.npz`` file's bytes (see :meth:`save`)."""
         buffer = io.BytesIO()
-        np.savez(buffer, format=np.array(FORMAT, dtype=np.int64), doc_ids=lines_array(list(self.doc_ids)),
-                 terms=lines_array(list(self.terms)), indptr=self.matrix.indptr.astype(np.int64),
-                 indices=self.matrix.indices.astype(np.int32), data=self.matrix.data.astype(np.int32))
+        self.save(buffer)
         return buffer.getvalue()
 
     @classmethod

@@ -234,3 +234,25 @@ def test_the_schemas_accept_every_build_this_tool_writes(sample_build, tiny_buil
 
     for path in (sample_build, tiny_build):
         check_schemas(path)
+
+
+def test_an_extra_file_can_be_written_by_a_function_inside_the_atomic_write(tmp_path):
+    seen = []
+
+    def write(path):
+        seen.append(path.parent.name)
+        path.write_bytes(b"counts")
+
+    write_build(tmp_path / "b", **_tables(), extra_files={"term_counts.npz": write, "events.toml": b"# c\n"})
+    assert (tmp_path / "b" / "term_counts.npz").read_bytes() == b"counts"
+    assert (tmp_path / "b" / "events.toml").read_bytes() == b"# c\n"
+    assert seen and seen[0] != "b"  # written into the temporary folder, then swapped in
+
+
+def test_a_failing_extra_file_writer_leaves_no_build(tmp_path):
+    def fail(path):
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        write_build(tmp_path / "b", **_tables(), extra_files={"term_counts.npz": fail})
+    assert not (tmp_path / "b").exists()
