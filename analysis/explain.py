@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from analysis import events as ev
 from analysis import surges as sg
@@ -207,7 +209,7 @@ def surge_explanation(
     of_key = mentions[((mentions["kind"] == kind) & (mentions["key"] == key)).to_numpy(dtype=bool)]
     hits = of_key["doc_id"].astype(str)
     ids = in_window["doc_id"].astype(str)
-    in_surge = ids.isin(set(hits)).to_numpy()
+    in_surge = _among(ids, hits)
     surge_ids = tuple(ids[in_surge])
     empty = {"words": pd.DataFrame({c: [] for c in EXPLAIN_COLUMNS}),
              "passages": pd.DataFrame({c: [] for c in PASSAGE_COLUMNS}), "doc_ids": surge_ids}  # fmt: skip
@@ -218,7 +220,7 @@ def surge_explanation(
         # The window's documents whatever the doc_ids narrowing: none of them is "outside" the window.
         window_ids = tl.filter_documents(documents, mentions, dataclasses.replace(window, doc_ids=None))["doc_id"]
         outside = tl.filter_documents(documents, mentions, dataclasses.replace(filters, start=None, end=None))
-        outside = outside[~outside["doc_id"].isin(set(window_ids))]
+        outside = outside[~_among(outside["doc_id"], window_ids)]
         if len(outside) > _OUTSIDE_SAMPLE:
             outside = outside.sample(n=_OUTSIDE_SAMPLE, random_state=_SEED)
         others = pd.concat([others, outside])
@@ -247,6 +249,13 @@ def surge_explanation(
     return {"words": words.reset_index(drop=True), "passages": best.reset_index(drop=True), "doc_ids": surge_ids}
 
 
+def _among(values: pd.Series, of: pd.Series) -> np.ndarray:
+    """Boolean mask: which of ``values`` (doc_ids) are among ``of``, compared as strings in Arrow (the
+    documents of a theme run to tens of thousands: a Python set of them cost more than the rest)."""
+    wanted = pa.array(of.astype("str")).unique()
+    return pc.is_in(pa.array(values.astype("str")), value_set=wanted).to_numpy(zero_copy_only=False).astype(bool)
+
+
 def _surge_lines(of_key, surge_docs, scores: pd.Series, *, kind, key, passages: int, texts) -> pd.DataFrame:
     """The concordance lines :func:`analysis.surges.representative_passages` chooses from: those of the
     ``passages`` best-scoring documents of the surge (ties included) when each of them has a line, which
@@ -258,7 +267,7 @@ def _surge_lines(of_key, surge_docs, scores: pd.Series, *, kind, key, passages: 
         if texts is not None:
             found = texts(list(docs["doc_id"].astype(str)))
             docs = docs.assign(text=[found.get(d, "") for d in docs["doc_id"].astype(str)])
-        rows = of_key[of_key["doc_id"].isin(set(docs["doc_id"].astype(str))).to_numpy(dtype=bool)]
+        rows = of_key[_among(of_key["doc_id"], docs["doc_id"])]
         return tl.concordance(docs, rows, kind=kind, key=key, filters=_EVERY)
 
     if len(scores) > passages:

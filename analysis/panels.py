@@ -17,6 +17,7 @@ of the few documents they show.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import threading
@@ -44,7 +45,7 @@ from analysis.vocabulary import AUTO, GRANULARITY_CHOICES, MEASURES, check_choic
 
 __all__ = [
     "COMPARE_BY", "DOCUMENT_ROWS", "MAP_COLUMNS", "MAP_POINTS", "PANELS", "PASSAGES", "Panel", "PanelOption",
-    "PanelSpec", "SideTables", "check_options", "events_file_of", "run_panel", "side_tables",
+    "PanelSpec", "SideTables", "check_options", "events_file_of", "run_panel", "side_tables", "warm",
 ]
 
 # Caps that keep a large build (tens of thousands of documents) responsive; each is a note of its panel.
@@ -150,6 +151,17 @@ class SideTables:
                     self._store = False
         return self._store.counts(doc_ids) if self._store else None
 
+    def warm(self) -> None:
+        """Read now what a first surge explanation reads (the tables, the stored word counts) and import the
+        libraries it uses (ruptures, scikit-learn's stop words): what :func:`warm` does on a thread."""
+        self.frames()
+        self.term_counts([])
+        import ruptures  # noqa: F401
+
+        from analysis.topics import stop_words
+
+        stop_words()
+
     def memo(self, key: tuple, make: Callable[[], Any]):
         """``make()``, kept for the last few keys: a table several panels are drawn from (every theme's
         timeline: the heatmap, the small multiples, the surges) is made once per filter state. Callers never
@@ -185,6 +197,20 @@ def side_tables(corpus: Corpus) -> SideTables:
         if corpus not in _SIDE:
             _SIDE[corpus] = SideTables(corpus)
         return _SIDE[corpus]
+
+
+def warm(corpus: Corpus) -> threading.Thread:
+    """Start a daemon thread that prepares ``corpus``'s side tables (:meth:`SideTables.warm`), so that the
+    first Themes view after a build is opened does not wait a second or two for them; returns the thread.
+    An error there is left to the panel that needs the tables, which raises it with its message."""
+
+    def run() -> None:
+        with contextlib.suppress(Exception):
+            side_tables(corpus).warm()
+
+    thread = threading.Thread(target=run, name=f"warm {corpus.path}", daemon=True)
+    thread.start()
+    return thread
 
 
 def events_file_of(corpus: Corpus, events_file: str | None = None) -> str:

@@ -620,9 +620,10 @@ def select_terms(doc_ids, names, matrix: sparse.csr_matrix, *, min_df: int = 2, 
         return TermCounts(doc_ids, names, sparse.csr_matrix((n_docs, 0), dtype=np.int32))
     matrix = sparse.csr_matrix(matrix, dtype=np.int32)
     frequency_in_documents = np.bincount(matrix.indices[matrix.data > 0], minlength=len(names))
-    keep = (frequency_in_documents >= min_df) & (frequency_in_documents <= max_df * n_docs)
-    keep &= np.fromiter((name not in STOP_WORDS for name in names), dtype=bool, count=len(names))
-    keep = np.flatnonzero(keep)
+    keep = np.flatnonzero((frequency_in_documents >= min_df) & (frequency_in_documents <= max_df * n_docs))
+    # Stop words looked up among the terms the frequencies kept only (a window's few thousand, not the
+    # build's whole vocabulary).
+    keep = keep[np.fromiter((name not in STOP_WORDS for name in names[keep]), dtype=bool, count=len(keep))]
     keep = keep[np.argsort(names[keep].astype(str), kind="stable")]
     if len(keep) > max_features:
         frequency = np.asarray(matrix[:, keep].sum(axis=0), dtype=np.float64).ravel()

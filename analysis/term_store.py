@@ -19,6 +19,7 @@ import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import sparse
@@ -26,7 +27,9 @@ from scipy import sparse
 from .npz import lines_array, read_arrays, split_lines
 from .surges import TermCounts as SurgeCounts
 from .surges import select_terms
-from .topics import STOP_WORDS, TermCounts
+
+if TYPE_CHECKING:
+    from .topics import TermCounts
 
 __all__ = ["FILE_NAME", "FORMAT", "TermStore", "TermStoreBuilder", "TermStoreError"]
 
@@ -168,6 +171,8 @@ class TermStoreBuilder:
 
     def finish(self) -> TermStore:
         """The store: every document must have been in exactly one batch."""
+        from .topics import stop_words
+
         n_docs = len(self.doc_ids)
         seen = np.zeros(n_docs, dtype=np.int64)
         for rows, *_ in self._parts:
@@ -191,7 +196,8 @@ class TermStoreBuilder:
         self._parts = []
         names = np.array(list(self._index), dtype=object)
         matrix = sparse.csr_matrix((values, indices, indptr), shape=(n_docs, len(names)))
-        keep = np.flatnonzero(np.fromiter((n not in STOP_WORDS for n in names), dtype=bool, count=len(names)))
+        stop = stop_words()
+        keep = np.flatnonzero(np.fromiter((n not in stop for n in names), dtype=bool, count=len(names)))
         keep = keep[np.argsort(names[keep].astype(str), kind="stable")]
         matrix = matrix[:, keep].tocsr()
         matrix.sort_indices()

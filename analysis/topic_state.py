@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.preprocessing import normalize
 
 from .npz import lines_array, read_arrays, split_lines
 from .topics import _CHUNK, _MIN_TERMS, TopicModel, _fixed_counts
@@ -187,6 +186,8 @@ class TopicState:
         np.log(tfidf.data, tfidf.data)
         tfidf.data += 1.0
         tfidf.data *= self.idf[tfidf.indices]
+        from sklearn.preprocessing import normalize
+
         tfidf = normalize(tfidf, norm="l2", copy=False)
         return normalize(np.asarray(tfidf @ self.components) if self.components is not None else tfidf.toarray())
 

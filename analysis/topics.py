@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import numbers
 import re
 from collections import Counter, defaultdict
@@ -12,14 +13,13 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from sklearn.cluster import KMeans
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfTransformer
-from sklearn.metrics import silhouette_score
-from sklearn.preprocessing import normalize
 from threadpoolctl import threadpool_limits
 
+# scikit-learn (about 1 s to import, most of it scipy.stats) is imported where a model is fitted or a stop
+# word looked up, not with this module: the dashboard imports it for TermCounts and reads no model.
+
 __all__ = [
-    "BOILERPLATE_WORDS", "RUSSIAN_STOP_WORDS", "STOP_WORDS", "TOKEN_PATTERN", "TermCounts", "TopicModel", "count_terms",
+    "BOILERPLATE_WORDS", "RUSSIAN_STOP_WORDS", "TOKEN_PATTERN", "TermCounts", "TopicModel", "count_terms", "stop_words",
 ]
 
 
@@ -54,7 +54,22 @@ BOILERPLATE_WORDS = _words(
     пересланное источник смотреть ссылка ссылке
     """
 )
-STOP_WORDS = frozenset(ENGLISH_STOP_WORDS) | RUSSIAN_STOP_WORDS | BOILERPLATE_WORDS
+
+
+@functools.cache
+def stop_words() -> frozenset[str]:
+    """scikit-learn's English stop words, :data:`RUSSIAN_STOP_WORDS` and :data:`BOILERPLATE_WORDS`: the words
+    no topic label, surge word or stored term count keeps (``STOP_WORDS``, made on first use)."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS) | RUSSIAN_STOP_WORDS | BOILERPLATE_WORDS
+
+
+def __getattr__(name: str):
+    if name == "STOP_WORDS":  # made on first use: it needs scikit-learn
+        return stop_words()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 # Runs of two or more letters of any script: numbers ("2024") and underscores are dropped, and a token
 # mixing letters and digits keeps only its letters ("covid19" -> "covid").
 # Words of two or more characters that start with a letter: "G20" and "covid19" are terms, "2024" is not.
@@ -185,7 +200,8 @@ def _learn_from_batches(batches: Iterable[TermCounts], *, min_df: int, max_df: f
     names = np.array(list(provisional), dtype=object)  # in index order
     document_frequency = np.bincount(all_indices, minlength=len(names))
     keep = (document_frequency >= min_df) & (document_frequency <= max_df * n_docs)
-    keep &= np.fromiter((name not in STOP_WORDS for name in names), dtype=bool, count=len(names))
+    stop = stop_words()
+    keep &= np.fromiter((name not in stop for name in names), dtype=bool, count=len(names))
     keep = np.flatnonzero(keep)
     keep = keep[np.argsort(names[keep], kind="stable")]  # alphabetical, as CountVectorizer's vocabulary
     if len(keep) > max_features:  # the most frequent; ties keep the alphabetical order
@@ -311,6 +327,8 @@ def _svd_components(
 
 def _reduce(tfidf: sparse.csr_matrix, components: np.ndarray | None) -> np.ndarray:
     """TF-IDF rows in the reduced, L2-normalised space (the SVD's when there is one)."""
+    from sklearn.preprocessing import normalize
+
     return normalize(np.asarray(tfidf @ components) if components is not None else tfidf.toarray())
 
 
@@ -535,6 +553,8 @@ class TopicModel:
         if n_texts != len(fit_rows):
             raise ValueError(f"TopicModel.fit_sample expects the {len(fit_rows)} texts of fit_rows_; got "
                              f"{n_texts}.")
+        from sklearn.feature_extraction.text import TfidfTransformer
+
         with threadpool_limits(limits=1):
             small = len(fit_rows) < _SMALL_CORPUS
             terms, counts = _learn_from_batches(
@@ -631,6 +651,7 @@ class TopicModel:
 
         The search for k runs on a fixed sample of at most 2,000 rows with one KMeans initialisation per
         k; only the chosen k is then fitted on every row, with several initialisations."""
+        from sklearn.cluster import KMeans
 
         if n_valid == 1:
             return np.zeros(len(reduced), dtype=np.int64), None
@@ -672,6 +693,8 @@ class TopicModel:
         n_labels = len(np.unique(labels))
         if not 2 <= n_labels <= len(labels) - 1:
             return None
+        from sklearn.metrics import silhouette_score
+
         return float(silhouette_score(reduced, labels, metric="euclidean"))
 
     @staticmethod

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from analysis.panels import Panel
+from analysis.panels import Panel, warm
 from analysis.query import Corpus, DocumentsPage
 from analysis.store import BuildError
 from analysis.timeline import Filters
@@ -62,7 +62,9 @@ def build_hash(path: str | Path) -> str:
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _queries(path: str, key: str) -> Queries:
     del key  # part of the cache key only
-    return Queries(Corpus.open(path))
+    corpus = Corpus.open(path)
+    warm(corpus)  # the tables and libraries of the Themes view, read on a thread while the Overview draws
+    return Queries(corpus)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4096, hash_funcs=_HASH_FUNCS)

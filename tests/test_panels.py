@@ -387,3 +387,40 @@ def test_the_document_map_is_a_fixed_sample_of_the_filtered_documents(big_build,
     if total > limit:
         expected = expected.iloc[np.sort(np.random.default_rng(0).choice(total, size=limit, replace=False))]
     _same(points.table, expected)
+
+
+def _first_surge(corpus) -> dict:
+    row = pn.run_panel("theme-surges", corpus, granularity="year").table.iloc[0]
+    return {"key": row["key"], "start": row["start"].date(), "end": row["end"].date()}
+
+
+def test_warm_reads_the_side_tables_on_a_thread_and_the_panels_answer_the_same(surge_build):
+    with closing(Corpus.open(surge_build)) as cold_corpus:
+        surge = _first_surge(cold_corpus)
+        cold = pn.run_panel("surge-passages", cold_corpus, **surge)
+    with closing(Corpus.open(surge_build)) as corpus:
+        side = pn.side_tables(corpus)
+        assert side._tables is None and side._store is None
+        thread = pn.warm(corpus)
+        assert thread.daemon
+        thread.join(timeout=60)
+        assert not thread.is_alive()
+        assert side._tables is not None and side._store is not None  # read before any panel asked
+        warm = pn.run_panel("surge-passages", corpus, **surge)
+    assert not cold.table.empty
+    pd.testing.assert_frame_equal(warm.table, cold.table)
+
+
+def test_warm_leaves_a_broken_build_to_the_panel_that_reads_it(surge_build, tmp_path):
+    import shutil
+
+    broken = tmp_path / "build"
+    shutil.copytree(surge_build, broken)
+    with closing(Corpus.open(broken)) as corpus:
+        surge = _first_surge(corpus)
+        (broken / "mentions.parquet").write_bytes(b"not parquet")
+        thread = pn.warm(corpus)
+        thread.join(timeout=60)
+        assert not thread.is_alive()  # it stopped quietly: no exception escaped the thread
+        with pytest.raises(Exception, match="(?i)parquet|mentions"):
+            pn.run_panel("surge-words", corpus, **surge)

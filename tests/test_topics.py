@@ -9,7 +9,14 @@ import pandas as pd
 import pytest
 from scipy import sparse
 
-from analysis.topics import BOILERPLATE_WORDS, RUSSIAN_STOP_WORDS, STOP_WORDS, TopicModel, _c_tf_idf
+from analysis.topics import (
+    BOILERPLATE_WORDS,
+    RUSSIAN_STOP_WORDS,
+    STOP_WORDS,
+    TopicModel,
+    _c_tf_idf,
+    stop_words,
+)
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 CORPORA = SHARED / "corpora"
@@ -166,6 +173,7 @@ def test_russian_clusters_have_russian_content_terms():
 
 def test_stop_word_lists_have_the_expected_size():
     assert len(RUSSIAN_STOP_WORDS) >= 150
+    assert {"the", "and", "и", "telegram"} <= STOP_WORDS and STOP_WORDS is stop_words()
     assert {"telegram", "forwarded", "subscribers", "view", "media"} <= BOILERPLATE_WORDS
 
 
@@ -335,3 +343,15 @@ def test_the_fitting_sample_follows_the_seed():
 def test_max_fit_documents_below_the_small_corpus_size_is_rejected():
     with pytest.raises(ValueError, match=r"The 'max_fit_documents' parameter of TopicModel must be an integer >= 20"):
         TopicModel(max_fit_documents=5).fit(make_docs(SPACE))
+
+
+def test_the_dashboard_and_the_query_layer_import_without_scikit_learn():
+    # scikit-learn takes about a second to import; the dashboard's first load must not pay it (a fitted model
+    # is only read, and its stop words are needed by the first surge's words, imported then).
+    import subprocess
+    import sys
+
+    code = ("import sys, analysis.topics, analysis.term_store, analysis.topic_state, analysis.panels, dashboard.app; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sklearn'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
