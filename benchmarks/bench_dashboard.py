@@ -21,7 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "dashboard" / "app.py")
 TABS = ("Overview", "Themes", "Organisations", "Topics", "Documents", "Report")
-TARGET_MS = 300
+# Issue 9's targets on the UNGDC build: a new filter state's median and p90, and the first load (a 119k
+# archive's build: median 150 ms; ~950k: 400 ms).
+TARGET_MEDIAN_MS, TARGET_P90_MS, TARGET_FIRST_S = 100, 250, 2.0
 
 
 def _states(build, n: int) -> list[dict]:
@@ -72,10 +74,13 @@ def _timed_run(at) -> float:
     return elapsed
 
 
-def _stats(times: list[float]) -> str:
+def _p90(times: list[float]) -> float:
     ordered = sorted(times)
-    p90 = ordered[min(len(ordered) - 1, int(round(0.9 * (len(ordered) - 1))))]
-    return f"median {statistics.median(times) * 1000:6.0f} ms   p90 {p90 * 1000:6.0f} ms   (n={len(times)})"
+    return ordered[min(len(ordered) - 1, int(round(0.9 * (len(ordered) - 1))))]
+
+
+def _stats(times: list[float]) -> str:
+    return f"median {statistics.median(times) * 1000:6.0f} ms   p90 {_p90(times) * 1000:6.0f} ms   (n={len(times)})"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -123,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         for state in states:  # the same states again: answered from the caches
             _apply(at, state)
             warm.append(_timed_run(at))
-        medians[tab] = statistics.median(cold)
+        medians[tab] = (statistics.median(cold), _p90(cold))
         print(f"{tab:<14} switch {switch * 1000:5.0f} ms | filter change, new state: {_stats(cold)} | "
               f"revisited: {_stats(warm)}")
         # Back to no filter for the next tab.
@@ -134,11 +139,11 @@ def main(argv: list[str] | None = None) -> int:
         at.date_input(key=K["dates"]).set_value((dates.min().date(), dates.max().date()))
         at.selectbox(key=K["measure"]).set_value("share")
         _timed_run(at)
-    worst = max(medians, key=medians.get)
-    over = [t for t, m in medians.items() if m * 1000 >= TARGET_MS]
-    print(f"target: median filter change < {TARGET_MS} ms: "
-          + (f"missed on {', '.join(over)}" if over else "met on every tab measured")
-          + f" (slowest: {worst}, median {medians[worst] * 1000:.0f} ms)")
+    met = [t for t, (m, p) in medians.items() if m * 1000 <= TARGET_MEDIAN_MS and p * 1000 <= TARGET_P90_MS]
+    missed = [f"{t} ({m * 1000:.0f} / {p * 1000:.0f} ms)" for t, (m, p) in medians.items() if t not in met]
+    print(f"targets (issue 9, UNGDC build): median <= {TARGET_MEDIAN_MS} ms and p90 <= {TARGET_P90_MS} ms per view: "
+          f"met on {', '.join(met) or 'none'}" + (f"; missed on {', '.join(missed)}" if missed else ""))
+    print(f"first load <= {TARGET_FIRST_S:g} s: {'met' if first <= TARGET_FIRST_S else 'NOT met'} ({first:.2f} s)")
     return 0
 
 

@@ -462,3 +462,24 @@ def test_a_build_on_two_worker_processes_is_the_build_of_one(tmp_path, monkeypat
             assert sorted(a.files) == sorted(b.files), name
             for key in a.files:
                 np.testing.assert_array_equal(a[key], b[key], err_msg=f"{name}: {key}")
+
+
+def test_a_drained_document_stage_empties_the_list_and_makes_the_same_documents():
+    from analysis.pipeline import document_stage
+    from analysis.records import Record
+
+    records = [Record(text=f"Post {i}: the SCO met in Astana on 3 March 2024 and spoke of security.", source="a.txt", format="text")
+               for i in range(30)]
+    kept = list(records)
+    options = {"dayfirst": True, "today": dt.date(2026, 1, 1), "workers": 1, "progress": None}
+    drained = document_stage(records, drain=True, **options)
+    assert records == []
+    pd.testing.assert_frame_equal(drained, document_stage(kept, **options))
+    with pytest.raises(TypeError, match=r"drain=True\) empties a list of records; got generator"):
+        document_stage((r for r in kept), drain=True, **options)
+
+
+def test_release_memory_runs_anywhere():
+    from analysis.pipeline import release_memory
+
+    assert release_memory() is None  # a no-op where there is no glibc
