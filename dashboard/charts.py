@@ -10,6 +10,7 @@ import pandas as pd
 import plotly.colors as _colors
 import plotly.graph_objects as go
 import plotly.io as pio
+from _plotly_utils.utils import convert_to_base64
 
 from analysis.vocabulary import KINDS, MEASURE_LABELS, TARGET_FIELDS, measure_column
 
@@ -139,6 +140,44 @@ def _layout(title: str, *, xtitle: str = "", ytitle: str = "", legend: bool = Tr
     }
     layout.update(more)
     return layout
+
+
+def for_streamlit(fig: go.Figure) -> go.Figure:
+    """``fig`` as handed to ``st.plotly_chart``: a Figure whose ``to_dict()`` (all Streamlit reads of it) is
+    :func:`wire_spec`, made once, so that drawing does not deep-copy every trace (a document map's
+    thousands of points, on every rerun). A dict instead would be validated again by Streamlit."""
+    return fig if fig.frames else _Drawn(wire_spec(fig))
+
+
+class _Drawn(go.Figure):
+    """A figure's :func:`wire_spec` in a Figure's clothes: only ``to_dict`` is defined (see
+    :func:`for_streamlit`); nothing else of a Figure is made or read."""
+
+    def __init__(self, spec: dict) -> None:  # no Figure.__init__: its deep copy is what this avoids
+        self._spec = spec
+
+    def to_dict(self) -> dict:
+        return self._spec
+
+
+def wire_spec(fig: go.Figure) -> dict:
+    """The dictionary of ``fig.to_dict()`` (data and layout, numeric arrays base64-encoded, what is sent to
+    the browser), made without its deep copy of every trace. The figure stays as it was (tested)."""
+    spec = _dicts_copied({"data": fig._data, "layout": fig._layout})
+    convert_to_base64(spec)  # replaces arrays inside dicts: those dicts are the copies
+    if fig.frames:
+        spec["frames"] = fig.to_dict()["frames"]
+    return spec
+
+
+def _dicts_copied(value):
+    """``value`` with every dict in it copied (and the lists and tuples on the way to one); arrays and the
+    lists of plain values shared."""
+    if isinstance(value, dict):
+        return {k: _dicts_copied(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)) and any(isinstance(v, (dict, list, tuple)) for v in value):
+        return type(value)(_dicts_copied(v) for v in value)
+    return value
 
 
 def _figure(traces: list[dict], layout: dict) -> go.Figure:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 
 from analysis import timeline as tl
@@ -399,3 +400,24 @@ def test_the_band_does_not_bridge_a_period_without_documents():
     (band,) = [t for t in fig["data"] if t.get("fill") == "toself"]
     # Two runs (January, March), each its own polygon, apart by a gap.
     assert list(band["y"]) == [55.0, 45.0, None, 30.0, 20.0]
+
+
+def test_what_streamlit_is_handed_is_the_figures_own_dictionary_and_leaves_it_unchanged(tiny):
+    import plotly.io as pio
+
+    docs, mentions, clusters = tiny["documents"], tiny["mentions"], tiny["clusters"]
+    line = _with_labels(_timeline_frame(), LABELS)
+    figures = [
+        charts.timeline_figure(line, "share", kind="organisation", granularity="month"),
+        charts.heatmap_figure(line, "mentions", kind="organisation", granularity="quarter"),
+        charts.small_multiples_figure(line, "documents", kind="organisation", granularity="week", columns=3),
+        charts.crosstab_figure(tl.crosstab(docs, mentions), "share_pct"),
+        charts.document_map_figure(docs, clusters),
+        charts.timeline_figure(line.iloc[0:0], "share"),
+    ]
+    for fig in figures:
+        before = pio.to_json(fig.to_dict(), validate=False)
+        drawn = charts.for_streamlit(fig)
+        assert isinstance(drawn, go.Figure)  # what st.plotly_chart takes as validated
+        assert pio.to_json(drawn.to_dict(), validate=False) == before
+        assert pio.to_json(fig.to_dict(), validate=False) == before  # the figure was not touched

@@ -10,7 +10,7 @@ import streamlit as st
 
 from analysis.export import csv_filename, to_csv_bytes
 from analysis.panels import DOCUMENT_ROWS, MAP_POINTS, PASSAGES, Panel
-from dashboard import data
+from dashboard import charts, data
 from dashboard import filters as fl
 from dashboard.queries import Queries
 from dashboard.views.markup import escape_md
@@ -82,11 +82,12 @@ def show_chart(fig, df: Panel | pd.DataFrame, what: str, name: str, corpus: Quer
                *, selectable: bool = True) -> None:
     """A chart drawn from a panel's table, with the "Download CSV" button of that table."""
     gen = st.session_state.get(SEL_GEN, 0)
+    spec = charts.for_streamlit(fig)
     if selectable:
-        st.plotly_chart(fig, key=chart_key(name, gen), on_select="rerun",
+        st.plotly_chart(spec, key=chart_key(name, gen), on_select="rerun",
                         selection_mode=("points", "box", "lasso"), width="stretch")
     else:
-        st.plotly_chart(fig, key=f"fig_{name}", width="stretch")
+        st.plotly_chart(spec, key=f"fig_{name}", width="stretch")
     downloads(df, what, name, view)
 
 
