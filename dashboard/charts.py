@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -213,6 +213,14 @@ def _keys_in_order(df: pd.DataFrame, column: str = "key") -> list[str]:
     return [str(k) for k in pd.unique(df[column])]
 
 
+def _rows_of(df: pd.DataFrame, column: str = "key") -> Callable[[str], pd.DataFrame]:
+    """key -> the rows of ``df`` whose ``column`` (as text) is that key, in their order, sorted by period:
+    grouped once, not one comparison of the whole column per key drawn."""
+    groups = dict(iter(df.groupby(df[column].astype(str), sort=False)))
+    empty = df.iloc[0:0]
+    return lambda key: groups.get(key, empty).sort_values("period")
+
+
 def _labels(df: pd.DataFrame, key_col: str = "key", label_col: str = "label") -> dict[str, str]:
     """key -> the text drawn for it: the frame's label column (analysis.timeline.add_labels) when it has
     one, else the key itself."""
@@ -297,8 +305,9 @@ def timeline_figure(
     names = _labels(data) if series == "key" else {}
     auto_title, unit = _timeline_title(measure, kind, granularity)
     traces = []
+    rows_of = _rows_of(data, series)
     for i, key in enumerate(_keys_in_order(data, series)):
-        rows = data[data[series].astype(str) == key].sort_values("period")
+        rows = rows_of(key)
         partial = rows["partial"].fillna(False).astype(bool).tolist() if "partial" in rows else [False] * len(rows)
         name = names.get(key, key)
         hover = [
@@ -566,8 +575,9 @@ def small_multiples_figure(
     del layout["xaxis"], layout["yaxis"]  # one pair per panel, below
     time_axis = _time_axis(granularity, data["period"].nunique() * ncols)
     traces, annotations = [], []
+    rows_of = _rows_of(data)
     for i, key in enumerate(keys):
-        rows = data[data["key"].astype(str) == key].sort_values("period")
+        rows = rows_of(key)
         color = _color(colors, key, i, kind)
         name = names.get(key, key)
         (x0, x1), (y0, y1) = _panel_domain(i, ncols, nrows)
