@@ -89,7 +89,7 @@ def _shallow(value):
         return dataclasses.replace(value, table=_shallow(value.table), notes=dict(value.notes), options=dict(value.options))
     if isinstance(value, tuple):
         # A tuple of strings (the build's sources: one per file, thousands) is immutable as it is.
-        return value if all(isinstance(v, str) for v in value) else tuple(_shallow(v) for v in value)
+        return value if set(map(type, value)) <= {str} else tuple(_shallow(v) for v in value)
     if isinstance(value, (dict, list)):
         return type(value)(value)
     return value
