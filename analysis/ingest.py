@@ -66,6 +66,14 @@ _UNSUPPORTED = frozenset(
 _MB = 1_000_000
 
 
+def _size_text(n: int) -> str:
+    """A size in bytes in a message: "512 bytes", "12.3 KB", "4.5 MB" (decimal units, as the limits are
+    given), never "0.0 MB" for a small file or limit."""
+    if n < 1000:
+        return f"{n:,} byte{'' if n == 1 else 's'}"
+    return f"{n / 1000:.1f} KB" if n < 999_950 else f"{n / _MB:.1f} MB"  # never "1000.0 KB"
+
+
 @dataclass(frozen=True)
 class Setting:
     """One reading limit: its name (a keyword of ``read_inputs``), default and what it bounds."""
@@ -689,8 +697,8 @@ def _read_zip(
                     FileReport(
                         member_label,
                         "skipped",
-                        f"file too large ({info.file_size / _MB:.1f} MB > max_file_bytes "
-                        f"{limits.max_file_bytes / _MB:.1f} MB); split it or raise the limit",
+                        f"file too large ({_size_text(info.file_size)} > max_file_bytes "
+                        f"{_size_text(limits.max_file_bytes)}); split it or raise the limit",
                     )
                 )
                 continue
@@ -699,7 +707,7 @@ def _read_zip(
                     FileReport(
                         member_label,
                         "skipped",
-                        f"archive too large: its members exceed {cap_name} ({zip_cap / _MB:.1f} MB "
+                        f"archive too large: its members exceed {cap_name} ({_size_text(zip_cap)} "
                         "uncompressed); extract it and pass the folder, or raise the limit",
                     )
                 )
@@ -831,7 +839,7 @@ def _file_job(full: Path, source: str, path: str, input_name: str, limits: _Limi
             FileReport(
                 source,
                 "skipped",
-                f"file too large ({size / _MB:.1f} MB > max_file_bytes {limits.max_file_bytes / _MB:.1f} MB); "
+                f"file too large ({_size_text(size)} > max_file_bytes {_size_text(limits.max_file_bytes)}); "
                 "split it or raise the limit",
             )
         ]
@@ -1129,7 +1137,7 @@ def plan_reads(
     # An update's inputs are read one after another under one budget: what the earlier ones used is gone.
     start_left = max(0, max_total_bytes - bytes_used)
     total_left = [start_left]
-    earlier = (f" ({min(bytes_used, max_total_bytes) / _MB:.1f} MB of it used by the inputs read before these)"
+    earlier = (f" ({_size_text(min(bytes_used, max_total_bytes))} of it used by the inputs read before these)"
                if bytes_used else "")
 
     def over_total(source: str, size: int) -> FileReport | None:
@@ -1139,8 +1147,8 @@ def plan_reads(
         return FileReport(
             source,
             "skipped",
-            f"the inputs together exceed max_total_bytes ({max_total_bytes / _MB:.1f} MB){earlier}; this file "
-            f"({size / _MB:.1f} MB) was not read. Build fewer files at once, or raise the limit",
+            f"the inputs together exceed max_total_bytes ({_size_text(max_total_bytes)}){earlier}; this file "
+            f"({_size_text(size)}) was not read. Build fewer files at once, or raise the limit",
         )
 
     def size_of(path: Path) -> int:

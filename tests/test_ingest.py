@@ -314,14 +314,14 @@ def test_a_table_over_max_file_bytes_is_read_fully_in_chunks(tmp_path):
     assert _report(result, "big.csv").documents == 50
     # A JSON array is one value, parsed whole: the cap stays for it, as for other formats.
     assert _report(result, "big.json").reason == (
-        "file too large (0.0 MB > max_file_bytes 0.0 MB); split it or raise the limit")
+        "file too large (990 bytes > max_file_bytes 100 bytes); split it or raise the limit")
     assert result.options["max_row_chars"] == 5_000_000 and result.options["chunk_rows"] == 7
 
 
 def test_a_table_member_of_an_archive_keeps_the_size_cap(tmp_path):
     path = _zip(tmp_path / "a.zip", {"t.csv": b"text\n" + b"a row of text\n" * 20})
     result = read_inputs([path], max_file_bytes=100)
-    assert _report(result, "a.zip/t.csv").reason.startswith("file too large (0.0 MB > max_file_bytes 0.0 MB)")
+    assert _report(result, "a.zip/t.csv").reason.startswith("file too large (285 bytes > max_file_bytes 100 bytes)")
 
 
 def test_a_row_over_max_row_chars_is_reported_and_the_rest_kept(tmp_path):
@@ -706,7 +706,7 @@ def test_a_reading_can_go_on_from_the_budget_an_earlier_one_used(tmp_path):
     assert again.bytes_used == 400 and again.files[0].status == "parsed"
     over = read_inputs([tmp_path / "a.txt"], max_total_bytes=500, bytes_used=again.bytes_used)
     assert over.files[0].status == "skipped" and over.bytes_used == 400
-    assert "(0.0 MB of it used by the inputs read before these)" in over.files[0].reason
+    assert "(400 bytes of it used by the inputs read before these)" in over.files[0].reason
     full = read_inputs([tmp_path / "a.txt"], max_text_chars=1_000, text_held=900)
     assert full.files[0].status == "skipped" and full.text_chars == 900
     assert full.files[0].reason.endswith("already held 900 characters)")
@@ -728,3 +728,12 @@ def test_a_streamed_tables_report_says_which_later_keys_were_used_and_which_rows
     assert any("take their text from their key 'text'" in note for note in report.details["notes"])
     late = result.records[-1]
     assert (late.text, late.date.year, late.date.month, late.date.day) == ("A later post on BRICS.", 2024, 5, 16)
+
+
+@pytest.mark.parametrize(("size", "text"), [(0, "0 bytes"), (1, "1 byte"), (999, "999 bytes"), (1000, "1.0 KB"),
+                                           (45_600, "45.6 KB"), (999_999, "1.0 MB"), (1_000_000, "1.0 MB"),
+                                           (214_000_000, "214.0 MB")])
+def test_sizes_in_messages_are_never_zero_megabytes(size, text):
+    from analysis.ingest import _size_text
+
+    assert _size_text(size) == text

@@ -403,8 +403,8 @@ def test_max_total_bytes_is_shared_by_all_the_inputs_of_an_update(tmp_path):
     assert reports["b.txt"]["status"] == "parsed"
     assert (reports["c.txt"]["status"], reports["c.txt"]["documents"]) == ("skipped", 0)
     assert reports["c.txt"]["reason"].startswith(
-        "the inputs together exceed max_total_bytes (0.0 MB) (0.0 MB of it used by the inputs read before these); "
-        "this file (0.0 MB) was not read.")
+        "the inputs together exceed max_total_bytes (1.0 KB) (621 bytes of it used by the inputs read before these); "
+        "this file (621 bytes) was not read.")
     assert set(updated.documents["source"]) == {"a.txt", "b.txt"} and entry["added"] == 1
 
 
