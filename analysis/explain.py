@@ -13,8 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from analysis import events as ev
 from analysis import surges as sg
@@ -250,10 +248,9 @@ def surge_explanation(
 
 
 def _among(values: pd.Series, of: pd.Series) -> np.ndarray:
-    """Boolean mask: which of ``values`` (doc_ids) are among ``of``, compared as strings in Arrow (the
-    documents of a theme run to tens of thousands: a Python set of them cost more than the rest)."""
-    wanted = pa.array(of.astype("str")).unique()
-    return pc.is_in(pa.array(values.astype("str")), value_set=wanted).to_numpy(zero_copy_only=False).astype(bool)
+    """Boolean mask: which of ``values`` (doc_ids) are among ``of``, in Arrow (timeline's columnar helpers;
+    the documents of a theme run to tens of thousands: a Python set of them cost more than the rest)."""
+    return tl._isin(values, tl._arrow_str(of).unique())
 
 
 def _surge_lines(of_key, surge_docs, scores: pd.Series, *, kind, key, passages: int, texts) -> pd.DataFrame:

@@ -141,21 +141,26 @@ class SideTables:
         """The stored word counts of these documents (analysis.term_store), or None when the build has none
         (a build of an earlier version, and its updates) or they do not cover them: then the texts are
         counted, with the same result."""
+        store = self._term_store()
+        return store.counts(doc_ids) if store else None
+
+    def _term_store(self) -> TermStore | None:
+        """The build's term_counts.npz, read on first use; None when it has none or it cannot be read."""
         with self._lock:
             if self._store is None:
                 path = self._path / TERM_COUNTS_FILE
                 try:
                     self._store = TermStore.load(path) if path.is_file() else False
                 except TermStoreError as error:
-                    warnings.warn(f"{error} Counting the texts instead.", stacklevel=2)
+                    warnings.warn(f"{error} Counting the texts instead.", stacklevel=3)
                     self._store = False
-        return self._store.counts(doc_ids) if self._store else None
+        return self._store or None
 
     def warm(self) -> None:
         """Read now what a first surge explanation reads (the tables, the stored word counts) and import the
         libraries it uses (ruptures, scikit-learn's stop words): what :func:`warm` does on a thread."""
         self.frames()
-        self.term_counts([])
+        self._term_store()
         import ruptures  # noqa: F401
 
         from analysis.topics import stop_words

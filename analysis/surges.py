@@ -609,7 +609,7 @@ def select_terms(doc_ids, names, matrix: sparse.csr_matrix, *, min_df: int = 2, 
     of these documents (all of them under 20 documents), without stop words, the ``max_features`` most
     frequent, in alphabetical order. Which terms are kept depends only on the rows given, so the rows of the
     stored counts of the whole build give what counting those documents' texts gives."""
-    from analysis.topics import STOP_WORDS
+    from analysis.topics import stop_words
 
     doc_ids = np.asarray(doc_ids, dtype=object)
     names = np.asarray(names, dtype=object)
@@ -623,7 +623,8 @@ def select_terms(doc_ids, names, matrix: sparse.csr_matrix, *, min_df: int = 2, 
     keep = np.flatnonzero((frequency_in_documents >= min_df) & (frequency_in_documents <= max_df * n_docs))
     # Stop words looked up among the terms the frequencies kept only (a window's few thousand, not the
     # build's whole vocabulary).
-    keep = keep[np.fromiter((name not in STOP_WORDS for name in names[keep]), dtype=bool, count=len(keep))]
+    stop = stop_words()
+    keep = keep[np.fromiter((name not in stop for name in names[keep]), dtype=bool, count=len(keep))]
     keep = keep[np.argsort(names[keep].astype(str), kind="stable")]
     if len(keep) > max_features:
         frequency = np.asarray(matrix[:, keep].sum(axis=0), dtype=np.float64).ravel()

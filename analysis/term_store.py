@@ -192,6 +192,8 @@ class TermStoreBuilder:
         column_of = np.full(len(names), -1, dtype=np.int32)
         column_of[keep] = np.arange(len(keep), dtype=np.int32)
 
+        # (mask of the kept counts, kept counts per text) of a batch: computed again when it is placed rather
+        # than held for every batch at once.
         def kept(part) -> tuple[np.ndarray, np.ndarray]:
             rows, columns, _, part_ptr = part
             mask = column_of[columns] >= 0

@@ -144,13 +144,13 @@ def _layout(title: str, *, xtitle: str = "", ytitle: str = "", legend: bool = Tr
 
 def for_streamlit(fig: go.Figure) -> go.Figure:
     """``fig`` as handed to ``st.plotly_chart``: a Figure whose ``to_dict()`` (all Streamlit reads of it) is
-    :func:`wire_spec`, made once, so that drawing does not deep-copy every trace (a document map's
+    :func:`_wire_spec`, made once, so that drawing does not deep-copy every trace (a document map's
     thousands of points, on every rerun). A dict instead would be validated again by Streamlit."""
-    return fig if fig.frames else _Drawn(wire_spec(fig))
+    return fig if fig.frames else _Drawn(_wire_spec(fig))
 
 
 class _Drawn(go.Figure):
-    """A figure's :func:`wire_spec` in a Figure's clothes: only ``to_dict`` is defined (see
+    """A figure's :func:`_wire_spec` in a Figure's clothes: only ``to_dict`` is defined (see
     :func:`for_streamlit`); nothing else of a Figure is made or read."""
 
     def __init__(self, spec: dict) -> None:  # no Figure.__init__: its deep copy is what this avoids
@@ -160,13 +160,12 @@ class _Drawn(go.Figure):
         return self._spec
 
 
-def wire_spec(fig: go.Figure) -> dict:
-    """The dictionary of ``fig.to_dict()`` (data and layout, numeric arrays base64-encoded, what is sent to
-    the browser), made without its deep copy of every trace. The figure stays as it was (tested)."""
+def _wire_spec(fig: go.Figure) -> dict:
+    """The dictionary of ``fig.to_dict()`` for a figure without frames (data and layout, numeric arrays
+    base64-encoded, what is sent to the browser), made without its deep copy of every trace. The figure
+    stays as it was (tested)."""
     spec = _dicts_copied({"data": fig._data, "layout": fig._layout})
     convert_to_base64(spec)  # replaces arrays inside dicts: those dicts are the copies
-    if fig.frames:
-        spec["frames"] = fig.to_dict()["frames"]
     return spec
 
 
