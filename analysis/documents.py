@@ -151,7 +151,12 @@ def document_rows(record: Record, *, dayfirst: bool = True, today: dt.date | Non
     instead, with ``date_method="body"``. ``publisher``, ``publisher_method`` and ``forwarded_by`` come from
     the record, refined per post (see ``_publishers``).
     """
-    detailed = split_posts_detailed(record.text) if record.segmentable else [Post(record.text.strip(), None)]
+    if record.posts is not None:  # split by the reader, within the file's time budget
+        detailed = record.posts
+    elif record.segmentable:
+        detailed = split_posts_detailed(record.text)
+    else:
+        detailed = [Post(record.text.strip(), None)]
     detailed = [p for p in detailed if p.text.strip()]
     posts = [p.text for p in detailed]
     path_hit = date_from_path(record.extra.get("path", record.source))
@@ -165,7 +170,7 @@ def document_rows(record: Record, *, dayfirst: bool = True, today: dt.date | Non
     for i, (post, text_hit, (publisher, method, forwarded_by)) in enumerate(
         zip(posts, text_hits, publishers, strict=True)
     ):
-        seq = record.seq + i if not record.segmentable else i
+        seq = record.seq + i if not (record.segmentable or record.posts is not None) else i
         hit = resolve_date(metadata=record.date, text_hit=text_hit, path_hit=path_hit, candidates=candidates)
         # A date merely mentioned in the text is kept as a hint; it dates the document only when asked.
         hint = find_body_date(post, dayfirst=dayfirst, today=today) if hit is None else None

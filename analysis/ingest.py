@@ -300,6 +300,10 @@ def _clean_record(record: Record) -> int:
     extra, count = _clean_value(record.extra)
     if count:
         record.extra, total = extra, total + count
+    if record.posts:
+        posts = [(post, _clean_value(post.text), _clean_value(post.header)) for post in record.posts]
+        record.posts = [type(post)(text, header) for post, (text, _), (header, _) in posts]
+        total += sum(a + b for _, (_, a), (_, b) in posts)
     return total
 
 
@@ -395,9 +399,10 @@ def _read_here(data: bytes, name: str, source: str, dayfirst: bool,
 
     Everything a file costs before its records reach the document stage is done here, inside the worker's
     budget: the reader, the report's decoding notes, and for a text file (which may be a dump of many posts)
-    a trial of its split into posts (``segment.split_posts_detailed``: the work a huge or hostile dump takes
-    longest on), so that a file too slow to split is stopped here, within file_seconds, rather than stalling
-    the build's document stage, which has no budget per file."""
+    its split into posts (``segment.split_posts_detailed``: the work a huge or hostile dump takes longest
+    on), so that a file too slow to split is stopped here, within file_seconds, rather than stalling the
+    build's document stage, which has no budget per file. The split goes with the record (``Record.posts``;
+    ``segmentable=False`` for a text that is one post without chrome), so it is not made twice."""
     details: dict = {}
     try:
         records, fmt = read_bytes(data, name, source, dayfirst=dayfirst, details=details,
@@ -407,13 +412,22 @@ def _read_here(data: bytes, name: str, source: str, dayfirst: bool,
 
             for record in records:
                 if record.segmentable:
-                    split_posts_detailed(record.text)
+                    _keep_split(record, split_posts_detailed(record.text))
         outcome: tuple[str, object] = ("parsed", (records, fmt))
     except Exception as error:  # a reader bug must not stop the whole build
         outcome = _failure(error)
     with contextlib.suppress(Exception):  # the notes are facts for the report; the file was read without them
         details.update(decoding_notes(data, details.get("encoding")))
     return (*outcome, details)
+
+
+def _keep_split(record: Record, posts: list) -> None:
+    """Give a segmentable record the reader's split of it: a text that is one post without chrome (its
+    stripped text) becomes a plain record, which costs nothing more to send back; a dump keeps its posts."""
+    if len(posts) == 1 and posts[0].header is None and posts[0].text == record.text.strip():
+        record.segmentable = False
+    else:
+        record.posts = posts
 
 
 def _failure(error: Exception) -> tuple[str, str]:

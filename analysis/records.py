@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-__all__ = ["EVIDENCE", "PUBLISHER_METHODS", "DateHit", "FileReport", "Record"]
+__all__ = ["EVIDENCE", "PUBLISHER_METHODS", "DateHit", "FileReport", "Post", "Record"]
 
 PRECISIONS = ("day", "month", "year")
 METHODS = ("metadata", "text", "path", "inferred", "body")
@@ -62,6 +62,14 @@ class DateHit:
             return None
 
 
+@dataclass(frozen=True)
+class Post:
+    """One post of a dump: its cleaned ``text`` and the ``header`` line that introduced it (or None)."""
+
+    text: str
+    header: str | None = None
+
+
 @dataclass
 class Record:
     """One raw document as read from an input, before segmentation and dating.
@@ -69,7 +77,10 @@ class Record:
     ``source`` is the path relative to the named INPUT (inside a zip: ``archive.zip/member``).
     ``seq`` is the record's position within its source (row of a table, message of a Telegram export).
     ``date`` holds a date from metadata (table column, Telegram message, HTML meta tags), if any.
-    ``segmentable`` is True for free text that may be a dump of many posts (plain text files).
+    ``segmentable`` is True for free text that may be a dump of many posts (plain text files); ``posts`` is
+    its split into posts (`analysis.segment.split_posts_detailed`) when the reader made it within the file's
+    time budget, else None (the document stage splits it). A text that is one post without chrome is
+    marked ``segmentable=False`` by the reader instead: its one post is its stripped text.
     ``date_candidates`` holds further dates the reader found outside the text (an HTML page's dated
     ``<title>`` or ``<h1>``), weighed beside ``date`` by `analysis.dates.resolve_date`.
     ``publisher`` is who published it as the reader found it, ``publisher_method`` how (one of
@@ -91,6 +102,7 @@ class Record:
     publisher: str | None = None
     publisher_method: str | None = None
     forwarded_by: str | None = None
+    posts: list[Post] | None = None
 
 
 @dataclass

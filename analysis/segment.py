@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from .records import Post
 
 __all__ = [
     "Post",
@@ -70,14 +71,6 @@ _MAX_CHROME_CHARS = 240
 _BLANK_RUN = re.compile(r"\n(?:[ \t\u00a0]*+\n){2,}")
 
 
-@dataclass(frozen=True)
-class Post:
-    """One post of a dump: its cleaned ``text`` and the ``header`` line that introduced it (or None)."""
-
-    text: str
-    header: str | None = None
-
-
 def _norm_line(line: str) -> str:
     if line.isascii():  # the common case, without regexes: runs of spaces and tabs become one space
         return " ".join(line.split())
@@ -119,13 +112,15 @@ def clean_chrome(text: str) -> str:
 
 # Header lines whose SHAPE marks the start of a post; the variable parts differ from post to post.
 _TS = r"\d{1,2}+[./-]\d{1,2}+[./-]\d{2,4}+,?+\s++\d{1,2}+:\d{2}(?::\d{2})?+(?:\s?[AaPp][Mm])?+"
-_HEADER_SHAPES: tuple[re.Pattern[str], ...] = (
+# Each with a character its lines must hold (a cheap test before the regex), or None.
+_HEADER_SHAPES: tuple[tuple[re.Pattern[str], str | None], ...] = (
     # Telegram "Forwarded from <channel>"
-    re.compile(r"(?:forwarded from|переслано от|пересланное сообщение от)\s*+:?+\s*+\S.{0,80}", re.IGNORECASE),
+    (re.compile(r"(?:forwarded from|переслано от|пересланное сообщение от)\s*+:?+\s*+\S.{0,80}", re.IGNORECASE),
+     None),
     # Telegram Desktop copy: "Channel name, [12.05.24 14:33]"
-    re.compile(rf"[^\[\]\n]{{1,80}}?,\s*+\[{_TS}\]"),
+    (re.compile(rf"[^\[\]\n]{{1,80}}?,\s*+\[{_TS}\]"), "["),
     # Telegram web copy: "[12.05.2024 14:33] Channel name:" (the post may go on after the colon)
-    re.compile(rf"\[{_TS}\]\s*+[^:\n]{{1,80}}+:(?:\s.*)?"),
+    (re.compile(rf"\[{_TS}\]\s*+[^:\n]{{1,80}}+:(?:\s.*)?"), "["),
 )
 # The "[ts] Channel:" shape carries the post's first words after the colon; they belong to the post.
 _INLINE_HEADER = re.compile(rf"(\[{_TS}\]\s*+[^:\n]{{1,80}}+:)\s?(.*)")
@@ -150,16 +145,22 @@ _MAX_PREAMBLE_LINE = 300  # a longer line before the first header is prose: the 
 _MAX_PREAMBLE_CHARS = 600
 
 
-def _header_kinds(lines: list[str]) -> list[tuple[str, list[int]]]:
-    """Candidate header kinds, each with the indices of its lines, strongest kind first."""
+def _line_facts(lines: list[str]) -> tuple[list[str], list[bool]]:
+    """(each line normalised, "" for a line too long to be a header; whether each line is chrome)."""
     norms = [_norm_line(line) if len(line) <= _MAX_CHROME_CHARS else "" for line in lines]  # long: no header
+    return norms, [bool(n) and _CHROME_LINE.fullmatch(n) is not None for n in norms]
+
+
+def _header_kinds(lines: list[str], norms: list[str], chrome: list[bool]) -> list[tuple[str, list[int]]]:
+    """Candidate header kinds, each with the indices of its lines, strongest kind first (``norms`` and
+    ``chrome`` from ``_line_facts(lines)``)."""
     kinds: list[tuple[str, list[int]]] = []
-    for pattern in _HEADER_SHAPES:
-        idx = [i for i, n in enumerate(norms) if n and len(n) <= 200 and pattern.fullmatch(n)]
+    short = [i for i, n in enumerate(norms) if n and len(n) <= 200]
+    for pattern, needle in _HEADER_SHAPES:
+        idx = [i for i in short if (needle is None or needle in norms[i]) and pattern.fullmatch(norms[i])]
         if len(idx) >= _MIN_SHAPE_REPEATS:
             kinds.append((f"shape:{pattern.pattern}", idx))
 
-    chrome = [bool(n) and _is_chrome(n) for n in norms]
     digit_shapes: dict[str, list[int]] = {}
     same: dict[str, list[int]] = {}
     for i, n in enumerate(norms):
@@ -260,11 +261,17 @@ def split_posts_detailed(text: str) -> list[Post]:
         is not a dump, ``[Post(clean_chrome(text).strip(), None)]`` (or ``[]`` when that is empty).
     """
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    for kind, idx in _header_kinds(lines):
+    norms, chrome = _line_facts(lines)
+    for kind, idx in _header_kinds(lines, norms, chrome):
         if _is_dump(lines, idx, kind):
             posts = [Post(clean_chrome(body).strip(), header) for header, body in _pieces(lines, idx)]
             return [p for p in posts if p.text]
-    cleaned = clean_chrome(text).strip()
+    if "\r" in text:  # clean_chrome keeps a line's own line ending
+        cleaned = clean_chrome(text).strip()
+    elif any(chrome):  # the same as clean_chrome(text), from the chrome lines already found
+        cleaned = _BLANK_RUN.sub("\n\n", "\n".join(line for line, c in zip(lines, chrome, strict=True) if not c)).strip()
+    else:
+        cleaned = _BLANK_RUN.sub("\n\n", text).strip()
     return [Post(cleaned, None)] if cleaned else []
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import codecs
+import dataclasses
+import datetime as dt
 import hashlib
 import io
 import json
@@ -13,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from analysis.documents import document_rows
 from analysis.ingest import IngestResult, read_inputs
 
 REPO = Path(__file__).resolve().parents[1]
@@ -575,8 +578,22 @@ def test_sample_folder_reads_five_records():
     result = read_inputs([SAMPLE])
     assert len(result.records) == 5
     assert [f.status for f in result.files] == ["parsed"] * 5
-    assert all(r.format == "text" and r.segmentable for r in result.records)
+    assert all(r.format == "text" for r in result.records)
+    # Split by the reader: the dump's 20 posts and the pages' chrome-free texts go with their records; the
+    # one file that is a single post without chrome is a plain record.
+    assert [None if r.posts is None else len(r.posts) for r in result.records] == [1, 1, 1, 20, None]
+    assert [r.segmentable for r in result.records] == [True] * 4 + [False]
     assert [r.source for r in result.records] == sorted(p.name for p in SAMPLE.iterdir())
+
+
+def test_the_readers_split_is_the_document_stages():
+    """A text file's split into posts is made once, by the reader (within the file's time budget): the
+    documents made from the records read are the documents of the same texts split afresh."""
+    if not SAMPLE.exists():
+        pytest.skip(f"data/sample not found at {SAMPLE}")
+    for record in read_inputs([SAMPLE]).records:
+        fresh = dataclasses.replace(record, segmentable=True, posts=None)
+        assert document_rows(record, today=dt.date(2026, 1, 1)) == document_rows(fresh, today=dt.date(2026, 1, 1))
 
 
 @pytest.mark.corpora
@@ -737,3 +754,13 @@ def test_sizes_in_messages_are_never_zero_megabytes(size, text):
     from analysis.ingest import _size_text
 
     assert _size_text(size) == text
+
+
+def test_lone_surrogates_in_a_readers_posts_are_replaced_with_the_text():
+    from analysis.ingest import _clean_record
+    from analysis.records import Post, Record
+
+    record = Record("d.txt", "A \ud83d\n\nB", "text", segmentable=True,
+                    posts=[Post("A \ud83d", "[1.1.24 10:00] X:"), Post("B", "X \udc00")])
+    assert _clean_record(record) == 3
+    assert record.posts == [Post("A \ufffd", "[1.1.24 10:00] X:"), Post("B", "X \ufffd")]
