@@ -242,7 +242,7 @@ def _customdata(n: int, **fields) -> np.ndarray:
     out = np.full((n, len(TARGET_FIELDS)), "", dtype=object)
     for name, values in fields.items():
         out[:, TARGET_FIELDS.index(name)] = values
-    return out
+    return out.astype(str)  # strings, not objects: a figure's deep copy of them is one copy of memory
 
 
 def _period_customdata(rows: pd.DataFrame, kind: str) -> np.ndarray:
@@ -510,6 +510,7 @@ def heatmap_figure(
         custom[row, :, 1] = key
         z.append([_none_if_nan(lookup.get((key, p))) for p in periods["period"]])
         text.append([f"{_esc(names.get(key, key))}<br>{_esc(lbl)}" for lbl in periods["period_label"]])
+    custom = custom.astype(str)
     auto_title, unit = _timeline_title(measure, kind, granularity)
     trace = {
         "type": "heatmap",
@@ -814,9 +815,10 @@ def document_map_figure(
         color = _NO_CLUSTER_COLOR if cid < 0 else _color(colors, label, i, "cluster")
         titles = rows["title"] if "title" in rows else pd.Series([""] * len(rows))
         dates = rows["date"] if "date" in rows else pd.Series([None] * len(rows))
+        escaped_label = _esc(label)
         hover = [
-            f"{_esc(_shorten(t) or '(untitled)')}<br>{_esc(label)}<br>{d or 'undated'}"
-            for t, d in zip(titles, _iso_days(dates), strict=True)
+            f"{_esc(_shorten(t) or '(untitled)')}<br>{escaped_label}<br>{d or 'undated'}"
+            for t, d in zip(titles.tolist(), _iso_days(dates), strict=True)
         ]
         size = 10 if len(data) <= 500 else 7 if len(data) <= 2000 else 5
         traces.append({
