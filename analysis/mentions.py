@@ -64,9 +64,10 @@ class _Group:
 
 
 class _Matcher:
-    """All patterns of a lexicon: two Aho-Corasick automata over the patterns' literal starts (one on
-    case-folded text, one on the text as it is) find candidate positions, then the regex of the patterns
-    sharing that start confirms a match there. One scan of each text, whatever the number of patterns."""
+    """All patterns of a lexicon: an Aho-Corasick automaton over the patterns' literal starts, on the
+    case-folded text (a case-sensitive start confirmed on the text as it is), finds candidate positions,
+    then the regex of the patterns sharing that start confirms a match there. One scan of each text,
+    whatever the number of patterns."""
 
     def __init__(self, lexicon: Lexicon):
         self.entries = lexicon.entries
@@ -114,13 +115,25 @@ class _Matcher:
             phase = context_id + 1 if role in (_ROLE_CUE, _ROLE_UNLESS) else 0
             anchors.setdefault((phase, scan_exact), {}).setdefault(anchor, []).append(len(self.groups))
             self.groups.append(_Group(regex, kind, role, context_id, case_sensitive))
-        self.automata: dict[int, dict[bool, ahocorasick.Automaton]] = {0: {}}
+        # One automaton per phase, over the case-folded text: a case-sensitive anchor is found there by its
+        # folded form and confirmed on the text as it is (one scan of each text, not one per case).
+        # Its values: (length, anchor starts a word, groups of the folded anchor, ((exact anchor, its
+        # groups), ...)).
+        merged: dict[int, dict[str, tuple[list[int], list[tuple[str, tuple[int, ...]]]]]] = {}
         for (phase, scan_exact), table in sorted(anchors.items()):
-            automaton = ahocorasick.Automaton()
             for anchor, gids in table.items():
-                automaton.add_word(anchor, (len(anchor), _is_word(anchor[0]), tuple(gids)))
+                folded_gids, exact = merged.setdefault(phase, {}).setdefault(_fold_case(anchor), ([], []))
+                if scan_exact:
+                    exact.append((anchor, tuple(gids)))
+                else:
+                    folded_gids.extend(gids)
+        self.automata: dict[int, ahocorasick.Automaton] = {}
+        for phase, table in merged.items():
+            automaton = ahocorasick.Automaton()
+            for anchor, (folded_gids, exact) in table.items():
+                automaton.add_word(anchor, (len(anchor), _is_word(anchor[0]), tuple(folded_gids), tuple(exact)))
             automaton.make_automaton()
-            self.automata.setdefault(phase, {})[scan_exact] = automaton
+            self.automata[phase] = automaton
 
     def candidates(
         self, text: str, phase: int = 0, spans: list[tuple[int, int]] | None = None, folded: dict | None = None
@@ -128,30 +141,41 @@ class _Matcher:
         """(start, end, entry index, group index) of the longest match of each group at each position:
         of the patterns (phase 0) or of the cues of context ``phase - 1``, in all of ``text`` or within ``spans``.
         ``folded`` caches the text with hyphens folded (key True) and also case-folded (key False)."""
-        out = []
-        groups = self.groups
+        exact_out: list[tuple[int, int, int, int]] = []  # the case-sensitive anchors' matches first, as
+        folded_out: list[tuple[int, int, int, int]] = []  # when each case had its own scan
         folded = {} if folded is None else folded
-        for scan_exact, automaton in self.automata[phase].items():
-            if True not in folded:
-                folded[True] = text.translate(_FOLD_HYPHENS) if any(h in text for h in _HYPHENS) else text
-            if not scan_exact and False not in folded:
-                folded[False] = _fold_case(folded[True])
-            haystack = folded[scan_exact]
-            hits = (
-                automaton.iter(haystack)
-                if spans is None
-                else (hit for lo, hi in spans for hit in automaton.iter(haystack, lo, hi))
-            )
-            for end, (length, wordy, gids) in hits:
-                start = end - length + 1
-                if wordy and start and _is_word(text[start - 1]):
-                    continue
-                for gid in gids:
-                    m = groups[gid].regex.match(text, start)
-                    if m and not _number_goes_on(text, m.end()):
-                        entry = int(m.lastgroup[1:].partition("_")[0])
-                        out.append((start, m.end(), entry, gid))
-        return out
+        automaton = self.automata.get(phase)
+        if automaton is None:
+            return []
+        if True not in folded:
+            folded[True] = text.translate(_FOLD_HYPHENS) if any(h in text for h in _HYPHENS) else text
+        if False not in folded:
+            folded[False] = _fold_case(folded[True])
+        as_is, haystack = folded[True], folded[False]
+        hits = (
+            automaton.iter(haystack)
+            if spans is None
+            else (hit for lo, hi in spans for hit in automaton.iter(haystack, lo, hi))
+        )
+        for end, (length, wordy, folded_gids, exact) in hits:
+            start = end - length + 1
+            if wordy and start and (text[start - 1].isalnum() or text[start - 1] == "_"):  # inside a word
+                continue
+            if exact:
+                gids = [g for anchor, gs in exact if as_is.startswith(anchor, start) for g in gs]
+                if gids:
+                    self._confirm(text, start, gids, exact_out)
+            if folded_gids:
+                self._confirm(text, start, folded_gids, folded_out)
+        return exact_out + folded_out
+
+    def _confirm(self, text: str, start: int, gids, out: list) -> None:
+        """Append (start, end, entry, group) of each group whose regex matches ``text`` at ``start``."""
+        groups = self.groups
+        for gid in gids:
+            m = groups[gid].regex.match(text, start)
+            if m and not _number_goes_on(text, m.end()):
+                out.append((start, m.end(), int(m.lastgroup[1:].partition("_")[0]), gid))
 
     def mentions(self, text: str, date: dt.date | None = None) -> list[tuple[str, str, int, int]]:
         """(kind, key, start, end) of the kept mentions in ``text`` (of a document dated ``date``, or
