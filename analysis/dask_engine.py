@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from .documents import DOCUMENT_COLUMNS, build_documents, document_rows, none_for_missing
+from .documents import DOCUMENT_COLUMNS, build_documents, document_rows, first_copies, none_for_missing
 from .ingest import ReadPlan, _chars_by_source, plan_reads
 from .mentions import find_mentions
 from .pipeline import Progress, apply_topics, finish_build, prepare_build, require_documents
@@ -196,7 +196,7 @@ def _assemble(parts: list[tuple[str, int, int]], mention_parts: list[str], lexic
     """The documents table (``duplicate_of`` over every part, as ``build_documents`` finds it) and the
     mentions table from the staged parts, in part order."""
     docs = pd.concat([pd.read_parquet(path) for path, _, _ in parts], ignore_index=True)
-    first = docs.groupby("text_key", sort=False)["doc_id"].transform("first")
+    first = first_copies(docs["doc_id"], docs["text"], docs["text_key"])
     docs["duplicate_of"] = first.where(first != docs["doc_id"])
     docs["cluster_id"] = -1
     # The unit build_documents' pd.to_datetime gives (seconds in pandas 3), whatever the parquet round trip kept.

@@ -18,7 +18,7 @@ from .records import DateHit, Record
 from .segment import Post, forwarded_from, header_channel, heading_channel, split_posts_detailed
 
 __all__ = ["DOCUMENT_COLUMNS", "OPTIONAL_TEXT_COLUMNS", "build_documents", "concat_columns", "document_rows",
-           "duplicates_of", "none_for_missing", "row_columns"]
+           "duplicates_of", "first_copies", "none_for_missing", "row_columns"]
 
 DOCUMENT_COLUMNS = [
     "doc_id", "source", "seq", "title", "date", "date_precision", "date_method", "language", "text",
@@ -55,6 +55,30 @@ def _text_key(text: str, words: list[str] | None = None) -> str:
     ``words`` is ``text.split()`` when the caller has it already."""
     words = text.split() if words is None else words
     return hashlib.sha1(" ".join(words).casefold().encode("utf-8", "surrogatepass")).hexdigest()
+
+
+_QUICK_WORDS = 40
+
+
+def _quick_key(words: list[str]) -> str:
+    """A key that texts sharing a :func:`_text_key` share too (their number of words and their first and
+    last words, case-folded), made without going over the whole text: most texts have one of their own,
+    and only those that share one are compared by :func:`_text_key` (see :func:`first_copies`)."""
+    ends = " ".join(words[:_QUICK_WORDS]) + "\x00" + " ".join(words[-_QUICK_WORDS:])
+    return f"{len(words)}:" + hashlib.sha1(ends.casefold().encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def first_copies(doc_ids: pd.Series, texts: pd.Series, quick_keys: pd.Series | None = None) -> pd.Series:
+    """For each row, the ``doc_id`` of the first row whose text is the same ignoring case and runs of
+    whitespace (its own for a first or only copy), in the rows' order and index. ``quick_keys``: the rows'
+    :func:`_quick_key`, when the document rows carry them (``text_key``); else they are made here."""
+    if quick_keys is None:
+        quick_keys = texts.map(lambda t: _quick_key(t.split() if isinstance(t, str) else []))
+    keys = quick_keys.astype(object).to_numpy(copy=True)
+    shared = pd.Series(keys).duplicated(keep=False).to_numpy()
+    if shared.any():  # the same ends and length: told apart by their whole texts
+        keys[shared] = ["=" + _text_key(t if isinstance(t, str) else "") for t in texts.to_numpy()[shared]]
+    return doc_ids.groupby(keys, sort=False).transform("first")
 
 
 def _title(text: str, date_surface: str | None = None) -> str | None:
@@ -199,7 +223,7 @@ def document_rows(record: Record, *, dayfirst: bool = True, today: dt.date | Non
                 "publisher": publisher,
                 "publisher_method": method,
                 "forwarded_by": forwarded_by,
-                "text_key": _text_key(post, words),
+                "text_key": _quick_key(words),  # see first_copies
             }
         )
     return rows
@@ -255,7 +279,7 @@ def build_documents(rows: Iterable[dict] | dict[str, list]) -> pd.DataFrame:
     docs["date"] = pd.to_datetime(docs["date"])
     docs["seq"] = docs["seq"].astype("int64")
     docs["n_words"] = docs["n_words"].astype("int64")
-    first = docs.groupby("text_key", sort=False)["doc_id"].transform("first")
+    first = first_copies(docs["doc_id"], docs["text"], docs["text_key"])
     docs["duplicate_of"] = first.where(first != docs["doc_id"])
     docs["cluster_id"] = -1
     return none_for_missing(docs[DOCUMENT_COLUMNS].reset_index(drop=True))
@@ -265,7 +289,6 @@ def duplicates_of(documents: pd.DataFrame) -> pd.Series:
     """The ``duplicate_of`` column of a documents table in its row order, as :func:`build_documents` finds
     it (for a table put together from parts, such as an updated build): the ``doc_id`` of the first earlier
     row whose text is the same, ignoring case and runs of whitespace, else None."""
-    keys = documents["text"].map(_text_key)
-    first = documents["doc_id"].groupby(keys.to_numpy(), sort=False).transform("first")
+    first = first_copies(documents["doc_id"], documents["text"])
     out = first.where(first != documents["doc_id"])
     return out.astype(object).where(out.notna(), None)

@@ -220,3 +220,21 @@ def test_a_string_column_with_a_missing_value_in_one_chunk_stays_a_python_column
 
     parts = [{"title": pa.array(["A"], type=pa.large_string())}, {"title": [None]}]
     assert concat_columns(parts)["title"] == ["A", None]
+
+
+def test_texts_that_share_their_ends_and_length_are_told_apart_by_their_whole_text():
+    ends = " ".join(f"w{i}" for i in range(50))
+    same_ends = [f"{ends} middle one {ends}", f"{ends} middle two {ends}", f"{ends.upper()} MIDDLE ONE {ends}"]
+    docs = _docs(*(Record(f"{i}.txt", text, "text") for i, text in enumerate(same_ends)))
+    assert docs["duplicate_of"].tolist() == [None, None, docs["doc_id"][0]]
+
+
+@given(st.lists(st.lists(st.sampled_from(["SCO", "sco", "met", "MET", "in", "Astana", "ǅ", "ß", "SS", "\u00a0", "\n"]),
+                         max_size=90).map(" ".join), min_size=1, max_size=12))
+@settings(max_examples=200, deadline=None)
+def test_first_copies_are_the_first_rows_with_the_same_normalised_text(texts):
+    from analysis.documents import _text_key, first_copies
+
+    table = pd.DataFrame({"doc_id": [f"d{i}" for i in range(len(texts))], "text": texts})
+    expected = table["doc_id"].groupby(table["text"].map(_text_key).to_numpy(), sort=False).transform("first")
+    assert first_copies(table["doc_id"], table["text"]).tolist() == expected.tolist()
