@@ -168,6 +168,8 @@ def surge_explanation(
     passages: int = 5,
     texts: Callable[[Sequence[str]], Mapping[str, str]] | None = None,
     term_counts: Callable[[Sequence[str]], sg.TermCounts | None] | None = None,
+    select: Callable[[Filters], np.ndarray] | None = None,
+    key_mentions: Callable[[Filters], pd.DataFrame] | None = None,
 ) -> dict:
     """Why a key surged from ``start`` to ``end``: the words that tell its documents of that window apart,
     its most representative passages, and the documents behind it.
@@ -190,6 +192,12 @@ def surge_explanation(
         term_counts: doc_ids -> the :func:`analysis.surges.term_counts` of those documents, read off the
             build's stored counts (``analysis.term_store.TermStore.counts``), or None when it cannot; then
             (and when not given) the texts compared are counted. Either way the words are the same.
+        select: filters -> the positions in ``documents`` (ascending) of the documents that pass them, as a
+            query layer finds them (``analysis.query.Corpus.rows``, whose positions are those of the build's
+            documents table); None: :func:`analysis.timeline.filter_documents` over ``documents`` and
+            ``mentions``. Either way the same documents.
+        key_mentions: filters -> the mentions of ``key`` in the documents that pass them, in the mentions
+            table's order (``analysis.query.Corpus.key_mentions``); None: looked up in ``mentions``.
 
     Returns:
         ``{"words": DataFrame (EXPLAIN_COLUMNS), "passages": DataFrame (PASSAGE_COLUMNS), "doc_ids": tuple}``;
@@ -203,8 +211,17 @@ def surge_explanation(
     if not isinstance(key, str) or not key:
         raise ValueError(f"The 'key' parameter must name a {kind}; got {key!r} instead.")
     window = dataclasses.replace(filters, start=first, end=last)
-    in_window = tl.filter_documents(documents, mentions, window)
-    of_key = mentions[((mentions["kind"] == kind) & (mentions["key"] == key)).to_numpy(dtype=bool)]
+
+    def passing(chosen: Filters) -> pd.DataFrame:
+        if select is None:
+            return tl.filter_documents(documents, mentions, chosen)
+        return documents.iloc[np.asarray(select(chosen), dtype=np.int64)]
+
+    in_window = passing(window)
+    if key_mentions is None:
+        of_key = mentions[((mentions["kind"] == kind) & (mentions["key"] == key)).to_numpy(dtype=bool)]
+    else:
+        of_key = key_mentions(window)  # only the window's: the same documents and passages
     hits = of_key["doc_id"].astype(str)
     ids = in_window["doc_id"].astype(str)
     in_surge = _among(ids, hits)
@@ -216,8 +233,8 @@ def surge_explanation(
     others = in_window[~in_surge]
     if len(others) < _MIN_REFERENCE:
         # The window's documents whatever the doc_ids narrowing: none of them is "outside" the window.
-        window_ids = tl.filter_documents(documents, mentions, dataclasses.replace(window, doc_ids=None))["doc_id"]
-        outside = tl.filter_documents(documents, mentions, dataclasses.replace(filters, start=None, end=None))
+        window_ids = passing(dataclasses.replace(window, doc_ids=None))["doc_id"]
+        outside = passing(dataclasses.replace(filters, start=None, end=None))
         outside = outside[~_among(outside["doc_id"], window_ids)]
         if len(outside) > _OUTSIDE_SAMPLE:
             outside = outside.sample(n=_OUTSIDE_SAMPLE, random_state=_SEED)

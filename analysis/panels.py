@@ -186,8 +186,11 @@ class SideTables:
         """analysis.explain.surge_explanation on these tables (words and passages are two panels of one)."""
         def make():
             tables = self.frames()
+            corpus = self._corpus()
             return ex.surge_explanation(tables.documents, tables.mentions, kind=kind, key=key, start=start, end=end,
-                                        filters=filters, texts=self.texts, term_counts=self.term_counts)
+                                        filters=filters, texts=self.texts, term_counts=self.term_counts,
+                                        select=corpus.rows,
+                                        key_mentions=lambda chosen: _key_mentions(corpus, kind, key, chosen))
 
         return self.memo(("surge-explanation", kind, key, start, end, filters), make)
 
@@ -239,6 +242,13 @@ def _ask(corpus: Corpus, method: str, **arguments):
     timeline. Panels never change what it returns (labelling and row selection make new frames)."""
     key = (method, tuple(sorted(arguments.items())))
     return side_tables(corpus).memo(key, lambda: getattr(corpus, method)(**arguments))
+
+
+def _key_mentions(corpus: Corpus, kind: str, key: str, filters: Filters) -> pd.DataFrame:
+    """``corpus.key_mentions`` made once per filter state for the panels that read it (what a theme is
+    matched as, its sampled contexts, a surge's documents and passages); they never change it."""
+    return side_tables(corpus).memo(("key_mentions", kind, key, filters),
+                                    lambda: corpus.key_mentions(kind=kind, key=key, filters=filters))
 
 
 def _labelled(df: pd.DataFrame, corpus: Corpus, kind: str, key_col: str = "key", label_col: str = "label"):
@@ -373,7 +383,7 @@ def theme_surfaces(corpus: Corpus, filters: Filters, *, key: str, kind: str = "t
     """What a theme is matched as: its top surfaces with counts (analysis.surfaces)."""
     tables = side_tables(corpus).frames()
     found = sf.top_surfaces(tables.documents, tables.mentions, kind=kind, key=key, filters=filters, top=top,
-                            key_mentions=corpus.key_mentions(kind=kind, key=key, filters=filters))
+                            key_mentions=_key_mentions(corpus, kind, key, filters))
     return Panel("theme-surfaces", found)
 
 
@@ -384,7 +394,7 @@ def surface_samples(corpus: Corpus, filters: Filters, *, key: str, surface: str,
     tables = side.frames()
     found = sf.surface_samples(tables.documents, tables.mentions, kind=kind, key=key, surface=surface,
                                filters=filters, n=limit, texts=side.texts,
-                               key_mentions=corpus.key_mentions(kind=kind, key=key, filters=filters))
+                               key_mentions=_key_mentions(corpus, kind, key, filters))
     return Panel("surface-samples", found)
 
 

@@ -237,6 +237,19 @@ def test_timeline_by_group_matches(opened, by, granularity):
 
 @pytest.mark.parametrize("opened", BUILDS, indirect=True)
 @pytest.mark.parametrize("state", ("none", "everything", "org_any", "span", "selection", "no_doc_ids"))
+def test_rows_are_the_positions_of_the_filtered_documents(opened, state):
+    corpus, build, _ = opened
+    filters = _state(build, state)
+    rows = corpus.rows(filters)
+    assert rows.dtype == np.int64
+    expected = tl.filter_documents(build.documents, build.mentions, filters)
+    assert build.documents.index.equals(pd.RangeIndex(len(build.documents)))
+    np.testing.assert_array_equal(rows, expected.index.to_numpy())
+    pd.testing.assert_frame_equal(build.documents.iloc[rows], expected)
+
+
+@pytest.mark.parametrize("opened", BUILDS, indirect=True)
+@pytest.mark.parametrize("state", ("none", "everything", "org_any", "span", "selection", "no_doc_ids"))
 def test_key_mentions_give_the_surfaces_and_samples_of_the_whole_tables(opened, state):
     from analysis import surfaces as sf
 

@@ -165,6 +165,34 @@ def test_surge_explanation_reads_only_the_texts_it_compares(window):
     assert 0 < len(set(asked)) < len(documents)
 
 
+@pytest.mark.parametrize("window", [("2016-01-01", "2017-12-31"), ("2016-01-01", "2016-12-31")])
+@pytest.mark.parametrize("filters", [Filters(), Filters(themes=("grain",)),
+                                     Filters(doc_ids=tuple(f"{y}-{i:02d}" for y in range(2014, 2019) for i in (0, 1, 5)))])
+def test_surge_explanation_with_a_query_layers_rows_and_mentions_is_the_same(window, filters):
+    # select and key_mentions hand over what a query layer (analysis.query.Corpus) found; the explanation
+    # must be the one made by filtering the tables here, the outside sample (the 2016 window) included.
+    from analysis import timeline as tl
+
+    documents, mentions = _corpus()
+    expected = surge_explanation(documents, mentions, key="grain", start=window[0], end=window[1], filters=filters)
+    asked: list[Filters] = []
+
+    def select(chosen):
+        asked.append(chosen)
+        return documents.index.get_indexer(tl.filter_documents(documents, mentions, chosen).index)
+
+    def key_mentions(chosen):
+        ids = tl.filter_documents(documents, mentions, chosen)["doc_id"]
+        return mentions[(mentions["key"] == "grain") & mentions["doc_id"].isin(ids)]
+
+    got = surge_explanation(documents, mentions, key="grain", start=window[0], end=window[1], filters=filters,
+                            select=select, key_mentions=key_mentions)
+    pd.testing.assert_frame_equal(got["words"], expected["words"])
+    pd.testing.assert_frame_equal(got["passages"], expected["passages"])
+    assert got["doc_ids"] == expected["doc_ids"] and asked
+    assert filters.doc_ids is not None or not expected["words"].empty
+
+
 def _varied_corpus():
     """The surge corpus with the surge's documents using its words unevenly (scores differ, some tie), and a
     few of them mentioning grain twice (further lines)."""

@@ -326,18 +326,26 @@ def test_the_surges_panel_is_the_surge_table(surge_build, filters, with_events):
     assert not got.table.empty and got.notes == {"granularity": "year", "surges": len(expected)}
 
 
+_SOME_SURGE_DOCUMENTS = tuple(f"{year}-{i:02d}" for year in (2015, 2016, 2017) for i in range(0, 40, 3))
+
+
 @pytest.mark.parametrize(("start", "end"), [(dt.date(2016, 1, 1), dt.date(2017, 12, 31)),
                                             (dt.date(2016, 1, 1), dt.date(2016, 12, 31))])
-def test_the_surge_words_and_passages_panels_are_the_surges_explanation(surge_build, start, end):
+@pytest.mark.parametrize("filters", [tl.Filters(), tl.Filters(themes=("grain",)),
+                                     tl.Filters(doc_ids=_SOME_SURGE_DOCUMENTS, start=dt.date(2012, 1, 1))])
+def test_the_surge_words_and_passages_panels_are_the_surges_explanation(surge_build, start, end, filters):
+    # The panels find the window's documents and the key's mentions through the Corpus (DuckDB), the
+    # explanation of the whole tables with pandas: the same words, passages and documents.
     from analysis import explain as ex
 
     build = read_build(surge_build)
-    expected = ex.surge_explanation(build.documents, build.mentions, kind="theme", key="grain", start=start, end=end)
+    expected = ex.surge_explanation(build.documents, build.mentions, kind="theme", key="grain", start=start, end=end,
+                                    filters=filters)
     with closing(Corpus.open(surge_build)) as c:
-        words = pn.run_panel("surge-words", c, tl.Filters(), key="grain", start=start, end=end)
-        passages = pn.run_panel("surge-passages", c, tl.Filters(), key="grain", start=start, end=end)
+        words = pn.run_panel("surge-words", c, filters, key="grain", start=start, end=end)
+        passages = pn.run_panel("surge-passages", c, filters, key="grain", start=start, end=end)
         why = pn.side_tables(c).surge_explanation(kind="theme", key="grain", start=start, end=end,
-                                                  filters=tl.Filters())
+                                                  filters=filters)
     _same(words.table, expected["words"])
     _same(passages.table, expected["passages"])
     assert why["doc_ids"] == expected["doc_ids"] and not words.table.empty
