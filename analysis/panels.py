@@ -160,7 +160,9 @@ class SideTables:
         """Read now what a first surge explanation reads (the tables, the stored word counts) and import the
         libraries it uses (ruptures, scikit-learn's stop words): what :func:`warm` does on a thread."""
         self.frames()
-        self._term_store()
+        store = self._term_store()
+        if store:
+            store.clean  # noqa: B018 - checked once, here rather than on the first question
         import ruptures  # noqa: F401
 
         from analysis.topics import stop_words

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from statistics import NormalDist
 
 import numpy as np
@@ -541,11 +542,17 @@ class TermCounts:
                 f"The count matrix must have one row per document and one column per term; got shape "
                 f"{self.matrix.shape} for {len(self.doc_ids)} documents and {len(self.terms)} terms."
             )
-        # Looked up on every question about a surge: computed once.
-        object.__setattr__(self, "_row", {str(d): i for i, d in enumerate(self.doc_ids)})
-        object.__setattr__(self, "_column", {str(t): j for j, t in enumerate(self.terms)})
-        object.__setattr__(self, "_lengths", np.asarray(self.matrix.sum(axis=1), dtype=np.float64).ravel())
-        object.__setattr__(self, "_totals", np.asarray(self.matrix.sum(axis=0), dtype=np.float64).ravel())
+
+    # Made on first use and kept (a frozen dataclass without slots: functools.cached_property writes the
+    # instance's __dict__): a surge's counts are asked about once or twice, and a dict of their tens of
+    # thousands of terms cost more than the rest of the question.
+    @cached_property
+    def _row(self) -> dict[str, int]:
+        return {str(d): i for i, d in enumerate(self.doc_ids)}
+
+    @cached_property
+    def _column(self) -> dict[str, int]:
+        return {str(t): j for j, t in enumerate(self.terms)}
 
     def mask(self, doc_ids) -> np.ndarray:
         """Boolean mask over the rows: which are among ``doc_ids`` (ids not in the counts are ignored)."""
@@ -556,15 +563,15 @@ class TermCounts:
         out[rows] = True
         return out
 
-    @property
+    @cached_property
     def lengths(self) -> np.ndarray:
         """The number of counted words of each document (float)."""
-        return self._lengths
+        return np.asarray(self.matrix.sum(axis=1), dtype=np.float64).ravel()
 
-    @property
+    @cached_property
     def totals(self) -> np.ndarray:
         """The count of each term over all the documents (float): the ``corpus`` of distinctive_words."""
-        return self._totals
+        return np.asarray(self.matrix.sum(axis=0), dtype=np.float64).ravel()
 
 
 def term_counts(
@@ -603,12 +610,15 @@ def term_counts(
 
 
 def select_terms(doc_ids, names, matrix: sparse.csr_matrix, *, min_df: int = 2, max_df: float = 0.95,
-                 max_features: int = 50_000) -> TermCounts:
+                 max_features: int = 50_000, clean: bool = False) -> TermCounts:
     """The ``TermCounts`` of :func:`term_counts` made from raw counts (:func:`analysis.topics.count_terms`'s,
     or the rows of a build's stored counts, ``analysis.term_store``): the terms in at least ``min_df`` and at most ``max_df``
     of these documents (all of them under 20 documents), without stop words, the ``max_features`` most
     frequent, in alphabetical order. Which terms are kept depends only on the rows given, so the rows of the
-    stored counts of the whole build give what counting those documents' texts gives."""
+    stored counts of the whole build give what counting those documents' texts gives.
+
+    ``clean``: the ``names`` are already in alphabetical order and hold no stop word (a build's stored
+    counts, ``analysis.term_store.TermStore.clean``), so neither is looked up again; the same result."""
     from analysis.topics import stop_words
 
     doc_ids = np.asarray(doc_ids, dtype=object)
@@ -621,15 +631,18 @@ def select_terms(doc_ids, names, matrix: sparse.csr_matrix, *, min_df: int = 2, 
     matrix = sparse.csr_matrix(matrix, dtype=np.int32)
     frequency_in_documents = np.bincount(matrix.indices[matrix.data > 0], minlength=len(names))
     keep = np.flatnonzero((frequency_in_documents >= min_df) & (frequency_in_documents <= max_df * n_docs))
-    # Stop words looked up among the terms the frequencies kept only (a window's few thousand, not the
-    # build's whole vocabulary).
-    stop = stop_words()
-    keep = keep[np.fromiter((name not in stop for name in names[keep]), dtype=bool, count=len(keep))]
-    keep = keep[np.argsort(names[keep].astype(str), kind="stable")]
-    if len(keep) > max_features:
-        frequency = np.asarray(matrix[:, keep].sum(axis=0), dtype=np.float64).ravel()
-        keep = np.sort(keep[np.argsort(-frequency, kind="stable")[:max_features]])
+    if not clean:
+        # Stop words looked up among the terms the frequencies kept only (a window's few thousand, not the
+        # build's whole vocabulary).
+        stop = stop_words()
+        keep = keep[np.fromiter((name not in stop for name in names[keep]), dtype=bool, count=len(keep))]
         keep = keep[np.argsort(names[keep].astype(str), kind="stable")]
+    if len(keep) > max_features:
+        # Each term's count over these rows (exact integers in float64, whatever the order of the sums).
+        frequency = np.bincount(matrix.indices, weights=matrix.data, minlength=len(names))[keep]
+        keep = np.sort(keep[np.argsort(-frequency, kind="stable")[:max_features]])
+        if not clean:
+            keep = keep[np.argsort(names[keep].astype(str), kind="stable")]
     matrix = matrix[:, keep].tocsr()
     matrix.sort_indices()
     return TermCounts(doc_ids, names[keep], matrix)

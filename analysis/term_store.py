@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -77,6 +78,17 @@ class TermStore:
             builder.add(rows, counts)
         return builder.finish()
 
+    @cached_property
+    def clean(self) -> bool:
+        """Whether the terms are in alphabetical order without stop words, as a build writes them (checked
+        once): then a question's terms are chosen without looking either up again (``select_terms``)."""
+        from .topics import stop_words
+
+        terms = self.terms
+        ordered = bool(len(terms) < 2 or (terms[:-1].astype(str) < terms[1:].astype(str)).all())
+        stop = stop_words()
+        return ordered and not any(t in stop for t in terms)
+
     # ---------------------------------------------------------------------------------------- questions
     def counts(self, doc_ids: Sequence[str], *, min_df: int = 2, max_df: float = 0.95,
                max_features: int = 50_000) -> SurgeCounts | None:
@@ -86,7 +98,8 @@ class TermStore:
         if rows is None:
             return None
         ids = np.asarray([str(d) for d in doc_ids], dtype=object)
-        return select_terms(ids, self.terms, rows, min_df=min_df, max_df=max_df, max_features=max_features)
+        return select_terms(ids, self.terms, rows, min_df=min_df, max_df=max_df, max_features=max_features,
+                            clean=self.clean)
 
     def rows(self, doc_ids: Sequence[str]) -> sparse.csr_matrix | None:
         """The stored counts of these documents (rows in this order, every term's column); None when one of
