@@ -617,8 +617,9 @@ def select_terms(doc_ids, names, matrix: sparse.csr_matrix, *, min_df: int = 2, 
     frequent, in alphabetical order. Which terms are kept depends only on the rows given, so the rows of the
     stored counts of the whole build give what counting those documents' texts gives.
 
-    ``clean``: the ``names`` are already in alphabetical order and hold no stop word (a build's stored
-    counts, ``analysis.term_store.TermStore.clean``), so neither is looked up again; the same result."""
+    ``clean``: the ``names`` are already in alphabetical order and hold no stop word, and ``matrix`` stores
+    no zero count (a build's stored counts, ``analysis.term_store.TermStore.clean``), so none of that is
+    looked up again; the same result."""
     from analysis.topics import stop_words
 
     doc_ids = np.asarray(doc_ids, dtype=object)
@@ -629,7 +630,9 @@ def select_terms(doc_ids, names, matrix: sparse.csr_matrix, *, min_df: int = 2, 
     if len(names) == 0:
         return TermCounts(doc_ids, names, sparse.csr_matrix((n_docs, 0), dtype=np.int32))
     matrix = sparse.csr_matrix(matrix, dtype=np.int32)
-    frequency_in_documents = np.bincount(matrix.indices[matrix.data > 0], minlength=len(names))
+    # Stored counts hold no zero (``clean``): every entry is a document using the term.
+    used = matrix.indices if clean else matrix.indices[matrix.data > 0]
+    frequency_in_documents = np.bincount(used, minlength=len(names))
     keep = np.flatnonzero((frequency_in_documents >= min_df) & (frequency_in_documents <= max_df * n_docs))
     if not clean:
         # Stop words looked up among the terms the frequencies kept only (a window's few thousand, not the
@@ -720,11 +723,14 @@ def distinctive_words(
     corpus = np.asarray(corpus, dtype=np.float64)
     if corpus.shape != (matrix.shape[1],):
         raise ValueError(f"The 'corpus' totals must have one value per term ({matrix.shape[1]}); got {corpus.shape}.")
-    y_in = np.asarray(matrix[np.flatnonzero(mask)].sum(axis=0), dtype=np.float64).ravel()
+    # Each side's column sums as one pass over the matrix (no copy of its rows): sums of whole counts, exact
+    # in float64 whatever their order, so the same numbers as summing the chosen rows.
+    transposed = matrix.T
+    y_in = np.asarray(transposed @ mask.astype(np.float64), dtype=np.float64).ravel()
     if reference is None:
         y_out = corpus - y_in
     else:
-        y_out = np.asarray(matrix[np.flatnonzero(reference)].sum(axis=0), dtype=np.float64).ravel()
+        y_out = np.asarray(transposed @ np.asarray(reference).astype(np.float64), dtype=np.float64).ravel()
     n_in, n_out = y_in.sum(), y_out.sum()
     if corpus.sum() == 0:
         return pd.DataFrame({c: [] for c in DISTINCTIVE_COLUMNS})
@@ -782,8 +788,10 @@ def document_scores(counts: TermCounts, words: pd.DataFrame, *, side: str = "sur
         if column is not None:
             weights[column] = abs(z)
     rows = np.arange(len(counts.doc_ids)) if doc_ids is None else np.flatnonzero(counts.mask(doc_ids))
-    raw = np.asarray(counts.matrix[rows] @ weights, dtype=np.float64).ravel()
-    length = counts.lengths[rows]
+    chosen_rows = counts.matrix[rows]
+    raw = np.asarray(chosen_rows @ weights, dtype=np.float64).ravel()
+    # The lengths of these rows only (whole counts: the same numbers as counts.lengths[rows]).
+    length = counts.lengths[rows] if doc_ids is None else np.asarray(chosen_rows.sum(axis=1), dtype=np.float64).ravel()
     score = np.where(length > 0, raw / np.maximum(length, 1), 0.0)
     return pd.Series(score, index=pd.Index(counts.doc_ids[rows], name="doc_id"), name="score")
 

@@ -80,14 +80,15 @@ class TermStore:
 
     @cached_property
     def clean(self) -> bool:
-        """Whether the terms are in alphabetical order without stop words, as a build writes them (checked
-        once): then a question's terms are chosen without looking either up again (``select_terms``)."""
+        """Whether the terms are in alphabetical order without stop words and no zero count is stored, as a
+        build writes them (checked once): then a question's terms are chosen without looking any of that up
+        again (``analysis.surges.select_terms``)."""
         from .topics import stop_words
 
         terms = self.terms
         ordered = bool(len(terms) < 2 or (terms[:-1].astype(str) < terms[1:].astype(str)).all())
         stop = stop_words()
-        return ordered and not any(t in stop for t in terms)
+        return ordered and bool((self.matrix.data > 0).all()) and not any(t in stop for t in terms)
 
     # ---------------------------------------------------------------------------------------- questions
     def counts(self, doc_ids: Sequence[str], *, min_df: int = 2, max_df: float = 0.95,

@@ -601,3 +601,20 @@ def test_a_burst_at_the_very_start_has_no_before_and_is_not_reported():
     candidate = surges(table, methods="burst", significant_only=False).iloc[0]
     assert candidate["start"] == pd.Timestamp("2000-01-01") and candidate["documents_total_before"] == 0
     assert np.isnan(candidate["share_before"]) and np.isnan(candidate["lift"]) and not candidate["significant"]
+
+
+def test_select_terms_of_clean_counts_chooses_the_same_terms():
+    from analysis.surges import select_terms
+
+    rng = np.random.default_rng(3)
+    names = np.array(sorted(f"w{i:03d}" for i in range(60)), dtype=object)
+    matrix = sparse.random(40, 60, density=0.3, random_state=rng, format="csr",
+                           data_rvs=lambda n: rng.integers(1, 5, n)).astype(np.int32)
+    ids = np.array([f"d{i}" for i in range(40)], dtype=object)
+    for kwargs in ({}, {"max_features": 7}, {"min_df": 5, "max_df": 0.5}):
+        fast = select_terms(ids, names, matrix, clean=True, **kwargs)
+        slow = select_terms(ids, names, matrix, **kwargs)
+        assert list(fast.terms) == list(slow.terms) and len(fast.terms) > 0
+        assert (fast.matrix != slow.matrix).nnz == 0
+        np.testing.assert_array_equal(fast.totals, slow.totals)
+        np.testing.assert_array_equal(fast.lengths, slow.lengths)

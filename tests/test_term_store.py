@@ -159,3 +159,24 @@ def test_the_worker_pool_stores_the_same_counts_as_one_process(tmp_path, monkeyp
     _same(a, b)
     pd.testing.assert_frame_equal(one.documents[["doc_id", "cluster_id"]], two.documents[["doc_id", "cluster_id"]])
     _same(a.counts(list(one.documents["doc_id"])), term_counts(one.documents))
+
+
+def test_a_built_store_is_clean_and_a_store_that_is_not_counts_the_same():
+    # clean (terms in order, no stop word, no zero stored) lets select_terms skip those look-ups; a store
+    # that breaks one of them is not clean and still gives the counts of the texts.
+    texts = ["grain wheat grain", "wheat council", "council grain BRICS", "BRICS wheat"] * 6
+    store = _store(texts)
+    assert store.clean
+    documents = pd.DataFrame({"doc_id": [f"d{i}" for i in range(len(texts))], "text": texts})
+    ids = list(documents["doc_id"])
+    order = np.arange(len(store.terms))[::-1]
+    reversed_terms = TermStore(store.doc_ids, store.terms[order], store.matrix[:, order].tocsr())
+    with_stop = TermStore(store.doc_ids, np.array(["and", *store.terms[1:]], dtype=object), store.matrix)
+    zero = store.matrix.copy()
+    zero.data[0] = 0
+    with_zero = TermStore(store.doc_ids, store.terms, zero)
+    assert not reversed_terms.clean and not with_stop.clean and not with_zero.clean
+    for kwargs in ({}, {"max_features": 2}):
+        _same(reversed_terms.counts(ids, **kwargs), term_counts(documents, **kwargs))
+        _same(store.counts(ids, **kwargs), term_counts(documents, **kwargs))
+    assert "and" not in list(with_stop.counts(ids).terms)
