@@ -533,4 +533,4 @@ def test_overview_says_no_publisher_is_named_when_every_one_is_a_file_name(tmp_p
     assert set(build.manifest["counts"]["publisher_methods"]) == {"file"}
     at = _run(tmp_path / "build", monkeypatch)
     publishers = next(m for m in at.metric if m.label == "Publishers")
-    assert publishers.value == "none named" and "--publisher-map" in publishers.help
+    assert publishers.value == "none" and "--publisher-map" in publishers.help

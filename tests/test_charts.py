@@ -421,3 +421,27 @@ def test_what_streamlit_is_handed_is_the_figures_own_dictionary_and_leaves_it_un
         assert isinstance(drawn, go.Figure)  # what st.plotly_chart takes as validated
         assert pio.to_json(drawn.to_dict(), validate=False) == before
         assert pio.to_json(fig.to_dict(), validate=False) == before  # the figure was not touched
+
+
+def _yearly_frame(first: int = 1946, last: int = 2024) -> pd.DataFrame:
+    starts = pd.to_datetime([f"{y}-01-01" for y in range(first, last + 1)])
+    return pd.DataFrame({"period": starts, "period_end": starts + pd.offsets.YearEnd(0),
+                         "period_label": [str(y) for y in range(first, last + 1)], "key": "SCO",
+                         "share_pct": 50.0, "partial": False})
+
+
+@pytest.mark.parametrize("draw", [
+    lambda df: charts.timeline_figure(df, "share", granularity="year").layout.xaxis.range,
+    lambda df: charts.small_multiples_figure(df, "share", granularity="year").layout.xaxis.range,
+])
+def test_the_time_axis_ends_with_the_data_not_years_past_it(draw):
+    # Plotly's own range padded 5 %: a chart of speeches up to 2024 ran to 2030.
+    low, high = draw(_yearly_frame())
+    assert "1944-10-01" < low < "1946-01-01" and "2024-01-01" < high < "2025-03-31"
+
+
+def test_the_time_axis_reaches_the_last_event_band_drawn():
+    events = pd.DataFrame({"label": ["Summit"], "start": pd.to_datetime(["2024-11-20"]),
+                           "end": pd.to_datetime(["2024-11-28"])})
+    low, high = charts.timeline_figure(_yearly_frame(), "share", granularity="year", events=events).layout.xaxis.range
+    assert high > "2024-11-29"

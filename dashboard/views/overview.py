@@ -39,7 +39,7 @@ def overview(corpus: Queries, view: fl.View, colors) -> None:
     methods = corpus.manifest.get("counts", {}).get("publisher_methods") or {}
     if corpus.has_publishers and set(methods) == {"file"}:
         # Every document's publisher is its own file's name: a count of files, not of publishers.
-        c5.metric("Publishers", "none named",
+        c5.metric("Publishers", "none",  # "none named" was cut to "none n…" in its column
                   help="No document of this build names its publisher (no site, channel, agency, table column "
                        "or folder), so each file stands for its own and comparing publishers would compare files. "
                        "Rebuild with --publisher NAME or --publisher-map FILE to name them.")
