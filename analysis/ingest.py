@@ -956,6 +956,7 @@ class ReadPlan:
     _text_chars: int = 0  # text held so far (from ``text_held`` on)
     bytes_used: int = 0  # of max_total_bytes, once every job is planned (from ``bytes_used`` on)
     _held_before: int = 0
+    _folders: tuple | None = None  # _input_folders of the inputs, found on first use
 
     def admit(self, input_name: str, reports: list[FileReport], chars: dict[str, int]) -> tuple[dict, set]:
         """Admit one job's files, given their reports and the characters of text each source holds
@@ -977,8 +978,10 @@ class ReadPlan:
                 record.source = renamed.get(record.source, record.source)
         if refused:
             records = [record for record in records if record.source not in refused]
-        complete_publishers(records, self.inputs if self.build_inputs is None else self.build_inputs,
-                            self.publisher, self.publisher_map)
+        inputs = self.inputs if self.build_inputs is None else self.build_inputs
+        if self._folders is None:
+            self._folders = _input_folders(inputs)
+        complete_publishers(records, inputs, self.publisher, self.publisher_map, folders=self._folders)
         return records
 
 
@@ -1260,6 +1263,15 @@ def load_publisher_map(path: str | Path) -> list[tuple[str, str]]:
     return pairs
 
 
+def _input_folders(inputs: Sequence[str | Path]) -> tuple[dict[str, str], dict[str, str]]:
+    """({input label: folder} of the inputs that are folders, {input label: folder} of every input when
+    there are several, else {}): what :func:`complete_publishers` looks up (a reading finds them once, not
+    once per file: ``ReadPlan.complete``)."""
+    named = {clean_label(Path(item).as_posix()): _input_folder(item) for item in inputs if Path(item).is_dir()}
+    folders = {clean_label(Path(item).as_posix()): _input_folder(item) for item in inputs} if len(inputs) > 1 else {}
+    return named, folders
+
+
 def _mapped(record: Record, folders: dict[str, str], publisher_map) -> str | None:
     import fnmatch
 
@@ -1274,7 +1286,8 @@ def _mapped(record: Record, folders: dict[str, str], publisher_map) -> str | Non
 
 
 def complete_publishers(records: list[Record], inputs: Sequence[str | Path], publisher: str | None = None,
-                        publisher_map: Sequence[tuple[str, str]] | None = None) -> None:
+                        publisher_map: Sequence[tuple[str, str]] | None = None, *,
+                        folders: tuple[dict[str, str], dict[str, str]] | None = None) -> None:
     """Give every record a publisher (in place): ``publisher`` for all (``override``) when given; else the
     publisher of the first ``publisher_map`` pattern its source matches, or ``folder/source`` for a folder
     named as input (``override``); else a
@@ -1282,14 +1295,14 @@ def complete_publishers(records: list[Record], inputs: Sequence[str | Path], pub
     (``folder``: the folder named, or the one holding the file named); else its file's name (``file``).
 
     ``analysis.documents.document_rows`` may refine a ``folder`` or ``file`` publisher from the text.
+    ``folders``: ``_input_folders(inputs)`` when the caller has found them already (a reading, once).
     """
     if publisher is not None:
         name = " ".join(publisher.split())
         for record in records:
             record.publisher, record.publisher_method = name, "override"
         return
-    named = {clean_label(Path(item).as_posix()): _input_folder(item) for item in inputs if Path(item).is_dir()}
-    folders = {clean_label(Path(item).as_posix()): _input_folder(item) for item in inputs} if len(inputs) > 1 else {}
+    named, folders = folders if folders is not None else _input_folders(inputs)
     for record in records:
         mapped = _mapped(record, named, publisher_map) if publisher_map else None
         if mapped:
