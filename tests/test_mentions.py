@@ -167,6 +167,9 @@ def test_sample_surfaces(sample_mentions):
         ("the North Atlantic Treaty Organization", [("NATO", "North Atlantic Treaty Organization")]),
         ("nato is lower case", []),
         ("the un security council", []),  # a name starting with an acronym needs the capitals
+        ("the Un Security Council", []),  # ... in the acronym itself
+        ("the UN security council", [("UNSC", "UN security council")]),  # the rest is matched in any case
+        ("nato, Nato and NATO", [("NATO", "NATO")]),  # an acronym only as written
         ("#sco, #UnionState and #unionstate", [("Union State", "#UnionState"), ("Union State", "#unionstate")]),
         ("the UN Security Council", [("UNSC", "UN Security Council")]),
         ("the United Nations Security Council", [("UNSC", "United Nations Security Council")]),
