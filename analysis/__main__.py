@@ -158,6 +158,12 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--publisher", action="append", default=[], metavar="NAME",
                    help="keep documents of this publisher (repeat for several)")
     e.add_argument("--language", action="append", default=[], metavar="CODE")
+    e.add_argument("--doc-id", action="append", default=[], metavar="ID",
+                   help="keep only this document (repeat it for more): a chart selection, as the Documents view "
+                        "narrows to it")
+    e.add_argument("--doc-ids", metavar="FILE",
+                   help="keep only the documents FILE lists: one doc_id a line, or a CSV with a doc_id column (the "
+                        "Documents CSV the dashboard wrote under a chart selection)")
     e.add_argument("--include-duplicates", action="store_true")
     e.add_argument("--exclude-inferred", action="store_true", help="leave out documents whose date was inferred")
     e.add_argument("--exclude-body-dates", action="store_true",
@@ -341,7 +347,39 @@ def _filters(args):
     return Filters(start=args.start, end=args.end, organisations=tuple(args.org), org_mode=args.org_mode,
                    themes=tuple(args.theme), sources=tuple(args.source), languages=tuple(args.language),
                    publishers=tuple(args.publisher), include_duplicates=args.include_duplicates,
-                   include_inferred=not args.exclude_inferred, include_body_dates=not args.exclude_body_dates)
+                   include_inferred=not args.exclude_inferred, include_body_dates=not args.exclude_body_dates,
+                   doc_ids=getattr(args, "chosen_doc_ids", None))
+
+
+def _doc_ids(args) -> tuple[str, ...] | None:
+    """The doc_ids of ``--doc-id`` and ``--doc-ids FILE`` (one a line, or a CSV's doc_id column), in order,
+    each once; None when neither is given. Raises ValueError naming what is wrong with the file."""
+    ids = list(args.doc_id)
+    if args.doc_ids:
+        path = Path(args.doc_ids)
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except FileNotFoundError:
+            raise ValueError(f"--doc-ids '{path}' does not exist: pass a file of doc_ids, one a line, or a "
+                             "CSV with a doc_id column.") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(f"--doc-ids '{path}' cannot be read as UTF-8 text ({exc}).") from None
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        if lines and "," in lines[0]:  # a CSV: its doc_id column
+            import csv
+            import io
+
+            reader = csv.DictReader(io.StringIO(text))
+            if "doc_id" not in (reader.fieldnames or ()):
+                raise ValueError(f"--doc-ids '{path}' is a CSV without a doc_id column (its columns: "
+                                 f"{', '.join(reader.fieldnames or ())}); pass the Documents CSV or one doc_id a line.")
+            lines = [row["doc_id"].strip() for row in reader if (row.get("doc_id") or "").strip()]
+        elif lines and lines[0] == "doc_id":  # a one-column CSV with its header
+            lines = lines[1:]
+        if not lines:
+            raise ValueError(f"--doc-ids '{path}' lists no doc_id; pass a file with one doc_id a line.")
+        ids += lines
+    return tuple(dict.fromkeys(ids)) if ids or args.doc_ids else None
 
 
 def _list_panels() -> int:
@@ -461,6 +499,10 @@ def _export(args) -> int:
         return _fail("export needs --out FILE.csv (or --out - for stdout).", 2)
     if args.start and args.end and args.start > args.end:
         return _fail(f"--start {args.start} is after --end {args.end}; swap them or leave one out.", 2)
+    try:
+        args.chosen_doc_ids = _doc_ids(args)
+    except ValueError as exc:
+        return _fail(str(exc), 2)
     out = Path(args.out)
     if args.out != "-" and out.is_dir():
         name = args.panel or args.what

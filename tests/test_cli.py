@@ -174,6 +174,45 @@ def test_export_panel_writes_the_panel_table(built, tmp_path):
                  "--out", "-"]) == 0
 
 
+def test_export_under_a_chart_selection_from_the_doc_ids_of_its_csv(built, tmp_path):
+    """A chart selection narrows the Documents view to some doc_ids; --doc-ids FILE (that view's CSV, or one
+    doc_id a line) or --doc-id ID narrows an export the same way, so any CSV drawn under it can be remade."""
+    from analysis import panels as pn
+    from analysis.export import to_csv_bytes
+    from analysis.query import Corpus
+    from analysis.timeline import Filters
+
+    corpus = Corpus.open(built)
+    chosen = tuple(pn.documents(corpus, Filters(), limit=None).table["doc_id"].astype(str)[[0, 3, 5]])
+    expected = to_csv_bytes(pn.documents(corpus, Filters(doc_ids=chosen), limit=None).table)
+    selection = tmp_path / "selection.csv"
+    selection.write_bytes(expected)  # the Documents CSV downloaded under the selection
+    listed = tmp_path / "ids.txt"
+    listed.write_text("\n".join(chosen) + "\n", encoding="utf-8")
+    for how in (["--doc-ids", str(selection)], ["--doc-ids", str(listed)],
+                [arg for d in chosen for arg in ("--doc-id", d)]):
+        out = tmp_path / "out.csv"
+        assert main(["export", str(built), "--panel", "documents", "--limit", "all", *how, "--out", str(out)]) == 0
+        assert out.read_bytes() == expected
+    timeline = pn.overview_timeline(corpus, Filters(doc_ids=chosen), granularity="year", measure="share")
+    assert main(["export", str(built), "--panel", "overview-timeline", "--granularity", "year", "--doc-ids",
+                 str(listed), "--out", str(tmp_path / "t.csv")]) == 0
+    assert (tmp_path / "t.csv").read_bytes() == to_csv_bytes(timeline.table)
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (None, "--doc-ids '{path}' does not exist: pass a file of doc_ids"),
+    ("title,source\nA,a.txt\n", "is a CSV without a doc_id column (its columns: title, source)"),
+    ("\n\n", "lists no doc_id; pass a file with one doc_id a line."),
+])
+def test_export_doc_ids_file_refused_with_what_is_wrong(built, tmp_path, capsys, content, message):
+    path = tmp_path / "ids.csv"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    assert main(["export", str(built), "--panel", "documents", "--doc-ids", str(path), "--out", "-"]) == 2
+    assert message.format(path=path) in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(("extra", "message"), [
     (["--panel", "nope"], "error: Unknown panel 'nope'; the panels are: overview-timeline, top-organisations, "),
     (["--panel", "clusters", "--top", "3"], "error: --panel clusters takes no options; got --top."),
