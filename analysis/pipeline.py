@@ -37,6 +37,7 @@ from .events import load_events
 from .ingest import IngestResult, load_publisher_map, read_inputs
 from .lexicon import Lexicon, load_lexicon
 from .mentions import find_mentions
+from .query.corpus import QUERY_FILE, write_query_file
 from .store import TOPIC_MODEL_FILE, Build, check_out, write_build
 from .term_store import FILE_NAME as TERM_COUNTS_FILE
 from .term_store import TermStore, TermStoreBuilder
@@ -497,6 +498,7 @@ def finish_build(plan: PreparedBuild, files: Sequence, documents: pd.DataFrame, 
     if progress:
         progress("Writing the build", 0.0)
     extra_files = {"events.toml": plan.calendar_bytes} if plan.calendar is not None else {}
+    extra_files[QUERY_FILE] = write_query_file  # after the parquet files, from them (store.write_build)
     if term_store is not None:
         extra_files[TERM_COUNTS_FILE] = term_store.save
         manifest["term_counts"] = {"file": TERM_COUNTS_FILE, "documents": len(term_store.doc_ids),

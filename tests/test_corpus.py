@@ -509,3 +509,34 @@ def test_filters_are_immutable_inputs(mixed_build):
     filters = Filters(organisations=["SCO", "NATO"], org_mode="all")
     corpus.timeline(filters=filters)
     assert filters == dataclasses.replace(filters) and filters.organisations == ("SCO", "NATO")
+
+
+def test_a_builds_stored_query_tables_answer_as_tables_made_afresh(sample_build, tmp_path):
+    """A build stores the tables a Corpus queries (query.duckdb); opened from them, it answers exactly as
+    when they are made from the parquet files; a query file of another build, or a corrupt one, is ignored."""
+    import shutil
+
+    from analysis import panels
+    from analysis.query.corpus import QUERY_FILE, _stored_tables
+
+    assert (sample_build / QUERY_FILE).is_file() and _stored_tables(sample_build) is not None
+    afresh = tmp_path / "afresh"
+    shutil.copytree(sample_build, afresh)
+    (afresh / QUERY_FILE).unlink()
+    stored, made = Corpus.open(sample_build), Corpus.open(afresh)
+    assert _stored_tables(afresh) is None and stored._keys == made._keys
+    build = read_build(sample_build)
+    for filters in filter_states(build).values():
+        for name, options in (("overview-timeline", {"granularity": "month", "measure": "share"}),
+                              ("organisation-ranking", {}), ("documents", {"limit": None}),
+                              ("theme-heatmap", {"granularity": "year", "measure": "mentions"}), ("clusters", {}),
+                              ("concordance", {"key": "SCO", "kind": "organisation", "limit": None})):
+            assert_same(panels.run_panel(name, stored, filters=filters, **options).table,
+                        panels.run_panel(name, made, filters=filters, **options).table)
+    other = tmp_path / "other"
+    shutil.copytree(sample_build, other)
+    pd.read_parquet(other / "mentions.parquet").iloc[:5].to_parquet(other / "mentions.parquet", index=False)
+    assert _stored_tables(other) is None  # made from other parquet files: not this build's
+    assert len(Corpus.open(other).key_mentions(kind="organisation", key="SCO", filters=Filters())) <= 5
+    (afresh / QUERY_FILE).write_bytes(b"not a database")
+    assert _stored_tables(afresh) is None and Corpus.open(afresh)._keys == made._keys

@@ -105,6 +105,113 @@ def _check_count(name: str, value, *, none: bool = False) -> None:
         raise ValueError(f"The {name!r} parameter must be {allowed}; got {value!r} instead.")
 
 
+QUERY_FILE = "query.duckdb"  # the query tables a build stores (write_query_file), attached by Corpus.open
+
+
+def _stamp(folder: Path) -> str:
+    """What ties a build's query tables to its parquet files: their sizes."""
+    return ":".join(str((folder / name).stat().st_size) for name in ("documents.parquet", "mentions.parquet"))
+
+
+def write_query_file(file: str | Path) -> None:
+    """Write into the DuckDB file ``file`` the tables :meth:`Corpus.open` queries (documents without their
+    text, mentions, keys, document-key pairs), made from the parquet files in the same folder: a build stores
+    them (``analysis.pipeline.finish_build``), so that opening it attaches them instead of making them from
+    the parquet files each time (half a second at 119k documents, several at a million)."""
+    file = Path(file)
+    folder = file.parent
+    docs_file = str(folder / "documents.parquet")
+    schema = duckdb.sql("SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(?))",
+                        params=[docs_file]).fetchall()
+    clusters = pd.read_parquet(folder / "clusters.parquet")
+    db = duckdb.connect(str(file))
+    try:
+        _make_tables(db, folder, {name: str(kind) for name, kind in schema}, clusters)
+        db.execute("CREATE TABLE stamp AS SELECT ?::VARCHAR AS stamp", [_stamp(folder)])
+        db.execute("CHECKPOINT")
+    finally:
+        db.close()
+
+
+def _stored_tables(folder: Path) -> duckdb.DuckDBPyConnection | None:
+    """The build's stored query tables, opened read-only, when they were made from its parquet files as they
+    are; else None (none stored, another build's, or unreadable: the tables are then made afresh)."""
+    file = folder / QUERY_FILE
+    if not file.is_file():
+        return None
+    db = None
+    try:
+        db = duckdb.connect(str(file), read_only=True)
+        if db.sql("SELECT stamp FROM stamp").fetchall() == [(_stamp(folder),)]:
+            return db
+    except (duckdb.Error, OSError):
+        pass
+    if db is not None:
+        db.close()
+    return None
+
+
+def _make_tables(db: duckdb.DuckDBPyConnection, folder: Path, doc_columns: dict[str, str],
+                 clusters: pd.DataFrame) -> None:
+    """Make in ``db`` the tables a Corpus queries, from the build's parquet files: ``docs`` (every column but
+    the text, with its row, date rank and period starts), ``mentions`` (with their row in mentions.parquet,
+    their document's row and their key's id; cluster memberships as kind ``cluster``), ``keys``, ``kinds``
+    (the kinds in key-id order) and ``pairs`` (mentions per document and key)."""
+    docs_file, mentions_file = str(folder / "documents.parquet"), str(folder / "mentions.parquet")
+    text = "EXCLUDE (text)" if "text" in doc_columns else ""
+    periods = ", ".join(f"date_trunc('{g}', date)::DATE AS _p_{g}" for g in GRANULARITIES)
+    db.execute(f"""CREATE TABLE docs AS SELECT file_row_number::INTEGER AS _row, * {text},
+                       {PRECISION_RANK_SQL}::TINYINT AS _rank, {periods}
+                   FROM read_parquet('{_quote(docs_file)}', file_row_number = true)""")
+    # Mentions keep their row in mentions.parquet (_mrow: analysis.timeline keeps that order) and get
+    # the row of their document (_row); mentions of unknown documents, or without kind or key, have no
+    # place in any table and are left out.
+    db.execute(
+        f"""CREATE TEMP TABLE _raw AS
+        SELECT m.file_row_number AS _mrow, d._row, m.kind, m.key, m.surface, m.start, m."end"
+        FROM read_parquet('{_quote(mentions_file)}', file_row_number = true) m JOIN docs d USING (doc_id)
+        WHERE m.kind IS NOT NULL AND m.key IS NOT NULL"""
+    )
+    ids = ([int(i) for (i,) in db.sql("SELECT DISTINCT cluster_id FROM docs WHERE cluster_id >= 0").fetchall()]
+           if "cluster_id" in doc_columns else [])
+    labels = zip(clusters["cluster_id"], clusters["label"], strict=True) if len(clusters) else ()
+    cluster_key = cluster_keys(labels, ids)
+    found: dict[str, set[str]] = {}
+    for kind, key in db.sql("SELECT DISTINCT kind, key FROM _raw").fetchall():
+        found.setdefault(kind, set()).add(key)
+    found.pop("cluster", None)  # cluster memberships come from documents.cluster_id
+    found["cluster"] = set(cluster_key.values())
+    order = [k for k in KINDS if k in found] + sorted(k for k in found if k not in KINDS)
+    keys = {kind: tuple(sorted(found[kind])) for kind in order}
+    rows = [(i, kind, key) for i, (kind, key) in enumerate((kind, key) for kind in order for key in keys[kind])]
+    db.register("_keys", pa.table({"key_id": pa.array([r[0] for r in rows], pa.int32()),
+                                    "kind": pa.array([r[1] for r in rows], pa.string()),
+                                    "key": pa.array([r[2] for r in rows], pa.string())}))
+    db.execute("CREATE TABLE keys AS SELECT * FROM _keys")
+    db.unregister("_keys")
+    db.register("_kinds", pa.table({"pos": pa.array(range(len(order)), pa.int32()), "kind": pa.array(order, pa.string())}))
+    db.execute("CREATE TABLE kinds AS SELECT * FROM _kinds")
+    db.unregister("_kinds")
+    db.register("_cluster_keys", pa.table({"cluster_id": pa.array(list(cluster_key), pa.int64()),
+                                            "key": pa.array(list(cluster_key.values()), pa.string())}))
+    # Cluster memberships follow the mentions as kind "cluster", in the documents' order (as
+    # analysis.timeline.cluster_mentions makes them).
+    db.execute(
+        """CREATE TABLE mentions AS
+        SELECT r._mrow, r._row, k.key_id, r.surface, r.start, r."end"
+        FROM _raw r JOIN keys k USING (kind, key) WHERE r.kind <> 'cluster'
+        UNION ALL
+        SELECT (SELECT coalesce(max(_mrow), -1) FROM _raw) + row_number() OVER (ORDER BY d._row),
+               d._row, k.key_id, '', 0, 0
+        FROM docs d JOIN _cluster_keys c USING (cluster_id) JOIN keys k ON k.kind = 'cluster' AND k.key = c.key
+        ORDER BY 1"""
+    )
+    db.unregister("_cluster_keys")
+    db.execute("DROP TABLE _raw")
+    db.execute("""CREATE TABLE pairs AS SELECT _row, key_id, count(*)::INTEGER AS n FROM mentions
+                  GROUP BY _row, key_id ORDER BY key_id, _row""")
+
+
 class Corpus:
     """A build, opened for queries. Make one with ``Corpus.open(build_dir)``; it is safe to share between
     threads (each thread queries through its own cursor)."""
@@ -159,10 +266,9 @@ class Corpus:
 
     @classmethod
     def _open(cls, path: Path) -> Corpus:
-        db = duckdb.connect(":memory:")
-        docs_file, mentions_file = str(path / "documents.parquet"), str(path / "mentions.parquet")
-        schema = db.sql("SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(?))",
-                        params=[docs_file]).fetchall()
+        docs_file = str(path / "documents.parquet")
+        schema = duckdb.sql("SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(?))",
+                            params=[docs_file]).fetchall()
         doc_columns = {name: str(kind) for name, kind in schema}
         missing = [c for c in _REQUIRED if c not in doc_columns]
         if missing:
@@ -170,58 +276,16 @@ class Corpus:
                 f"The documents.parquet of '{path}' lacks the columns {missing}; rebuild it with "
                 f"`python -m analysis build INPUT --out {path}`."
             )
-        text = "EXCLUDE (text)" if "text" in doc_columns else ""
-        periods = ", ".join(f"date_trunc('{g}', date)::DATE AS _p_{g}" for g in GRANULARITIES)
-        db.execute(f"""CREATE TABLE docs AS SELECT file_row_number::INTEGER AS _row, * {text},
-                           {PRECISION_RANK_SQL}::TINYINT AS _rank, {periods}
-                       FROM read_parquet('{_quote(docs_file)}', file_row_number = true)""")
-        # Mentions keep their row in mentions.parquet (_mrow: analysis.timeline keeps that order) and get
-        # the row of their document (_row); mentions of unknown documents, or without kind or key, have no
-        # place in any table and are left out.
-        db.execute(
-            f"""CREATE TABLE _raw AS
-            SELECT m.file_row_number AS _mrow, d._row, m.kind, m.key, m.surface, m.start, m."end"
-            FROM read_parquet('{_quote(mentions_file)}', file_row_number = true) m JOIN docs d USING (doc_id)
-            WHERE m.kind IS NOT NULL AND m.key IS NOT NULL"""
-        )
         clusters = pd.read_parquet(path / "clusters.parquet")
         if "top_terms" in clusters:
             clusters["top_terms"] = clusters["top_terms"].map(list)
-        ids = ([int(i) for (i,) in db.sql("SELECT DISTINCT cluster_id FROM docs WHERE cluster_id >= 0").fetchall()]
-               if "cluster_id" in doc_columns else [])
-        labels = zip(clusters["cluster_id"], clusters["label"], strict=True) if len(clusters) else ()
-        cluster_key = cluster_keys(labels, ids)
-        found: dict[str, set[str]] = {}
-        for kind, key in db.sql("SELECT DISTINCT kind, key FROM _raw").fetchall():
-            found.setdefault(kind, set()).add(key)
-        found.pop("cluster", None)  # cluster memberships come from documents.cluster_id
-        found["cluster"] = set(cluster_key.values())
-        order = [k for k in KINDS if k in found] + sorted(k for k in found if k not in KINDS)
-        keys = {kind: tuple(sorted(found[kind])) for kind in order}
-        rows = [(i, kind, key) for i, (kind, key) in enumerate((kind, key) for kind in order for key in keys[kind])]
-        db.register("_keys", pa.table({"key_id": pa.array([r[0] for r in rows], pa.int32()),
-                                        "kind": pa.array([r[1] for r in rows], pa.string()),
-                                        "key": pa.array([r[2] for r in rows], pa.string())}))
-        db.execute("CREATE TABLE keys AS SELECT * FROM _keys")
-        db.unregister("_keys")
-        db.register("_cluster_keys", pa.table({"cluster_id": pa.array(list(cluster_key), pa.int64()),
-                                                "key": pa.array(list(cluster_key.values()), pa.string())}))
-        # Cluster memberships follow the mentions as kind "cluster", in the documents' order (as
-        # analysis.timeline.cluster_mentions makes them).
-        db.execute(
-            """CREATE TABLE mentions AS
-            SELECT r._mrow, r._row, k.key_id, r.surface, r.start, r."end"
-            FROM _raw r JOIN keys k USING (kind, key) WHERE r.kind <> 'cluster'
-            UNION ALL
-            SELECT (SELECT coalesce(max(_mrow), -1) FROM _raw) + row_number() OVER (ORDER BY d._row),
-                   d._row, k.key_id, '', 0, 0
-            FROM docs d JOIN _cluster_keys c USING (cluster_id) JOIN keys k ON k.kind = 'cluster' AND k.key = c.key
-            ORDER BY 1"""
-        )
-        db.unregister("_cluster_keys")
-        db.execute("DROP TABLE _raw")
-        db.execute("""CREATE TABLE pairs AS SELECT _row, key_id, count(*)::INTEGER AS n FROM mentions
-                      GROUP BY _row, key_id ORDER BY key_id, _row""")
+        db = _stored_tables(path)
+        if db is None:  # a build without its query tables (older, or updated by hand): made here, in memory
+            db = duckdb.connect(":memory:")
+            _make_tables(db, path, doc_columns, clusters)
+        keys: dict[str, list[str]] = {kind: [] for (kind,) in db.sql("SELECT kind FROM kinds ORDER BY pos").fetchall()}
+        for kind, key in db.sql("SELECT kind, key FROM keys ORDER BY key_id").fetchall():
+            keys[kind].append(key)
         entities_path = path / "entities.parquet"
         entities = (pd.read_parquet(entities_path) if entities_path.exists()
                     else pd.DataFrame(columns=["kind", "key", "label", "category", "description"]))
@@ -230,8 +294,8 @@ class Corpus:
         report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
         if not isinstance(manifest, dict) or not isinstance(report, dict):
             raise BuildError(f"The manifest.json or ingest_report.json of '{path}' is not a JSON object; rebuild it.")
-        return cls(path, db, doc_columns=doc_columns, keys=keys, clusters=clusters, entities=entities,
-                   manifest=manifest, report=report)
+        return cls(path, db, doc_columns=doc_columns, keys={k: tuple(v) for k, v in keys.items()},
+                   clusters=clusters, entities=entities, manifest=manifest, report=report)
 
     def close(self) -> None:
         """Close the database (the Corpus cannot answer afterwards)."""
