@@ -150,11 +150,14 @@ class Lexicon:
         return pd.DataFrame(rows, columns=["kind", "key", "label", "category", "description"])
 
     def fingerprint(self) -> str:
-        """A sha256 hex digest of the lexicon's content (not of file names or line numbers)."""
+        """A sha256 hex digest of what decides the lexicon's mentions: each entry's kind, key, patterns,
+        contexts and dates, not its label, description or category, nor file names or line numbers (a
+        relabelled dictionary finds the same mentions: a build made with it can be updated with the other)."""
         content = []
         for e in self.entries:
             d = asdict(e)
-            d.pop("line")
+            for shown in ("line", "label", "description", "category"):
+                d.pop(shown)
             content.append(d)
         blob = json.dumps(content, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8")
         return hashlib.sha256(blob).hexdigest()

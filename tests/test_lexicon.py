@@ -97,6 +97,15 @@ def test_fingerprint_is_stable_and_follows_content(tmp_path, bundled):
     assert a.fingerprint() != c.fingerprint()
 
 
+def test_fingerprint_ignores_what_is_only_shown(tmp_path, bundled):
+    """Labels, descriptions and categories name an entry; they find no mention: a relabelled dictionary
+    keeps its fingerprint (an update of a build made with the other is not refused)."""
+    a = load_lexicon(_write(tmp_path, THEME_OK, "a.toml"))
+    relabelled = THEME_OK.replace('label = "', 'label = "Renamed ', 1).replace('description = "', 'description = "New ', 1)
+    assert relabelled != THEME_OK
+    assert load_lexicon(_write(tmp_path, relabelled, "b.toml")).fingerprint() == a.fingerprint()
+
+
 def test_users_own_themes_file_replaces_the_bundled_one(tmp_path, bundled):
     lexicon = load_lexicon(themes_path=_write(tmp_path, THEME_OK))
     assert [e.key for e in lexicon.themes] == ["alpha"]
