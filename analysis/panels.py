@@ -118,14 +118,18 @@ class SideTables:
     def __init__(self, corpus: Corpus) -> None:
         self._corpus = weakref.ref(corpus)
         self._path = Path(corpus.path)
+        # One lock each: the memo's (held for dictionary steps only) must not wait for a read of the tables
+        # or of term_counts.npz (seconds for a million documents) that warm() is doing on its thread.
         self._lock = threading.Lock()
+        self._frames_lock = threading.Lock()
+        self._store_lock = threading.Lock()
         self._tables: Build | None = None
         self._rows: dict[str, int] | None = None
         self._store: TermStore | bool | None = None  # False: the build has no usable term_counts.npz
         self._memo: OrderedDict = OrderedDict()
 
     def frames(self) -> Build:
-        with self._lock:
+        with self._frames_lock:
             if self._tables is None:
                 self._tables = read_build(self._path, text=False)
                 self._rows = {str(d): i for i, d in enumerate(self._tables.documents["doc_id"])}
@@ -146,7 +150,7 @@ class SideTables:
 
     def _term_store(self) -> TermStore | None:
         """The build's term_counts.npz, read on first use; None when it has none or it cannot be read."""
-        with self._lock:
+        with self._store_lock:
             if self._store is None:
                 path = self._path / TERM_COUNTS_FILE
                 try:

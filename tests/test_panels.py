@@ -432,3 +432,22 @@ def test_warm_leaves_a_broken_build_to_the_panel_that_reads_it(surge_build, tmp_
         assert not thread.is_alive()  # it stopped quietly: no exception escaped the thread
         with pytest.raises(Exception, match="(?i)parquet|mentions"):
             pn.run_panel("surge-words", corpus, **surge)
+
+
+def test_a_panel_does_not_wait_while_the_side_tables_are_read(sample_build):
+    """panels.warm reads the tables and term_counts.npz on a thread (seconds for a million documents); the
+    first view's panels, remembered by the same SideTables, must not wait for it (a 950k build's first load
+    waited 7 s)."""
+    import threading
+
+    from analysis.query import Corpus
+
+    with closing(Corpus.open(sample_build)) as corpus:
+        side = pn.side_tables(corpus)
+        drawn = []
+        with side._frames_lock, side._store_lock:  # as warm() holds them while it reads
+            thread = threading.Thread(target=lambda: drawn.append(pn.run_panel(
+                "overview-timeline", corpus, filters=tl.Filters(), granularity="year", measure="share")))
+            thread.start()
+            thread.join(timeout=60)
+            assert not thread.is_alive() and len(drawn) == 1 and not drawn[0].table.empty
