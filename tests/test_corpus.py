@@ -517,7 +517,7 @@ def test_a_builds_stored_query_tables_answer_as_tables_made_afresh(sample_build,
     import shutil
 
     from analysis import panels
-    from analysis.query.corpus import QUERY_FILE, _stored_tables
+    from analysis.query.corpus import QUERY_FILE, _stored_tables, write_query_file
 
     assert (sample_build / QUERY_FILE).is_file() and _stored_tables(sample_build) is not None
     afresh = tmp_path / "afresh"
@@ -540,3 +540,5 @@ def test_a_builds_stored_query_tables_answer_as_tables_made_afresh(sample_build,
     assert len(Corpus.open(other).key_mentions(kind="organisation", key="SCO", filters=Filters())) <= 5
     (afresh / QUERY_FILE).write_bytes(b"not a database")
     assert _stored_tables(afresh) is None and Corpus.open(afresh)._keys == made._keys
+    write_query_file(afresh / QUERY_FILE)  # made again, whole, over what was there
+    assert _stored_tables(afresh) is not None and Corpus.open(afresh)._keys == made._keys

@@ -13,6 +13,7 @@ and is read only for the documents a concordance shows or the reader opens.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from collections import OrderedDict
@@ -109,8 +110,15 @@ QUERY_FILE = "query.duckdb"  # the query tables a build stores (write_query_file
 
 
 def _stamp(folder: Path) -> str:
-    """What ties a build's query tables to its parquet files: their sizes."""
-    return ":".join(str((folder / name).stat().st_size) for name in ("documents.parquet", "mentions.parquet"))
+    """What ties a build's query tables to its parquet files: their sizes and a hash of their last megabyte
+    (the footer: every column chunk's offsets and statistics), read in a millisecond."""
+    parts = []
+    for name in ("documents.parquet", "mentions.parquet"):
+        with open(folder / name, "rb") as handle:
+            size = handle.seek(0, 2)
+            handle.seek(max(0, size - (1 << 20)))
+            parts.append(f"{size}:{hashlib.sha256(handle.read()).hexdigest()[:32]}")
+    return ";".join(parts)
 
 
 def write_query_file(file: str | Path) -> None:
@@ -124,6 +132,7 @@ def write_query_file(file: str | Path) -> None:
     schema = duckdb.sql("SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(?))",
                         params=[docs_file]).fetchall()
     clusters = pd.read_parquet(folder / "clusters.parquet")
+    file.unlink(missing_ok=True)  # made whole, never added to
     db = duckdb.connect(str(file))
     try:
         _make_tables(db, folder, {name: str(kind) for name, kind in schema}, clusters)
