@@ -21,7 +21,7 @@ from pathlib import Path, PurePosixPath
 from analysis.formats import ARCHIVE_EXTENSIONS, FormatError, NoTextError, read_bytes
 from analysis.formats.encoding import decoding_notes, looks_binary
 from analysis.formats.table import CHUNK_ROWS, MAX_ROW_CHARS, STREAMED_KINDS, iter_table
-from analysis.records import FileReport, Record
+from analysis.records import FileReport, Post, Record
 
 __all__ = ["LIMITS", "UPLOAD_LIMITS", "IngestResult", "ReadPlan", "Setting", "plan_reads", "read_inputs"]
 
@@ -300,10 +300,13 @@ def _clean_record(record: Record) -> int:
     extra, count = _clean_value(record.extra)
     if count:
         record.extra, total = extra, total + count
-    if record.posts:
-        posts = [(post, _clean_value(post.text), _clean_value(post.header)) for post in record.posts]
-        record.posts = [type(post)(text, header) for post, (text, _), (header, _) in posts]
-        total += sum(a + b for _, (_, a), (_, b) in posts)
+    if record.posts:  # the reader's split holds the text again
+        posts = []
+        for post in record.posts:
+            (text, in_text), (header, in_header) = _clean_value(post.text), _clean_value(post.header)
+            posts.append(Post(text, header))
+            total += in_text + in_header
+        record.posts = posts
     return total
 
 

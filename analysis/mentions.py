@@ -159,7 +159,7 @@ class _Matcher:
         )
         for end, (length, wordy, folded_gids, exact) in hits:
             start = end - length + 1
-            if wordy and start and (text[start - 1].isalnum() or text[start - 1] == "_"):  # inside a word
+            if wordy and start and _is_word(text[start - 1]):  # inside a word
                 continue
             if exact:
                 gids = [g for anchor, gs in exact if as_is.startswith(anchor, start) for g in gs]

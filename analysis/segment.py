@@ -85,10 +85,17 @@ def _bare(line: str) -> str:
 def _is_chrome(line: str) -> bool:
     if len(line) > _MAX_CHROME_CHARS:  # paragraphs are never chrome; this keeps long texts fast
         return False
-    norm = _norm_line(line)
-    if not norm:
-        return False
-    return _CHROME_LINE.fullmatch(norm) is not None
+    return _is_chrome_norm(_norm_line(line))
+
+
+def _is_chrome_norm(norm: str) -> bool:
+    """Whether a line already normalised (``_norm_line``) is chrome."""
+    return bool(norm) and _CHROME_LINE.fullmatch(norm) is not None
+
+
+def _without_chrome(lines: list[str], chrome: list[bool]) -> str:
+    """The lines not marked as chrome, joined, every run of two or more blank lines made one blank line."""
+    return _BLANK_RUN.sub("\n\n", "\n".join(line for line, c in zip(lines, chrome, strict=True) if not c))
 
 
 def clean_chrome(text: str) -> str:
@@ -103,8 +110,7 @@ def clean_chrome(text: str) -> str:
         lines collapsed to one blank line. Other lines are kept exactly as they were.
     """
     lines = text.split("\n")
-    kept = [line for line in lines if not _is_chrome(line)]
-    return _BLANK_RUN.sub("\n\n", "\n".join(kept))
+    return _without_chrome(lines, [_is_chrome(line) for line in lines])
 
 
 # Possessive quantifiers and atomic groups (Python 3.11) throughout: no pattern here may backtrack over
@@ -148,12 +154,12 @@ _MAX_PREAMBLE_CHARS = 600
 def _line_facts(lines: list[str]) -> tuple[list[str], list[bool]]:
     """(each line normalised, "" for a line too long to be a header; whether each line is chrome)."""
     norms = [_norm_line(line) if len(line) <= _MAX_CHROME_CHARS else "" for line in lines]  # long: no header
-    return norms, [bool(n) and _CHROME_LINE.fullmatch(n) is not None for n in norms]
+    return norms, [_is_chrome_norm(n) for n in norms]
 
 
-def _header_kinds(lines: list[str], norms: list[str], chrome: list[bool]) -> list[tuple[str, list[int]]]:
+def _header_kinds(norms: list[str], chrome: list[bool]) -> list[tuple[str, list[int]]]:
     """Candidate header kinds, each with the indices of its lines, strongest kind first (``norms`` and
-    ``chrome`` from ``_line_facts(lines)``)."""
+    ``chrome``: ``_line_facts`` of the lines)."""
     kinds: list[tuple[str, list[int]]] = []
     short = [i for i, n in enumerate(norms) if n and len(n) <= 200]
     for pattern, needle in _HEADER_SHAPES:
@@ -262,16 +268,13 @@ def split_posts_detailed(text: str) -> list[Post]:
     """
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     norms, chrome = _line_facts(lines)
-    for kind, idx in _header_kinds(lines, norms, chrome):
+    for kind, idx in _header_kinds(norms, chrome):
         if _is_dump(lines, idx, kind):
             posts = [Post(clean_chrome(body).strip(), header) for header, body in _pieces(lines, idx)]
             return [p for p in posts if p.text]
-    if "\r" in text:  # clean_chrome keeps a line's own line ending
-        cleaned = clean_chrome(text).strip()
-    elif any(chrome):  # the same as clean_chrome(text), from the chrome lines already found
-        cleaned = _BLANK_RUN.sub("\n\n", "\n".join(line for line, c in zip(lines, chrome, strict=True) if not c)).strip()
-    else:
-        cleaned = _BLANK_RUN.sub("\n\n", text).strip()
+    # clean_chrome(text), from the chrome lines found above; but clean_chrome keeps a line's own "\r", which
+    # the lines split here have lost.
+    cleaned = (clean_chrome(text) if "\r" in text else _without_chrome(lines, chrome)).strip()
     return [Post(cleaned, None)] if cleaned else []
 
 

@@ -121,6 +121,13 @@ def _stamp(folder: Path) -> str:
     return ";".join(parts)
 
 
+def _doc_columns(folder: Path) -> dict[str, str]:
+    """documents.parquet's columns and their DuckDB types (from the file's footer)."""
+    schema = duckdb.sql("SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(?))",
+                        params=[str(folder / "documents.parquet")]).fetchall()
+    return {name: str(kind) for name, kind in schema}
+
+
 def write_query_file(file: str | Path) -> None:
     """Write into the DuckDB file ``file`` the tables :meth:`Corpus.open` queries (documents without their
     text, mentions, keys, document-key pairs), made from the parquet files in the same folder: a build stores
@@ -128,14 +135,11 @@ def write_query_file(file: str | Path) -> None:
     the parquet files each time (half a second at 119k documents, several at a million)."""
     file = Path(file)
     folder = file.parent
-    docs_file = str(folder / "documents.parquet")
-    schema = duckdb.sql("SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(?))",
-                        params=[docs_file]).fetchall()
-    clusters = pd.read_parquet(folder / "clusters.parquet")
+    doc_columns, clusters = _doc_columns(folder), pd.read_parquet(folder / "clusters.parquet")
     file.unlink(missing_ok=True)  # made whole, never added to
     db = duckdb.connect(str(file))
     try:
-        _make_tables(db, folder, {name: str(kind) for name, kind in schema}, clusters)
+        _make_tables(db, folder, doc_columns, clusters)
         db.execute("CREATE TABLE stamp AS SELECT ?::VARCHAR AS stamp", [_stamp(folder)])
         db.execute("CHECKPOINT")
     finally:
@@ -275,10 +279,7 @@ class Corpus:
 
     @classmethod
     def _open(cls, path: Path) -> Corpus:
-        docs_file = str(path / "documents.parquet")
-        schema = duckdb.sql("SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(?))",
-                            params=[docs_file]).fetchall()
-        doc_columns = {name: str(kind) for name, kind in schema}
+        doc_columns = _doc_columns(path)
         missing = [c for c in _REQUIRED if c not in doc_columns]
         if missing:
             raise BuildError(
