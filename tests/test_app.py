@@ -16,6 +16,7 @@ from analysis.store import read_build
 from dashboard import app as dash
 from dashboard import cache, data
 from dashboard.filters import WIDGET_KEYS as K
+from dashboard.views import themes as themes_view
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 
@@ -34,6 +35,14 @@ def _run(build: Path, monkeypatch, query: dict | None = None) -> AppTest:
 def _open_tab(at: AppTest, name: str) -> AppTest:
     """Switch to a tab (only the open tab is drawn) and rerun."""
     at.session_state["view_tab"] = name
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _open_section(at: AppTest, name: str) -> AppTest:
+    """Open a section of the Themes tab (only the open one is drawn) and rerun."""
+    at.session_state[themes_view.SECTION_KEY] = name
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -196,6 +205,12 @@ def test_a_large_build_opens_on_years_and_caps_what_it_draws(big_build, monkeypa
     assert len(conc) == dash.PASSAGES
     assert any(c.value.startswith(f"Showing the first {dash.PASSAGES} of ") for c in at.caption)
 
+    # Below the Themes timeline one section runs at a time: the first (What surged) draws no other chart.
+    _open_tab(at, "Themes")
+    assert len(_figures(at)) == 1
+    for section in themes_view.SECTIONS:
+        _open_section(_open_tab(at, "Themes"), section)
+        assert all(f["data"] for f in _figures(at)), f"a chart without data in Themes / {section}"
     for tab in ("Themes", "Organisations", "Report"):
         _open_tab(at, tab)
         assert all(f["data"] for f in _figures(at)), f"a chart without data in {tab}"
@@ -310,7 +325,7 @@ def test_a_missing_default_build_is_built_from_the_sample(tmp_path, monkeypatch)
 
 
 def test_compare_sources_draws_one_line_per_source(sample_build, monkeypatch):
-    at = _open_tab(_run(sample_build, monkeypatch), "Themes")
+    at = _open_section(_open_tab(_run(sample_build, monkeypatch), "Themes"), "Compare sources")
     assert not [f for f in _figures(at) if f["layout"]["title"]["text"].startswith("SCO: ")]
     at.toggle(key="compare_on").set_value(True).run()
     at.selectbox(key="compare_target").set_value("organisation:SCO").run()
@@ -373,7 +388,7 @@ def test_reader_shows_the_date_evidence(sample_build, monkeypatch):
 def test_themes_view_shows_a_themes_top_surfaces_and_their_contexts(sample_build, monkeypatch):
     from analysis.surfaces import surface_samples, top_surfaces
 
-    at = _open_tab(_run(sample_build, monkeypatch), "Themes")
+    at = _open_section(_open_tab(_run(sample_build, monkeypatch), "Themes"), "What a theme is matched as")
     at.selectbox(key="surfaces_theme").set_value("eurasian_security").run()
     assert not at.exception
     build = read_build(sample_build)
@@ -431,6 +446,9 @@ def test_themes_view_shows_what_surged_and_explains_a_surge(surge_build, monkeyp
     assert len(surges) == 1
     burst = surges[0][surges[0]["method"] == "burst"].iloc[0]
     assert (burst["label"], burst["peak_events"]) == ("Grain", "Grain summit, Astana")
+    # The explanation is its own section, drawn only when opened.
+    assert not [df for df in at.dataframe if list(df.value.columns) == ["term", "z", "count_in", "count_out"]]
+    at = _open_section(at, "Explain a surge")
     words = [df.value for df in at.dataframe if list(df.value.columns) == ["term", "z", "count_in", "count_out"]]
     assert "wheat" in words[0]["term"].tolist()
     assert any(b.label.startswith("Show its 60 documents") for b in at.button)
@@ -446,7 +464,8 @@ def test_themes_view_shows_what_surged_and_explains_a_surge(surge_build, monkeyp
 
 
 def test_two_sources_side_by_side_with_their_difference_and_lead(two_source_build, monkeypatch):
-    at = _open_tab(_run(two_source_build, monkeypatch, {"by": "year", "events": "0"}), "Themes")
+    at = _open_section(_open_tab(_run(two_source_build, monkeypatch, {"by": "year", "events": "0"}), "Themes"),
+                       "Compare sources")
     at.toggle(key="compare_on").set_value(True).run()
     assert not at.exception, [e.value for e in at.exception]
     pair = _figure(at, "Grain: share of each one&#x27;s documents")
@@ -484,7 +503,7 @@ def test_the_publishers_filter_narrows_the_view_and_lives_in_the_url(sample_buil
 
 
 def test_compare_by_publisher_draws_one_line_per_publisher(sample_build, monkeypatch):
-    at = _open_tab(_run(sample_build, monkeypatch), "Themes")
+    at = _open_section(_open_tab(_run(sample_build, monkeypatch), "Themes"), "Compare sources")
     at.toggle(key="compare_on").set_value(True).run()
     at.selectbox(key="compare_target").set_value("organisation:SCO").run()
     at.radio(key="compare_by").set_value("publisher").run()

@@ -22,7 +22,6 @@ _COMPARE_PHRASES = {
 
 def compare(corpus: Queries, view: fl.View) -> None:
     """One theme or organisation over time, a line per source or language: two channels side by side."""
-    st.subheader("Compare sources")
     if not st.toggle("Compare a theme or organisation across sources or languages", key="compare_on",
                      help="One line per source (or language): two channels side by side."):
         return

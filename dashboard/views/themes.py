@@ -20,9 +20,13 @@ from dashboard.views.compare import compare
 from dashboard.views.markup import escape_md
 from dashboard.views.selection import kept_selections
 
-__all__ = ["TAB_THEMES", "themes"]
+__all__ = ["SECTIONS", "SECTION_KEY", "TAB_THEMES", "themes"]
 
 TAB_THEMES = 8
+# The sections below the timeline, one open at a time (st.tabs keeps the open one in SECTION_KEY).
+SECTIONS = ("What surged", "Explain a surge", "Heatmap", "Small multiples", "What a theme is matched as",
+            "Compare sources")
+SECTION_KEY = "themes_section"
 
 
 def themes(corpus: Queries, view: fl.View, colors) -> None:
@@ -46,16 +50,35 @@ def themes(corpus: Queries, view: fl.View, colors) -> None:
                                  events=timeline_events(corpus, view, df))
     show_chart(fig, panel, f"theme-timeline {view.granularity} {view.measure}", "themes_timeline", corpus, view)
     timeline_notes(panel)
-    _what_surged(corpus, view, found)
+    # Below the timeline, one section at a time: only the open one runs (on_change="rerun"), so a filter
+    # change draws the timeline and one section, not six.
+    sections = st.tabs(list(SECTIONS), key=SECTION_KEY, on_change="rerun")
+    draws = (
+        lambda: _what_surged(corpus, view, found),
+        lambda: _explain_surge(corpus, view, found),
+        lambda: _heatmap(corpus, view, timeline),
+        lambda: _small_multiples(corpus, view, timeline, colors),
+        lambda: _surfaces(corpus, view, timeline),
+        lambda: compare(corpus, view),
+    )
+    for section, draw in zip(sections, draws, strict=True):
+        if section.open is False:
+            continue
+        with section:
+            draw()
+
+
+def _heatmap(corpus: Queries, view: fl.View, timeline: dict) -> None:
     heatmap = corpus.panel(name="theme-heatmap", **timeline)
     fig = charts.heatmap_figure(heatmap.table, view.measure, kind="theme", granularity=view.granularity)
     show_chart(fig, heatmap, f"theme-heatmap {view.granularity} {view.measure}", "themes_heatmap", corpus, view)
+
+
+def _small_multiples(corpus: Queries, view: fl.View, timeline: dict, colors) -> None:
     small = corpus.panel(name="theme-small-multiples", **timeline)
     fig = charts.small_multiples_figure(small.table, view.measure, kind="theme", colors=colors["theme"],
                                         granularity=view.granularity, columns=3)
     show_chart(fig, small, f"theme-small-multiples {view.granularity} {view.measure}", "themes_small", corpus, view)
-    _surfaces(corpus, view, list(heatmap.table["key"].drop_duplicates()))
-    compare(corpus, view)
 
 
 def _surge_choice(row) -> str:
@@ -69,9 +92,7 @@ def _show_surge_documents(target: fl.Target) -> None:
 
 
 def _what_surged(corpus: Queries, view: fl.View, found: Panel) -> None:
-    """The tested surges of every theme, and for a chosen one its distinctive words, passages, documents and
-    the events it overlapped."""
-    st.subheader("What surged")
+    """The tested surges of every theme, strongest first."""
     st.caption(escape_md(found.table.attrs.get("help", "")))
     if found.table.empty:
         st.info(f"No theme surged by {view.granularity} in these documents: no rise passes the test above. "
@@ -95,6 +116,15 @@ def _what_surged(corpus: Queries, view: fl.View, found: Panel) -> None:
         },
     )
     downloads(found, f"theme-surges {view.granularity}", "themes_surges", view)
+
+
+def _explain_surge(corpus: Queries, view: fl.View, found: Panel) -> None:
+    """For a chosen surge: its distinctive words, its passages, its documents and the events it overlapped."""
+    table = found.table
+    if table.empty:
+        st.info(f"No theme surged by {view.granularity} in these documents, so there is no surge to explain "
+                "(the What surged section says when a rise counts as one).")
+        return
     rows = list(table.itertuples(index=False))
     pick = st.selectbox("Explain a surge", range(len(rows)), key="themes_surge_pick",
                         format_func=lambda i: _surge_choice(rows[i]),
@@ -139,9 +169,10 @@ def _what_surged(corpus: Queries, view: fl.View, found: Panel) -> None:
         downloads(events, f"events {row.start:%Y-%m-%d} {row.end:%Y-%m-%d}", "themes_surge_events", view)
 
 
-def _surfaces(corpus: Queries, view: fl.View, keys: list[str]) -> None:
+def _surfaces(corpus: Queries, view: fl.View, timeline: dict) -> None:
     """What a theme is matched as: its top surfaces with counts, a sample of contexts, how to exclude one."""
-    st.subheader("What a theme is matched as")
+    # Every theme the filtered documents mention (the heatmap's rows), not only the timeline's top ones.
+    keys = list(corpus.panel(name="theme-heatmap", **timeline).table["key"].drop_duplicates())
     if not keys:
         return
     labels = corpus.entity_labels(kind="theme")
