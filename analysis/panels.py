@@ -45,7 +45,8 @@ from analysis.vocabulary import AUTO, GRANULARITY_CHOICES, MEASURES, check_choic
 
 __all__ = [
     "COMPARE_BY", "DOCUMENT_ROWS", "MAP_COLUMNS", "MAP_POINTS", "PANELS", "PASSAGES", "Panel", "PanelOption",
-    "PanelSpec", "SideTables", "check_options", "events_file_of", "run_panel", "side_tables", "warm",
+    "FIRST_VIEW", "PanelSpec", "SideTables", "check_options", "events_file_of", "first_view", "run_panel",
+    "side_tables", "warm",
 ]
 
 # Caps that keep a large build (tens of thousands of documents) responsive; each is a note of its panel.
@@ -693,3 +694,25 @@ def run_panel(name: str, corpus: Corpus, filters: Filters | None = None, **optio
     panel = spec.function(corpus, filters if filters is not None else Filters(), **checked)
     return dataclasses.replace(panel, options=checked)
 
+
+
+# The panels each view draws first, with their defaults: what a first look at a build asks of all of it.
+FIRST_VIEW = ("overview-timeline", "top-organisations", "dating-gaps", "theme-timeline", "theme-surges",
+              "theme-heatmap", "organisation-ranking", "organisation-timeline", "organisation-x-theme", "co-mentions",
+              "clusters", "cluster-timeline")
+
+
+def first_view(corpus: Corpus) -> None:
+    """Ask ``corpus`` what the dashboard's first views ask of the whole build (the sidebar's counts of every
+    document, each view's first panels with no filter set), so that a build can store the answers
+    (``analysis.query.corpus.write_query_file``)."""
+    from analysis.query.answers import WHOLE_BUILD
+
+    corpus.sources(), corpus.publishers(), corpus.languages()
+    for filters in WHOLE_BUILD:
+        corpus.summary(filters)
+        corpus.publisher_count(filters)
+        for kind in ("theme", "organisation"):
+            corpus.ranking(kind=kind, filters=filters)
+    for name in FIRST_VIEW:
+        run_panel(name, corpus, Filters(), **({"events": False} if name == "theme-surges" else {}))

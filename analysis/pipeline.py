@@ -37,6 +37,7 @@ from .events import load_events
 from .ingest import IngestResult, load_publisher_map, read_inputs
 from .lexicon import Lexicon, load_lexicon
 from .mentions import find_mentions
+from .panels import first_view
 from .query.corpus import QUERY_FILE, write_query_file
 from .store import TOPIC_MODEL_FILE, Build, check_out, write_build
 from .term_store import FILE_NAME as TERM_COUNTS_FILE
@@ -498,7 +499,8 @@ def finish_build(plan: PreparedBuild, files: Sequence, documents: pd.DataFrame, 
     if progress:
         progress("Writing the build", 0.0)
     extra_files = {"events.toml": plan.calendar_bytes} if plan.calendar is not None else {}
-    extra_files[QUERY_FILE] = write_query_file  # after the parquet files, from them (store.write_build)
+    # After the parquet files, from them (store.write_build), with the answers of the first views.
+    extra_files[QUERY_FILE] = functools.partial(write_query_file, questions=first_view)
     if term_store is not None:
         extra_files[TERM_COUNTS_FILE] = term_store.save
         manifest["term_counts"] = {"file": TERM_COUNTS_FILE, "documents": len(term_store.doc_ids),

@@ -35,8 +35,7 @@ class Queries:
     def __init__(self, corpus: Corpus) -> None:
         self.corpus = corpus
         self._side = side_tables(corpus)
-        columns = set(corpus.documents(Filters(doc_ids=())).columns)
-        self.has_publishers = "publisher" in columns
+        self.has_publishers = corpus.has_column("publisher")
 
     # ------------------------------------------------------------------------------------ the build
     @property
@@ -105,7 +104,7 @@ class Queries:
 
     def publisher_count(self, *, filters: Filters) -> int:
         """How many publishers the filtered documents have."""
-        return int(self.corpus.documents(filters, columns=["publisher"])["publisher"].nunique())
+        return self.corpus.publisher_count(filters)
 
     def choose_granularity(self, *, filters: Filters) -> str:
         return self.corpus.choose_granularity(filters)

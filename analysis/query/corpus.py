@@ -13,11 +13,13 @@ and is read only for the documents a concordance shows or the reader opens.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import inspect
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +34,7 @@ from analysis.store import BuildError, check_build
 from analysis.timeline import Filters
 from analysis.vocabulary import ENTITY_KINDS, GRANULARITIES, KINDS, check_choice, cluster_keys
 
+from . import answers as stored
 from .sql import PRECISION_RANK_SQL, filter_clause
 
 __all__ = ["DOCUMENT_SORTS", "Corpus", "DocumentsPage"]
@@ -128,11 +131,14 @@ def _doc_columns(folder: Path) -> dict[str, str]:
     return {name: str(kind) for name, kind in schema}
 
 
-def write_query_file(file: str | Path) -> None:
+def write_query_file(file: str | Path, questions: Callable[[Corpus], object] | None = None) -> None:
     """Write into the DuckDB file ``file`` the tables :meth:`Corpus.open` queries (documents without their
     text, mentions, keys, document-key pairs), made from the parquet files in the same folder: a build stores
     them (``analysis.pipeline.finish_build``), so that opening it attaches them instead of making them from
-    the parquet files each time (half a second at 119k documents, several at a million)."""
+    the parquet files each time (half a second at 119k documents, several at a million).
+
+    ``questions(corpus)``, when given, asks a Corpus over these tables what a first view asks; its answers for
+    the whole build are stored beside the tables (analysis.query.answers) and read back by later Corpora."""
     file = Path(file)
     folder = file.parent
     doc_columns, clusters = _doc_columns(folder), pd.read_parquet(folder / "clusters.parquet")
@@ -140,6 +146,13 @@ def write_query_file(file: str | Path) -> None:
     db = duckdb.connect(str(file))
     try:
         _make_tables(db, folder, doc_columns, clusters)
+        if questions is not None:
+            if "top_terms" in clusters:
+                clusters["top_terms"] = clusters["top_terms"].map(list)
+            corpus = Corpus._on(folder, db, doc_columns, clusters, manifest={}, report={})
+            corpus._recorded = {}
+            questions(corpus)
+            stored.store(db, corpus._recorded)
         db.execute("CREATE TABLE stamp AS SELECT ?::VARCHAR AS stamp", [_stamp(folder)])
         db.execute("CHECKPOINT")
     finally:
@@ -225,6 +238,38 @@ def _make_tables(db: duckdb.DuckDBPyConnection, folder: Path, doc_columns: dict[
                   GROUP BY _row, key_id ORDER BY key_id, _row""")
 
 
+def _storable(method):
+    """Mark a Corpus method whose answers for the whole build (filters ``answers.WHOLE_BUILD``) a build stores
+    (analysis.query.answers): read back from the build when stored, recorded while a build asks them."""
+    signature = inspect.signature(method)
+    name = method.__name__
+    filtered = "filters" in signature.parameters  # else a question about the whole build by nature
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        if not self._answers and self._recorded is None:
+            return method(self, *args, **kwargs)
+        bound = signature.bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        arguments = dict(bound.arguments)
+        del arguments["self"]
+        if filtered:
+            if arguments["filters"] is None:
+                arguments["filters"] = Filters()  # what every method takes None for
+            if arguments["filters"] not in stored.WHOLE_BUILD:
+                return method(self, *args, **kwargs)
+        question = stored.question(name, arguments)
+        blob = self._answers.get(question) if question else None
+        if blob is not None:
+            return stored.decode(blob)
+        value = method(self, *args, **kwargs)
+        if self._recorded is not None and question:
+            self._recorded[question] = value
+        return value
+
+    return wrapper
+
+
 class Corpus:
     """A build, opened for queries. Make one with ``Corpus.open(build_dir)``; it is safe to share between
     threads (each thread queries through its own cursor)."""
@@ -256,6 +301,9 @@ class Corpus:
         self._key_kinds = np.array(kinds, dtype=object)
         self._selections: OrderedDict[Filters, pa.Table] = OrderedDict()
         self._lock = threading.Lock()
+        self._n_documents: int | None = None
+        self._answers: dict[str, bytes] = {}  # the build's stored answers (analysis.query.answers)
+        self._recorded: dict | None = None  # answers being recorded (write_query_file)
 
     # ------------------------------------------------------------------------------------------- opening
     @classmethod
@@ -290,20 +338,29 @@ class Corpus:
         if "top_terms" in clusters:
             clusters["top_terms"] = clusters["top_terms"].map(list)
         db = _stored_tables(path)
+        answers = stored.load(db) if db is not None else {}
         if db is None:  # a build without its query tables (older, or updated by hand): made here, in memory
             db = duckdb.connect(":memory:")
             _make_tables(db, path, doc_columns, clusters)
+        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+        report_path = path / "ingest_report.json"
+        report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
+        if not isinstance(manifest, dict) or not isinstance(report, dict):
+            raise BuildError(f"The manifest.json or ingest_report.json of '{path}' is not a JSON object; rebuild it.")
+        corpus = cls._on(path, db, doc_columns, clusters, manifest=manifest, report=report)
+        corpus._answers = answers
+        return corpus
+
+    @classmethod
+    def _on(cls, path: Path, db: duckdb.DuckDBPyConnection, doc_columns: dict[str, str], clusters: pd.DataFrame, *,
+            manifest: dict, report: dict) -> Corpus:
+        """A Corpus over the query tables in ``db`` (made by _make_tables)."""
         keys: dict[str, list[str]] = {kind: [] for (kind,) in db.sql("SELECT kind FROM kinds ORDER BY pos").fetchall()}
         for kind, key in db.sql("SELECT kind, key FROM keys ORDER BY key_id").fetchall():
             keys[kind].append(key)
         entities_path = path / "entities.parquet"
         entities = (pd.read_parquet(entities_path) if entities_path.exists()
                     else pd.DataFrame(columns=["kind", "key", "label", "category", "description"]))
-        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
-        report_path = path / "ingest_report.json"
-        report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
-        if not isinstance(manifest, dict) or not isinstance(report, dict):
-            raise BuildError(f"The manifest.json or ingest_report.json of '{path}' is not a JSON object; rebuild it.")
         return cls(path, db, doc_columns=doc_columns, keys={k: tuple(v) for k, v in keys.items()},
                    clusters=clusters, entities=entities, manifest=manifest, report=report)
 
@@ -368,7 +425,10 @@ class Corpus:
     # ------------------------------------------------------------------------------------------- lists
     @property
     def n_documents(self) -> int:
-        return int(self._rows("SELECT count(*) FROM docs")[0][0])
+        """How many documents the build has (duplicates included): counted once, the tables never change."""
+        if self._n_documents is None:
+            self._n_documents = int(self._rows("SELECT count(*) FROM docs")[0][0])
+        return self._n_documents
 
     def _distinct(self, column: str) -> tuple[str, ...]:
         if column not in self._doc_columns:
@@ -376,17 +436,32 @@ class Corpus:
         values = self._rows(f'SELECT DISTINCT CAST("{column}" AS VARCHAR) FROM docs WHERE "{column}" IS NOT NULL')
         return tuple(sorted(v for (v,) in values))
 
+    @_storable
     def sources(self) -> tuple[str, ...]:
         """The build's source files, sorted."""
         return self._distinct("source")
 
+    @_storable
     def publishers(self) -> tuple[str, ...]:
         """The build's publishers, sorted (empty for a build made before publishers were found)."""
         return self._distinct("publisher")
 
+    @_storable
     def languages(self) -> tuple[str, ...]:
         """The languages of the build's documents (ISO codes), sorted; undetected ones left out."""
         return self._distinct("language")
+
+    def has_column(self, name: str) -> bool:
+        """Whether the build's documents table has this column (``publisher`` is missing from older builds)."""
+        return name in self._doc_columns
+
+    @_storable
+    def publisher_count(self, filters: Filters | None = None) -> int:
+        """How many publishers the filtered documents have (0 for a build without publishers)."""
+        if "publisher" not in self._doc_columns:
+            return 0
+        return int(self._rows("SELECT count(DISTINCT d.publisher) FROM sel JOIN docs d USING (_row)",
+                              sel=self._select(filters))[0][0])
 
     def keys(self, kind: str) -> tuple[str, ...]:
         """Every key of ``kind`` mentioned anywhere in the build (cluster keys for ``cluster``), sorted."""
@@ -527,6 +602,7 @@ class Corpus:
         return dict(zip(table.column(0).to_pylist(), table.column(1).to_pylist(), strict=True))
 
     # ----------------------------------------------------------------------------------------- summaries
+    @_storable
     def summary(self, filters: Filters | None = None) -> dict:
         """Counts describing the filtered documents (analysis.timeline.summary's keys and values)."""
         sel = self._select(filters)
@@ -557,6 +633,7 @@ class Corpus:
             "mentions": int(mentions),
         }
 
+    @_storable
     def dating_gaps(self, filters: Filters | None = None) -> pd.DataFrame:
         """The filtered documents a timeline cannot trust (analysis.timeline.dating_gaps): undated ones, then
         those dated by a date their text mentions, by source and seq."""
@@ -572,6 +649,7 @@ class Corpus:
             docs[column] = docs[column].astype(object).where(docs[column].notna(), None)
         return docs[list(columns)].reset_index(drop=True)
 
+    @_storable
     def choose_granularity(self, filters: Filters | None = None) -> str:
         """The automatic period length for the filtered documents (analysis.timeline.choose_granularity)."""
         rows = self._rows(
@@ -592,6 +670,7 @@ class Corpus:
                 break
         return tl.auto_granularity(first, last, precision=precision, documents=int(total))
 
+    @_storable
     def top_groups(self, *, by: str = "source", filters: Filters | None = None, n: int = 8) -> list[str]:
         """The ``n`` values of ``source``, ``publisher`` or ``language`` with the most dated filtered documents,
         most first, ties by value (analysis.timeline.top_groups)."""
@@ -607,6 +686,7 @@ class Corpus:
         return [value for value, _ in ranked[:n]]
 
     # ------------------------------------------------------------------------------------------ timeline
+    @_storable
     def timeline(self, *, kind: str = "theme", keys=None, granularity: str = "month",
                  filters: Filters | None = None, by: str | None = None) -> pd.DataFrame:
         """Mentions of themes, organisations or clusters per calendar period: the table of
@@ -711,6 +791,7 @@ class Corpus:
                                 docs_total, words_total, cover_start, cover_end, attrs)
 
     # ---------------------------------------------------------------------------------- ranking, crosstab
+    @_storable
     def ranking(self, *, kind: str = "organisation", filters: Filters | None = None) -> pd.DataFrame:
         """How often each key of a kind is mentioned in the filtered documents (analysis.timeline.ranking):
         ``key``, ``mentions``, ``documents_mentioning``, ``share_pct``, most documents first, then by key."""
@@ -733,6 +814,7 @@ class Corpus:
         out = out.sort_values(["documents_mentioning", "key"], ascending=[False, True], kind="stable")
         return out.reset_index(drop=True)
 
+    @_storable
     def crosstab(self, *, row_kind: str = "organisation", col_kind: str = "theme",
                  filters: Filters | None = None) -> pd.DataFrame:
         """Co-occurrence of two kinds of keys in the filtered documents (analysis.timeline.crosstab): every
