@@ -483,6 +483,36 @@ def test_two_sources_side_by_side_with_their_difference_and_lead(two_source_buil
 # ------------------------------------------------------------------------------------------ publishers
 
 
+def test_many_sources_are_offered_a_few_at_a_time_and_found_by_name(sample_build, monkeypatch):
+    from dashboard.views import sidebar
+
+    monkeypatch.setattr(sidebar, "CHOICES", 2)
+    build = read_build(sample_build)
+    docs = build.documents[build.documents["duplicate_of"].isna()]
+    names = sorted(build.documents["source"].unique())
+    at = _run(sample_build, monkeypatch)
+    assert list(at.multiselect(key=K["sources"]).options) == names[:2]
+    assert any(c.value.startswith(f"{len(names)} sources in all: the first 2 are offered") for c in at.sidebar.caption)
+    publishers = sorted(build.documents["publisher"].unique())
+    assert list(at.multiselect(key=K["publishers"]).options) == publishers[:2]
+    at.text_input(key=sidebar.PUBLISHERS_QUERY).input("tass").run()
+    assert list(at.multiselect(key=K["publishers"]).options) == ["TASS"]
+    at.text_input(key=sidebar.SOURCES_QUERY).input(names[-1][:8].upper()).run()  # case does not matter
+    assert list(at.multiselect(key=K["sources"]).options) == [names[-1]]
+    at.multiselect(key=K["sources"]).set_value([names[-1]]).run()
+    assert at.query_params["source"] == names[-1]
+    assert {m.label: m.value for m in at.metric}["Documents"] == f"{(docs['source'] == names[-1]).sum():,}"
+    at.text_input(key=sidebar.SOURCES_QUERY).input("").run()  # the chosen one stays offered and chosen
+    assert list(at.multiselect(key=K["sources"]).options) == [names[-1], *names[:2]]
+    assert at.multiselect(key=K["sources"]).value == [names[-1]]
+    at.text_input(key=sidebar.SOURCES_QUERY).input("no such file").run()
+    assert any(c.value == "No source contains that text." for c in at.sidebar.caption)
+    # A shared link names a source beyond the first ones: it is chosen and offered.
+    again = _run(sample_build, monkeypatch, {"source": names[3]})
+    assert again.multiselect(key=K["sources"]).value == [names[3]]
+    assert names[3] in again.multiselect(key=K["sources"]).options
+
+
 def test_the_publishers_filter_narrows_the_view_and_lives_in_the_url(sample_build, monkeypatch):
     build = read_build(sample_build)
     docs = build.documents[build.documents["duplicate_of"].isna()]

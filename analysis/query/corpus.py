@@ -145,6 +145,7 @@ def write_query_file(file: str | Path, questions: Callable[[Corpus], object] | N
     file.unlink(missing_ok=True)  # made whole, never added to
     db = duckdb.connect(str(file))
     try:
+        db.execute("SET enable_progress_bar = false")  # a build reports its own progress
         _make_tables(db, folder, doc_columns, clusters)
         if questions is not None:
             if "top_terms" in clusters:

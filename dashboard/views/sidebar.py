@@ -18,7 +18,11 @@ from dashboard.queries import Queries
 from dashboard.views.common import BUILD_PATH, EVENTS_UPLOAD, UPLOAD_NOTE, VIEW_FOR, events_path
 from dashboard.views.markup import escape_md
 
-__all__ = ["colors_of", "open_build", "sidebar_options", "sidebar", "upload_section"]
+__all__ = ["CHOICES", "PUBLISHERS_QUERY", "SOURCES_QUERY", "colors_of", "open_build", "sidebar_options", "sidebar",
+           "upload_section"]
+
+CHOICES = 200  # sources (publishers) offered at a time: found by name beyond that
+SOURCES_QUERY, PUBLISHERS_QUERY = "sources_query", "publishers_query"
 
 _GRAN_HELP = {
     "day": "calendar days", "week": "weeks starting on Monday", "month": "calendar months",
@@ -43,6 +47,29 @@ def sidebar_options(corpus: Queries) -> tuple[fl.Options, dict[str, int], dict[s
         first_date=summary["first_date"], last_date=summary["last_date"],
     )
     return options, org_counts, theme_counts, labels
+
+
+def _many_choices(sb, label: str, values: tuple[str, ...], key: str, query_key: str, *, what: str, help_: str) -> None:
+    """A multiselect of ``values``; for thousands of them (a file per speech, a publisher per file) at most
+    CHOICES at a time, found by part of their name: the chosen ones and the first that match (a list of ten
+    thousand names is neither read nor worth sending to the browser on every rerun)."""
+    placeholder = f"All {what}"
+    if len(values) <= CHOICES:
+        sb.multiselect(label, list(values), key=key, placeholder=placeholder, help=help_)
+        return
+    query = sb.text_input(f"Find {what}", key=query_key, placeholder=f"Part of a name ({len(values):,} {what})",
+                          help=f"Type part of a name: the {what} that contain it are offered below.")
+    needle = query.strip().casefold()
+    matching = [v for v in values if needle in v.casefold()] if needle else list(values)
+    known = set(values)
+    chosen = [v for v in st.session_state.get(key) or [] if v in known]
+    sb.multiselect(label, list(dict.fromkeys([*chosen, *matching[:CHOICES]])), key=key, placeholder=placeholder,
+                   help=help_)
+    if len(matching) > CHOICES:
+        sb.caption(f"{len(matching):,} {what} {'match' if needle else 'in all'}: the first {CHOICES:,} are offered; "
+                   "type part of a name to find others.")
+    elif not matching:
+        sb.caption(f"No {what[:-1]} contains that text.")
 
 
 def colors_of(corpus: Queries) -> dict[str, dict[str, str]]:
@@ -192,11 +219,11 @@ def sidebar(corpus: Queries) -> tuple[fl.View, dict]:
         format_func=lambda k: fl.option_label(labels["theme"].get(k, k), theme_counts.get(k)),
         help="Documents that mention any of these themes.", placeholder="All themes",
     )
-    sb.multiselect("Sources", list(options.sources or ()), key=K["sources"], placeholder="All sources",
-                   help="Input files the documents came from.")
+    _many_choices(sb, "Sources", options.sources or (), K["sources"], SOURCES_QUERY, what="sources",
+                  help_="Input files the documents came from.")
     if options.publishers:
-        sb.multiselect("Publishers", list(options.publishers), key=K["publishers"], placeholder="All publishers",
-                       help="Who published the documents: a site's name, a channel, the channel a post was "
+        _many_choices(sb, "Publishers", options.publishers, K["publishers"], PUBLISHERS_QUERY, what="publishers",
+                      help_="Who published the documents: a site's name, a channel, the channel a post was "
                             "forwarded from, a table's publisher column, else the folder or the file.")
     sb.multiselect("Languages", list(options.languages or ()), key=K["languages"], placeholder="All languages",
                    help="Detected language of the document (ISO 639-1 code).")
