@@ -47,7 +47,8 @@ from .topics import _CHUNK as _ASSIGN_CHUNK
 from .topics import TermCounts, TopicModel, count_terms
 
 __all__ = ["NoDocumentsError", "PreparedBuild", "apply_topics", "document_stage", "finish_build", "mentions_and_topics",
-           "prepare_build", "publisher_counts", "read_stage", "release_memory", "require_documents", "run_build"]
+           "prepare_build", "publisher_counts", "read_stage", "release_memory", "require_documents", "run_build",
+           "texts_at"]
 
 Progress = Callable[[str, float], None]
 
@@ -139,7 +140,28 @@ def _mentions_for_range(bounds: tuple[int, int]) -> pd.DataFrame:
 
 
 def _shared_texts(rows) -> list[str]:
-    return [t if isinstance(t, str) else "" for t in _SHARED["documents"]["text"].iloc[rows].tolist()]
+    return [t if isinstance(t, str) else "" for t in texts_at(_SHARED["documents"]["text"], rows)]
+
+
+def texts_at(texts: pd.Series, rows) -> list:
+    """``texts.iloc[rows].tolist()`` (missing texts as None), read chunk by chunk for a column of Arrow chunks:
+    a take over a column of many chunks (the document stage's parts) first concatenates all of them, a copy of
+    every text that each worker then keeps in Arrow's memory pool (1.9 GB per worker at a million posts)."""
+    arrow = texts.array.__arrow_array__() if hasattr(texts.array, "__arrow_array__") else None
+    if not isinstance(arrow, pa.ChunkedArray) or arrow.num_chunks <= 1:
+        return [t if isinstance(t, str) else None for t in texts.iloc[rows].tolist()]
+    rows = np.asarray(rows, dtype=np.int64)
+    starts = np.cumsum([0, *(len(chunk) for chunk in arrow.chunks)])
+    if len(rows) and (rows.min() < 0 or rows.max() >= starts[-1]):
+        raise IndexError(f"rows outside the column's {starts[-1]} values")
+    which = np.searchsorted(starts, rows, side="right") - 1
+    out: list = [None] * len(rows)
+    for chunk in np.unique(which):
+        at = np.flatnonzero(which == chunk)
+        values = arrow.chunk(int(chunk)).take(pa.array(rows[at] - starts[chunk])).to_pylist()
+        for position, value in zip(at.tolist(), values, strict=True):
+            out[position] = value
+    return out
 
 
 def _terms_for_rows(rows) -> TermCounts:
@@ -165,6 +187,31 @@ def _use_pool(workers: int, n_items: int) -> bool:
 
 def _pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"))
+
+
+def _input_bytes(paths: Sequence) -> int:
+    """The bytes of the input files (folders walked), or 0 for what cannot be read (ingest reports it)."""
+    total = 0
+    for path in map(Path, paths):
+        with contextlib.suppress(OSError):
+            if path.is_dir():
+                total += sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+            else:
+                total += path.stat().st_size
+    return total
+
+
+@contextlib.contextmanager
+def _early_pool(workers: int, paths: Sequence) -> Iterator[ProcessPoolExecutor | None]:
+    """The document stage's workers, forked now, before the inputs are read, when they are big enough to
+    be split on workers (else None). Workers forked after the read would share the pages of every record
+    read (3 GB at a million posts) and keep them alive while this process frees them one by one."""
+    if not _use_pool(workers, _PARALLEL_MIN_RECORDS) or _input_bytes(paths) < _PARALLEL_MIN_CHARS:
+        yield None
+        return
+    with _pool(workers) as pool:
+        pool.submit(int).result()  # a fork pool starts all its workers on the first job: now
+        yield pool
 
 
 def _record_chunks(records: Iterable) -> Iterator[tuple[list, int]]:
@@ -194,14 +241,16 @@ def _in_order(pool: ProcessPoolExecutor, fn, jobs: Iterable, in_flight: int) -> 
 
 
 def document_stage(records: Iterable, *, dayfirst, today, workers, progress: Progress | None,
-                   body_dates: bool = False, drain: bool = False) -> pd.DataFrame:
+                   body_dates: bool = False, drain: bool = False,
+                   pool: ProcessPoolExecutor | None = None) -> pd.DataFrame:
     """Records (a list, or any iterable such as a streaming reader's) -> the documents table (segmented,
     dated, ids and duplicates; ``documents.build_documents``), without cluster_id/x/y.
 
     Whatever format the records came from, they go to the worker processes in chunks (one big table is many
     chunks), unless the first _PARALLEL_MIN_RECORDS records hold too little text for a pool to pay. With
     ``drain`` (a list only), each record is dropped from the list once handed on, and the list ends empty:
-    the records' memory is freed as their documents are made, so a big table is not held twice."""
+    the records' memory is freed as their documents are made, so a big table is not held twice. ``pool``:
+    workers started earlier (:func:`_early_pool`), used when the pool pays; else one is started here."""
     if drain and not isinstance(records, list):
         raise TypeError(f"document_stage(drain=True) empties a list of records; got {type(records).__name__}.")
     options = {"dayfirst": dayfirst, "today": today, "body_dates": body_dates}
@@ -218,7 +267,8 @@ def document_stage(records: Iterable, *, dayfirst, today, workers, progress: Pro
     parts, done = [], 0
     with contextlib.ExitStack() as stack:
         if use_pool:
-            results = _in_order(stack.enter_context(_pool(workers)), _rows_for_records, jobs, 2 * workers + 2)
+            pool = pool if pool is not None else stack.enter_context(_pool(workers))
+            results = _in_order(pool, _rows_for_records, jobs, 2 * workers + 2)
         else:
             results = map(_rows_for_records, jobs)
         for i, (n_records, part) in enumerate(results, 1):
@@ -573,10 +623,11 @@ def run_build(
                          n_clusters=n_clusters, today=today, body_dates=body_dates, limits=limits, events=events,
                          publisher=publisher, publisher_map=publisher_map)
     n_workers = _workers(workers)
-    ingested = read_stage(plan, progress)
-    t = time.perf_counter()
-    documents = document_stage(ingested.records, dayfirst=dayfirst, today=plan.today, workers=n_workers,
-                               progress=progress, body_dates=body_dates, drain=True)
+    with _early_pool(n_workers, plan.inputs) as pool:
+        ingested = read_stage(plan, progress)
+        t = time.perf_counter()
+        documents = document_stage(ingested.records, dayfirst=dayfirst, today=plan.today, workers=n_workers,
+                                   progress=progress, body_dates=body_dates, drain=True, pool=pool)
     ingested.records = []  # drained: their texts are in the documents now
     release_memory()
     plan.stage("documents", t, len(documents))

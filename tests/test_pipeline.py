@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from analysis.pipeline import NoDocumentsError, run_build
 from analysis.store import read_build
@@ -483,3 +485,29 @@ def test_release_memory_runs_anywhere():
     from analysis.pipeline import release_memory
 
     assert release_memory() is None  # a no-op where there is no glibc
+
+
+@given(st.lists(st.lists(st.one_of(st.none(), st.text(max_size=5)), max_size=6), min_size=1, max_size=5),
+       st.data())
+def test_texts_at_reads_the_rows_of_a_column_of_chunks_as_iloc_does(chunks, data):
+    import pyarrow as pa
+
+    from analysis.documents import _STR
+    from analysis.pipeline import texts_at
+
+    column = pd.Series(pd.array(pa.chunked_array([pa.array(c, pa.large_string()) for c in chunks],
+                                                 type=pa.large_string()), dtype=_STR))
+    rows = data.draw(st.lists(st.integers(0, len(column) - 1), max_size=12)) if len(column) else []
+    assert texts_at(column, rows) == [t if isinstance(t, str) else None for t in column.iloc[rows].tolist()]
+
+
+def test_texts_at_refuses_rows_outside_the_column():
+    import pyarrow as pa
+
+    from analysis.documents import _STR
+    from analysis.pipeline import texts_at
+
+    column = pd.Series(pd.array(pa.chunked_array([["a"], ["b", "c"]], type=pa.large_string()), dtype=_STR))
+    assert texts_at(column, [2, 0, 2]) == ["c", "a", "c"]
+    with pytest.raises(IndexError, match="outside the column's 3 values"):
+        texts_at(column, [3])
