@@ -695,7 +695,6 @@ def run_panel(name: str, corpus: Corpus, filters: Filters | None = None, **optio
     return dataclasses.replace(panel, options=checked)
 
 
-
 # The panels each view draws first, with their defaults: what a first look at a build asks of all of it.
 FIRST_VIEW = ("overview-timeline", "top-organisations", "dating-gaps", "theme-timeline", "theme-surges",
               "theme-heatmap", "organisation-ranking", "organisation-timeline", "organisation-x-theme", "co-mentions",

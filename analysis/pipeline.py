@@ -189,16 +189,17 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"))
 
 
-def _input_bytes(paths: Sequence) -> int:
-    """The bytes of the input files (folders walked), or 0 for what cannot be read (ingest reports it)."""
+def _inputs_reach(paths: Sequence, size: int) -> bool:
+    """Whether the input files (folders walked) hold at least ``size`` bytes; the walk stops once they do.
+    What cannot be read counts for nothing (ingest reports it)."""
     total = 0
     for path in map(Path, paths):
         with contextlib.suppress(OSError):
-            if path.is_dir():
-                total += sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
-            else:
-                total += path.stat().st_size
-    return total
+            for file in path.rglob("*") if path.is_dir() else (path,):
+                total += file.stat().st_size if file.is_file() else 0
+                if total >= size:
+                    return True
+    return False
 
 
 @contextlib.contextmanager
@@ -206,7 +207,7 @@ def _early_pool(workers: int, paths: Sequence) -> Iterator[ProcessPoolExecutor |
     """The document stage's workers, forked now, before the inputs are read, when they are big enough to
     be split on workers (else None). Workers forked after the read would share the pages of every record
     read (3 GB at a million posts) and keep them alive while this process frees them one by one."""
-    if not _use_pool(workers, _PARALLEL_MIN_RECORDS) or _input_bytes(paths) < _PARALLEL_MIN_CHARS:
+    if not _use_pool(workers, _PARALLEL_MIN_RECORDS) or not _inputs_reach(paths, _PARALLEL_MIN_CHARS):
         yield None
         return
     with _pool(workers) as pool:

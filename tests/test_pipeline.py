@@ -511,3 +511,16 @@ def test_texts_at_refuses_rows_outside_the_column():
     assert texts_at(column, [2, 0, 2]) == ["c", "a", "c"]
     with pytest.raises(IndexError, match="outside the column's 3 values"):
         texts_at(column, [3])
+
+
+def test_inputs_reach_counts_files_and_folders_and_what_cannot_be_read(tmp_path):
+    from analysis.pipeline import _inputs_reach
+
+    (tmp_path / "in" / "sub").mkdir(parents=True)
+    (tmp_path / "in" / "a.txt").write_bytes(b"x" * 600)
+    (tmp_path / "in" / "sub" / "b.txt").write_bytes(b"x" * 600)
+    (tmp_path / "c.txt").write_bytes(b"x" * 100)
+    assert _inputs_reach([tmp_path / "in"], 1200)
+    assert not _inputs_reach([tmp_path / "in"], 1201)
+    assert _inputs_reach([tmp_path / "in", tmp_path / "c.txt"], 1300)
+    assert not _inputs_reach([tmp_path / "missing", tmp_path / "c.txt"], 101)

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from analysis.documents import none_for_missing
 from analysis.timeline import Filters
 
 __all__ = ["WHOLE_BUILD", "decode", "encode", "fingerprint", "load", "question", "store"]
@@ -145,8 +146,7 @@ def decode(blob: bytes):
     if not head["frame"]:
         return _untagged(head["value"])
     frame = pa.ipc.open_stream(blob[4 + size :]).read_all().to_pandas()
-    for column in head["objects"]:  # Arrow reads text back as str columns, missing values as NaN
-        frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
+    none_for_missing(frame, head["objects"])  # Arrow reads text back as str columns, missing values as NaN
     frame.attrs.update(_untagged(head["attrs"]))
     return frame
 

@@ -131,6 +131,14 @@ def _doc_columns(folder: Path) -> dict[str, str]:
     return {name: str(kind) for name, kind in schema}
 
 
+def _clusters(folder: Path) -> pd.DataFrame:
+    """The build's clusters.parquet, ``top_terms`` as lists (as analysis.store.read_build gives them)."""
+    clusters = pd.read_parquet(folder / "clusters.parquet")
+    if "top_terms" in clusters:
+        clusters["top_terms"] = clusters["top_terms"].map(list)
+    return clusters
+
+
 def write_query_file(file: str | Path, questions: Callable[[Corpus], object] | None = None) -> None:
     """Write into the DuckDB file ``file`` the tables :meth:`Corpus.open` queries (documents without their
     text, mentions, keys, document-key pairs), made from the parquet files in the same folder: a build stores
@@ -141,15 +149,13 @@ def write_query_file(file: str | Path, questions: Callable[[Corpus], object] | N
     the whole build are stored beside the tables (analysis.query.answers) and read back by later Corpora."""
     file = Path(file)
     folder = file.parent
-    doc_columns, clusters = _doc_columns(folder), pd.read_parquet(folder / "clusters.parquet")
+    doc_columns, clusters = _doc_columns(folder), _clusters(folder)
     file.unlink(missing_ok=True)  # made whole, never added to
     db = duckdb.connect(str(file))
     try:
         db.execute("SET enable_progress_bar = false")  # a build reports its own progress
         _make_tables(db, folder, doc_columns, clusters)
         if questions is not None:
-            if "top_terms" in clusters:
-                clusters["top_terms"] = clusters["top_terms"].map(list)
             corpus = Corpus._on(folder, db, doc_columns, clusters, manifest={}, report={})
             corpus._recorded = {}
             questions(corpus)
@@ -335,9 +341,7 @@ class Corpus:
                 f"The documents.parquet of '{path}' lacks the columns {missing}; rebuild it with "
                 f"`python -m analysis build INPUT --out {path}`."
             )
-        clusters = pd.read_parquet(path / "clusters.parquet")
-        if "top_terms" in clusters:
-            clusters["top_terms"] = clusters["top_terms"].map(list)
+        clusters = _clusters(path)
         db = _stored_tables(path)
         answers = stored.load(db) if db is not None else {}
         if db is None:  # a build without its query tables (older, or updated by hand): made here, in memory
@@ -646,8 +650,7 @@ class Corpus:
             sel=self._select(filters),
         )
         docs = _frame(table)
-        for column in ("title", "date_method", "date_evidence", "date_hint", "date_hint_surface"):
-            docs[column] = docs[column].astype(object).where(docs[column].notna(), None)
+        none_for_missing(docs, ("title", "date_method", "date_evidence", "date_hint", "date_hint_surface"))
         return docs[list(columns)].reset_index(drop=True)
 
     @_storable
