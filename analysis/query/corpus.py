@@ -35,6 +35,7 @@ from analysis.timeline import Filters
 from analysis.vocabulary import ENTITY_KINDS, GRANULARITIES, KINDS, check_choice, cluster_keys
 
 from . import answers as stored
+from .counting import Counting, as_date
 from .sql import PRECISION_RANK_SQL, filter_clause
 
 __all__ = ["DOCUMENT_SORTS", "Corpus", "DocumentsPage"]
@@ -307,7 +308,10 @@ class Corpus:
         self._key_names = np.array(names, dtype=object)
         self._key_kinds = np.array(kinds, dtype=object)
         self._selections: OrderedDict[Filters, pa.Table] = OrderedDict()
+        self._masks: OrderedDict[Filters, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
+        self._counting: Counting | None = None
+        self._counting_lock = threading.Lock()
         self._n_documents: int | None = None
         self._answers: dict[str, bytes] = {}  # the build's stored answers (analysis.query.answers)
         self._recorded: dict | None = None  # answers being recorded (write_query_file)
@@ -421,6 +425,30 @@ class Corpus:
                 self._selections.popitem(last=False)
         return found
 
+    @property
+    def _counts(self) -> Counting:
+        """The pairs and per-document numbers as arrays (analysis.query.counting), read on first use."""
+        if self._counting is None:
+            with self._counting_lock:
+                if self._counting is None:
+                    self._counting = Counting.load(self._db.cursor(), self._doc_columns, len(self._key_names))
+        return self._counting
+
+    def _mask(self, filters) -> np.ndarray:
+        """The documents that pass the filters as a boolean mask over the rows: made once per state."""
+        filters = _check_filters(filters)
+        with self._lock:
+            found = self._masks.get(filters)
+            if found is not None:
+                self._masks.move_to_end(filters)
+                return found
+        found = self._counts.mask(self._select(filters).column("_row").to_numpy())
+        with self._lock:
+            self._masks[filters] = found
+            while len(self._masks) > _SELECTIONS:
+                self._masks.popitem(last=False)
+        return found
+
     def _column(self, name: str) -> str:
         """The SQL of a documents column; NULL when the build lacks it (-1 for a missing cluster_id)."""
         if name in self._doc_columns and name != "text":
@@ -465,8 +493,7 @@ class Corpus:
         """How many publishers the filtered documents have (0 for a build without publishers)."""
         if "publisher" not in self._doc_columns:
             return 0
-        return int(self._rows("SELECT count(DISTINCT d.publisher) FROM sel JOIN docs d USING (_row)",
-                              sel=self._select(filters))[0][0])
+        return len(self._counts.distinct("publisher", self._mask(filters)))
 
     def keys(self, kind: str) -> tuple[str, ...]:
         """Every key of ``kind`` mentioned anywhere in the build (cluster keys for ``cluster``), sorted."""
@@ -610,31 +637,24 @@ class Corpus:
     @_storable
     def summary(self, filters: Filters | None = None) -> dict:
         """Counts describing the filtered documents (analysis.timeline.summary's keys and values)."""
-        sel = self._select(filters)
-        hint = "d.date IS NULL AND d.date_hint IS NOT NULL" if "date_hint" in self._doc_columns else "FALSE"
-        ((documents, dated, hinted, body, first, last, sources, languages),) = self._rows(
-            f"""SELECT count(*), count(d.date), count(*) FILTER (WHERE {hint}),
-                       count(*) FILTER (WHERE d.date_method = 'body'), min(d.date), max(d.date),
-                       count(DISTINCT d.source), list(DISTINCT d.language) FILTER (WHERE d.language IS NOT NULL)
-                FROM sel JOIN docs d USING (_row)""",
-            sel=sel,
-        )
-        lo, hi = self._range.get("cluster", (0, 0))
-        mentions = self._rows(
-            f"SELECT coalesce(sum(p.n), 0) FROM pairs p JOIN sel USING (_row) WHERE NOT (p.key_id >= {lo} AND "
-            f"p.key_id < {hi})",
-            sel=sel,
-        )[0][0]
+        mask, counts = self._mask(filters), self._counts
+        dated = mask & counts.dated
+        days = counts.day[dated]
+        first, last = (as_date(days.min()), as_date(days.max())) if len(days) else (None, None)
+        documents, hinted, body = (int(np.count_nonzero(m)) for m in (mask, mask & counts.hinted, mask & counts.body))
+        sources = len(counts.distinct("source", mask))
+        languages = counts.distinct("language", mask)
+        mentions = counts.mentions(mask, skip=self._range.get("cluster", (0, 0)))
         return {
             "documents": int(documents),
-            "dated": int(dated),
-            "undated": int(documents) - int(dated),
+            "dated": len(days),
+            "undated": documents - len(days),
             "undated_with_hint": int(hinted),
             "body_dated": int(body),
             "first_date": first,
             "last_date": last,
             "sources": int(sources),
-            "languages": sorted(str(v) for v in (languages or [])),
+            "languages": sorted(str(v) for v in languages),
             "mentions": int(mentions),
         }
 
@@ -656,16 +676,12 @@ class Corpus:
     @_storable
     def choose_granularity(self, filters: Filters | None = None) -> str:
         """The automatic period length for the filtered documents (analysis.timeline.choose_granularity)."""
-        rows = self._rows(
-            """SELECT d._rank, count(*), min(d.date), max(d.date) FROM sel JOIN docs d USING (_row)
-               WHERE d.date IS NOT NULL GROUP BY d._rank""",
-            sel=self._select(filters),
-        )
-        if not rows:
+        spans = self._counts.spans(self._mask(filters))
+        if not spans.count:
             return tl.auto_granularity(None, None)
-        total = sum(n for _, n, _, _ in rows)
-        first, last = min(r[2] for r in rows), max(r[3] for r in rows)
-        by_rank = {int(rank): n for rank, n, _, _ in rows}
+        total = sum(spans.count.values())
+        first, last = as_date(min(spans.first.values())), as_date(max(spans.last.values()))
+        by_rank = spans.count
         precision, below = "year", 0
         for name, rank in (("day", 0), ("month", 1), ("year", 2)):
             below += by_rank.get(rank, 0)
@@ -681,12 +697,11 @@ class Corpus:
         allowed = sorted(c for c in ("source", "publisher", "language") if c in self._doc_columns)
         if by not in allowed:
             raise ValueError(f"The 'by' parameter must be one of {allowed}; got {by!r} instead.")
-        rows = self._rows(
-            f"""SELECT CAST(d.{by} AS VARCHAR) AS value, count(*) AS n FROM sel JOIN docs d USING (_row)
-                WHERE d.date IS NOT NULL AND d.{by} IS NOT NULL GROUP BY value""",
-            sel=self._select(filters),
-        )
-        ranked = sorted(rows, key=lambda item: (-item[1], item[0]))
+        codes, values = self._counts.codes(by)
+        dated = codes[self._mask(filters) & self._counts.dated]
+        found = np.bincount(dated[dated >= 0], minlength=len(values))
+        ranked = sorted(((values[i], int(found[i])) for i in np.flatnonzero(found)),
+                        key=lambda item: (-item[1], item[0]))
         return [value for value, _ in ranked[:n]]
 
     # ------------------------------------------------------------------------------------------ timeline
@@ -715,81 +730,61 @@ class Corpus:
             )
         if keys is not None:
             keys = tuple(dict.fromkeys(_as_keys("keys", keys)))
-        sel = self._select(filters)
+        counts, mask = self._counts, self._mask(filters)
         needed = _NEEDED_PRECISION[granularity]
-        group = f"coalesce(CAST(d.\"{by}\" AS VARCHAR), '{_NO_GROUP}')" if by is not None else "''"
-        spans = self._rows(
-            "SELECT d._rank, d.date IS NULL, count(*), min(d.date), max(d.date) FROM sel JOIN docs d USING (_row) "
-            "GROUP BY ALL",
-            sel=sel,
-        )
-        placed_spans = [(rank, first, last) for rank, undated, _, first, last in spans
-                        if not undated and rank <= needed]
+        spans = counts.spans(mask)
+        placed_ranks = [rank for rank in spans.count if rank <= needed]
         attrs = {
-            "undated": int(sum(n for _, undated, n, _, _ in spans if undated)),
-            "excluded_coarse": int(sum(n for rank, undated, n, _, _ in spans if not undated and rank > needed)),
+            "undated": spans.undated,
+            "excluded_coarse": int(sum(n for rank, n in spans.count.items() if rank > needed)),
             "kind": kind,
             "granularity": granularity,
         }
-        if not placed_spans:
+        if not placed_ranks:
             return _empty_timeline(by, attrs)
-        placed = f"d.date IS NOT NULL AND d._rank <= {needed}"
-        period = f"d._p_{granularity}"
-        ids = None if keys is None else self._key_ids(kind, keys)
-        key_sql = "" if ids is None else " AND p.key_id IN (SELECT unnest(?::INTEGER[]))"
-        counts = self._sql(
-            f"""SELECT {period} AS period, p.key_id, {group} AS grp, sum(p.n) AS mentions, count(*) AS docs
-                FROM pairs p JOIN sel USING (_row) JOIN docs d USING (_row)
-                WHERE {self._kind_sql(kind)} AND {placed}{key_sql} GROUP BY ALL""",
-            [] if ids is None else [ids],
-            sel,
-        )
+        placed = mask & counts.dated & (counts.rank <= needed)
+        lo, hi = self._range.get(kind, (0, 0))
         if keys is None:
-            found = np.unique(counts.column("key_id").to_numpy())
+            found, _, _ = counts.per_key(lo, hi, placed)
             keys = tuple(self._key_names[found])  # id order is key order
         n_keys = len(keys)
         if n_keys == 0:
             return _empty_timeline(by, attrs)
-        cells = self._sql(
-            f"""SELECT {period} AS period, {group} AS grp, count(*) AS docs, sum(coalesce(d.n_words, 0)) AS words
-                FROM sel JOIN docs d USING (_row) WHERE {placed} GROUP BY ALL""",
-            sel=sel,
-        )
 
         freq = _FREQ[granularity]
-        data_start = pd.Timestamp(min(first for _, first, _ in placed_spans))
+        data_start = pd.Timestamp(as_date(min(spans.first[rank] for rank in placed_ranks)))
         ends = []
-        for rank, _first, last in placed_spans:
-            last = pd.Timestamp(last)
+        for rank in placed_ranks:
+            last = pd.Timestamp(as_date(spans.last[rank]))
             ends.append(last if rank == 0 else pd.Period(last, "M" if rank == 1 else "Y-DEC").end_time.normalize())
         data_end = max(ends)
         cover_start = pd.Timestamp(filters.start) if filters.start is not None else data_start
         cover_end = pd.Timestamp(filters.end) if filters.end is not None else data_end
         periods = pd.period_range(pd.Period(cover_start, freq), pd.Period(cover_end, freq), freq=freq)
         n_periods = len(periods)
+        period = counts.periods(freq) - periods[0].ordinal
 
-        def period_of(column) -> np.ndarray:
-            return pd.DatetimeIndex(column.to_numpy(zero_copy_only=False)).to_period(freq).asi8 - periods[0].ordinal
-
-        cell_groups = np.asarray(cells.column("grp").to_pylist(), dtype=object).astype(str)
-        groups = np.unique(cell_groups)
+        if by is None:
+            groups, group = np.array([""]), np.zeros(counts.n_docs, dtype=np.int64)
+        else:
+            codes, values = counts.codes(by)
+            # NULL is the group _NO_GROUP (merged with a value of that name, as coalesce does); groups sorted.
+            labels = np.append(values, _NO_GROUP).astype(object).astype(str)
+            names, label_group = np.unique(labels, return_inverse=True)
+            doc_group = label_group[np.where(codes >= 0, codes, len(values))]
+            present = np.unique(doc_group[placed])
+            groups = names[present]
+            position = np.full(len(names), -1, dtype=np.int64)
+            position[present] = np.arange(len(present))
+            group = position[doc_group]
         n_groups = len(groups)
-        cell = period_of(cells.column("period")) * n_groups + np.searchsorted(groups, cell_groups)
-        n_cells = n_periods * n_groups
-        docs_total = np.zeros(n_cells, dtype=np.int64)
-        words_total = np.zeros(n_cells, dtype=np.int64)
-        docs_total[cell] = cells.column("docs").to_numpy()
-        words_total[cell] = cells.column("words").to_numpy(zero_copy_only=False).astype(np.int64)
+        docs_total, words_total = counts.period_cells(placed, period, group, n_periods, n_groups)
 
-        n_rows = n_periods * n_keys * n_groups
-        mention_counts = np.zeros(n_rows, dtype=np.int64)
-        docs_mentioning = np.zeros(n_rows, dtype=np.int64)
-        if counts.num_rows:
-            key_pos = pd.Index(keys).get_indexer(self._key_names[counts.column("key_id").to_numpy()])
-            group_pos = np.searchsorted(groups, np.asarray(counts.column("grp").to_pylist(), dtype=object).astype(str))
-            row = (period_of(counts.column("period")) * n_keys + key_pos) * n_groups + group_pos
-            mention_counts[row] = counts.column("mentions").to_numpy(zero_copy_only=False).astype(np.int64)
-            docs_mentioning[row] = counts.column("docs").to_numpy()
+        key_pos = np.full(hi - lo, -1, dtype=np.int64)
+        ids = np.asarray(self._key_ids(kind, keys), dtype=np.int64)
+        key_pos[ids - lo] = pd.Index(keys).get_indexer(self._key_names[ids])
+        mention_counts, docs_mentioning = counts.timeline_cells(lo, hi, placed, key_pos, period, group, n_periods,
+                                                                n_keys, n_groups)
 
         return tl.timeline_rows(periods, granularity, keys, groups, by, mention_counts, docs_mentioning,
                                 docs_total, words_total, cover_start, cover_end, attrs)
@@ -800,19 +795,14 @@ class Corpus:
         """How often each key of a kind is mentioned in the filtered documents (analysis.timeline.ranking):
         ``key``, ``mentions``, ``documents_mentioning``, ``share_pct``, most documents first, then by key."""
         check_choice("kind", kind, KINDS)
-        sel = self._select(filters)
-        table = self._sql(
-            f"""SELECT p.key_id, sum(p.n) AS mentions, count(*) AS docs FROM pairs p JOIN sel USING (_row)
-                WHERE {self._kind_sql(kind)} GROUP BY p.key_id ORDER BY p.key_id""",
-            sel=sel,
-        )
-        documents_mentioning = table.column("docs").to_numpy().astype(np.int64)
+        mask = self._mask(filters)
+        ids, documents_mentioning, mentions = self._counts.per_key(*self._range.get(kind, (0, 0)), mask)
         out = pd.DataFrame(
             {
-                "key": pd.array(self._key_names[table.column("key_id").to_numpy()], dtype="str"),
-                "mentions": table.column("mentions").to_numpy(zero_copy_only=False).astype(np.int64),
+                "key": pd.array(self._key_names[ids], dtype="str"),
+                "mentions": mentions,
                 "documents_mentioning": documents_mentioning,
-                "share_pct": (documents_mentioning / max(sel.num_rows, 1) * 100.0).astype(np.float64),
+                "share_pct": (documents_mentioning / max(int(np.count_nonzero(mask)), 1) * 100.0).astype(np.float64),
             }
         )
         out = out.sort_values(["documents_mentioning", "key"], ascending=[False, True], kind="stable")
@@ -825,34 +815,13 @@ class Corpus:
         (row key, column key) pair, zeros included, with ``documents``, ``row_documents``, ``share_pct``."""
         check_choice("row_kind", row_kind, KINDS)
         check_choice("col_kind", col_kind, KINDS)
-        sel = self._select(filters)
-        sides = self._sql(
-            f"""SELECT p.key_id, count(*) AS docs FROM pairs p JOIN sel USING (_row)
-                WHERE ({self._kind_sql(row_kind)}) OR ({self._kind_sql(col_kind)}) GROUP BY p.key_id""",
-            sel=sel,
-        )
-        side_ids, side_docs = sides.column("key_id").to_numpy(), sides.column("docs").to_numpy()
-        (row_lo, row_hi), (col_lo, col_hi) = self._range.get(row_kind, (0, 0)), self._range.get(col_kind, (0, 0))
-        in_rows = (side_ids >= row_lo) & (side_ids < row_hi)
-        in_cols = (side_ids >= col_lo) & (side_ids < col_hi)
-        order = np.argsort(side_ids)
-        row_ids = side_ids[order][in_rows[order]]
-        col_ids = side_ids[order][in_cols[order]]
-        row_docs = side_docs[order][in_rows[order]].astype(np.int64)
+        mask, counts = self._mask(filters), self._counts
+        rows, cols = self._range.get(row_kind, (0, 0)), self._range.get(col_kind, (0, 0))
+        row_ids, row_docs, _ = counts.per_key(*rows, mask)
+        col_ids = row_ids if rows == cols else counts.per_key(*cols, mask)[0]
         n_rows, n_cols = len(row_ids), len(col_ids)
-        both = np.zeros(n_rows * n_cols, dtype=np.int64)
-        if n_rows and n_cols:
-            table = self._sql(
-                f"""WITH s AS (SELECT p._row, p.key_id FROM pairs p JOIN sel USING (_row)
-                               WHERE ({self._kind_sql(row_kind)}) OR ({self._kind_sql(col_kind)}))
-                    SELECT r.key_id AS r, c.key_id AS c, count(*) AS n FROM s r JOIN s c USING (_row)
-                    WHERE {self._kind_sql(row_kind, 'r.key_id')} AND {self._kind_sql(col_kind, 'c.key_id')}
-                    GROUP BY ALL""",
-                sel=sel,
-            )
-            ri = np.searchsorted(row_ids, table.column("r").to_numpy())
-            ci = np.searchsorted(col_ids, table.column("c").to_numpy())
-            both[ri * n_cols + ci] = table.column("n").to_numpy()
+        both = (counts.co_occurrence(rows, cols, row_ids, col_ids, mask) if n_rows and n_cols
+                else np.zeros(n_rows * n_cols, dtype=np.int64))
         row_idx = np.repeat(np.arange(n_rows), n_cols)
         col_idx = np.tile(np.arange(n_cols), n_rows)
         row_total = row_docs[row_idx]
