@@ -36,7 +36,6 @@ from analysis.vocabulary import ENTITY_KINDS, GRANULARITIES, KINDS, check_choice
 
 from . import answers as stored
 from .counting import Counting, as_date
-from .sql import PRECISION_RANK_SQL, filter_clause
 
 __all__ = ["DOCUMENT_SORTS", "Corpus", "DocumentsPage"]
 
@@ -49,6 +48,9 @@ DOCUMENT_SORTS = ("date", "title", "source", "language", "n_words", "date_precis
                   "cluster_id", "duplicate_of")  # fmt: skip
 _DEFAULT_ORDER = "d.date ASC NULLS LAST, d.source ASC NULLS LAST, d.seq ASC NULLS LAST, d._row"
 _SELECTIONS = 32  # filter states whose document rows are kept
+# The rank of a date precision (day 0, month 1, year 2; unknown or missing counts as day), as
+# analysis.timeline ranks it.
+PRECISION_RANK_SQL = "(CASE date_precision WHEN 'month' THEN 1 WHEN 'year' THEN 2 ELSE 0 END)"
 _REQUIRED = ("doc_id", "source", "seq", "date", "date_precision", "date_method", "language", "n_words",
              "duplicate_of")  # fmt: skip
 
@@ -409,16 +411,15 @@ class Corpus:
         return f"{column} >= {lo} AND {column} < {hi}"
 
     def _select(self, filters) -> pa.Table:
-        """The rows (``_row``, ascending) of the documents that pass the filters: computed once per state."""
+        """The rows (``_row``, ascending) of the documents that pass the filters, as the table ``sel`` the
+        documents queries join: made once per state from its mask."""
         filters = _check_filters(filters)
         with self._lock:
             found = self._selections.get(filters)
             if found is not None:
                 self._selections.move_to_end(filters)
                 return found
-        where, params = filter_clause(filters, has_publisher="publisher" in self._doc_columns,
-                                      key_ids=self._key_ids)
-        found = self._sql(f"SELECT d._row FROM docs d WHERE {where} ORDER BY d._row", params)
+        found = pa.table({"_row": pa.array(np.flatnonzero(self._mask(filters)).astype(np.int32))})
         with self._lock:
             self._selections[filters] = found
             while len(self._selections) > _SELECTIONS:
@@ -435,19 +436,27 @@ class Corpus:
         return self._counting
 
     def _mask(self, filters) -> np.ndarray:
-        """The documents that pass the filters as a boolean mask over the rows: made once per state."""
+        """The documents that pass the filters as a boolean mask over the rows (Counting.where): made once
+        per state."""
         filters = _check_filters(filters)
         with self._lock:
             found = self._masks.get(filters)
             if found is not None:
                 self._masks.move_to_end(filters)
                 return found
-        found = self._counts.mask(self._select(filters).column("_row").to_numpy())
+        found = self._counts.where(filters, key_ids=self._key_ids, doc_rows=self._doc_rows,
+                                   has_publisher="publisher" in self._doc_columns)
         with self._lock:
             self._masks[filters] = found
             while len(self._masks) > _SELECTIONS:
                 self._masks.popitem(last=False)
         return found
+
+    def _doc_rows(self, doc_ids: Sequence[str]) -> np.ndarray:
+        """The rows of the documents with these ids (a chart selection: a few to thousands)."""
+        table = self._sql("SELECT _row FROM docs WHERE doc_id IN (SELECT unnest(?::VARCHAR[]))",
+                          [[str(v) for v in doc_ids]])
+        return table.column("_row").to_numpy()
 
     def _column(self, name: str) -> str:
         """The SQL of a documents column; NULL when the build lacks it (-1 for a missing cluster_id)."""
@@ -780,11 +789,9 @@ class Corpus:
         n_groups = len(groups)
         docs_total, words_total = counts.period_cells(placed, period, group, n_periods, n_groups)
 
-        key_pos = np.full(hi - lo, -1, dtype=np.int64)
-        ids = np.asarray(self._key_ids(kind, keys), dtype=np.int64)
-        key_pos[ids - lo] = pd.Index(keys).get_indexer(self._key_names[ids])
-        mention_counts, docs_mentioning = counts.timeline_cells(lo, hi, placed, key_pos, period, group, n_periods,
-                                                                n_keys, n_groups)
+        ids = self._ids.get(kind, {})
+        mention_counts, docs_mentioning = counts.timeline_cells([ids.get(key, -1) for key in keys], placed, period,
+                                                                group, n_periods, n_groups)
 
         return tl.timeline_rows(periods, granularity, keys, groups, by, mention_counts, docs_mentioning,
                                 docs_total, words_total, cover_start, cover_end, attrs)

@@ -4,8 +4,9 @@ that timelines, rankings, cross-tabs and summaries add up, and those sums over a
 A DuckDB query costs a few milliseconds however small the answer (its Python layer binds, plans and
 converts each one) and 20–110 ms over the pairs of a million posts; the same sums as numpy bincounts over
 the selected pairs cost a fraction of that. The arrays are read once from a Corpus's query tables (about
-70 MB at a million posts: three 32-bit integers per pair, a dozen bytes per document); which documents a
-filter state keeps is still decided by DuckDB (``Corpus._select``), and a selection comes here as a mask.
+70 MB at a million posts: three 32-bit integers per pair, a dozen bytes per document). Which documents a
+filter state keeps is a boolean mask over the documents' rows (:meth:`Counting.where`, the rules of
+analysis.timeline.filter_documents); the documents tables and passages are still read through DuckDB.
 
 Every answer is the same as the SQL it replaces: integer counts and sums (bincount weights are float64,
 exact below 2**53), dates as ``datetime.date``, groups as ``CAST(column AS VARCHAR)`` sorted as numpy
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import duckdb
@@ -23,6 +25,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from analysis.timeline import Filters
 
 __all__ = ["Counting", "DateSpans", "as_date"]
 
@@ -66,6 +70,8 @@ class Counting:
     day: np.ndarray  # int32 days since 1970-01-01 (0 when undated)
     n_words: np.ndarray  # int64, 0 when missing
     body: np.ndarray  # bool: date_method = 'body'
+    inferred: np.ndarray  # bool: date_method = 'inferred'
+    duplicate: np.ndarray  # bool: duplicate_of is set
     hinted: np.ndarray  # bool: undated with a date_hint
     _db: duckdb.DuckDBPyConnection
     _periods: dict[str, np.ndarray] = field(default_factory=dict)
@@ -79,7 +85,9 @@ class Counting:
         hint = "date IS NULL AND date_hint IS NOT NULL" if "date_hint" in doc_columns else "FALSE"
         docs = db.sql(f"""SELECT _row, _rank, (date - DATE '1970-01-01')::INTEGER AS day,
                                  coalesce(n_words, 0)::BIGINT AS n_words,
-                                 coalesce(date_method = 'body', FALSE) AS body, coalesce({hint}, FALSE) AS hinted
+                                 coalesce(date_method = 'body', FALSE) AS body,
+                                 coalesce(date_method = 'inferred', FALSE) AS inferred,
+                                 duplicate_of IS NOT NULL AS duplicate, coalesce({hint}, FALSE) AS hinted
                           FROM docs""").to_arrow_table()
         rows = docs.column("_row").to_numpy()
         n_docs = int(rows.max()) + 1 if len(rows) else 0
@@ -91,6 +99,9 @@ class Counting:
 
         def by_row(values: np.ndarray) -> np.ndarray:
             return values[order]
+
+        def flag(name: str) -> np.ndarray:
+            return docs.column(name).to_numpy(zero_copy_only=False).astype(bool)
 
         day = docs.column("day")
         pairs = db.sql("SELECT _row, key_id, n FROM pairs").to_arrow_table()
@@ -110,8 +121,10 @@ class Counting:
             dated=by_row(~np.asarray(day.is_null().to_numpy(zero_copy_only=False))),
             day=by_row(_ints(docs, "day", np.int32)),
             n_words=by_row(_ints(docs, "n_words", np.int64)),
-            body=by_row(docs.column("body").to_numpy(zero_copy_only=False).astype(bool)),
-            hinted=by_row(docs.column("hinted").to_numpy(zero_copy_only=False).astype(bool)),
+            body=by_row(flag("body")),
+            inferred=by_row(flag("inferred")),
+            duplicate=by_row(flag("duplicate")),
+            hinted=by_row(flag("hinted")),
             _db=db,
         )
 
@@ -157,18 +170,78 @@ class Counting:
         """The values (object array, unsorted) of a documents column among the selected documents, NULL left
         out."""
         codes, values = self.codes(column)
-        present = np.unique(codes[mask])
-        return values[present[present >= 0]]
+        present = np.bincount(codes[mask] + 1, minlength=len(values) + 1)[1:]  # a bincount, not a sort
+        return values[np.flatnonzero(present)]
+
+    def _among(self, column: str, wanted) -> np.ndarray:
+        """The documents whose ``column`` is one of ``wanted`` (NULL never is)."""
+        codes, values = self.codes(column)
+        hit = np.append(np.isin(values.astype(str), np.asarray([str(v) for v in wanted], dtype=str)), False)
+        return hit[codes]  # code -1 (NULL) reads the last entry, False
+
+    def _mentioning(self, ids: Sequence[int]) -> np.ndarray:
+        out = np.zeros(self.n_docs, dtype=bool)
+        for key_id in ids:
+            out[self.pair_row[self._slice(key_id, key_id + 1)]] = True
+        return out
+
+    def where(self, filters: Filters, *, key_ids: Callable[[str, Sequence[str]], list[int]],
+              doc_rows: Callable[[Sequence[str]], np.ndarray], has_publisher: bool) -> np.ndarray:
+        """The documents that pass ``filters`` as a mask: the rules of analysis.timeline.filter_documents
+        (duplicates dropped unless included, inferred and body dates dropped when excluded, a date bound keeps
+        only dated documents in the range, organisations any/all, themes any). ``key_ids(kind, keys)`` gives
+        the ids of the keys the build knows; ``doc_rows(doc_ids)`` the rows of those documents.
+
+        Raises:
+            ValueError: publishers are filtered on a build without a ``publisher`` column.
+        """
+        keep = np.ones(self.n_docs, dtype=bool)
+        if filters.sources:
+            keep &= self._among("source", filters.sources)
+        if filters.publishers:
+            if not has_publisher:
+                raise ValueError(
+                    "The documents have no 'publisher' column, so they cannot be filtered by publisher; "
+                    "rebuild the corpus with this version (python -m analysis build ...)."
+                )
+            keep &= self._among("publisher", filters.publishers)
+        if filters.languages:
+            keep &= self._among("language", filters.languages)
+        if not filters.include_duplicates:
+            keep &= ~self.duplicate
+        if not filters.include_inferred:
+            keep &= ~self.inferred
+        if not filters.include_body_dates:
+            keep &= ~self.body
+        if filters.start is not None or filters.end is not None:
+            keep &= self.dated
+            if filters.start is not None:
+                keep &= self.day >= (filters.start - _EPOCH).days
+            if filters.end is not None:
+                keep &= self.day <= (filters.end - _EPOCH).days
+        if filters.doc_ids is not None:
+            chosen = np.zeros(self.n_docs, dtype=bool)
+            chosen[doc_rows(filters.doc_ids)] = True
+            keep &= chosen
+        if filters.organisations and filters.org_mode == "all":
+            for key in dict.fromkeys(filters.organisations):
+                keep &= self._mentioning(key_ids("organisation", (key,)))
+        elif filters.organisations:
+            keep &= self._mentioning(key_ids("organisation", filters.organisations))
+        if filters.themes:
+            keep &= self._mentioning(key_ids("theme", filters.themes))
+        return keep
 
     # --------------------------------------------------------------------------------------- the counts
     def spans(self, mask: np.ndarray) -> DateSpans:
         """Undated documents, and per precision rank the dated ones and their first and last day."""
         dated = mask & self.dated
+        ranks, days = self.rank[dated], self.day[dated]
         count, first, last = {}, {}, {}
-        for rank in np.unique(self.rank[dated]):
-            days = self.day[dated & (self.rank == rank)]
-            count[int(rank)], first[int(rank)], last[int(rank)] = len(days), int(days.min()), int(days.max())
-        return DateSpans(int(np.count_nonzero(mask & ~self.dated)), count, first, last)
+        for rank in np.flatnonzero(np.bincount(ranks, minlength=1)):
+            of_rank = days[ranks == rank]
+            count[int(rank)], first[int(rank)], last[int(rank)] = len(of_rank), int(of_rank.min()), int(of_rank.max())
+        return DateSpans(int(np.count_nonzero(mask)) - len(days), count, first, last)
 
     def per_key(self, lo: int, hi: int, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(key ids mentioned by the selected documents, ascending; the documents mentioning each; their
@@ -207,21 +280,29 @@ class Counting:
         right = left if rows == cols else matrix(cols, col_ids)
         return np.asarray((left.T @ right).toarray(), dtype=np.int64).ravel()
 
-    def timeline_cells(self, lo: int, hi: int, placed: np.ndarray, key_pos: np.ndarray, period: np.ndarray,
-                       group: np.ndarray, n_periods: int, n_keys: int, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
-        """(mentions, documents) of the placed documents' pairs of key ids ``lo`` to ``hi - 1`` per (period,
-        key position, group), at index ``(period * n_keys + position) * n_groups + group``: ``key_pos[id -
-        lo]`` is a key's position (-1: not counted), ``period[row]`` and ``group[row]`` a document's."""
-        part = self._slice(lo, hi)
-        rows = self.pair_row[part]
-        keep = placed[rows]
-        positions = key_pos[self.pair_key[part][keep] - lo]
-        counted = positions >= 0
-        rows = rows[keep][counted]
-        index = (period[rows] * n_keys + positions[counted]) * n_groups + group[rows]
+    def timeline_cells(self, key_ids: Sequence[int], placed: np.ndarray, period: np.ndarray, group: np.ndarray,
+                       n_periods: int, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+        """(mentions, documents) of the placed documents' pairs of each key per (period, key position,
+        group), at index ``(period * len(key_ids) + position) * n_groups + group``: ``key_ids[position]`` is
+        a key's id (-1: a key the build never mentions, all zeros), ``period[row]`` and ``group[row]`` a
+        document's."""
+        n_keys = len(key_ids)
+        index, weights = [], []
+        for position, key_id in enumerate(key_ids):
+            if key_id < 0:
+                continue
+            part = self._slice(key_id, key_id + 1)
+            rows = self.pair_row[part]
+            keep = placed[rows]
+            rows = rows[keep]
+            index.append((period[rows] * n_keys + position) * n_groups + group[rows])
+            weights.append(self.pair_n[part][keep])
         size = n_periods * n_keys * n_groups
+        if not index:
+            return np.zeros(size, dtype=np.int64), np.zeros(size, dtype=np.int64)
+        index, weights = np.concatenate(index), np.concatenate(weights)
         docs = np.bincount(index, minlength=size).astype(np.int64)
-        mentions = np.rint(np.bincount(index, weights=self.pair_n[part][keep][counted], minlength=size))
+        mentions = np.rint(np.bincount(index, weights=weights, minlength=size))
         return mentions.astype(np.int64), docs
 
     def period_cells(self, placed: np.ndarray, period: np.ndarray, group: np.ndarray, n_periods: int,
