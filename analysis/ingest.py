@@ -166,25 +166,36 @@ def _suffix(name: str) -> str:
     return PurePosixPath(name).suffix.lower()
 
 
-def _process(data: bytes, name: str, source: str, path: str, input_name: str, limits: _Limits):
-    """Records and the report for one file's bytes. Never raises."""
+def _screen(data: bytes, name: str, source: str, limits: _Limits) -> FileReport:
+    """The report of one file's bytes before they are read: its size and content hash (they identify the
+    input in the build manifest), and a status other than ``parsed`` when it is not to be read (unchanged,
+    empty, binary or unsupported)."""
     suffix = _suffix(name)
-    # Size and content hash identify the input in the build manifest.
     report = FileReport(
         path=source, status="parsed", details={"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
     )
     if limits.unchanged and limits.unchanged.get(source) == report.details["sha256"]:
         report.status, report.reason = "unchanged", UNCHANGED_REASON
-        return [], report
-    if not data.strip():
+    elif not data.strip():
         report.status, report.reason = "skipped", "empty file" if not data else "empty file (only whitespace)"
-        return [], report
-    if suffix in _UNSUPPORTED or looks_binary(data):
+    elif suffix in _UNSUPPORTED or looks_binary(data):
         report.status, report.reason = "skipped", _unsupported_reason(suffix)
+    return report
+
+
+def _process(data: bytes, name: str, source: str, path: str, input_name: str, limits: _Limits):
+    """Records and the report for one file's bytes. Never raises."""
+    report = _screen(data, name, source, limits)
+    if report.status != "parsed":
         return [], report
     # Every format, plain text included, is read in a worker within file_seconds: a .txt file's decoding and
     # its split into posts (see _read_here) are work that a huge or hostile file can make slow.
-    status, outcome, details = _read_within_budget(data, name, source, limits)
+    return _read_result(report, *_read_within_budget(data, name, source, limits), path, input_name)
+
+
+def _read_result(report: FileReport, status: str, outcome, details: dict, path: str, input_name: str):
+    """The records and report of a file the reader went through: ``(status, outcome, details)`` as
+    ``_read_here`` gives them."""
     if status == "parsed":
         records, fmt = outcome
     else:
@@ -218,6 +229,10 @@ def _finish(report: FileReport, records: list[Record], fmt: str | None, details:
 
 
 _HEAD_CHECK = 65536  # bytes of a streamed table looked at to tell a binary file
+# A folder's small files go to a reader worker in batches of up to this many files and bytes (each file still
+# within file_seconds): one round trip per batch instead of one per file (a folder of 11,000 speeches: a third
+# of the reading was round trips).
+_BATCH_FILES, _BATCH_BYTES, _BATCH_FILE_BYTES = 64, 4 << 20, 1 << 20
 
 
 def _process_stream(full: Path, size: int, source: str, path: str, input_name: str, limits: _Limits):
@@ -371,10 +386,11 @@ _PRELOAD = ("analysis.formats.html", "analysis.formats.table", "analysis.formats
 
 
 def _serve_stdio() -> None:
-    """A worker's main: jobs in on stdin (``("bytes", data, name, source, dayfirst, max_row_chars)`` or
-    ``("stream", path, name, source, dayfirst, chunk_rows, max_row_chars)``), messages out on stdout (a
-    ``("chunk", records, details)`` per chunk of a streamed table, then one ``("end", status, outcome,
-    details)``), until EOF; a first ``("ready",)`` once its readers are imported."""
+    """A worker's main: jobs in on stdin (``("bytes", data, name, source, dayfirst, max_row_chars)``,
+    ``("batch", [(data, name, source), ...], dayfirst, max_row_chars)`` or ``("stream", path, name, source,
+    dayfirst, chunk_rows, max_row_chars)``), messages out on stdout (a ``("chunk", records, details)`` per
+    chunk of a streamed table, a ``("file", status, outcome, details)`` per file of a batch, then one
+    ``("end", ...)``), until EOF; a first ``("ready",)`` once its readers are imported."""
     jobs = Connection(os.dup(0), writable=False)
     results = Connection(os.dup(1), readable=False)
     os.dup2(2, 1)  # anything a library prints goes to stderr, not into the results pipe
@@ -392,6 +408,11 @@ def _serve_stdio() -> None:
         if job[0] == "stream":
             for message in _stream_here(*job[1:]):
                 results.send(message)
+        elif job[0] == "batch":
+            _, files, dayfirst, max_row_chars = job
+            for data, name, source in files:
+                results.send(("file", *_read_here(data, name, source, dayfirst, max_row_chars)))
+            results.send(("end",))
         else:
             results.send(("end", *_read_here(*job[1:])))
 
@@ -561,6 +582,33 @@ def _read_within_budget(data: bytes, name: str, source: str, limits: _Limits) ->
         return "skipped", _too_slow_reason(limits), {}
     except _WorkerDied as error:
         return "failed", _died_reason(error.args[0]), {}
+
+
+def _read_batch_within_budget(files: list[tuple[bytes, str, str]], limits: _Limits) -> list[tuple[str, object, dict]]:
+    """``_read_within_budget`` for several files ``(data, name, source)`` sent to one worker at once: each
+    file within ``limits.file_seconds`` (the worker answers file by file, and each answer is awaited at most
+    that long), without a round trip per file. A file too slow is stopped (its worker killed) and the files
+    after it go to a fresh worker; the results are in the files' order."""
+    if len(files) == 1:
+        return [_read_within_budget(*files[0], limits)]
+    results: list[tuple[str, object, dict]] = []
+    while len(results) < len(files):
+        job = ("batch", files[len(results):], limits.dayfirst, limits.max_row_chars)
+        try:
+            for message in _worker_messages(job, limits.file_seconds):
+                if message[0] == "file":
+                    results.append(message[1:])
+        except _NoWorker as error:
+            note = f"not enforced (no worker process: {error.args[0].strerror or error.args[0]})"
+            for data, name, source in files[len(results):]:
+                status, outcome, details = _read_here(data, name, source, limits.dayfirst, limits.max_row_chars)
+                details["time_budget"] = note
+                results.append((status, outcome, details))
+        except _TooSlow:
+            results.append(("skipped", _too_slow_reason(limits), {}))
+        except _WorkerDied as error:
+            results.append(("failed", _died_reason(error.args[0]), {}))
+    return results
 
 
 def _stream_within_budget(full: Path, source: str, limits: _Limits) -> tuple[str, str | None, dict, list]:
@@ -840,32 +888,54 @@ def _kind(mode: int) -> str:
 
 def _file_job(full: Path, source: str, path: str, input_name: str, limits: _Limits):
     """Records and reports for one file on disk (a zip archive included). Never raises."""
-    try:
-        info = full.stat()
-    except OSError as error:
-        return [], [FileReport(source, "failed", f"cannot read file ({error.strerror})")]
-    if not stat.S_ISREG(info.st_mode):
-        # Reading a FIFO or a device would block or never end.
-        return [], [FileReport(source, "skipped", f"not a regular file ({_kind(info.st_mode)}); not read")]
-    size = info.st_size
-    if _suffix(full.name).lstrip(".") in STREAMED_KINDS:
-        records, report = _process_stream(full, size, source, path, input_name, limits)
-        return records, [report]
-    if size > limits.max_file_bytes:
-        return [], [
-            FileReport(
+    return _files_job([(full, source, path, input_name)], limits)
+
+
+def _files_job(files: list[tuple[Path, str, str, str]], limits: _Limits) -> tuple[list[Record], list[FileReport]]:
+    """Records and reports (in order) for files on disk ``(full path, source, path, input name)``; the ones
+    to read go to one worker together (``_read_batch_within_budget``). Never raises."""
+    done: list[tuple[list[Record], FileReport] | None] = [None] * len(files)
+    pending: list[tuple[int, bytes, FileReport]] = []
+    for i, (full, source, path, input_name) in enumerate(files):
+        try:
+            info = full.stat()
+        except OSError as error:
+            done[i] = [], FileReport(source, "failed", f"cannot read file ({error.strerror})")
+            continue
+        if not stat.S_ISREG(info.st_mode):
+            # Reading a FIFO or a device would block or never end.
+            done[i] = [], FileReport(source, "skipped", f"not a regular file ({_kind(info.st_mode)}); not read")
+            continue
+        size = info.st_size
+        if _suffix(full.name).lstrip(".") in STREAMED_KINDS:
+            done[i] = _process_stream(full, size, source, path, input_name, limits)
+            continue
+        if size > limits.max_file_bytes:
+            done[i] = [], FileReport(
                 source,
                 "skipped",
                 f"file too large ({_size_text(size)} > max_file_bytes {_size_text(limits.max_file_bytes)}); "
                 "split it or raise the limit",
             )
-        ]
-    try:
-        data = full.read_bytes()
-    except OSError as error:
-        return [], [FileReport(source, "failed", f"cannot read file ({error.strerror})")]
-    records, report = _process(data, full.name, source, path, input_name, limits)
-    return records, [report]
+            continue
+        try:
+            data = full.read_bytes()
+        except OSError as error:
+            done[i] = [], FileReport(source, "failed", f"cannot read file ({error.strerror})")
+            continue
+        report = _screen(data, full.name, source, limits)
+        if report.status == "parsed":
+            pending.append((i, data, report))
+        else:
+            done[i] = [], report
+    if pending:
+        read = _read_batch_within_budget([(data, files[i][0].name, files[i][1]) for i, data, _ in pending], limits)
+        for (i, _, report), result in zip(pending, read, strict=True):
+            done[i] = _read_result(report, *result, files[i][2], files[i][3])
+    records: list[Record] = []
+    for file_records, _ in done:
+        records.extend(file_records)
+    return records, [report for _, report in done]
 
 
 def _unique_labels(reports: list[FileReport], input_name: str, seen: set[str]) -> dict[str, str]:
@@ -1190,12 +1260,31 @@ def plan_reads(
 
     # Jobs are built in a deterministic order and run in a thread pool; map() keeps that order.
     jobs: list[tuple[str, Callable[[], tuple[list, list]]]] = []
+    batch: list[tuple[Path, str, str, str]] = []  # small files of a folder, read by one worker together
+    batch_bytes = [0]
+
+    def flush() -> None:
+        if batch:
+            files = list(batch)
+            jobs.append((files[0][3], lambda: _files_job(files, limits)))
+            batch.clear()
+            batch_bytes[0] = 0
+
     for item in inputs:
         root = Path(item)
         input_name = clean_label(Path(item).as_posix())
         label = clean_label(root.name)
         if root.is_dir():
             for full, rel, reason, details in _walk(root):
+                size = size_of(full) if reason is None else 0
+                if (reason is None and _suffix(rel) != ".zip" and _suffix(rel).lstrip(".") not in STREAMED_KINDS
+                        and size <= _BATCH_FILE_BYTES and over_total(rel, size) is None):
+                    batch.append((full, rel, rel, input_name))
+                    batch_bytes[0] += size
+                    if len(batch) >= _BATCH_FILES or batch_bytes[0] >= _BATCH_BYTES:
+                        flush()
+                    continue
+                flush()
                 if reason is not None:
                     report = FileReport(rel, "skipped", reason, details=details)
                     jobs.append((input_name, lambda report=report: ([], [report])))
@@ -1203,6 +1292,7 @@ def plan_reads(
                     jobs.append((input_name, zip_job(full, rel, input_name)))
                 else:
                     jobs.append((input_name, file_job(full, rel, rel, input_name)))
+            flush()
         elif _suffix(root.name) == ".zip":
             jobs.append((input_name, zip_job(root, label, input_name)))
         elif root.name.lower() in _JUNK_FILES:

@@ -764,3 +764,72 @@ def test_lone_surrogates_in_a_readers_posts_are_replaced_with_the_text():
                     posts=[Post("A \ud83d", "[1.1.24 10:00] X:"), Post("B", "X \udc00")])
     assert _clean_record(record) == 3
     assert record.posts == [Post("A \ufffd", "[1.1.24 10:00] X:"), Post("B", "X \ufffd")]
+
+
+# --- a folder's small files are read in batches, each file within its budget ----------------------------
+
+
+def _notes_folder(root: Path, n: int) -> Path:
+    folder = root / "in"
+    folder.mkdir()
+    for i in range(n):
+        (folder / f"n{i}.txt").write_text(f"Note {i}: the SCO met in Astana.", encoding="utf-8")
+    return folder
+
+
+def test_a_folders_small_files_go_to_the_reader_in_batches(tmp_path, monkeypatch):
+    import analysis.ingest as ingest
+
+    monkeypatch.setattr(ingest, "_BATCH_FILES", 3)
+    folder = _notes_folder(tmp_path, 7)
+    (folder / "t.csv").write_text("text\nBRICS met.\n", encoding="utf-8")  # a table: streamed, a job of its own
+    (folder / "e.txt").write_text("", encoding="utf-8")
+    (folder / "z.md").write_text("BRICS. " * 200_000, encoding="utf-8")  # over _BATCH_FILE_BYTES: alone
+    plan = ingest.plan_reads([folder])
+    jobs = [[report.path for report in job()[1]] for _, job in plan.jobs]
+    assert jobs == [["e.txt", "n0.txt", "n1.txt"], ["n2.txt", "n3.txt", "n4.txt"], ["n5.txt", "n6.txt"], ["t.csv"],
+                    ["z.md"]]
+    result = read_inputs([folder])
+    assert [(r.path, r.status) for r in result.files] == [
+        ("e.txt", "skipped"), *((f"n{i}.txt", "parsed") for i in range(7)), ("t.csv", "parsed"), ("z.md", "parsed")]
+    assert [r.source for r in result.records] == [*(f"n{i}.txt" for i in range(7)), "t.csv", "z.md"]
+
+
+def test_a_slow_file_in_a_batch_is_stopped_and_the_files_after_it_are_read(tmp_path):
+    folder = _notes_folder(tmp_path, 3)
+    slow = "<html><body>" + "<p>SCO and BRICS met again.</p>" * 30_000 + "</body></html>"  # 0.9 MB: batched
+    (folder / "n1_slow.html").write_text(slow, encoding="utf-8")
+    result = read_inputs([folder], file_seconds=0.05)
+    reports = {r.path: r for r in result.files}
+    assert reports["n1_slow.html"].status == "skipped"
+    assert "took longer than file_seconds (0.05 s)" in reports["n1_slow.html"].reason
+    assert [r.source for r in result.records] == ["n0.txt", "n1.txt", "n2.txt"]  # before and after the slow one
+    assert {r.path: r.status for r in result.files} == {"n0.txt": "parsed", "n1.txt": "parsed",
+                                                         "n1_slow.html": "skipped", "n2.txt": "parsed"}
+
+
+def test_a_batch_is_read_here_when_no_worker_can_start(tmp_path, monkeypatch):
+    import analysis.ingest as ingest
+
+    def no_worker():
+        raise OSError(24, "Too many open files")
+
+    monkeypatch.setattr(ingest, "_Worker", no_worker)
+    monkeypatch.setattr(ingest, "_IDLE", [])
+    result = read_inputs([_notes_folder(tmp_path, 3)])
+    assert [(r.status, r.documents) for r in result.files] == [("parsed", 1)] * 3
+    assert {r.details["time_budget"] for r in result.files} == {"not enforced (no worker process: Too many open files)"}
+
+
+def test_batched_reading_gives_what_reading_file_by_file_gives(tmp_path, monkeypatch):
+    import analysis.ingest as ingest
+
+    folder = _notes_folder(tmp_path, 5)
+    (folder / "b.html").write_text("<html><title>T</title><body><p>NATO and the EU.</p></body></html>", encoding="utf-8")
+    (folder / "c.txt").write_bytes("Привет, ШОС".encode("cp1251"))
+    (folder / "d.bin").write_bytes(b"\x00\x01" * 50)
+    batched = read_inputs([folder])
+    monkeypatch.setattr(ingest, "_BATCH_FILES", 1)
+    alone = read_inputs([folder])
+    assert [dataclasses.asdict(r) for r in batched.files] == [dataclasses.asdict(r) for r in alone.files]
+    assert [(r.source, r.text, r.title) for r in batched.records] == [(r.source, r.text, r.title) for r in alone.records]
