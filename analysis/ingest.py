@@ -183,16 +183,6 @@ def _screen(data: bytes, name: str, source: str, limits: _Limits) -> FileReport:
     return report
 
 
-def _process(data: bytes, name: str, source: str, path: str, input_name: str, limits: _Limits):
-    """Records and the report for one file's bytes. Never raises."""
-    report = _screen(data, name, source, limits)
-    if report.status != "parsed":
-        return [], report
-    # Every format, plain text included, is read in a worker within file_seconds: a .txt file's decoding and
-    # its split into posts (see _read_here) are work that a huge or hostile file can make slow.
-    return _read_result(report, *_read_within_budget(data, name, source, limits), path, input_name)
-
-
 def _read_result(report: FileReport, status: str, outcome, details: dict, path: str, input_name: str):
     """The records and report of a file the reader went through: ``(status, outcome, details)`` as
     ``_read_here`` gives them."""
@@ -725,6 +715,19 @@ def _read_zip(
         total_bytes = 0
         read = 0
         over_count = 0
+        pending: list[tuple[int, bytes, str, str]] = []  # (index in reports, data, base name, path)
+        pending_bytes = [0]
+        member_records: dict[int, list[Record]] = {}
+
+        def flush() -> None:
+            if pending:
+                results = _read_batch_within_budget([(data, base, reports[i].path) for i, data, base, _ in pending],
+                                                    limits)
+                for (i, _, _, member_path), result in zip(pending, results, strict=True):
+                    member_records[i], reports[i] = _read_result(reports[i], *result, member_path, input_name)
+                pending.clear()
+                pending_bytes[0] = 0
+
         for info in members:
             # Archives made on Windows may use backslashes: paths are reported with forward slashes.
             name = info.filename.replace("\\", "/")
@@ -801,9 +804,20 @@ def _read_zip(
                 total_bytes += budget
                 continue
             total_bytes += len(data)
-            member_records, report = _process(data, base, member_label, f"{label}/{name}", input_name, limits)
-            records.extend(member_records)
+            report = _screen(data, base, member_label, limits)
             reports.append(report)
+            if report.status != "parsed":
+                continue
+            # Small members go to a reader worker in batches, as a folder's small files do.
+            if len(data) > _BATCH_FILE_BYTES:
+                flush()
+            pending.append((len(reports) - 1, data, base, f"{label}/{name}"))
+            pending_bytes[0] += len(data)
+            if len(data) > _BATCH_FILE_BYTES or len(pending) >= _BATCH_FILES or pending_bytes[0] >= _BATCH_BYTES:
+                flush()
+        flush()
+        for i in range(1, len(reports)):
+            records.extend(member_records.get(i, ()))
         archive.documents = len(records)
         archive.details = {
             "members": len(members) + len(macosx),

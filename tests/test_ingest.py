@@ -828,8 +828,20 @@ def test_batched_reading_gives_what_reading_file_by_file_gives(tmp_path, monkeyp
     (folder / "b.html").write_text("<html><title>T</title><body><p>NATO and the EU.</p></body></html>", encoding="utf-8")
     (folder / "c.txt").write_bytes("Привет, ШОС".encode("cp1251"))
     (folder / "d.bin").write_bytes(b"\x00\x01" * 50)
+    _zip(folder / "e.zip", {"x.txt": b"The SCO met.", "y.txt": b"", "z/w.md": "BRICS в Казани.".encode(),
+                            "v.txt": ("NATO. " * 200_000).encode()})  # v: over _BATCH_FILE_BYTES, read alone
     batched = read_inputs([folder])
     monkeypatch.setattr(ingest, "_BATCH_FILES", 1)
     alone = read_inputs([folder])
     assert [dataclasses.asdict(r) for r in batched.files] == [dataclasses.asdict(r) for r in alone.files]
     assert [(r.source, r.text, r.title) for r in batched.records] == [(r.source, r.text, r.title) for r in alone.records]
+
+
+def test_a_slow_member_of_a_zip_is_stopped_and_the_members_after_it_are_read(tmp_path):
+    slow = ("<html><body>" + "<p>SCO and BRICS met again.</p>" * 30_000 + "</body></html>").encode()
+    _zip(tmp_path / "a.zip", {"m0.txt": b"The SCO met.", "m1.html": slow, "m2.txt": b"BRICS met."})
+    result = read_inputs([tmp_path / "a.zip"], file_seconds=0.05)
+    assert [(r.path, r.status) for r in result.files] == [("a.zip", "parsed"), ("a.zip/m0.txt", "parsed"),
+                                                          ("a.zip/m1.html", "skipped"), ("a.zip/m2.txt", "parsed")]
+    assert "took longer than file_seconds (0.05 s)" in result.files[2].reason
+    assert [r.source for r in result.records] == ["a.zip/m0.txt", "a.zip/m2.txt"]
