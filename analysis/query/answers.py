@@ -38,7 +38,7 @@ __all__ = ["WHOLE_BUILD", "decode", "encode", "fingerprint", "load", "question",
 WHOLE_BUILD = (Filters(), Filters(include_duplicates=True))
 _TABLE, _STAMP = "answers", "answers_stamp"
 # The modules whose code makes the answers (a change in any of them makes stored answers stale).
-_CODE = ("query/corpus.py", "query/counting.py", "query/answers.py", "timeline.py", "vocabulary.py")
+_CODE = ("query/corpus.py", "query/counting.py", "query/rows.py", "query/answers.py", "timeline.py", "vocabulary.py")
 
 
 @lru_cache(maxsize=1)

@@ -36,6 +36,7 @@ from analysis.vocabulary import ENTITY_KINDS, GRANULARITIES, KINDS, check_choice
 
 from . import answers as stored
 from .counting import Counting, as_date
+from .rows import RowReader
 
 __all__ = ["DOCUMENT_SORTS", "Corpus", "DocumentsPage"]
 
@@ -313,6 +314,7 @@ class Corpus:
         self._masks: OrderedDict[Filters, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
         self._counting: Counting | None = None
+        self._documents_file = RowReader(path / "documents.parquet")
         self._counting_lock = threading.Lock()
         self._n_documents: int | None = None
         self._answers: dict[str, bytes] = {}  # the build's stored answers (analysis.query.answers)
@@ -614,9 +616,7 @@ class Corpus:
             return None, pd.DataFrame({**empty, "start": pd.Series([], dtype="int64"),
                                        "end": pd.Series([], dtype="int64")})
         row = int(found[0][0])
-        table = self._sql(f"SELECT * FROM read_parquet('{_quote(str(self.path / 'documents.parquet'))}', "
-                          "file_row_number = true) WHERE file_row_number = ?", [row])
-        frame = _frame(table.drop_columns(["file_row_number"]))
+        frame = _frame(self._documents_file.row(row))
         frame.index = pd.Index([row])
         mentions = self._sql(
             f"""SELECT m._mrow, ? AS doc_id, k.kind, k.key, m.surface, m.start, m."end"
@@ -632,15 +632,7 @@ class Corpus:
     def texts(self, rows) -> dict[int, str]:
         """The texts of the documents at these rows of the documents table (read from documents.parquet,
         only the row groups that hold them)."""
-        rows = sorted({int(r) for r in rows})
-        if not rows:
-            return {}
-        table = self._sql(
-            f"SELECT file_row_number, text FROM read_parquet('{_quote(str(self.path / 'documents.parquet'))}', "
-            "file_row_number = true) WHERE file_row_number IN (SELECT unnest(?::BIGINT[]))",
-            [rows],
-        )
-        return dict(zip(table.column(0).to_pylist(), table.column(1).to_pylist(), strict=True))
+        return self._documents_file.column(rows, "text")
 
     # ----------------------------------------------------------------------------------------- summaries
     @_storable
