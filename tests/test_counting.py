@@ -151,3 +151,26 @@ def test_periods_are_pandas_ordinals():
         for row in np.flatnonzero(counting.dated):
             assert got[row] == pd.Period(as_date(counting.day[row]), freq).ordinal
         assert (got[~counting.dated] == 0).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(pairs=PAIRS, chosen=st.lists(st.booleans(), min_size=8, max_size=8), limit=st.integers(0, 40))
+def test_the_rows_that_can_hold_the_first_passages_by_date(pairs, chosen, limit):
+    counting = Counting.load(_db(_docs(8), pairs), DOC_COLUMNS, N_KEYS)
+    mask = np.array(chosen)
+    rows, weights = counting.mentions_per_row([0, 3], mask)
+    kept = [(r, n) for r, k, n in pairs if chosen[r] and k in (0, 3)]
+    assert rows.tolist() == sorted({r for r, _ in kept})
+    assert weights.tolist() == [sum(n for r, n in kept if r == row) for row in rows]
+    first = counting.first_by_date(rows, weights, limit)
+    # Every document holding one of the first `limit` items by date (undated last, any order among a date's
+    # documents) is among them, and none dated after the last such document's date.
+    date = {int(r): (int(counting.day[r]) if counting.dated[r] else 1 << 40) for r in rows}
+    items = sorted((date[int(r)], int(r)) for r, w in zip(rows, weights, strict=True) for _ in range(w))
+    needed = {r for _, r in items[:limit]}
+    assert needed <= set(first.tolist())
+    if int(weights.sum()) > limit:
+        boundary = items[max(limit - 1, 0)][0]  # the date of the last item needed
+        assert set(first.tolist()) == {r for r in rows.tolist() if date[r] <= boundary}
+    else:
+        assert first.tolist() == rows.tolist()

@@ -577,6 +577,11 @@ class Corpus:
             order = f"{self._column(sort)} {'DESC' if descending else 'ASC'} NULLS LAST, {order}"
         total = (sel.num_rows if where == "TRUE" else
                  int(self._rows(f"SELECT count(*) FROM sel JOIN docs d USING (_row) WHERE {where}", params, sel)[0][0]))
+        if where == "TRUE" and sort is None:
+            # In the table's own order (by date first), only the documents that can be on the page are sorted.
+            rows = sel.column("_row").to_numpy()
+            first = self._counts.first_by_date(rows, np.ones(len(rows), dtype=np.int64), int(offset) + int(limit))
+            sel = pa.table({"_row": pa.array(first.astype(np.int32))})
         columns = [c for c in tl.DOCUMENTS_TABLE_COLUMNS if c not in ("themes", "organisations", "date_label")]
         select = ", ".join(f'{self._column(c)} AS "{c}"' for c in columns)
         table = self._sql(f"""SELECT d._row, {select} FROM sel JOIN docs d USING (_row) WHERE {where}
@@ -877,6 +882,17 @@ class Corpus:
             conditions.append("m.key_id IN (SELECT unnest(?::INTEGER[]))")
             params.append([i for k in kinds if k != "cluster" or kind == "cluster" for i in self._key_ids(k, wanted)])
         limit_sql = f"LIMIT {int(limit)}" if limit is not None else ""
+        if limit is not None:
+            # Only the documents that can hold the first `limit` passages by date are joined and sorted.
+            if key is not None:
+                ids = params[-1]
+            elif kind is None:
+                ids = [i for i in range(len(self._key_names)) if not lo <= i < hi]
+            else:
+                ids = range(*self._range.get(kind, (0, 0)))
+            counts = self._counts
+            rows, weights = counts.mentions_per_row(ids, self._mask(filters))
+            sel = pa.table({"_row": pa.array(counts.first_by_date(rows, weights, int(limit)).astype(np.int32))})
         table = self._sql(
             f"""SELECT d._row, d.doc_id, {self._column('title')} AS title, d.date, d.date_precision, d.source,
                        m.key_id, m.start, m."end"

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import duckdb
@@ -261,6 +261,33 @@ class Counting:
         for part in (self._slice(0, lo), self._slice(hi, len(self.key_start) - 1)) if hi > lo else (slice(None),):
             total += int(self.pair_n[part][mask[self.pair_row[part]]].sum(dtype=np.int64))
         return total
+
+    def mentions_per_row(self, key_ids: Iterable[int], mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(the selected documents' rows that mention any of these key ids, ascending; how many mentions of
+        them each holds)."""
+        rows, counts = [], []
+        for key_id in key_ids:
+            part = self._slice(key_id, key_id + 1)
+            found = self.pair_row[part]
+            keep = mask[found]
+            rows.append(found[keep])
+            counts.append(self.pair_n[part][keep])
+        if not rows:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        total = np.bincount(np.concatenate(rows), weights=np.concatenate(counts), minlength=self.n_docs)
+        found = np.flatnonzero(total)
+        return found, np.rint(total[found]).astype(np.int64)
+
+    def first_by_date(self, rows: np.ndarray, weights: np.ndarray, limit: int) -> np.ndarray:
+        """Of document rows holding ``weights`` items each, those that can hold any of the first ``limit``
+        items of a listing by date, undated last: the rows dated on or before the date at which the items add
+        up to ``limit`` (every row of that date, whatever else orders them); all the rows when they hold fewer."""
+        if int(weights.sum()) <= limit:
+            return rows
+        key = np.where(self.dated[rows], self.day[rows].astype(np.int64), np.iinfo(np.int64).max)
+        order = np.argsort(key, kind="stable")
+        boundary = key[order][int(np.searchsorted(np.cumsum(weights[order]), limit))]
+        return rows[key <= boundary]
 
     def co_occurrence(self, rows: tuple[int, int], cols: tuple[int, int], row_ids: np.ndarray,
                       col_ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
