@@ -215,12 +215,14 @@ def side_tables(corpus: Corpus) -> SideTables:
 
 
 def warm(corpus: Corpus) -> threading.Thread:
-    """Start a daemon thread that prepares ``corpus``'s side tables (:meth:`SideTables.warm`), so that the
-    first Themes view after a build is opened does not wait a second or two for them; returns the thread.
+    """Start a daemon thread that prepares ``corpus``'s counting arrays and side tables (:meth:`SideTables.warm`),
+    so that the first filter change and the first Themes view after a build is opened do not wait a second or
+    two for them; returns the thread.
     An error there is left to the panel that needs the tables, which raises it with its message."""
 
     def run() -> None:
         with contextlib.suppress(Exception):
+            corpus.count()  # reads the arrays every count over a filter state uses (analysis.query.counting)
             side_tables(corpus).warm()
 
     thread = threading.Thread(target=run, name=f"warm {corpus.path}", daemon=True)
