@@ -412,21 +412,26 @@ class Corpus:
         lo, hi = self._range.get(kind, (0, 0))
         return f"{column} >= {lo} AND {column} < {hi}"
 
+    def _per_state(self, cache: OrderedDict, filters, make: Callable[[Filters], object]):
+        """``make(filters)``, kept in ``cache`` for the last _SELECTIONS filter states."""
+        filters = _check_filters(filters)
+        with self._lock:
+            found = cache.get(filters)
+            if found is not None:
+                cache.move_to_end(filters)
+                return found
+        found = make(filters)
+        with self._lock:
+            cache[filters] = found
+            while len(cache) > _SELECTIONS:
+                cache.popitem(last=False)
+        return found
+
     def _select(self, filters) -> pa.Table:
         """The rows (``_row``, ascending) of the documents that pass the filters, as the table ``sel`` the
         documents queries join: made once per state from its mask."""
-        filters = _check_filters(filters)
-        with self._lock:
-            found = self._selections.get(filters)
-            if found is not None:
-                self._selections.move_to_end(filters)
-                return found
-        found = pa.table({"_row": pa.array(np.flatnonzero(self._mask(filters)).astype(np.int32))})
-        with self._lock:
-            self._selections[filters] = found
-            while len(self._selections) > _SELECTIONS:
-                self._selections.popitem(last=False)
-        return found
+        return self._per_state(self._selections, filters, lambda f: pa.table(
+            {"_row": pa.array(np.flatnonzero(self._mask(f)).astype(np.int32))}))
 
     @property
     def _counts(self) -> Counting:
@@ -440,19 +445,8 @@ class Corpus:
     def _mask(self, filters) -> np.ndarray:
         """The documents that pass the filters as a boolean mask over the rows (Counting.where): made once
         per state."""
-        filters = _check_filters(filters)
-        with self._lock:
-            found = self._masks.get(filters)
-            if found is not None:
-                self._masks.move_to_end(filters)
-                return found
-        found = self._counts.where(filters, key_ids=self._key_ids, doc_rows=self._doc_rows,
-                                   has_publisher="publisher" in self._doc_columns)
-        with self._lock:
-            self._masks[filters] = found
-            while len(self._masks) > _SELECTIONS:
-                self._masks.popitem(last=False)
-        return found
+        return self._per_state(self._masks, filters, lambda f: self._counts.where(
+            f, key_ids=self._key_ids, doc_rows=self._doc_rows, has_publisher="publisher" in self._doc_columns))
 
     def _doc_rows(self, doc_ids: Sequence[str]) -> np.ndarray:
         """The rows of the documents with these ids (a chart selection: a few to thousands)."""
