@@ -38,7 +38,8 @@ from .ingest import IngestResult, load_publisher_map, read_inputs
 from .lexicon import Lexicon, load_lexicon
 from .mentions import find_mentions
 from .panels import first_view
-from .query.corpus import QUERY_FILE, write_query_file
+from .query.corpus import QUERY_FILE, write_query_file, write_texts_file
+from .query.texts import TEXTS_FILE
 from .store import TOPIC_MODEL_FILE, Build, check_out, write_build
 from .term_store import FILE_NAME as TERM_COUNTS_FILE
 from .term_store import TermStore, TermStoreBuilder
@@ -552,6 +553,7 @@ def finish_build(plan: PreparedBuild, files: Sequence, documents: pd.DataFrame, 
     extra_files = {"events.toml": plan.calendar_bytes} if plan.calendar is not None else {}
     # After the parquet files, from them (store.write_build), with the answers of the first views.
     extra_files[QUERY_FILE] = functools.partial(write_query_file, questions=first_view)
+    extra_files[TEXTS_FILE] = write_texts_file
     if term_store is not None:
         extra_files[TERM_COUNTS_FILE] = term_store.save
         manifest["term_counts"] = {"file": TERM_COUNTS_FILE, "documents": len(term_store.doc_ids),

@@ -542,3 +542,32 @@ def test_a_builds_stored_query_tables_answer_as_tables_made_afresh(sample_build,
     assert _stored_tables(afresh) is None and Corpus.open(afresh)._keys == made._keys
     write_query_file(afresh / QUERY_FILE)  # made again, whole, over what was there
     assert _stored_tables(afresh) is not None and Corpus.open(afresh)._keys == made._keys
+
+
+def test_texts_read_from_texts_arrow_are_those_of_documents_parquet(sample_build, tmp_path):
+    """A build writes its texts again as texts.arrow (analysis.query.texts), which a Corpus reads passages and
+    documents from; without it, or with another build's, the same answers come from documents.parquet."""
+    import shutil
+
+    from analysis import panels
+    from analysis.query.texts import TEXTS_FILE
+
+    bare, stale = tmp_path / "bare", tmp_path / "stale"
+    shutil.copytree(sample_build, bare)
+    (bare / TEXTS_FILE).unlink()
+    shutil.copytree(sample_build, stale)
+    pd.read_parquet(stale / "documents.parquet").assign(text="another text").to_parquet(stale / "documents.parquet")
+    fast, slow = Corpus.open(sample_build), Corpus.open(bare)
+    assert fast._text_file is not None and slow._text_file is None
+    assert Corpus.open(stale)._text_file is None  # stamped for the parquet files it was made from
+    assert set(Corpus.open(stale).texts([0, 1]).values()) == {"another text"}
+    rows = range(fast.count(Filters(include_duplicates=True)) + 2)
+    assert fast.texts(rows) == slow.texts(rows) and len(fast.texts(rows)) == len(rows) - 2
+    for doc_id in fast.doc_ids(Filters(include_duplicates=True)):
+        (row_a, mentions_a), (row_b, mentions_b) = fast.document(doc_id), slow.document(doc_id)
+        pd.testing.assert_series_equal(row_a, row_b)
+        pd.testing.assert_frame_equal(mentions_a, mentions_b)
+    assert_same(fast.concordance(kind="theme", limit=40), slow.concordance(kind="theme", limit=40))
+    options = {"kind": "organisation", "key": "SCO", "limit": None}
+    assert_same(panels.run_panel("concordance", fast, filters=Filters(), **options).table,
+                panels.run_panel("concordance", slow, filters=Filters(), **options).table)

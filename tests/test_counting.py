@@ -174,3 +174,14 @@ def test_the_rows_that_can_hold_the_first_passages_by_date(pairs, chosen, limit)
         assert set(first.tolist()) == {r for r in rows.tolist() if date[r] <= boundary}
     else:
         assert first.tolist() == rows.tolist()
+
+
+@settings(max_examples=60, deadline=None)
+@given(pairs=PAIRS, rows=st.lists(st.integers(-2, 9), max_size=8), lo=st.integers(0, N_KEYS), span=st.integers(0, 3))
+def test_the_keys_of_a_few_rows(pairs, rows, lo, span):
+    # Pairs in any order (the table's scan order is not trusted): by key, then row, as the brute force lists them.
+    counting = Counting.load(_db(_docs(8), list(reversed(pairs))), DOC_COLUMNS, N_KEYS)
+    hi = min(N_KEYS, lo + span)
+    found_rows, found_keys = counting.keys_of(np.array(rows, dtype=np.int64), lo, hi)
+    want = sorted((k, r) for r, k, _ in pairs if r in rows and lo <= k < hi)
+    assert list(zip(found_keys.tolist(), found_rows.tolist(), strict=True)) == want

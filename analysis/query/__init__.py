@@ -2,8 +2,8 @@
 
 The build's parquet files are opened through DuckDB: the documents (without ``text``) and the mentions
 (with each document's cluster as a ``cluster`` mention) are loaded once into an in-memory database, every
-count is aggregated there, and ``text`` is read from ``documents.parquet`` only for the rows a concordance
-shows or the reader opens. Every method takes the ``Filters`` of analysis.timeline and returns exactly
+count is aggregated there, and ``text`` is read (from the build's ``texts.arrow``, else ``documents.parquet``)
+only for the rows a concordance shows or the reader opens. Every method takes the ``Filters`` of analysis.timeline and returns exactly
 what the function of the same name in analysis.timeline returns on the build's tables (same columns,
 dtypes, order and numbers; tests/test_corpus.py holds them to it), with cluster keys named as
 analysis.timeline.cluster_mentions names them.

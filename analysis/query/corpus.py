@@ -37,6 +37,7 @@ from analysis.vocabulary import ENTITY_KINDS, GRANULARITIES, KINDS, check_choice
 from . import answers as stored
 from .counting import Counting, as_date
 from .rows import RowReader
+from .texts import TEXTS_FILE, TextFile, write_texts
 
 __all__ = ["DOCUMENT_SORTS", "Corpus", "DocumentsPage"]
 
@@ -170,7 +171,15 @@ def write_query_file(file: str | Path, questions: Callable[[Corpus], object] | N
         db.close()
 
 
-def _stored_tables(folder: Path) -> duckdb.DuckDBPyConnection | None:
+def write_texts_file(file: str | Path) -> None:
+    """Write the texts of documents.parquet, in the same folder, into ``file`` (analysis.query.texts), stamped
+    as the query tables are: a Corpus reads a document's text or a passage from it without decompressing a
+    row group."""
+    file = Path(file)
+    write_texts(file.parent / "documents.parquet", file, stamp=_stamp(file.parent))
+
+
+def _stored_tables(folder: Path, stamp: str | None = None) -> duckdb.DuckDBPyConnection | None:
     """The build's stored query tables, opened read-only, when they were made from its parquet files as they
     are; else None (none stored, another build's, or unreadable: the tables are then made afresh)."""
     file = folder / QUERY_FILE
@@ -179,7 +188,7 @@ def _stored_tables(folder: Path) -> duckdb.DuckDBPyConnection | None:
     db = None
     try:
         db = duckdb.connect(str(file), read_only=True)
-        if db.sql("SELECT stamp FROM stamp").fetchall() == [(_stamp(folder),)]:
+        if db.sql("SELECT stamp FROM stamp").fetchall() == [(stamp or _stamp(folder),)]:
             return db
     except (duckdb.Error, OSError):
         pass
@@ -315,6 +324,7 @@ class Corpus:
         self._lock = threading.Lock()
         self._counting: Counting | None = None
         self._documents_file = RowReader(path / "documents.parquet")
+        self._text_file: TextFile | None = None  # the build's texts.arrow, when it has one made from these files
         self._counting_lock = threading.Lock()
         self._n_documents: int | None = None
         self._answers: dict[str, bytes] = {}  # the build's stored answers (analysis.query.answers)
@@ -350,7 +360,8 @@ class Corpus:
                 f"`python -m analysis build INPUT --out {path}`."
             )
         clusters = _clusters(path)
-        db = _stored_tables(path)
+        stamp = _stamp(path)
+        db = _stored_tables(path, stamp)
         answers = stored.load(db) if db is not None else {}
         if db is None:  # a build without its query tables (older, or updated by hand): made here, in memory
             db = duckdb.connect(":memory:")
@@ -362,6 +373,7 @@ class Corpus:
             raise BuildError(f"The manifest.json or ingest_report.json of '{path}' is not a JSON object; rebuild it.")
         corpus = cls._on(path, db, doc_columns, clusters, manifest=manifest, report=report)
         corpus._answers = answers
+        corpus._text_file = TextFile.open(path / TEXTS_FILE, stamp=stamp, n_rows=corpus._documents_file.num_rows())
         return corpus
 
     @classmethod
@@ -589,17 +601,14 @@ class Corpus:
         return DocumentsPage(page[list(tl.DOCUMENTS_TABLE_COLUMNS)], total, int(offset))
 
     def _keys_of(self, rows: np.ndarray) -> dict[tuple[int, str], str]:
-        """(document row, kind) -> the sorted keys it mentions joined by ", ", for a few documents."""
-        if len(rows) == 0:
-            return {}
-        found = self._rows(
-            f"""SELECT p._row, k.kind, string_agg(k.key, ', ' ORDER BY p.key_id) FROM pairs p JOIN keys k USING (key_id)
-                WHERE p._row IN (SELECT unnest(?::INTEGER[])) AND (({self._kind_sql('theme')})
-                      OR ({self._kind_sql('organisation')}))
-                GROUP BY p._row, k.kind""",
-            [[int(r) for r in rows]],
-        )
-        return {(int(row), kind): text for row, kind, text in found}
+        """(document row, kind) -> the keys of that kind it mentions, in key order, joined by ", ", for a few
+        documents."""
+        out: dict[tuple[int, str], list[str]] = {}
+        for kind in ("theme", "organisation"):
+            found_rows, found_keys = self._counts.keys_of(rows, *self._range.get(kind, (0, 0)))
+            for row, key_id in zip(found_rows.tolist(), found_keys.tolist(), strict=True):
+                out.setdefault((row, kind), []).append(self._key_names[key_id])
+        return {where: ", ".join(keys) for where, keys in out.items()}
 
     def document(self, doc_id: str) -> tuple[pd.Series | None, pd.DataFrame]:
         """One document with its text, and its mentions of themes and organisations.
@@ -615,7 +624,13 @@ class Corpus:
             return None, pd.DataFrame({**empty, "start": pd.Series([], dtype="int64"),
                                        "end": pd.Series([], dtype="int64")})
         row = int(found[0][0])
-        frame = _frame(self._documents_file.row(row))
+        if self._text_file is None:
+            frame = _frame(self._documents_file.row(row))
+        else:  # the other columns from documents.parquet, the text (most of a row group's bytes) from texts.arrow
+            others = [c for c in self._doc_columns if c != "text"]
+            frame = _frame(self._documents_file.row(row, columns=others))
+            frame.insert(list(self._doc_columns).index("text"), "text",
+                         pd.array([self._text_file.column([row]).get(row)], dtype="str"))
         frame.index = pd.Index([row])
         mentions = self._sql(
             f"""SELECT m._mrow, ? AS doc_id, k.kind, k.key, m.surface, m.start, m."end"
@@ -629,8 +644,10 @@ class Corpus:
         return frame.iloc[0], mentions.astype({"start": "int64", "end": "int64"})
 
     def texts(self, rows) -> dict[int, str]:
-        """The texts of the documents at these rows of the documents table (read from documents.parquet,
-        only the row groups that hold them)."""
+        """The texts of the documents at these rows of the documents table: from the build's texts.arrow
+        (analysis.query.texts), else from documents.parquet (only the row groups that hold them)."""
+        if self._text_file is not None:
+            return self._text_file.column(rows)
         return self._documents_file.column(rows, "text")
 
     # ----------------------------------------------------------------------------------------- summaries

@@ -61,7 +61,7 @@ class Counting:
     """The arrays of one Corpus (read with :meth:`load`) and the sums over a selection mask."""
 
     n_docs: int
-    pair_row: np.ndarray  # int32: the document row of each pair; pairs sorted by key id
+    pair_row: np.ndarray  # int32: the document row of each pair; pairs sorted by key id, then row
     pair_key: np.ndarray  # int32: the key id
     pair_n: np.ndarray  # int32: mentions of the key in the document
     key_start: np.ndarray  # pairs of key id k are pair_*[key_start[k]:key_start[k + 1]]
@@ -108,9 +108,11 @@ class Counting:
         key = pairs.column("key_id").to_numpy().astype(np.int32, copy=False)
         row = pairs.column("_row").to_numpy().astype(np.int32, copy=False)
         n = pairs.column("n").to_numpy().astype(np.int32, copy=False)
-        if len(key) > 1 and (np.diff(key) < 0).any():
-            by_key = np.argsort(key, kind="stable")
-            key, row, n = key[by_key], row[by_key], n[by_key]
+        if len(key) > 1:
+            step_key, step_row = np.diff(key), np.diff(row)
+            if not ((step_key > 0) | ((step_key == 0) & (step_row > 0))).all():  # by key, then row
+                by_key = np.lexsort((row, key))
+                key, row, n = key[by_key], row[by_key], n[by_key]
         return cls(
             n_docs=n_docs,
             pair_row=row,
@@ -277,6 +279,24 @@ class Counting:
         total = np.bincount(np.concatenate(rows), weights=np.concatenate(counts), minlength=self.n_docs)
         found = np.flatnonzero(total)
         return found, np.rint(total[found]).astype(np.int64)
+
+    def keys_of(self, rows: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+        """(document row, key id) of the pairs of these document rows whose key id is in ``lo .. hi - 1``,
+        by key id, then row: for a few rows, a binary search in each key's pairs."""
+        rows = np.unique(np.asarray(rows, dtype=np.int64))
+        found_rows, found_keys = [], []
+        for key_id in range(lo, hi) if len(rows) else ():
+            pairs = self.pair_row[self._slice(key_id, key_id + 1)]
+            if not len(pairs):
+                continue
+            at = np.minimum(np.searchsorted(pairs, rows), len(pairs) - 1)
+            hit = rows[pairs[at] == rows]
+            if len(hit):
+                found_rows.append(hit)
+                found_keys.append(np.full(len(hit), key_id, dtype=np.int64))
+        if not found_rows:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return np.concatenate(found_rows), np.concatenate(found_keys)
 
     def first_by_date(self, rows: np.ndarray, weights: np.ndarray, limit: int) -> np.ndarray:
         """Of document rows holding ``weights`` items each, those that can hold any of the first ``limit``

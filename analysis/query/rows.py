@@ -56,6 +56,10 @@ class RowReader:
         found, table = self._read(np.fromiter((int(r) for r in rows), dtype=np.int64), [name])
         return dict(zip(found.tolist(), table.column(0).to_pylist(), strict=True))
 
-    def row(self, row: int) -> pa.Table:
-        """Every column of one row (an empty table when the file has no such row)."""
-        return self._read(np.array([int(row)], dtype=np.int64), None)[1]
+    def row(self, row: int, columns: list[str] | None = None) -> pa.Table:
+        """Every column of one row, or those of ``columns`` (an empty table when the file has no such row)."""
+        return self._read(np.array([int(row)], dtype=np.int64), columns)[1]
+
+    def num_rows(self) -> int:
+        """The rows of the file."""
+        return int(self._groups()[1][-1])
