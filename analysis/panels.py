@@ -388,22 +388,33 @@ def surge_events(corpus: Corpus, filters: Filters, *, start, end, events_file: s
     return Panel("surge-events", ex.events_table(events_file_of(corpus, events_file), start=start, end=end))
 
 
+def _surface_counts(corpus: Corpus, kind: str, key: str, filters: Filters) -> pd.DataFrame:
+    """``corpus.surface_counts`` made once per filter state (what a theme is matched as, and which surfaces as
+    matched a shown surface stands for in its samples)."""
+    return side_tables(corpus).memo(("surface_counts", kind, key, filters),
+                                    lambda: corpus.surface_counts(kind=kind, key=key, filters=filters))
+
+
 def theme_surfaces(corpus: Corpus, filters: Filters, *, key: str, kind: str = "theme", top: int = 20) -> Panel:
-    """What a theme is matched as: its top surfaces with counts (analysis.surfaces)."""
-    tables = side_tables(corpus).frames()
-    found = sf.top_surfaces(tables.documents, tables.mentions, kind=kind, key=key, filters=filters, top=top,
-                            key_mentions=_key_mentions(corpus, kind, key, filters))
+    """What a theme is matched as: its top surfaces with counts (analysis.surfaces), counted in the engine."""
+    def documents_of(groups):
+        return corpus.surface_counts(kind=kind, key=key, filters=filters, groups=groups)["documents"].tolist()
+
+    found = sf.top_surfaces_counted(_surface_counts(corpus, kind, key, filters), kind=kind, key=key, top=top,
+                                    documents_of=documents_of)
     return Panel("theme-surfaces", found)
 
 
 def surface_samples(corpus: Corpus, filters: Filters, *, key: str, surface: str, kind: str = "theme",
                     limit: int = 10) -> Panel:
-    """Matches of one surface of a theme drawn at random (fixed seed), with their context."""
+    """Matches of one surface of a theme drawn at random (fixed seed), with their context: drawn from the
+    mentions with that surface only (the others are not fetched)."""
     side = side_tables(corpus)
     tables = side.frames()
+    matched = sf.surfaces_as_shown(_surface_counts(corpus, kind, key, filters)).get(surface, ())
     found = sf.surface_samples(tables.documents, tables.mentions, kind=kind, key=key, surface=surface,
                                filters=filters, n=limit, texts=side.texts,
-                               key_mentions=_key_mentions(corpus, kind, key, filters))
+                               key_mentions=corpus.key_mentions(kind=kind, key=key, filters=filters, surfaces=matched))
     return Panel("surface-samples", found)
 
 

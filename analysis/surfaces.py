@@ -10,11 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from analysis.timeline import KINDS, Filters, filter_documents
 
-__all__ = ["SAMPLE_COLUMNS", "SURFACE_COLUMNS", "surface_samples", "top_surfaces"]
+__all__ = ["SAMPLE_COLUMNS", "SURFACE_COLUMNS", "surface_samples", "surfaces_as_shown", "top_surfaces",
+           "top_surfaces_counted"]
 
 SURFACE_COLUMNS = ["kind", "key", "surface", "mentions", "documents", "share_pct"]
 SAMPLE_COLUMNS = ["kind", "key", "surface", "doc_id", "date", "source", "left", "match", "right", "start", "end"]
@@ -82,21 +84,73 @@ def top_surfaces(
         raise ValueError(f"The 'top' parameter must be a positive whole number or None; got {top!r} instead.")
     rows = _of_key(documents, mentions, kind, key, filters, key_mentions)
     if rows.empty:
-        return pd.DataFrame({
-            "kind": pd.Series(dtype="str"), "key": pd.Series(dtype="str"), "surface": pd.Series(dtype="str"),
-            "mentions": pd.Series(dtype="int64"), "documents": pd.Series(dtype="int64"),
-            "share_pct": pd.Series(dtype="float64"),
-        })  # fmt: skip
+        return _empty_surfaces()
     grouped = rows.groupby("surface_norm", sort=False)
     out = pd.DataFrame({
         "surface": list(grouped.groups), "mentions": grouped.size().to_numpy(dtype="int64"),
         "documents": grouped["doc_id"].nunique().to_numpy(dtype="int64"),
     })  # fmt: skip
-    out["share_pct"] = 100.0 * out["mentions"] / len(rows)
+    return _ranked(out, kind, key, len(rows), top)
+
+
+def _empty_surfaces() -> pd.DataFrame:
+    return pd.DataFrame({
+        "kind": pd.Series(dtype="str"), "key": pd.Series(dtype="str"), "surface": pd.Series(dtype="str"),
+        "mentions": pd.Series(dtype="int64"), "documents": pd.Series(dtype="int64"),
+        "share_pct": pd.Series(dtype="float64"),
+    })  # fmt: skip
+
+
+def _ranked(out: pd.DataFrame, kind: str, key: str, total: int, top: int | None) -> pd.DataFrame:
+    """Surface rows (surface, mentions, documents) as top_surfaces returns them: shares, order, top."""
+    out["share_pct"] = 100.0 * out["mentions"] / total
     out.insert(0, "key", key)
     out.insert(0, "kind", kind)
     out = out.sort_values(["mentions", "surface"], ascending=[False, True], ignore_index=True)
     return (out if top is None else out.head(top))[SURFACE_COLUMNS].reset_index(drop=True)
+
+
+def surfaces_as_shown(per_surface: pd.DataFrame) -> dict[str, tuple[str, ...]]:
+    """Surface as top_surfaces shows it (whitespace runs made one space) -> the surfaces as matched that it
+    stands for, from a table with a ``surface`` column (as matched)."""
+    shown = _normalised(per_surface["surface"])
+    out: dict[str, list[str]] = {}
+    for matched, normal in zip(per_surface["surface"].tolist(), shown.tolist(), strict=True):
+        out.setdefault(normal, []).append(matched)
+    return {normal: tuple(matched) for normal, matched in out.items()}
+
+
+def top_surfaces_counted(
+    per_surface: pd.DataFrame,
+    *,
+    kind: str,
+    key: str,
+    top: int | None = 20,
+    documents_of: Callable[[list[tuple[str, ...]]], Sequence[int]],
+) -> pd.DataFrame:
+    """``top_surfaces`` from counts made by a query layer (``analysis.query.Corpus.surface_counts``) instead of
+    every mention: ``per_surface`` has ``surface`` (as matched), ``mentions`` and ``documents`` of the key in
+    the filtered documents. Surfaces that differ only in whitespace are one row: their mentions add up, and
+    their documents (a document may hold several of them) are ``documents_of(groups)``, the documents with
+    any surface of each group, asked only for groups of more than one surface. The same table as
+    ``top_surfaces`` of the same documents."""
+    _check(kind, key)
+    if top is not None and (not isinstance(top, int) or top < 1):
+        raise ValueError(f"The 'top' parameter must be a positive whole number or None; got {top!r} instead.")
+    if per_surface.empty or int(per_surface["mentions"].sum()) == 0:
+        return _empty_surfaces()
+    groups = surfaces_as_shown(per_surface)
+    mentions = dict(zip(per_surface["surface"].tolist(), per_surface["mentions"].tolist(), strict=True))
+    documents = dict(zip(per_surface["surface"].tolist(), per_surface["documents"].tolist(), strict=True))
+    merged = [matched for matched in groups.values() if len(matched) > 1]
+    counted = dict(zip(merged, documents_of(merged), strict=True)) if merged else {}
+    out = pd.DataFrame({
+        "surface": list(groups),
+        "mentions": np.array([sum(mentions[m] for m in matched) for matched in groups.values()], dtype="int64"),
+        "documents": np.array([counted[matched] if len(matched) > 1 else documents[matched[0]]
+                               for matched in groups.values()], dtype="int64"),
+    })  # fmt: skip
+    return _ranked(out, kind, key, int(out["mentions"].sum()), top)
 
 
 def surface_samples(
@@ -137,7 +191,8 @@ def surface_samples(
         rows = rows[rows["surface_norm"] == surface]
     if len(rows) > n:
         rows = rows.sample(n=n, random_state=seed).sort_index()
-    docs = documents.set_index("doc_id")
+    # Only the sampled documents are looked up (indexing a million documents costs more than the sample).
+    docs = documents[documents["doc_id"].isin(rows["doc_id"]).to_numpy(dtype=bool)].set_index("doc_id")
     given = texts(list(dict.fromkeys(rows["doc_id"].astype(str)))) if texts is not None and "text" not in docs else None
     records = []
     for r in rows.itertuples(index=False):

@@ -263,11 +263,25 @@ def test_key_mentions_give_the_surfaces_and_samples_of_the_whole_tables(opened, 
             pd.testing.assert_frame_equal(
                 sf.top_surfaces(docs, mentions, kind=kind, key=key, filters=filters, top=None, key_mentions=rows),
                 expected)
+            # Counted in the engine: surfaces that differ only in whitespace merged, their documents counted once.
+            per_surface = corpus.surface_counts(kind=kind, key=key, filters=filters)
+            assert per_surface["mentions"].sum() == len(rows)
+            pd.testing.assert_frame_equal(
+                sf.top_surfaces_counted(per_surface, kind=kind, key=key, top=None, documents_of=lambda groups: corpus
+                                        .surface_counts(kind=kind, key=key, filters=filters, groups=groups)["documents"]
+                                        .tolist()),
+                expected)
+            shown = sf.surfaces_as_shown(per_surface)
             for surface in (None, *expected["surface"][:2]):
+                want = sf.surface_samples(docs, mentions, kind=kind, key=key, surface=surface, filters=filters, n=3)
                 pd.testing.assert_frame_equal(
                     sf.surface_samples(docs, mentions, kind=kind, key=key, surface=surface, filters=filters, n=3,
-                                       key_mentions=rows),
-                    sf.surface_samples(docs, mentions, kind=kind, key=key, surface=surface, filters=filters, n=3))
+                                       key_mentions=rows), want)
+                if surface is not None:  # drawn from the mentions with the surfaces it stands for only
+                    only = corpus.key_mentions(kind=kind, key=key, filters=filters, surfaces=shown[surface])
+                    pd.testing.assert_frame_equal(
+                        sf.surface_samples(docs, mentions, kind=kind, key=key, surface=surface, filters=filters, n=3,
+                                           key_mentions=only), want)
     assert corpus.key_mentions(kind="theme", key="no such key", filters=filters).empty
     with pytest.raises(ValueError, match=r"kind"):
         corpus.key_mentions(kind="cluster", key="x")

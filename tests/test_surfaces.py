@@ -105,3 +105,41 @@ def test_surface_samples_reads_only_the_sampled_texts(corpus, surface):
                           n=2, texts=texts)
     pd.testing.assert_frame_equal(got, expected)
     assert len(asked) == 1 and set(asked[0]) == set(expected["doc_id"])
+
+
+def test_counted_surfaces_merge_whitespace_variants_and_count_their_documents_once():
+    """top_surfaces_counted (counts per surface as matched, from a query layer) gives top_surfaces' table: the
+    three spellings of one name are one surface, whose documents are asked for once, not summed."""
+    from analysis.surfaces import surfaces_as_shown, top_surfaces_counted
+
+    texts = ["The Shanghai Cooperation Organisation and the Shanghai\nCooperation Organisation met.",
+             "The Shanghai  Cooperation Organisation.", "The SCO.", "The SCO and the SCO."]
+    documents = pd.DataFrame({
+        "doc_id": ["a", "b", "c", "d"], "text": texts, "source": ["s1"] * 4, "date": [dt.date(2019, 1, 1)] * 4,
+        "language": ["en"] * 4, "duplicate_of": [None] * 4, "date_method": ["metadata"] * 4,
+        "date_precision": ["day"] * 4, "n_words": [10] * 4,
+    })  # fmt: skip
+    mentions = find_mentions(documents, load_lexicon())
+    of_key = mentions[mentions["key"] == "SCO"]
+    per_surface = (of_key.groupby("surface", sort=True)
+                   .agg(mentions=("doc_id", "size"), documents=("doc_id", "nunique")).reset_index())
+    asked = []
+
+    def documents_of(groups):
+        asked.append(groups)
+        return [of_key.loc[of_key["surface"].isin(group), "doc_id"].nunique() for group in groups]
+
+    got = top_surfaces_counted(per_surface, kind="organisation", key="SCO", documents_of=documents_of)
+    pd.testing.assert_frame_equal(got, top_surfaces(documents, mentions, kind="organisation", key="SCO"))
+    assert got[["surface", "mentions", "documents"]].to_dict("records") == [
+        {"surface": "SCO", "mentions": 3, "documents": 2},
+        {"surface": "Shanghai Cooperation Organisation", "mentions": 3, "documents": 2},  # not 1 + 1 + 1
+    ]
+    spellings = ("Shanghai  Cooperation Organisation", "Shanghai Cooperation Organisation",
+                 "Shanghai\nCooperation Organisation")
+    assert [sorted(g) for g in asked[0]] == [sorted(spellings)] and len(asked) == 1
+    assert sorted(surfaces_as_shown(per_surface)["Shanghai Cooperation Organisation"]) == sorted(spellings)
+    empty = top_surfaces_counted(per_surface.iloc[:0], kind="organisation", key="SCO", documents_of=documents_of)
+    assert empty.empty and list(empty.columns) == SURFACE_COLUMNS and empty["mentions"].dtype == "int64"
+    with pytest.raises(ValueError, match="'top' parameter must be a positive whole number"):
+        top_surfaces_counted(per_surface, kind="organisation", key="SCO", top=0, documents_of=documents_of)

@@ -852,25 +852,69 @@ class Corpus:
         )
 
     # ---------------------------------------------------------------------------------------- concordance
-    def key_mentions(self, *, kind: str, key: str, filters: Filters | None = None) -> pd.DataFrame:
+    def key_mentions(self, *, kind: str, key: str, filters: Filters | None = None,
+                     surfaces: Sequence[str] | None = None) -> pd.DataFrame:
         """The mentions of one theme or organisation in the filtered documents: ``doc_id``, ``kind``, ``key``,
         ``surface``, ``start``, ``end``, in the order of mentions.parquet and indexed by their row there (as
-        ``mentions[...]`` of the whole table gives them: what analysis.surfaces samples from)."""
+        ``mentions[...]`` of the whole table gives them: what analysis.surfaces samples from); with
+        ``surfaces``, only the mentions with one of these surfaces (as matched)."""
         check_choice("kind", kind, KINDS[:2])
         ids = self._key_ids(kind, (key,))
         sel = self._select(filters)
+        among, params = "", [kind, key, ids[0] if ids else -1]
+        if surfaces is not None:
+            among, params = " AND m.surface IN (SELECT unnest(?::VARCHAR[]))", [*params, [str(x) for x in surfaces]]
         table = self._sql(
-            """SELECT m._mrow, d.doc_id, ? AS kind, ? AS key, m.surface, m.start::BIGINT AS start,
-                      m."end"::BIGINT AS "end"
-               FROM mentions m JOIN sel USING (_row) JOIN docs d USING (_row)
-               WHERE m.key_id = ? ORDER BY m._mrow""",
-            [kind, key, ids[0] if ids else -1], sel)
+            f"""SELECT m._mrow, d.doc_id, ? AS kind, ? AS key, m.surface, m.start::BIGINT AS start,
+                       m."end"::BIGINT AS "end"
+                FROM mentions m JOIN sel USING (_row) JOIN docs d USING (_row)
+                WHERE m.key_id = ?{among} ORDER BY m._mrow""",
+            params, sel)
         # Straight from Arrow (the text columns as pandas' Arrow-backed "str"): tens of thousands of rows for
         # a common theme, which a round trip through Python lists cost tens of milliseconds.
         out = pd.DataFrame({name: table.column(name).to_pandas().array
                             for name in ("doc_id", "kind", "key", "surface", "start", "end")})
         out.index = pd.Index(table.column("_mrow").to_numpy(), name=None)
         return out
+
+    def surface_counts(self, *, kind: str, key: str, filters: Filters | None = None,
+                       groups: Sequence[Sequence[str]] | None = None) -> pd.DataFrame:
+        """How often one theme or organisation is matched as each surface in the filtered documents, counted
+        in the engine (its mentions are not fetched): ``surface`` (as matched), ``mentions``, ``documents``
+        (documents with that surface), by surface; with ``groups`` (lists of surfaces), one row per group in
+        their order, ``group`` (its position), ``mentions`` and ``documents`` with any surface of the group
+        (what analysis.surfaces.top_surfaces_counted merges surfaces that differ only in whitespace with)."""
+        check_choice("kind", kind, KINDS[:2])
+        ids = self._key_ids(kind, (key,))
+        key_id = ids[0] if ids else -1
+        sel = self._select(filters)
+        if groups is None:
+            table = self._sql(
+                """SELECT m.surface, count(*)::BIGINT AS mentions, count(DISTINCT m._row)::BIGINT AS documents
+                   FROM mentions m JOIN sel USING (_row) WHERE m.key_id = ? GROUP BY m.surface ORDER BY m.surface""",
+                [key_id], sel)
+            return pd.DataFrame({"surface": pd.array(table.column("surface").to_pylist(), dtype="str"),
+                                 "mentions": table.column("mentions").to_numpy(),
+                                 "documents": table.column("documents").to_numpy()})
+        members = [(str(surface), i) for i, group in enumerate(groups) for surface in group]
+        cursor = self._cursor()
+        cursor.register("_groups", pa.table({"surface": pa.array([m[0] for m in members], pa.string()),
+                                             "grp": pa.array([m[1] for m in members], pa.int64())}))
+        try:
+            table = self._sql(
+                """SELECT g.grp, count(*)::BIGINT AS mentions, count(DISTINCT m._row)::BIGINT AS documents
+                   FROM mentions m JOIN sel USING (_row) JOIN _groups g ON m.surface = g.surface
+                   WHERE m.key_id = ? GROUP BY g.grp""",
+                [key_id], sel)
+        finally:
+            cursor.unregister("_groups")
+        found = dict(zip(table.column("grp").to_pylist(),
+                         zip(table.column("mentions").to_pylist(), table.column("documents").to_pylist(), strict=True),
+                         strict=True))
+        counts = [found.get(i, (0, 0)) for i in range(len(groups))]
+        return pd.DataFrame({"group": np.arange(len(groups), dtype=np.int64),
+                             "mentions": np.array([c[0] for c in counts], dtype=np.int64),
+                             "documents": np.array([c[1] for c in counts], dtype=np.int64)})
 
     def concordance(self, *, kind: str | None = None, key=None, filters: Filters | None = None, width: int = 120,
                     limit: int | None = None) -> pd.DataFrame:
