@@ -816,31 +816,35 @@ def document_map_figure(
     """
     _check_columns(docs, ("doc_id", "x", "y", "cluster_id"), "documents")
     _check_columns(clusters, ("cluster_id", "label"), "clusters")
-    data = docs.copy()
-    data = data[data["x"].notna() & data["y"].notna()]
+    data = docs[docs["x"].notna() & docs["y"].notna()]
     labels = _cluster_labels(clusters)
-    ids = sorted({int(c) for c in data["cluster_id"]}, key=lambda c: (c < 0, c))
+    # Each column read once and each cluster's rows found once (in the table's order), not a filter per cluster;
+    # texts as arrays, which the figure's deep copy copies whole instead of value by value.
+    codes = data["cluster_id"].astype(int).to_numpy()
+    order = np.argsort(codes, kind="stable")
+    ids, starts = np.unique(codes[order], return_index=True)
+    ends = [*starts[1:], len(order)]
+    x, y = data["x"].to_numpy(dtype=np.float64), data["y"].to_numpy(dtype=np.float64)
+    titles = data["title"].tolist() if "title" in data else [""] * len(data)
+    dates = _iso_days(data["date"]) if "date" in data else np.full(len(data), None, dtype=object)
+    doc_ids = data["doc_id"].astype(str).to_numpy(dtype=object)
+    size = 10 if len(data) <= 500 else 7 if len(data) <= 2000 else 5
+    runs = sorted(zip(ids.tolist(), starts.tolist(), ends, strict=True), key=lambda run: (run[0] < 0, run[0]))
     traces = []
-    for i, cid in enumerate(ids):
-        rows = data[data["cluster_id"].astype(int) == cid]
+    for i, (cid, start, end) in enumerate(runs):
+        rows = order[start:end]
         label = labels.get(cid, "No cluster" if cid < 0 else f"Cluster {cid}")
         color = _NO_CLUSTER_COLOR if cid < 0 else _color(colors, label, i, "cluster")
-        titles = rows["title"] if "title" in rows else pd.Series([""] * len(rows))
-        dates = rows["date"] if "date" in rows else pd.Series([None] * len(rows))
         escaped_label = _esc(label)
-        hover = [
-            f"{_esc(_shorten(t) or '(untitled)')}<br>{escaped_label}<br>{d or 'undated'}"
-            for t, d in zip(titles.tolist(), _iso_days(dates), strict=True)
-        ]
-        size = 10 if len(data) <= 500 else 7 if len(data) <= 2000 else 5
+        hover = np.array([f"{_esc(_shorten(titles[r]) or '(untitled)')}<br>{escaped_label}<br>{dates[r] or 'undated'}"
+                          for r in rows.tolist()], dtype=str)
         traces.append({
-            "type": "scatter", "x": rows["x"].tolist(), "y": rows["y"].tolist(), "mode": "markers",
-            "name": _esc(label),
+            "type": "scatter", "x": x[rows].tolist(), "y": y[rows].tolist(), "mode": "markers",
+            "name": escaped_label,
             "marker": {"color": color, "size": size, "opacity": 0.85,
                        "line": {"width": 0.8 if size >= 7 else 0.4, "color": "white"}},
             "text": hover,
-            "customdata": _customdata(len(rows), kind="document",
-                                      doc_id=rows["doc_id"].astype(str).to_numpy(dtype=object)),
+            "customdata": _customdata(len(rows), kind="document", doc_id=doc_ids[rows]),
             "hovertemplate": "%{text}<extra></extra>",
         })
     layout = _layout("Map of documents by similarity of wording, coloured by topic cluster",
