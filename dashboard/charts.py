@@ -256,11 +256,25 @@ def _customdata(n: int, **fields) -> np.ndarray:
     return out.astype(str)  # strings, not objects: a figure's deep copy of them is one copy of memory
 
 
+_START_ISO, _END_ISO = "_start_iso", "_end_iso"  # a figure's period days as text, made once (_with_iso_days)
+
+
+def _with_iso_days(data: pd.DataFrame) -> pd.DataFrame:
+    """``data`` (a figure's own copy) with its periods' first and last days as ISO text, for every key's
+    customdata at once instead of once per key."""
+    data[_START_ISO] = _iso_days(data["period"])
+    data[_END_ISO] = _iso_days(data["period_end"] if "period_end" in data else data["period"])
+    return data
+
+
 def _period_customdata(rows: pd.DataFrame, kind: str) -> np.ndarray:
     """Customdata rows (see TARGET_FIELDS) for period points of one key."""
-    ends = rows["period_end"] if "period_end" in rows else rows["period"]
-    return _customdata(len(rows), kind=kind, key=rows["key"].astype(str).to_numpy(dtype=object),
-                       start=_iso_days(rows["period"]), end=_iso_days(ends))
+    if _START_ISO in rows:
+        start, end = rows[_START_ISO].to_numpy(dtype=object), rows[_END_ISO].to_numpy(dtype=object)
+    else:
+        start = _iso_days(rows["period"])
+        end = _iso_days(rows["period_end"] if "period_end" in rows else rows["period"])
+    return _customdata(len(rows), kind=kind, key=rows["key"].astype(str).to_numpy(dtype=object), start=start, end=end)
 
 
 _TIMELINE_COLUMNS = ("period", "period_label", "key")
@@ -311,7 +325,7 @@ def timeline_figure(
         raise ValueError(f"The 'style' parameter must be one of ['lines', 'area']; got {style!r} instead.")
     column = measure_column(measure)
     _check_columns(df, (*_TIMELINE_COLUMNS, column, series), "timeline")
-    data = df.copy()
+    data = _with_iso_days(df.copy())
     names = _labels(data) if series == "key" else {}
     auto_title, unit = _timeline_title(measure, kind, granularity)
     traces = []
@@ -320,10 +334,11 @@ def timeline_figure(
         rows = rows_of(key)
         partial = rows["partial"].fillna(False).astype(bool).tolist() if "partial" in rows else [False] * len(rows)
         name = names.get(key, key)
-        hover = [
+        # Texts as arrays: the figure's deep copy copies an array whole, a list value by value.
+        hover = np.array([
             f"{_esc(name)}<br>{_esc(label)}{' (partial period)' if part else ''}"
-            for label, part in zip(rows["period_label"], partial, strict=True)
-        ]
+            for label, part in zip(rows["period_label"].tolist(), partial, strict=True)
+        ], dtype=str)
         color = _color(colors, key, i, kind)
         trace = {
             "type": "scatter",
@@ -335,7 +350,7 @@ def timeline_figure(
             "marker": {
                 "color": color,
                 "size": 7 if len(rows) <= 40 else 4,
-                "symbol": ["circle-open" if p else "circle" for p in partial],
+                "symbol": np.array(["circle-open" if p else "circle" for p in partial], dtype=str),
             },
             "text": hover,
             "customdata": _period_customdata(rows, kind),
@@ -577,7 +592,7 @@ def small_multiples_figure(
     _check_columns(df, (*_TIMELINE_COLUMNS, column), "timeline")
     if not isinstance(columns, int) or columns < 1:
         raise ValueError(f"The 'columns' parameter must be an int >= 1; got {columns!r} instead.")
-    data = df.copy()
+    data = _with_iso_days(df.copy())
     names = _labels(data)
     keys = sorted(_keys_in_order(data), key=lambda k: (names.get(k, k).casefold(), k)) or [""]
     ncols = min(columns, len(keys))
@@ -606,7 +621,7 @@ def small_multiples_figure(
             "xaxis": f"x{suffix}", "yaxis": f"y{suffix}",
             "mode": "lines+markers", "line": {"color": color, "width": 2},
             "marker": {"size": 5 if len(rows) <= 40 else 3, "color": color},
-            "text": [f"{_esc(name)}<br>{_esc(lbl)}" for lbl in rows["period_label"]],
+            "text": np.array([f"{_esc(name)}<br>{_esc(lbl)}" for lbl in rows["period_label"].tolist()], dtype=str),
             "customdata": _period_customdata(rows, kind),
             "hovertemplate": f"%{{text}}<br>%{{y:,.2f}} {_esc(unit)}<extra></extra>",
             "showlegend": False,
