@@ -449,19 +449,23 @@ def _event_marks(events: pd.DataFrame, data: pd.DataFrame) -> tuple[list[dict], 
     _check_columns(events, ("label", "start", "end"), "events")
     first, last = data["period"].min(), (data["period_end"] if "period_end" in data else data["period"]).max()
     inside = events[(events["end"] >= first) & (events["start"] <= last)]
+    # The days as text for all the events at once (not a Timestamp per event and day).
+    starts, ends = _iso_days(inside["start"]), _iso_days(inside["end"])
+    after = _iso_days(pd.to_datetime(inside["end"]) + pd.Timedelta(days=1))
     shapes = [
-        {"type": "rect", "xref": "x", "yref": "paper", "x0": _iso(row.start),
-         "x1": _iso(pd.Timestamp(row.end) + pd.Timedelta(days=1)), "y0": 0, "y1": 1, "layer": "below",
+        {"type": "rect", "xref": "x", "yref": "paper", "x0": start, "x1": stop, "y0": 0, "y1": 1, "layer": "below",
          "line": {"width": 0}, "fillcolor": "rgba(120,120,120,0.18)"}
-        for row in inside.itertuples(index=False)
+        for start, stop in zip(starts.tolist(), after.tolist(), strict=True)
     ]  # fmt: skip
     if inside.empty:
         return [], shapes
+    spans = (inside["end"] != inside["start"]).to_numpy(dtype=bool)
     trace = {
         "type": "scatter", "x": inside["start"].to_numpy(), "y": [0] * len(inside), "mode": "markers",
         "name": "Event", "marker": {"symbol": "triangle-up", "size": 9, "color": "#777"},
-        "text": [f"{_esc(row.label)}<br>{_iso(row.start)}" + (f" to {_iso(row.end)}" if row.end != row.start else "")
-                 for row in inside.itertuples(index=False)],
+        "text": [f"{_esc(label)}<br>{start}" + (f" to {end}" if span else "")
+                 for label, start, end, span in zip(inside["label"].tolist(), starts.tolist(), ends.tolist(),
+                                                    spans.tolist(), strict=True)],
         "hovertemplate": "%{text}<extra></extra>",
     }  # fmt: skip
     return [trace], shapes
