@@ -527,16 +527,15 @@ def cluster_timeline(corpus: Corpus, filters: Filters, *, granularity: str = AUT
 def document_map(corpus: Corpus, filters: Filters, *, limit: int = MAP_POINTS) -> Panel:
     """The documents drawn on the document map: at most ``limit`` of the filtered ones with map coordinates
     (a fixed random sample beyond that), in the documents' order."""
-    docs = corpus.documents(filters, columns=MAP_COLUMNS)
-    if not {"x", "y"} <= set(docs.columns):
+    if not corpus.has_column("x") or not corpus.has_column("y"):
         return Panel("document-map", pd.DataFrame({c: [] for c in MAP_COLUMNS}), {"total": 0, "rows_left_out": 0})
-    docs = docs[docs["x"].notna() & docs["y"].notna()][MAP_COLUMNS]
-    total = len(docs)
+    rows = corpus.rows(filters, present=("x", "y"))  # the documents with map coordinates
+    total = len(rows)
     if total > limit:
         # A fixed seed: the same filters always draw the same points.
-        keep = np.sort(np.random.default_rng(0).choice(total, size=limit, replace=False))
-        docs = docs.iloc[keep]
-    return Panel("document-map", docs.reset_index(drop=True), {"total": total, "rows_left_out": total - len(docs)})
+        rows = rows[np.sort(np.random.default_rng(0).choice(total, size=limit, replace=False))]
+    docs = corpus.documents_at(rows, columns=MAP_COLUMNS)  # only the points drawn are read
+    return Panel("document-map", docs[MAP_COLUMNS], {"total": total, "rows_left_out": total - len(docs)})
 
 
 def documents(corpus: Corpus, filters: Filters, *, limit: int | None = DOCUMENT_ROWS) -> Panel:

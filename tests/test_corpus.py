@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -267,9 +269,9 @@ def test_key_mentions_give_the_surfaces_and_samples_of_the_whole_tables(opened, 
             per_surface = corpus.surface_counts(kind=kind, key=key, filters=filters)
             assert per_surface["mentions"].sum() == len(rows)
             pd.testing.assert_frame_equal(
-                sf.top_surfaces_counted(per_surface, kind=kind, key=key, top=None, documents_of=lambda groups: corpus
-                                        .surface_counts(kind=kind, key=key, filters=filters, groups=groups)["documents"]
-                                        .tolist()),
+                sf.top_surfaces_counted(per_surface, kind=kind, key=key, top=None,
+                                        documents_of=lambda groups, kind=kind, key=key: corpus.surface_counts(
+                                            kind=kind, key=key, filters=filters, groups=groups)["documents"].tolist()),
                 expected)
             shown = sf.surfaces_as_shown(per_surface)
             for surface in (None, *expected["surface"][:2]):
@@ -585,3 +587,39 @@ def test_texts_read_from_texts_arrow_are_those_of_documents_parquet(sample_build
     options = {"kind": "organisation", "key": "SCO", "limit": None}
     assert_same(panels.run_panel("concordance", fast, filters=Filters(), **options).table,
                 panels.run_panel("concordance", slow, filters=Filters(), **options).table)
+
+
+def test_rows_with_coordinates_and_the_documents_at_rows(tmp_path):
+    """rows(present=...) keeps the filtered rows whose columns hold a number (missing and NaN left out, as
+    pandas' notna); documents_at reads those rows only, as documents() gives them."""
+    from analysis import panels
+
+    path = write_mixed_build(tmp_path / "build")
+    docs = pd.read_parquet(path / "documents.parquet")
+    x, y = docs["x"].to_numpy(dtype=np.float64).copy(), docs["y"].to_numpy(dtype=np.float64).copy()
+    x[[1, 7]] = np.nan  # NaN values, kept as NaN (an array from numpy), and a null
+    table = pa.Table.from_pandas(docs, preserve_index=False).replace_schema_metadata(None)
+    table = table.set_column(table.schema.get_field_index("x"), "x", pa.array(x, pa.float64()))
+    table = table.set_column(table.schema.get_field_index("y"), "y",
+                             pa.array(y, pa.float64(), mask=np.arange(len(y)) == 4))
+    assert table.column("x").null_count == 0 and table.column("y").null_count == 1
+    pq.write_table(table, path / "documents.parquet")
+    corpus, build = Corpus.open(path), read_build(path)
+    for filters in filter_states(build).values():
+        kept = tl.filter_documents(build.documents, build.mentions, filters)
+        with_xy = kept[kept["x"].notna() & kept["y"].notna()]
+        rows = corpus.rows(filters, present=("x", "y"))
+        assert rows.tolist() == with_xy.index.tolist()
+        pd.testing.assert_frame_equal(corpus.documents_at(rows[::2], columns=panels.MAP_COLUMNS),
+                                      corpus.documents(filters, columns=panels.MAP_COLUMNS)
+                                      .pipe(lambda d: d[d["x"].notna() & d["y"].notna()])
+                                      .iloc[::2].reset_index(drop=True))
+        mapped = panels.run_panel("document-map", corpus, filters, limit=3)
+        expected = with_xy[panels.MAP_COLUMNS].reset_index(drop=True)
+        if len(expected) > 3:
+            expected = expected.iloc[np.sort(np.random.default_rng(0).choice(len(expected), size=3, replace=False))]
+        expected = expected.reset_index(drop=True)
+        assert_same(mapped.table, expected)
+        assert mapped.notes == {"total": len(with_xy), "rows_left_out": max(0, len(with_xy) - 3)}
+    with pytest.raises(ValueError, match=r"no columns \['z'\]"):
+        corpus.rows(Filters(), present=("z",))

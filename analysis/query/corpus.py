@@ -531,10 +531,26 @@ class Corpus:
                           sel=self._select(filters))
         return tuple(table.column(0).to_pylist())
 
-    def rows(self, filters: Filters | None = None) -> np.ndarray:
+    def rows(self, filters: Filters | None = None, *, present: Sequence[str] = ()) -> np.ndarray:
         """The rows (positions in documents.parquet, ascending, int64) of the documents that pass the filters:
-        ``filter_documents`` of the build's documents table as positions (``documents.iloc[rows]``)."""
-        return self._select(filters).column("_row").to_numpy().astype(np.int64)
+        ``filter_documents`` of the build's documents table as positions (``documents.iloc[rows]``); with
+        ``present``, only those where these number columns hold a number (neither missing nor NaN: pandas'
+        ``notna``)."""
+        sel = self._select(filters)
+        if not present:
+            return sel.column("_row").to_numpy().astype(np.int64)
+        missing = [c for c in present if c not in self._doc_columns]
+        if missing:
+            raise ValueError(f"The documents table has no columns {missing}; it has {list(self._doc_columns)}.")
+        where = " AND ".join(f'coalesce(NOT isnan(d."{c}"::DOUBLE), FALSE)' for c in present)
+        table = self._sql(f"SELECT _row FROM sel JOIN docs d USING (_row) WHERE {where} ORDER BY _row", sel=sel)
+        return table.column("_row").to_numpy().astype(np.int64)
+
+    def documents_at(self, rows, columns=None) -> pd.DataFrame:
+        """The documents at these rows (positions in documents.parquet), without their text, as
+        :meth:`documents` gives them (columns, types), in row order with a fresh index."""
+        chosen = pa.table({"_row": pa.array(np.unique(np.asarray(rows, dtype=np.int64)).astype(np.int32))})
+        return self._documents_of(chosen, columns)
 
     def count(self, filters: Filters | None = None) -> int:
         """How many documents pass the filters."""
@@ -547,11 +563,13 @@ class Corpus:
         Arguments:
             columns: the columns to return (None: every column but ``text``); unknown ones are left out.
         """
+        return self._documents_of(self._select(filters), columns)
+
+    def _documents_of(self, sel: pa.Table, columns) -> pd.DataFrame:
         names = [c for c in self._doc_columns if c != "text"] if columns is None else [
             c for c in dict.fromkeys(columns) if c in self._doc_columns and c != "text"]
         select = ", ".join(f'd."{c}"' for c in names) or "d.doc_id"
-        return _frame(self._sql(f"SELECT {select} FROM sel JOIN docs d USING (_row) ORDER BY d._row",
-                                sel=self._select(filters)))
+        return _frame(self._sql(f"SELECT {select} FROM sel JOIN docs d USING (_row) ORDER BY d._row", sel=sel))
 
     def documents_page(self, filters: Filters | None = None, *, offset: int = 0, limit: int = 1000,
                        sort: str | None = None, descending: bool = False, search: str | None = None) -> DocumentsPage:
