@@ -225,7 +225,7 @@ def surge_explanation(
     hits = of_key["doc_id"].astype(str)
     ids = in_window["doc_id"].astype(str)
     in_surge = _among(ids, hits)
-    surge_ids = tuple(ids[in_surge])
+    surge_ids = tuple(ids[in_surge].tolist())  # tolist: read in one go, not value by value
     empty = {"words": pd.DataFrame({c: [] for c in EXPLAIN_COLUMNS}),
              "passages": pd.DataFrame({c: [] for c in PASSAGE_COLUMNS}), "doc_ids": surge_ids}  # fmt: skip
     if not surge_ids:
@@ -243,7 +243,7 @@ def surge_explanation(
         return empty
     surge_docs = in_window[in_surge]
     on_disk = texts is not None and "text" not in documents.columns
-    compared_ids = [*surge_docs["doc_id"].astype(str), *others["doc_id"].astype(str)]
+    compared_ids = surge_docs["doc_id"].astype(str).tolist() + others["doc_id"].astype(str).tolist()
     counts = term_counts(compared_ids) if term_counts is not None else None
     if counts is None:
         compared = pd.concat([surge_docs, others])

@@ -40,6 +40,12 @@ _MAX_BYTES = 4_000_000_000  # the largest uncompressed size accepted
 _ARRAYS = ("format", "doc_ids", "terms", "indptr", "indices", "data")
 
 
+def _as_texts(doc_ids) -> list[str]:
+    """doc_ids as a list of str, read in one go from a pandas or numpy column (not value by value)."""
+    values = doc_ids.tolist() if hasattr(doc_ids, "tolist") else list(doc_ids)
+    return values if all(type(v) is str for v in values) else [str(v) for v in values]
+
+
 class TermStoreError(ValueError):
     """A term counts file that cannot be used; the message says what is wrong with it."""
 
@@ -95,18 +101,19 @@ class TermStore:
                max_features: int = 50_000) -> SurgeCounts | None:
         """:func:`analysis.surges.term_counts` of these documents (rows in this order), from the stored
         counts; None when one of them is not in the store (a caller then counts the texts)."""
-        rows = self.rows(doc_ids)
+        ids = _as_texts(doc_ids)
+        rows = self.rows(ids)
         if rows is None:
             return None
-        ids = np.asarray([str(d) for d in doc_ids], dtype=object)
+        ids = np.asarray(ids, dtype=object)
         return select_terms(ids, self.terms, rows, min_df=min_df, max_df=max_df, max_features=max_features,
                             clean=self.clean)
 
     def rows(self, doc_ids: Sequence[str]) -> sparse.csr_matrix | None:
         """The stored counts of these documents (rows in this order, every term's column); None when one of
         them is not in the store."""
-        rows = [self._row.get(str(d)) for d in doc_ids]
-        if any(r is None for r in rows):
+        rows = list(map(self._row.get, _as_texts(doc_ids)))  # looked up in C: hundreds of thousands for a long surge
+        if None in rows:
             return None
         return self.matrix[np.asarray(rows, dtype=np.int64)]
 
