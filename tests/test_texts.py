@@ -2,30 +2,42 @@
 
 from __future__ import annotations
 
+from unittest import mock
+
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from analysis.query import texts as texts_module
 from analysis.query.texts import TextFile, write_texts
 
 TEXTS = ["", "Shanghai Cooperation Organisation", "ШОС и БРИКС — многополярность", "a\nb\r\nc", "emoji 🇷🇺 ok",
          "x" * 5000, None, "tail"]
 
 
-def _written(tmp_path, texts, *, row_group_size=3, stamp="s1"):
+def _written(tmp_path, texts, *, row_group_size=3, stamp="s1", batch_bytes=1):
+    """``texts`` in a documents.parquet of row groups of ``row_group_size``, written as texts.arrow in batches
+    of at least ``batch_bytes`` (1: a batch per row group)."""
     parquet, out = tmp_path / "documents.parquet", tmp_path / "texts.arrow"
     pq.write_table(pa.table({"doc_id": [f"d{i}" for i in range(len(texts))], "text": texts}), parquet,
                    row_group_size=row_group_size)
-    write_texts(parquet, out, stamp=stamp)
+    with mock.patch.object(texts_module, "_BATCH_BYTES", batch_bytes):
+        write_texts(parquet, out, stamp=stamp)
     return out
 
 
 def test_the_texts_come_back_as_documents_parquet_holds_them(tmp_path):
     out = _written(tmp_path, TEXTS)
     found = TextFile.open(out, stamp="s1", n_rows=len(TEXTS))
-    assert found is not None
+    assert found is not None and len(found._texts) == 3  # a batch per row group of three
+    # Written again in place (in batches of at least 5,001 bytes: two), while the first is mapped: each
+    # reader keeps its own file.
+    several = TextFile.open(_written(tmp_path, TEXTS, batch_bytes=5001), stamp="s1", n_rows=len(TEXTS))
+    assert len(several._texts) == 2 and several.column(range(len(TEXTS))) == dict(enumerate(TEXTS))
+    assert found.column(range(len(TEXTS))) == dict(enumerate(TEXTS))
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no part file left
     assert found.column(range(len(TEXTS))) == dict(enumerate(TEXTS))
     assert found.column([7, 0, 7, -1, 8, 100]) == {0: "", 7: "tail"}  # asked twice, or not in the file: once, left out
     assert found.column([]) == {}
@@ -54,9 +66,9 @@ def test_a_missing_corrupt_or_foreign_file_is_not_used(tmp_path):
 
 @settings(max_examples=40, deadline=None)
 @given(texts=st.lists(st.one_of(st.none(), st.text(max_size=40)), max_size=25), size=st.integers(1, 7),
-       rows=st.lists(st.integers(-2, 30), max_size=10))
-def test_any_texts_in_any_row_groups(tmp_path_factory, texts, size, rows):
-    out = _written(tmp_path_factory.mktemp("texts"), texts, row_group_size=size)
+       batch_bytes=st.sampled_from([1, 50, 1 << 26]), rows=st.lists(st.integers(-2, 30), max_size=10))
+def test_any_texts_in_any_row_groups_and_batches(tmp_path_factory, texts, size, batch_bytes, rows):
+    out = _written(tmp_path_factory.mktemp("texts"), texts, row_group_size=size, batch_bytes=batch_bytes)
     found = TextFile.open(out, stamp="s1", n_rows=len(texts))
     assert found is not None
     assert found.column(rows) == {r: texts[r] for r in rows if 0 <= r < len(texts)}

@@ -11,6 +11,7 @@ Deleting the file saves its disk space (the texts' size, uncompressed) and costs
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -24,15 +25,39 @@ TEXTS_FILE = "texts.arrow"
 _STAMP_KEY = b"diplomatic_themes_stamp"
 
 
+_BATCH_BYTES = 64 << 20  # text per record batch: few batches to find on opening, one bounded buffer writing
+
+
 def write_texts(parquet: str | Path, out: str | Path, *, stamp: str) -> None:
-    """Write the ``text`` column of the parquet file ``parquet`` into the IPC file ``out``, one record batch
-    per row group (one row group in memory at a time), with ``stamp`` in the schema's metadata."""
+    """Write the ``text`` column of the parquet file ``parquet`` into the IPC file ``out``, in record batches
+    of about _BATCH_BYTES (row groups read one at a time), with ``stamp`` in the schema's metadata. The file
+    is written beside ``out`` and then takes its place: a Corpus that maps an earlier one keeps reading it."""
     source = pq.ParquetFile(str(parquet))
     schema = pa.schema([pa.field("text", pa.large_string())], metadata={_STAMP_KEY: stamp.encode()})
+    out = Path(out)
+    part = out.with_name(f".{out.name}.part")
+    try:
+        _write_batches(source, part, schema)
+        os.replace(part, out)
+    finally:
+        part.unlink(missing_ok=True)
+
+
+def _write_batches(source: pq.ParquetFile, out: Path, schema: pa.Schema) -> None:
     with pa.OSFile(str(out), "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
+        held: list[pa.Array] = []
+
+        def flush() -> None:
+            if held:
+                writer.write_batch(pa.record_batch([pa.concat_arrays(held)], schema=schema))
+                held.clear()
+
         for group in range(source.num_row_groups):
             text = source.read_row_group(group, columns=["text"]).column("text")
-            writer.write_batch(pa.record_batch([text.cast(pa.large_string()).combine_chunks()], schema=schema))
+            held.append(text.cast(pa.large_string()).combine_chunks())
+            if sum(a.nbytes for a in held) >= _BATCH_BYTES:
+                flush()
+        flush()
 
 
 class TextFile:
