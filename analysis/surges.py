@@ -571,6 +571,8 @@ class TermCounts:
     @cached_property
     def totals(self) -> np.ndarray:
         """The count of each term over all the documents (float): the ``corpus`` of distinctive_words."""
+        if np.issubdtype(self.matrix.dtype, np.integer):
+            return _column_sums(sparse.csr_matrix(self.matrix))
         return np.asarray(self.matrix.sum(axis=0), dtype=np.float64).ravel()
 
 
@@ -609,6 +611,32 @@ def term_counts(
                         max_features=max_features)
 
 
+_SUM_STEP = 1 << 22  # entries summed at a time by _column_sums
+
+
+def _column_sums(matrix: sparse.csr_matrix, rows: np.ndarray | None = None, *, weighted: bool = True) -> np.ndarray:
+    """Per column of an integer count matrix, over the rows chosen by the boolean ``rows`` (None: all): the sum
+    of the counts (float64, ``weighted``) or the number of stored entries (int64). The same numbers as the
+    sparse products (sums of whole numbers, exact in float64 in any order), made _SUM_STEP entries at a time:
+    a product first copies every count as a float (hundreds of megabytes for a long surge of a million-post
+    build, fresh memory paged in on every call)."""
+    n_rows, n_cols = matrix.shape
+    indptr, indices, data = matrix.indptr, matrix.indices, matrix.data
+    out = np.zeros(n_cols, dtype=np.float64 if weighted else np.int64)
+    cuts = np.unique(np.concatenate([[0], np.searchsorted(indptr, np.arange(_SUM_STEP, indptr[-1], _SUM_STEP)),
+                                     [n_rows]]))
+    for first, last in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True):
+        a, b = int(indptr[first]), int(indptr[last])
+        if a == b:
+            continue
+        columns, counts = indices[a:b], data[a:b] if weighted else None
+        if rows is not None:
+            keep = np.repeat(rows[first:last], np.diff(indptr[first : last + 1]))
+            columns, counts = columns[keep], counts[keep] if weighted else None
+        out += np.bincount(columns, weights=counts, minlength=n_cols)
+    return out
+
+
 def select_terms(doc_ids, names, matrix: sparse.csr_matrix, *, min_df: int = 2, max_df: float = 0.95,
                  max_features: int = 50_000, clean: bool = False) -> TermCounts:
     """The ``TermCounts`` of :func:`term_counts` made from raw counts (:func:`analysis.topics.count_terms`'s,
@@ -631,8 +659,8 @@ def select_terms(doc_ids, names, matrix: sparse.csr_matrix, *, min_df: int = 2, 
         return TermCounts(doc_ids, names, sparse.csr_matrix((n_docs, 0), dtype=np.int32))
     matrix = sparse.csr_matrix(matrix, dtype=np.int32)
     # Stored counts hold no zero (``clean``): every entry is a document using the term.
-    used = matrix.indices if clean else matrix.indices[matrix.data > 0]
-    frequency_in_documents = np.bincount(used, minlength=len(names))
+    frequency_in_documents = (_column_sums(matrix, weighted=False) if clean
+                              else np.bincount(matrix.indices[matrix.data > 0], minlength=len(names)))
     keep = np.flatnonzero((frequency_in_documents >= min_df) & (frequency_in_documents <= max_df * n_docs))
     if not clean:
         # Stop words looked up among the terms the frequencies kept only (a window's few thousand, not the
@@ -642,7 +670,7 @@ def select_terms(doc_ids, names, matrix: sparse.csr_matrix, *, min_df: int = 2, 
         keep = keep[np.argsort(names[keep].astype(str), kind="stable")]
     if len(keep) > max_features:
         # Each term's count over these rows (exact integers in float64, whatever the order of the sums).
-        frequency = np.bincount(matrix.indices, weights=matrix.data, minlength=len(names))[keep]
+        frequency = _column_sums(matrix)[keep]
         keep = np.sort(keep[np.argsort(-frequency, kind="stable")[:max_features]])
         if not clean:
             keep = keep[np.argsort(names[keep].astype(str), kind="stable")]
@@ -725,12 +753,16 @@ def distinctive_words(
         raise ValueError(f"The 'corpus' totals must have one value per term ({matrix.shape[1]}); got {corpus.shape}.")
     # Each side's column sums as one pass over the matrix (no copy of its rows): sums of whole counts, exact
     # in float64 whatever their order, so the same numbers as summing the chosen rows.
-    transposed = matrix.T
-    y_in = np.asarray(transposed @ mask.astype(np.float64), dtype=np.float64).ravel()
-    if reference is None:
-        y_out = corpus - y_in
+    if np.issubdtype(matrix.dtype, np.integer):
+        y_in = _column_sums(matrix, mask)
+        y_out = corpus - y_in if reference is None else _column_sums(matrix, np.asarray(reference))
     else:
-        y_out = np.asarray(transposed @ np.asarray(reference).astype(np.float64), dtype=np.float64).ravel()
+        transposed = matrix.T
+        y_in = np.asarray(transposed @ mask.astype(np.float64), dtype=np.float64).ravel()
+        if reference is None:
+            y_out = corpus - y_in
+        else:
+            y_out = np.asarray(transposed @ np.asarray(reference).astype(np.float64), dtype=np.float64).ravel()
     n_in, n_out = y_in.sum(), y_out.sum()
     if corpus.sum() == 0:
         return pd.DataFrame({c: [] for c in DISTINCTIVE_COLUMNS})

@@ -618,3 +618,23 @@ def test_select_terms_of_clean_counts_chooses_the_same_terms():
         assert (fast.matrix != slow.matrix).nnz == 0
         np.testing.assert_array_equal(fast.totals, slow.totals)
         np.testing.assert_array_equal(fast.lengths, slow.lengths)
+
+
+@settings(max_examples=60, deadline=None)
+@given(dense=st.lists(st.lists(st.integers(0, 4), min_size=5, max_size=5), min_size=1, max_size=12),
+       chosen=st.lists(st.booleans(), min_size=12, max_size=12), step=st.sampled_from([1, 3, 7, 1 << 22]))
+def test_column_sums_are_the_sparse_products(dense, chosen, step):
+    """surges._column_sums, made a few entries at a time (any chunking), gives the products' numbers: the
+    counts and the entries per column of all rows or of the chosen ones."""
+    from unittest import mock
+
+    from analysis import surges as sg
+
+    matrix = sparse.csr_matrix(np.array(dense, dtype=np.int32))
+    matrix.eliminate_zeros()
+    rows = np.array(chosen[: matrix.shape[0]])
+    with mock.patch.object(sg, "_SUM_STEP", step):
+        assert sg._column_sums(matrix).tolist() == np.asarray(matrix.sum(axis=0), dtype=np.float64).ravel().tolist()
+        assert sg._column_sums(matrix, rows).tolist() == (matrix.T @ rows.astype(np.float64)).tolist()
+        assert sg._column_sums(matrix, weighted=False).tolist() == np.bincount(matrix.indices, minlength=5).tolist()
+        assert sg._column_sums(matrix).dtype == np.float64 and sg._column_sums(matrix, weighted=False).dtype == np.int64
