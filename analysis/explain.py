@@ -168,6 +168,7 @@ def surge_explanation(
     passages: int = 5,
     texts: Callable[[Sequence[str]], Mapping[str, str]] | None = None,
     term_counts: Callable[[Sequence[str]], sg.TermCounts | None] | None = None,
+    window_counts: Callable[[Sequence[str], Sequence[str]], sg.WindowCounts | None] | None = None,
     select: Callable[[Filters], np.ndarray] | None = None,
     key_mentions: Callable[[Filters], pd.DataFrame] | None = None,
 ) -> dict:
@@ -192,6 +193,10 @@ def surge_explanation(
         term_counts: doc_ids -> the :func:`analysis.surges.term_counts` of those documents, read off the
             build's stored counts (``analysis.term_store.TermStore.counts``), or None when it cannot; then
             (and when not given) the texts compared are counted. Either way the words are the same.
+        window_counts: (the surge's doc_ids, the others') -> their :class:`analysis.surges.WindowCounts`,
+            summed off the build's stored counts without copying the window's rows
+            (``analysis.term_store.TermStore.window``), or None when it cannot; asked before ``term_counts``,
+            with the same words and scores.
         select: filters -> the positions in ``documents`` (ascending) of the documents that pass them, as a
             query layer finds them (``analysis.query.Corpus.rows``, whose positions are those of the build's
             documents table); None: :func:`analysis.timeline.filter_documents` over ``documents`` and
@@ -243,21 +248,29 @@ def surge_explanation(
         return empty
     surge_docs = in_window[in_surge]
     on_disk = texts is not None and "text" not in documents.columns
-    compared_ids = surge_docs["doc_id"].astype(str).tolist() + others["doc_id"].astype(str).tolist()
-    counts = term_counts(compared_ids) if term_counts is not None else None
-    if counts is None:
-        compared = pd.concat([surge_docs, others])
-        if on_disk:
-            # Only the texts of the documents compared are read: the window's, and the sample outside it.
-            found = texts(compared_ids)
-            compared = compared.assign(text=[found.get(d, "") for d in compared_ids])
-        counts = sg.term_counts(compared)
-    if len(counts.terms) == 0:
-        return empty
-    mask = counts.mask(surge_ids)
-    words = sg.distinctive_words(counts.matrix, counts.terms, mask, reference=~mask, corpus=counts.totals,
-                                 top=top)  # fmt: skip
-    scores = sg.document_scores(counts, words, doc_ids=surge_ids)
+    surge_list, other_list = surge_docs["doc_id"].astype(str).tolist(), others["doc_id"].astype(str).tolist()
+    window = window_counts(surge_list, other_list) if window_counts is not None else None
+    if window is not None:  # summed off the stored counts: a long surge's rows are not copied
+        if len(window.terms) == 0:
+            return empty
+        words = window.words(top=top)
+        scores = window.scores(words)
+    else:
+        compared_ids = surge_list + other_list
+        counts = term_counts(compared_ids) if term_counts is not None else None
+        if counts is None:
+            compared = pd.concat([surge_docs, others])
+            if on_disk:
+                # Only the texts of the documents compared are read: the window's, and the sample outside it.
+                found = texts(compared_ids)
+                compared = compared.assign(text=[found.get(d, "") for d in compared_ids])
+            counts = sg.term_counts(compared)
+        if len(counts.terms) == 0:
+            return empty
+        mask = counts.mask(surge_ids)
+        words = sg.distinctive_words(counts.matrix, counts.terms, mask, reference=~mask, corpus=counts.totals,
+                                     top=top)  # fmt: skip
+        scores = sg.document_scores(counts, words, doc_ids=surge_ids)
     lines = _surge_lines(of_key, surge_docs, scores, kind=kind, key=key,
                          passages=passages, texts=texts if on_disk else None)
     best = sg.representative_passages(lines, scores, top=passages) if not lines.empty else empty["passages"]

@@ -149,6 +149,12 @@ class SideTables:
         store = self._term_store()
         return store.counts(doc_ids) if store else None
 
+    def window_counts(self, surge_ids: Sequence[str], other_ids: Sequence[str]):
+        """A surge's documents' word counts against others', summed off the stored counts
+        (analysis.term_store.TermStore.window), or None (then term_counts, or the texts, are counted)."""
+        store = self._term_store()
+        return store.window(surge_ids, other_ids) if store else None
+
     def _term_store(self) -> TermStore | None:
         """The build's term_counts.npz, read on first use; None when it has none or it cannot be read."""
         with self._store_lock:
@@ -196,7 +202,7 @@ class SideTables:
             corpus = self._corpus()
             return ex.surge_explanation(tables.documents, tables.mentions, kind=kind, key=key, start=start, end=end,
                                         filters=filters, texts=self.texts, term_counts=self.term_counts,
-                                        select=corpus.rows,
+                                        window_counts=self.window_counts, select=corpus.rows,
                                         key_mentions=lambda chosen: _key_mentions(corpus, kind, key, chosen))
 
         return self.memo(("surge-explanation", kind, key, start, end, filters), make)

@@ -8,6 +8,7 @@ sparse document-term matrix, or plain arrays. Shares are percentages (0-100) as 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from statistics import NormalDist
@@ -614,27 +615,68 @@ def term_counts(
 _SUM_STEP = 1 << 22  # entries summed at a time by _column_sums
 
 
-def _column_sums(matrix: sparse.csr_matrix, rows: np.ndarray | None = None, *, weighted: bool = True) -> np.ndarray:
-    """Per column of an integer count matrix, over the rows chosen by the boolean ``rows`` (None: all): the sum
-    of the counts (float64, ``weighted``) or the number of stored entries (int64). The same numbers as the
-    sparse products (sums of whole numbers, exact in float64 in any order), made _SUM_STEP entries at a time:
-    a product first copies every count as a float (hundreds of megabytes for a long surge of a million-post
-    build, fresh memory paged in on every call)."""
-    n_rows, n_cols = matrix.shape
+def _entries(matrix: sparse.csr_matrix, rows: np.ndarray | None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(columns, counts) of the stored entries of the rows chosen by the boolean ``rows`` (None: all), about
+    _SUM_STEP entries at a time."""
+    n_rows = matrix.shape[0]
     indptr, indices, data = matrix.indptr, matrix.indices, matrix.data
-    out = np.zeros(n_cols, dtype=np.float64 if weighted else np.int64)
     cuts = np.unique(np.concatenate([[0], np.searchsorted(indptr, np.arange(_SUM_STEP, indptr[-1], _SUM_STEP)),
                                      [n_rows]]))
     for first, last in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True):
         a, b = int(indptr[first]), int(indptr[last])
         if a == b:
             continue
-        columns, counts = indices[a:b], data[a:b] if weighted else None
-        if rows is not None:
+        if rows is None:
+            yield indices[a:b], data[a:b]
+        else:
             keep = np.repeat(rows[first:last], np.diff(indptr[first : last + 1]))
-            columns, counts = columns[keep], counts[keep] if weighted else None
-        out += np.bincount(columns, weights=counts, minlength=n_cols)
-    return out
+            yield indices[a:b][keep], data[a:b][keep]
+
+
+def _column_sums(matrix: sparse.csr_matrix, rows: np.ndarray | None = None, *, weighted: bool = True) -> np.ndarray:
+    """Per column of an integer count matrix, over the rows chosen by the boolean ``rows`` (None: all): the sum
+    of the counts (float64, ``weighted``) or the number of stored entries (int64). The same numbers as the
+    sparse products (sums of whole numbers, exact in float64 in any order), made _SUM_STEP entries at a time:
+    a product first copies every count as a float (hundreds of megabytes for a long surge of a million-post
+    build, fresh memory paged in on every call)."""
+    return _column_totals(matrix, rows)[1 if weighted else 0]
+
+
+def _column_totals(matrix: sparse.csr_matrix, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(entries per column (int64), counts per column (float64)) over the chosen rows, in one pass (see
+    :func:`_column_sums`)."""
+    n_cols = matrix.shape[1]
+    entries, sums = np.zeros(n_cols, dtype=np.int64), np.zeros(n_cols, dtype=np.float64)
+    for columns, counts in _entries(matrix, rows):
+        entries += np.bincount(columns, minlength=n_cols)
+        sums += np.bincount(columns, weights=counts, minlength=n_cols)
+    return entries, sums
+
+
+def _kept_terms(names: np.ndarray, frequency_in_documents: np.ndarray, n_docs: int,
+                frequency: Callable[[], np.ndarray], *, min_df: int, max_df: float, max_features: int,
+                clean: bool) -> np.ndarray:
+    """The columns :func:`select_terms` keeps, in the order of its terms: from each column's documents
+    (``frequency_in_documents``) among ``n_docs``, and, asked only when more than ``max_features`` are left,
+    each column's count (``frequency()``)."""
+    from analysis.topics import stop_words
+
+    if n_docs < 20:
+        min_df, max_df = 1, 1.0
+    keep = np.flatnonzero((frequency_in_documents >= min_df) & (frequency_in_documents <= max_df * n_docs))
+    if not clean:
+        # Stop words looked up among the terms the frequencies kept only (a window's few thousand, not the
+        # build's whole vocabulary).
+        stop = stop_words()
+        keep = keep[np.fromiter((name not in stop for name in names[keep]), dtype=bool, count=len(keep))]
+        keep = keep[np.argsort(names[keep].astype(str), kind="stable")]
+    if len(keep) > max_features:
+        # Each term's count over these rows (exact integers in float64, whatever the order of the sums).
+        counted = frequency()[keep]
+        keep = np.sort(keep[np.argsort(-counted, kind="stable")[:max_features]])
+        if not clean:
+            keep = keep[np.argsort(names[keep].astype(str), kind="stable")]
+    return keep
 
 
 def select_terms(doc_ids, names, matrix: sparse.csr_matrix, *, min_df: int = 2, max_df: float = 0.95,
@@ -648,32 +690,17 @@ def select_terms(doc_ids, names, matrix: sparse.csr_matrix, *, min_df: int = 2, 
     ``clean``: the ``names`` are already in alphabetical order and hold no stop word, and ``matrix`` stores
     no zero count (a build's stored counts, ``analysis.term_store.TermStore.clean``), so none of that is
     looked up again; the same result."""
-    from analysis.topics import stop_words
-
     doc_ids = np.asarray(doc_ids, dtype=object)
     names = np.asarray(names, dtype=object)
     n_docs = matrix.shape[0]
-    if n_docs < 20:
-        min_df, max_df = 1, 1.0
     if len(names) == 0:
         return TermCounts(doc_ids, names, sparse.csr_matrix((n_docs, 0), dtype=np.int32))
     matrix = sparse.csr_matrix(matrix, dtype=np.int32)
     # Stored counts hold no zero (``clean``): every entry is a document using the term.
     frequency_in_documents = (_column_sums(matrix, weighted=False) if clean
                               else np.bincount(matrix.indices[matrix.data > 0], minlength=len(names)))
-    keep = np.flatnonzero((frequency_in_documents >= min_df) & (frequency_in_documents <= max_df * n_docs))
-    if not clean:
-        # Stop words looked up among the terms the frequencies kept only (a window's few thousand, not the
-        # build's whole vocabulary).
-        stop = stop_words()
-        keep = keep[np.fromiter((name not in stop for name in names[keep]), dtype=bool, count=len(keep))]
-        keep = keep[np.argsort(names[keep].astype(str), kind="stable")]
-    if len(keep) > max_features:
-        # Each term's count over these rows (exact integers in float64, whatever the order of the sums).
-        frequency = _column_sums(matrix)[keep]
-        keep = np.sort(keep[np.argsort(-frequency, kind="stable")[:max_features]])
-        if not clean:
-            keep = keep[np.argsort(names[keep].astype(str), kind="stable")]
+    keep = _kept_terms(names, frequency_in_documents, n_docs, lambda: _column_sums(matrix), min_df=min_df,
+                       max_df=max_df, max_features=max_features, clean=clean)
     matrix = matrix[:, keep].tocsr()
     matrix.sort_indices()
     return TermCounts(doc_ids, names[keep], matrix)
@@ -763,6 +790,13 @@ def distinctive_words(
             y_out = corpus - y_in
         else:
             y_out = np.asarray(transposed @ np.asarray(reference).astype(np.float64), dtype=np.float64).ravel()
+    return _distinctive_of_sums(terms, y_in, y_out, corpus, prior=prior, top=top)
+
+
+def _distinctive_of_sums(terms: np.ndarray, y_in: np.ndarray, y_out: np.ndarray, corpus: np.ndarray, *,
+                         prior: float, top: int) -> pd.DataFrame:
+    """:func:`distinctive_words` from each term's count in the chosen documents, in the reference ones and in
+    the corpus (float64, one per term)."""
     n_in, n_out = y_in.sum(), y_out.sum()
     if corpus.sum() == 0:
         return pd.DataFrame({c: [] for c in DISTINCTIVE_COLUMNS})
@@ -791,6 +825,69 @@ def distinctive_words(
             )
         )
     return pd.concat(parts, ignore_index=True)[list(DISTINCTIVE_COLUMNS)]
+
+
+@dataclass(frozen=True)
+class WindowCounts:
+    """What a surge's explanation reads of the counts of the documents it compares, summed off a build's stored
+    counts by row masks (``analysis.term_store.TermStore.window``) instead of copying those documents' rows:
+    the terms :func:`select_terms` keeps over them (``columns``: theirs in the stored matrix), each kept term's
+    count in the surge's documents (``y_in``), in the others (``y_out``) and in both (``corpus``), and the
+    surge's documents' stored rows (every term, in ``surge_ids``' order) for their scores. ``words`` and
+    ``scores`` give what :func:`distinctive_words` and :func:`document_scores` give on the ``TermCounts`` of
+    the same documents (the surge's first)."""
+
+    surge_ids: np.ndarray
+    terms: np.ndarray
+    columns: np.ndarray
+    y_in: np.ndarray
+    y_out: np.ndarray
+    corpus: np.ndarray
+    surge_rows: sparse.csr_matrix
+
+    def words(self, *, top: int = 20, prior: float = 1000.0) -> pd.DataFrame:
+        """:func:`distinctive_words` of the surge's documents against the others."""
+        return _distinctive_of_sums(np.asarray(self.terms, dtype=object), self.y_in, self.y_out, self.corpus,
+                                    prior=_check_positive("prior", prior), top=_check_int("top", top, 1))
+
+    def scores(self, words: pd.DataFrame, *, side: str = "surge") -> pd.Series:
+        """:func:`document_scores` of the surge's documents: the weights of the words on the kept terms'
+        columns (0 elsewhere), so each row's sums are those over the kept terms, in the same order."""
+        if side not in ("surge", "rest"):
+            raise ValueError(f"The 'side' parameter must be 'surge' or 'rest'; got {side!r} instead.")
+        chosen = words[words["side"] == side]
+        column_of = dict(zip((str(t) for t in self.terms), self.columns.tolist(), strict=True))
+        weights = np.zeros(self.surge_rows.shape[1])
+        for term, z in zip(chosen["term"], chosen["z"], strict=True):
+            column = column_of.get(str(term))
+            if column is not None:
+                weights[column] = abs(z)
+        kept = np.zeros(self.surge_rows.shape[1])
+        kept[self.columns] = 1.0
+        raw = np.asarray(self.surge_rows @ weights, dtype=np.float64).ravel()
+        length = np.asarray(self.surge_rows @ kept, dtype=np.float64).ravel()
+        score = np.where(length > 0, raw / np.maximum(length, 1), 0.0)
+        return pd.Series(score, index=pd.Index(self.surge_ids, name="doc_id"), name="score")
+
+
+def window_counts(store_matrix: sparse.csr_matrix, names: np.ndarray, surge_rows: np.ndarray, other_rows: np.ndarray,
+                  surge_ids, *, min_df: int = 2, max_df: float = 0.95, max_features: int = 50_000) -> WindowCounts:
+    """The :class:`WindowCounts` of the documents at ``surge_rows`` (in order; ``surge_ids`` theirs) against
+    those at ``other_rows`` of a build's stored counts (``clean``: names sorted, no stop word, no zero), with
+    the terms :func:`select_terms` keeps over both."""
+    n = store_matrix.shape[0]
+    chosen, others = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    chosen[surge_rows] = True
+    others[other_rows] = True
+    entries_in, y_in = _column_totals(store_matrix, chosen)
+    entries_out, y_out = _column_totals(store_matrix, others)
+    corpus = y_in + y_out  # sums of whole counts: the same numbers as summing both sets of rows at once
+    keep = _kept_terms(names, entries_in + entries_out, len(surge_rows) + len(other_rows), lambda: corpus,
+                       min_df=min_df, max_df=max_df, max_features=max_features, clean=True)
+    rows = store_matrix[np.asarray(surge_rows, dtype=np.int64)]
+    rows.sort_indices()
+    return WindowCounts(np.asarray([str(d) for d in surge_ids], dtype=object), names[keep], keep, y_in[keep],
+                        y_out[keep], corpus[keep], rows)
 
 
 def _valid_reference(reference: np.ndarray, mask: np.ndarray) -> bool:

@@ -27,7 +27,7 @@ from scipy import sparse
 
 from .npz import lines_array, read_arrays, split_lines
 from .surges import TermCounts as SurgeCounts
-from .surges import select_terms
+from .surges import WindowCounts, select_terms, window_counts
 
 if TYPE_CHECKING:
     from .topics import TermCounts
@@ -108,6 +108,21 @@ class TermStore:
         ids = np.asarray(ids, dtype=object)
         return select_terms(ids, self.terms, rows, min_df=min_df, max_df=max_df, max_features=max_features,
                             clean=self.clean)
+
+    def window(self, surge_ids: Sequence[str], other_ids: Sequence[str], *, min_df: int = 2, max_df: float = 0.95,
+               max_features: int = 50_000) -> WindowCounts | None:
+        """The :class:`analysis.surges.WindowCounts` of a surge's documents against others, summed off the
+        stored counts without copying the others' rows; None when a document is not in the store, the two
+        sets share one, or the store is not clean (then :meth:`counts` is asked)."""
+        surge, others = _as_texts(surge_ids), _as_texts(other_ids)
+        surge_rows, other_rows = list(map(self._row.get, surge)), list(map(self._row.get, others))
+        if None in surge_rows or None in other_rows or not self.clean:
+            return None
+        if len(set(surge_rows) | set(other_rows)) != len(surge_rows) + len(other_rows):
+            return None
+        return window_counts(self.matrix, self.terms, np.asarray(surge_rows, dtype=np.int64),
+                             np.asarray(other_rows, dtype=np.int64), surge, min_df=min_df, max_df=max_df,
+                             max_features=max_features)
 
     def rows(self, doc_ids: Sequence[str]) -> sparse.csr_matrix | None:
         """The stored counts of these documents (rows in this order, every term's column); None when one of

@@ -264,6 +264,19 @@ def test_surge_explanation_from_stored_counts_is_the_same():
             pd.testing.assert_frame_equal(got[part], expected[part])
         assert got["doc_ids"] == expected["doc_ids"]
     assert len(asked) == 3
+    # Summed off the store by row masks (TermStore.window, what the dashboard asks first): the same again,
+    # the per-document counts never asked; a window that cannot answer (None) falls to them.
+    for window in (("2016-01-01", "2017-12-31"), ("2016-01-01", "2016-12-31"), ("2012-01-01", "2012-12-31")):
+        expected = surge_explanation(documents, mentions, key="grain", start=window[0], end=window[1])
+        got = surge_explanation(documents, mentions, key="grain", start=window[0], end=window[1],
+                                term_counts=stored, window_counts=store.window)
+        for part in ("words", "passages"):
+            pd.testing.assert_frame_equal(got[part], expected[part])
+        assert got["doc_ids"] == expected["doc_ids"]
+    assert len(asked) == 3
+    got = surge_explanation(documents, mentions, key="grain", start="2016-01-01", end="2017-12-31",
+                            term_counts=stored, window_counts=lambda surge, others: None)
+    assert len(asked) == 4 and not got["words"].empty
     # Counts that cannot answer (None) fall back to counting the texts.
     fallback = surge_explanation(documents, mentions, key="grain", start="2016-01-01", end="2017-12-31",
                                  term_counts=lambda ids: None)

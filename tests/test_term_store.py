@@ -180,3 +180,37 @@ def test_a_built_store_is_clean_and_a_store_that_is_not_counts_the_same():
         _same(reversed_terms.counts(ids, **kwargs), term_counts(documents, **kwargs))
         _same(store.counts(ids, **kwargs), term_counts(documents, **kwargs))
     assert "and" not in list(with_stop.counts(ids).terms)
+
+
+@settings(max_examples=60, deadline=None)
+@given(texts=st.lists(st.lists(st.sampled_from(WORDS), max_size=12).map(" ".join), min_size=2, max_size=40),
+       data=st.data())
+def test_a_window_summed_off_the_store_explains_as_its_counts_do(texts, data):
+    """TermStore.window (sums over row masks, the surge's rows only copied) gives the words and scores that
+    distinctive_words and document_scores give on the counts of the same documents, the surge's first."""
+    from analysis.surges import distinctive_words, document_scores
+
+    store = _store(texts, 3, data.draw(st.permutations(range(len(texts)))))
+    chosen = data.draw(st.lists(st.integers(0, len(texts) - 1), min_size=2, max_size=len(texts), unique=True))
+    cut = data.draw(st.integers(1, len(chosen) - 1))
+    surge, others = [f"d{i}" for i in chosen[:cut]], [f"d{i}" for i in chosen[cut:]]
+    for kwargs in ({}, {"min_df": 1, "max_df": 1.0}, {"max_features": 2}):
+        window = store.window(surge, others, **kwargs)
+        counts = store.counts(surge + others, **kwargs)
+        assert list(window.terms) == list(counts.terms)
+        if not len(counts.terms):
+            continue
+        mask = counts.mask(surge)
+        words = distinctive_words(counts.matrix, counts.terms, mask, reference=~mask, corpus=counts.totals, top=5)
+        if words.empty or counts.totals.sum() == 0:
+            assert window.words(top=5).empty
+            continue
+        pd.testing.assert_frame_equal(window.words(top=5), words)
+        pd.testing.assert_series_equal(window.scores(words), document_scores(counts, words, doc_ids=surge))
+
+
+def test_a_window_with_an_unknown_or_shared_document_is_none():
+    store = _store(["grain wheat", "council", "grain council"])
+    assert store.window(["d0"], ["elsewhere"]) is None
+    assert store.window(["d0", "d1"], ["d1", "d2"]) is None  # one document on both sides
+    assert store.window(["d0"], ["d1", "d2"]) is not None
