@@ -617,20 +617,28 @@ _SUM_STEP = 1 << 22  # entries summed at a time by _column_sums
 
 def _entries(matrix: sparse.csr_matrix, rows: np.ndarray | None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """(columns, counts) of the stored entries of the rows chosen by the boolean ``rows`` (None: all), about
-    _SUM_STEP entries at a time."""
-    n_rows = matrix.shape[0]
+    _SUM_STEP entries at a time: only the chosen rows' entries are read, so a short surge costs little in a
+    million-post store."""
     indptr, indices, data = matrix.indptr, matrix.indices, matrix.data
-    cuts = np.unique(np.concatenate([[0], np.searchsorted(indptr, np.arange(_SUM_STEP, indptr[-1], _SUM_STEP)),
-                                     [n_rows]]))
+    chosen = np.arange(matrix.shape[0]) if rows is None else np.flatnonzero(rows)
+    if not len(chosen):
+        return
+    starts = indptr[chosen].astype(np.int64)
+    lengths = indptr[chosen + 1].astype(np.int64) - starts
+    before = np.concatenate([[0], np.cumsum(lengths)])  # entries of the chosen rows before each one
+    cuts = np.unique(np.concatenate([[0], np.searchsorted(before, np.arange(_SUM_STEP, before[-1], _SUM_STEP)),
+                                     [len(chosen)]]))
     for first, last in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True):
-        a, b = int(indptr[first]), int(indptr[last])
-        if a == b:
+        total = int(before[last] - before[first])
+        if total == 0:
             continue
-        if rows is None:
-            yield indices[a:b], data[a:b]
-        else:
-            keep = np.repeat(rows[first:last], np.diff(indptr[first : last + 1]))
-            yield indices[a:b][keep], data[a:b][keep]
+        if rows is None or (starts[last - 1] + lengths[last - 1] - starts[first]) == total:  # one run of entries
+            a = int(starts[first])
+            yield indices[a : a + total], data[a : a + total]
+            continue
+        at = np.repeat(starts[first:last] - (before[first:last] - before[first]), lengths[first:last])
+        at += np.arange(total)
+        yield indices[at], data[at]
 
 
 def _column_sums(matrix: sparse.csr_matrix, rows: np.ndarray | None = None, *, weighted: bool = True) -> np.ndarray:
