@@ -8,7 +8,7 @@ sparse document-term matrix, or plain arrays. Shares are percentages (0-100) as 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from statistics import NormalDist
@@ -647,7 +647,11 @@ def _column_sums(matrix: sparse.csr_matrix, rows: np.ndarray | None = None, *, w
     sparse products (sums of whole numbers, exact in float64 in any order), made _SUM_STEP entries at a time:
     a product first copies every count as a float (hundreds of megabytes for a long surge of a million-post
     build, fresh memory paged in on every call)."""
-    return _column_totals(matrix, rows)[1 if weighted else 0]
+    n_cols = matrix.shape[1]
+    out = np.zeros(n_cols, dtype=np.float64 if weighted else np.int64)
+    for columns, counts in _entries(matrix, rows):
+        out += np.bincount(columns, weights=counts if weighted else None, minlength=n_cols)
+    return out
 
 
 def _column_totals(matrix: sparse.csr_matrix, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -861,32 +865,29 @@ class WindowCounts:
     def scores(self, words: pd.DataFrame, *, side: str = "surge") -> pd.Series:
         """:func:`document_scores` of the surge's documents: the weights of the words on the kept terms'
         columns (0 elsewhere), so each row's sums are those over the kept terms, in the same order."""
-        if side not in ("surge", "rest"):
-            raise ValueError(f"The 'side' parameter must be 'surge' or 'rest'; got {side!r} instead.")
-        chosen = words[words["side"] == side]
+        n_columns = self.surge_rows.shape[1]
         column_of = dict(zip((str(t) for t in self.terms), self.columns.tolist(), strict=True))
-        weights = np.zeros(self.surge_rows.shape[1])
-        for term, z in zip(chosen["term"], chosen["z"], strict=True):
-            column = column_of.get(str(term))
-            if column is not None:
-                weights[column] = abs(z)
-        kept = np.zeros(self.surge_rows.shape[1])
+        weights = _word_weights(words, side, column_of, n_columns)
+        kept = np.zeros(n_columns)
         kept[self.columns] = 1.0
         raw = np.asarray(self.surge_rows @ weights, dtype=np.float64).ravel()
         length = np.asarray(self.surge_rows @ kept, dtype=np.float64).ravel()
-        score = np.where(length > 0, raw / np.maximum(length, 1), 0.0)
-        return pd.Series(score, index=pd.Index(self.surge_ids, name="doc_id"), name="score")
+        return _scores(raw, length, self.surge_ids)
 
 
 def window_counts(store_matrix: sparse.csr_matrix, names: np.ndarray, surge_rows: np.ndarray, other_rows: np.ndarray,
-                  surge_ids, *, min_df: int = 2, max_df: float = 0.95, max_features: int = 50_000) -> WindowCounts:
+                  surge_ids, *, min_df: int = 2, max_df: float = 0.95, max_features: int = 50_000
+                  ) -> WindowCounts | None:
     """The :class:`WindowCounts` of the documents at ``surge_rows`` (in order; ``surge_ids`` theirs) against
     those at ``other_rows`` of a build's stored counts (``clean``: names sorted, no stop word, no zero), with
-    the terms :func:`select_terms` keeps over both."""
+    the terms :func:`select_terms` keeps over both; None when a row is given twice (counted twice by the
+    rows' own counts, once here)."""
     n = store_matrix.shape[0]
     chosen, others = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
     chosen[surge_rows] = True
     others[other_rows] = True
+    if int(chosen.sum()) + int(others.sum()) != len(surge_rows) + len(other_rows) or (chosen & others).any():
+        return None
     entries_in, y_in = _column_totals(store_matrix, chosen)
     entries_out, y_out = _column_totals(store_matrix, others)
     corpus = y_in + y_out  # sums of whole counts: the same numbers as summing both sets of rows at once
@@ -916,21 +917,32 @@ def document_scores(counts: TermCounts, words: pd.DataFrame, *, side: str = "sur
     Returns:
         A float Series indexed by ``doc_id`` (0 for a document without any of the words).
     """
-    if side not in ("surge", "rest"):
-        raise ValueError(f"The 'side' parameter must be 'surge' or 'rest'; got {side!r} instead.")
-    chosen = words[words["side"] == side]
-    weights = np.zeros(len(counts.terms))
-    for term, z in zip(chosen["term"], chosen["z"], strict=True):
-        column = counts._column.get(str(term))
-        if column is not None:
-            weights[column] = abs(z)
+    weights = _word_weights(words, side, counts._column, len(counts.terms))
     rows = np.arange(len(counts.doc_ids)) if doc_ids is None else np.flatnonzero(counts.mask(doc_ids))
     chosen_rows = counts.matrix[rows]
     raw = np.asarray(chosen_rows @ weights, dtype=np.float64).ravel()
     # The lengths of these rows only (whole counts: the same numbers as counts.lengths[rows]).
     length = counts.lengths[rows] if doc_ids is None else np.asarray(chosen_rows.sum(axis=1), dtype=np.float64).ravel()
+    return _scores(raw, length, counts.doc_ids[rows])
+
+
+def _word_weights(words: pd.DataFrame, side: str, column_of: Mapping[str, int], n_columns: int) -> np.ndarray:
+    """Per column, the |z| of the distinctive word of ``side`` it counts (0 for the others)."""
+    if side not in ("surge", "rest"):
+        raise ValueError(f"The 'side' parameter must be 'surge' or 'rest'; got {side!r} instead.")
+    chosen = words[words["side"] == side]
+    weights = np.zeros(n_columns)
+    for term, z in zip(chosen["term"], chosen["z"], strict=True):
+        column = column_of.get(str(term))
+        if column is not None:
+            weights[column] = abs(z)
+    return weights
+
+
+def _scores(raw: np.ndarray, length: np.ndarray, doc_ids) -> pd.Series:
+    """Document scores: the weighted counts per counted word (0 for a document without counted words)."""
     score = np.where(length > 0, raw / np.maximum(length, 1), 0.0)
-    return pd.Series(score, index=pd.Index(counts.doc_ids[rows], name="doc_id"), name="score")
+    return pd.Series(score, index=pd.Index(doc_ids, name="doc_id"), name="score")
 
 
 def representative_passages(concordance: pd.DataFrame, scores: pd.Series, *, top: int = 5) -> pd.DataFrame:

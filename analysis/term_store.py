@@ -118,8 +118,6 @@ class TermStore:
         surge_rows, other_rows = list(map(self._row.get, surge)), list(map(self._row.get, others))
         if None in surge_rows or None in other_rows or not self.clean:
             return None
-        if len(set(surge_rows) | set(other_rows)) != len(surge_rows) + len(other_rows):
-            return None
         return window_counts(self.matrix, self.terms, np.asarray(surge_rows, dtype=np.int64),
                              np.asarray(other_rows, dtype=np.int64), surge, min_df=min_df, max_df=max_df,
                              max_features=max_features)

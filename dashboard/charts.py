@@ -268,13 +268,10 @@ def _with_iso_days(data: pd.DataFrame) -> pd.DataFrame:
 
 
 def _period_customdata(rows: pd.DataFrame, kind: str) -> np.ndarray:
-    """Customdata rows (see TARGET_FIELDS) for period points of one key."""
-    if _START_ISO in rows:
-        start, end = rows[_START_ISO].to_numpy(dtype=object), rows[_END_ISO].to_numpy(dtype=object)
-    else:
-        start = _iso_days(rows["period"])
-        end = _iso_days(rows["period_end"] if "period_end" in rows else rows["period"])
-    return _customdata(len(rows), kind=kind, key=rows["key"].astype(str).to_numpy(dtype=object), start=start, end=end)
+    """Customdata rows (see TARGET_FIELDS) for period points of one key, from rows of a frame made by
+    :func:`_with_iso_days`."""
+    return _customdata(len(rows), kind=kind, key=rows["key"].astype(str).to_numpy(dtype=object),
+                       start=rows[_START_ISO].to_numpy(dtype=object), end=rows[_END_ISO].to_numpy(dtype=object))
 
 
 _TIMELINE_COLUMNS = ("period", "period_label", "key")

@@ -15,7 +15,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-__all__ = ["RowReader"]
+__all__ = ["RowReader", "locate"]
+
+
+def locate(rows: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the distinct rows asked that exist, ascending; the part each lies in) for a file cut into parts whose
+    first rows are ``starts`` (the row count last): row groups of a parquet file, batches of an IPC file."""
+    rows = np.unique(np.asarray(rows, dtype=np.int64))
+    rows = rows[(rows >= 0) & (rows < starts[-1])]
+    return rows, np.searchsorted(starts, rows, side="right") - 1
 
 
 class RowReader:
@@ -39,10 +47,8 @@ class RowReader:
         """(the rows asked that the file has, ascending; their values of ``columns`` (None: all), in that
         order)."""
         metadata, starts = self._groups()
-        rows = np.unique(rows)
-        rows = rows[(rows >= 0) & (rows < starts[-1])]
+        rows, group_of = locate(rows, starts)
         file = pq.ParquetFile(self.path, metadata=metadata)
-        group_of = np.searchsorted(starts, rows, side="right") - 1
         parts = []
         for group in np.unique(group_of):
             within = rows[group_of == group] - starts[group]

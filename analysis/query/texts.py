@@ -19,6 +19,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .rows import locate
+
 __all__ = ["TEXTS_FILE", "TextFile", "write_texts"]
 
 TEXTS_FILE = "texts.arrow"
@@ -46,18 +48,13 @@ def write_texts(parquet: str | Path, out: str | Path, *, stamp: str) -> None:
 def _write_batches(source: pq.ParquetFile, out: Path, schema: pa.Schema) -> None:
     with pa.OSFile(str(out), "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
         held: list[pa.Array] = []
-
-        def flush() -> None:
-            if held:
-                writer.write_batch(pa.record_batch([pa.concat_arrays(held)], schema=schema))
-                held.clear()
-
         for group in range(source.num_row_groups):
             text = source.read_row_group(group, columns=["text"]).column("text")
             held.append(text.cast(pa.large_string()).combine_chunks())
-            if sum(a.nbytes for a in held) >= _BATCH_BYTES:
-                flush()
-        flush()
+            last = group == source.num_row_groups - 1
+            if last or sum(a.nbytes for a in held) >= _BATCH_BYTES:
+                writer.write_batch(pa.record_batch([pa.concat_arrays(held)], schema=schema))
+                held.clear()
 
 
 class TextFile:
@@ -85,8 +82,6 @@ class TextFile:
 
     def column(self, rows: Iterable[int]) -> dict[int, str | None]:
         """``{row: text}`` for these rows (rows the file does not have are left out)."""
-        rows = np.unique(np.fromiter((int(r) for r in rows), dtype=np.int64))
-        rows = rows[(rows >= 0) & (rows < self._starts[-1])]
-        batch_of = np.searchsorted(self._starts, rows, side="right") - 1
+        rows, batch_of = locate(np.fromiter((int(r) for r in rows), dtype=np.int64), self._starts)
         return {int(row): self._texts[b][int(row - self._starts[b])].as_py()
                 for row, b in zip(rows.tolist(), batch_of.tolist(), strict=True)}
